@@ -1,0 +1,10 @@
+//! The Kubernetes API surface Kubeplay serves: which resources exist, how
+//! objects are defaulted and validated, and small value types (quantities,
+//! names) that several of those need.
+
+pub mod defaults;
+pub mod meta;
+pub mod resources;
+pub mod validation;
+
+pub use resources::{Resource, RESOURCES};

@@ -1,0 +1,16 @@
+//! Kubeplay's control plane as a pure library.
+//!
+//! Nothing in this crate reads a clock, spawns a task or touches the network:
+//! hosts (the browser tab, the agent, tests) feed it requests and the current
+//! time and get back responses and watch events. That is what lets one core run
+//! in wasm32 and natively, and lets tests replay an hour of cluster time
+//! deterministically from a seed.
+
+pub mod api;
+pub mod apiserver;
+pub mod manifest;
+pub mod rng;
+pub mod store;
+
+pub use apiserver::{ApiServer, Request, Response};
+pub use jiff::Timestamp;
