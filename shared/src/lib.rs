@@ -11,6 +11,7 @@ pub mod apiserver;
 pub mod manifest;
 pub mod rng;
 pub mod store;
+pub mod workload;
 
 pub use apiserver::{ApiServer, Request, Response};
 pub use jiff::Timestamp;
