@@ -339,7 +339,9 @@ fn set_namespace(resource: &Resource, obj: &mut Value, namespace: &str) -> Resul
 fn finalized(resource: &Resource, obj: &Value) -> bool {
     let no_finalizers = obj.pointer("/metadata/finalizers").and_then(Value::as_array).is_none_or(Vec::is_empty);
     let grace = obj.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0);
-    meta::is_terminating(obj) && no_finalizers && (resource.kind != "Pod" || grace == 0)
+    let namespace_emptied = resource.kind != "Namespace"
+        || obj.pointer("/spec/finalizers").and_then(Value::as_array).is_none_or(Vec::is_empty);
+    meta::is_terminating(obj) && no_finalizers && namespace_emptied && (resource.kind != "Pod" || grace == 0)
 }
 
 fn store_error(resource: &Resource, name: &str, e: StoreError) -> ApiError {

@@ -9,6 +9,13 @@ pub struct ResourceKey {
     pub plural: &'static str,
 }
 
+impl ResourceKey {
+    /// The served resource this key belongs to.
+    pub fn resource(&self) -> Option<&'static Resource> {
+        crate::api::RESOURCES.iter().find(|r| r.group == self.group && r.plural == self.plural)
+    }
+}
+
 impl From<&Resource> for ResourceKey {
     fn from(r: &Resource) -> Self {
         Self { group: r.group, plural: r.plural }
