@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod request;
+pub mod table;
 
 pub use error::{ApiError, Reason};
 pub use request::{Method, Request, Response};
