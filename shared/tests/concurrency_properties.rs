@@ -35,7 +35,8 @@ proptest! {
                     match r.status() {
                         200 => accepted += 1,
                         409 => {
-                            prop_assert_eq!(r.json_body()["reason"].as_str(), Some("Conflict"));
+                            let body = r.json_body();
+                            prop_assert_eq!(body["reason"].as_str(), Some("Conflict"));
                             prop_assert_eq!(api.store().revision(), before, "a refused write changes nothing");
                         }
                         other => prop_assert!(false, "unexpected status {}", other),
