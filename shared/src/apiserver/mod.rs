@@ -4,6 +4,7 @@
 //! and (through the agent) the real kubectl, so they all see the same API.
 
 pub mod error;
+pub mod patch;
 pub mod request;
 
 pub use error::{ApiError, Reason};
