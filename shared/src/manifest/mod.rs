@@ -1,11 +1,15 @@
 //! Manifests: multi-document YAML (or JSON) as users write it, parsed with the
 //! line and column of every field so errors can point at the source.
+//!
+//! Reading follows what `kubectl apply -f` does (go-yaml v2 through
+//! sigs.k8s.io/yaml); writing follows `kubectl get -o yaml`.
 
-// Placeholder until the YAML module lands: JSON documents only.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ManifestError(String);
-pub struct Document { pub value: serde_json::Value }
-pub fn parse_document(source: &str) -> Result<Document, ManifestError> {
-    Ok(Document { value: serde_json::from_str(source).map_err(|e| ManifestError(e.to_string()))? })
-}
+mod document;
+mod error;
+mod position;
+pub mod yaml;
+
+pub use document::{expand_list, parse_document, parse_documents, Document};
+pub use error::{ManifestError, ManifestErrorKind};
+pub use position::Position;
+pub use yaml::emit::{to_yaml, to_yaml_documents};
