@@ -46,6 +46,24 @@ impl Resource {
         }
     }
 
+    /// The REST path of this resource's collection, in `namespace` when namespaced.
+    pub fn collection_path(&self, namespace: Option<&str>) -> String {
+        let base = if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        };
+        match namespace.filter(|_| self.namespaced) {
+            Some(ns) => format!("{base}/namespaces/{ns}/{}", self.plural),
+            None => format!("{base}/{}", self.plural),
+        }
+    }
+
+    /// The REST path of one object.
+    pub fn object_path(&self, namespace: Option<&str>, name: &str) -> String {
+        format!("{}/{name}", self.collection_path(namespace))
+    }
+
     pub fn has_subresource(&self, name: &str) -> bool {
         self.subresources.contains(&name)
     }
@@ -149,6 +167,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn paths_follow_the_rest_layout() {
+        let d = by_kind("Deployment").unwrap();
+        assert_eq!(d.object_path(Some("default"), "web"), "/apis/apps/v1/namespaces/default/deployments/web");
+        let ns = by_kind("Namespace").unwrap();
+        assert_eq!(ns.collection_path(Some("ignored")), "/api/v1/namespaces");
     }
 
     #[test]
