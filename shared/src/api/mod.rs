@@ -4,6 +4,8 @@
 
 pub mod defaults;
 pub mod meta;
+pub mod names;
+pub mod quantity;
 pub mod resources;
 pub mod validation;
 
