@@ -5,6 +5,8 @@
 pub mod decode;
 pub mod defaults;
 pub mod meta;
+pub mod names;
+pub mod quantity;
 pub mod resources;
 pub mod validation;
 

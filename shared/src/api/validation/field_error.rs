@@ -56,7 +56,11 @@ impl FieldErrorType {
     fn shows_value(self) -> bool {
         matches!(
             self,
-            Self::NotFound | Self::Duplicate | Self::Invalid | Self::NotSupported | Self::TypeInvalid
+            Self::NotFound
+                | Self::Duplicate
+                | Self::Invalid
+                | Self::NotSupported
+                | Self::TypeInvalid
         )
     }
 }
@@ -72,19 +76,37 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(kind: FieldErrorType, field: impl Into<String>, value: Option<Value>, detail: impl Into<String>) -> Self {
-        Self { kind, field: field.into(), value, detail: detail.into() }
+    pub fn new(
+        kind: FieldErrorType,
+        field: impl Into<String>,
+        value: Option<Value>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            field: field.into(),
+            value,
+            detail: detail.into(),
+        }
     }
 
     pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::new(FieldErrorType::Required, field, None, detail)
     }
 
-    pub fn invalid(field: impl Into<String>, value: impl Into<Value>, detail: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl Into<Value>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self::new(FieldErrorType::Invalid, field, Some(value.into()), detail)
     }
 
-    pub fn not_supported(field: impl Into<String>, value: impl Into<Value>, supported: &[&str]) -> Self {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: impl Into<Value>,
+        supported: &[&str],
+    ) -> Self {
         let list: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
         Self::new(
             FieldErrorType::NotSupported,
@@ -100,6 +122,46 @@ impl FieldError {
 
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::new(FieldErrorType::Forbidden, field, None, detail)
+    }
+
+    pub fn not_found(field: impl Into<String>, value: impl Into<Value>) -> Self {
+        Self::new(FieldErrorType::NotFound, field, Some(value.into()), "")
+    }
+
+    /// `Too long: may not be more than N bytes`, for size limits on whole maps.
+    pub fn too_long(field: impl Into<String>, max_bytes: usize) -> Self {
+        Self::new(
+            FieldErrorType::TooLong,
+            field,
+            None,
+            format!("may not be more than {max_bytes} bytes"),
+        )
+    }
+
+    /// An `Invalid value` whose value Kubernetes prints as a Go literal
+    /// (`map[string]string{"app":"x"}`, `v1.LabelSelector{...}`) rather than JSON.
+    pub fn invalid_literal(
+        field: impl Into<String>,
+        literal: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            FieldErrorType::Invalid,
+            field,
+            Some(go_literal(literal)),
+            detail,
+        )
+    }
+
+    /// An `Unsupported value` whose value is printed as a Go literal.
+    pub fn not_supported_literal(
+        field: impl Into<String>,
+        literal: impl Into<String>,
+        supported: &[&str],
+    ) -> Self {
+        let mut e = Self::not_supported(field, Value::Null, supported);
+        e.value = Some(go_literal(literal));
+        e
     }
 
     /// The message of the `Status` cause: the error without its field path.
@@ -125,9 +187,25 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// The key under which a pre-rendered Go literal travels in `FieldError::value`.
+const GO_LITERAL_KEY: &str = "$goLiteral";
+
+fn go_literal(literal: impl Into<String>) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert(GO_LITERAL_KEY.to_string(), Value::String(literal.into()));
+    Value::Object(m)
+}
+
 /// Prints a value the way Kubernetes' `%#v`-style messages do for the common
 /// cases: strings quoted, numbers and booleans bare.
 fn go_value(v: &Value) -> String {
+    if let Some(Value::String(lit)) = v
+        .as_object()
+        .filter(|m| m.len() == 1)
+        .and_then(|m| m.get(GO_LITERAL_KEY))
+    {
+        return lit.clone();
+    }
     match v {
         Value::String(s) => format!("{s:?}"),
         Value::Null => "null".into(),
@@ -191,18 +269,58 @@ mod tests {
 
     #[test]
     fn messages_read_like_kubernetes() {
-        let e = FieldError::invalid("spec.replicas", json!(-1), "must be greater than or equal to 0");
-        assert_eq!(e.to_string(), "spec.replicas: Invalid value: -1: must be greater than or equal to 0");
+        let e = FieldError::invalid(
+            "spec.replicas",
+            json!(-1),
+            "must be greater than or equal to 0",
+        );
+        assert_eq!(
+            e.to_string(),
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+        );
         let e = FieldError::required("metadata.name", "name or generateName is required");
-        assert_eq!(e.to_string(), "metadata.name: Required value: name or generateName is required");
+        assert_eq!(
+            e.to_string(),
+            "metadata.name: Required value: name or generateName is required"
+        );
         let e = FieldError::not_supported("spec.type", "Foo", &["ClusterIP", "NodePort"]);
-        assert_eq!(e.to_string(), r#"spec.type: Unsupported value: "Foo": supported values: "ClusterIP", "NodePort""#);
+        assert_eq!(
+            e.to_string(),
+            r#"spec.type: Unsupported value: "Foo": supported values: "ClusterIP", "NodePort""#
+        );
+    }
+
+    #[test]
+    fn go_literals_print_bare() {
+        let e = FieldError::invalid_literal(
+            "spec.template.metadata.labels",
+            r#"map[string]string{"app":"x"}"#,
+            "`selector` does not match template `labels`",
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"spec.template.metadata.labels: Invalid value: map[string]string{"app":"x"}: `selector` does not match template `labels`"#
+        );
+        assert_eq!(
+            FieldError::not_found("spec.volumes", "data").to_string(),
+            r#"spec.volumes: Not found: "data""#
+        );
     }
 
     #[test]
     fn paths_compose() {
-        let p = FieldPath::root("spec").child("containers").index(0).child("ports").index(1);
+        let p = FieldPath::root("spec")
+            .child("containers")
+            .index(0)
+            .child("ports")
+            .index(1);
         assert_eq!(p.as_str(), "spec.containers[0].ports[1]");
-        assert_eq!(FieldPath::root("metadata").child("labels").key("app").as_str(), "metadata.labels[app]");
+        assert_eq!(
+            FieldPath::root("metadata")
+                .child("labels")
+                .key("app")
+                .as_str(),
+            "metadata.labels[app]"
+        );
     }
 }
