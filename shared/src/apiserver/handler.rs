@@ -85,8 +85,8 @@ impl ApiServer {
                         format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})"),
                     )
                 })?;
-                let patched = self.patch(resource, &namespace, name, patch_type, &req.body, sub, now, opts)?;
-                Ok(render_one(resource, patched.as_ref().clone(), table, now, 200))
+                let (patched, warnings) = self.patch_request(resource, &namespace, name, patch_type, &req.body, sub, now, opts)?;
+                Ok(with_warnings(render_one(resource, patched, table, now, 200), warnings))
             }
             (Method::Delete, Some(name)) => {
                 let opts = delete_options(req, query)?;
@@ -177,6 +177,34 @@ impl ApiServer {
     }
 }
 
+impl ApiServer {
+    /// A PATCH from a client: the patched object is decoded as strictly as a
+    /// body would be, so a patch cannot smuggle in unknown fields.
+    #[allow(clippy::too_many_arguments)]
+    fn patch_request(
+        &mut self,
+        resource: &'static crate::api::Resource,
+        namespace: &str,
+        name: &str,
+        patch_type: super::patch::PatchType,
+        body: &[u8],
+        sub: Option<&str>,
+        now: Timestamp,
+        opts: WriteOptions,
+    ) -> Result<(Value, Vec<String>), ApiError> {
+        if sub == Some("scale") {
+            let scaled = self.patch(resource, namespace, name, patch_type, body, sub, now, opts)?;
+            return Ok((scaled.as_ref().clone(), Vec::new()));
+        }
+        let current = self.get(resource, namespace, name)?.clone();
+        let patched = super::patch::apply_patch(resource.kind, &current, patch_type, body)?;
+        let decoded = decode::decode_value(resource, &patched, opts.field_validation)?;
+        check_quantities(resource, &decoded.object)?;
+        let stored = self.update(resource, namespace, name, decoded.object, sub, now, opts)?;
+        Ok((stored.as_ref().clone(), decoded.warnings))
+    }
+}
+
 fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed("the server does not allow this method on the requested resource")
 }
@@ -251,19 +279,24 @@ fn with_warnings(resp: Response, warnings: Vec<String>) -> Response {
     resp.with_warnings(warnings)
 }
 
-/// Reads a request body as the typed object the URL names (JSON or YAML).
+/// Reads a request body as the typed object the URL names (JSON or YAML),
+/// as strictly as the client asked.
 fn decode_body(req: &Request, resource: &crate::api::Resource, validation: FieldValidation) -> Result<(Value, Vec<String>), ApiError> {
     let is_yaml = req.header("Content-Type").is_some_and(|ct| ct.contains("yaml"));
-    let mut raw: Value = if is_yaml {
+    let decoded = if is_yaml {
         let text = std::str::from_utf8(&req.body).map_err(|_| ApiError::bad_request("request body is not UTF-8"))?;
-        crate::manifest::parse_document(text).map_err(|e| ApiError::bad_request(e.to_string()))?.value
+        let doc = crate::manifest::parse_document(text).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        decode::decode_value(resource, &doc.value, validation)?
     } else {
-        serde_json::from_slice(&req.body).map_err(|e| ApiError::bad_request(format!("json: {e}")))?
+        decode::decode(resource, &req.body, validation)?
     };
-    super::check_type(resource, &mut raw)?;
-    let bytes = serde_json::to_vec(&raw).map_err(|e| ApiError::internal(e.to_string()))?;
-    let decoded = decode::decode(resource, &bytes, validation)?;
+    check_quantities(resource, &decoded.object)?;
     Ok((decoded.object, decoded.warnings))
+}
+
+/// A malformed quantity makes a body undecodable in Kubernetes (400, not 422).
+fn check_quantities(resource: &crate::api::Resource, obj: &Value) -> Result<(), ApiError> {
+    crate::api::validation::decode::check(resource, obj).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// List items carry no `apiVersion`/`kind` on the wire; the list says what they are.

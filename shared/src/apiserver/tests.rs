@@ -363,3 +363,57 @@ fn tables_are_served_when_asked_for() {
     assert_eq!(t["kind"], "Table");
     assert_eq!(t["rows"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn unknown_fields_are_refused_under_strict_validation_and_change_nothing() {
+    let mut api = api();
+    let rv = api.store().revision();
+    let mut typo = deployment("my-api", 3);
+    typo["spec"]["replica"] = json!(3);
+    let r = post(&mut api, &format!("{DEPLOYMENTS}?fieldValidation=Strict"), typo.clone());
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json_body()["message"], "strict decoding error: unknown field \"spec.replica\"");
+    assert_eq!(api.store().revision(), rv);
+    // Under Warn (the server default) the field is dropped with a warning.
+    match post(&mut api, DEPLOYMENTS, typo) {
+        Response::Body { status: 201, warnings, .. } => assert_eq!(warnings, ["unknown field \"spec.replica\""]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn invalid_objects_get_422_with_field_causes_and_change_nothing() {
+    let mut api = api();
+    let rv = api.store().revision();
+    let mut bad = deployment("my-api", -1);
+    bad["spec"]["template"]["metadata"]["labels"] = json!({"app": "other"});
+    let r = post(&mut api, DEPLOYMENTS, bad);
+    assert_eq!(r.status(), 422);
+    let status = r.json_body();
+    assert_eq!(status["reason"], "Invalid");
+    let fields: Vec<&str> = status["details"]["causes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"spec.replicas"), "{fields:?}");
+    assert!(fields.contains(&"spec.template.metadata.labels"), "{fields:?}");
+    assert_eq!(api.store().revision(), rv);
+}
+
+#[test]
+fn a_patch_cannot_smuggle_unknown_fields_under_strict_validation() {
+    let mut api = api();
+    post(&mut api, DEPLOYMENTS, deployment("my-api", 3));
+    let r = api.handle(
+        &Request::patch(&format!("{DEPLOYMENTS}/my-api?fieldValidation=Strict"), "application/merge-patch+json", r#"{"spec":{"replicaz":5}}"#),
+        t0(),
+    );
+    assert_eq!(r.status(), 400);
+}
+
+#[test]
+fn malformed_quantities_are_bad_requests() {
+    let mut api = api();
+    let mut bad = deployment("my-api", 1);
+    bad["spec"]["template"]["spec"]["containers"][0]["resources"] = json!({"requests": {"cpu": "lots"}});
+    let r = post(&mut api, DEPLOYMENTS, bad);
+    assert_eq!(r.status(), 400);
+    assert!(r.json_body()["message"].as_str().unwrap().contains("quantities must match"), "{}", r.json_body());
+}
