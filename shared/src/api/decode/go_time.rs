@@ -111,6 +111,8 @@ fn digits(s: &str, min: usize, max: usize) -> Option<(u32, &str)> {
     Some((value, &s[n..]))
 }
 
+// `is_multiple_of` needs Rust 1.87; the workspace declares 1.85.
+#[allow(clippy::manual_is_multiple_of)]
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
