@@ -199,7 +199,6 @@ impl ApiServer {
         let current = self.get(resource, namespace, name)?.clone();
         let patched = super::patch::apply_patch(resource.kind, &current, patch_type, body)?;
         let decoded = decode::decode_value(resource, &patched, opts.field_validation)?;
-        check_quantities(resource, &decoded.object)?;
         let stored = self.update(resource, namespace, name, decoded.object, sub, now, opts)?;
         Ok((stored.as_ref().clone(), decoded.warnings))
     }
@@ -290,13 +289,7 @@ fn decode_body(req: &Request, resource: &crate::api::Resource, validation: Field
     } else {
         decode::decode(resource, &req.body, validation)?
     };
-    check_quantities(resource, &decoded.object)?;
     Ok((decoded.object, decoded.warnings))
-}
-
-/// A malformed quantity makes a body undecodable in Kubernetes (400, not 422).
-fn check_quantities(resource: &crate::api::Resource, obj: &Value) -> Result<(), ApiError> {
-    crate::api::validation::decode::check(resource, obj).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// List items carry no `apiVersion`/`kind` on the wire; the list says what they are.

@@ -9,6 +9,7 @@
 mod go_names;
 mod go_time;
 mod kinds;
+mod quantities;
 mod reader;
 mod tree;
 
@@ -174,6 +175,14 @@ fn decode_tree(
         }
         None => tree.to_value(),
     };
+    if let Err(cause) = quantities::check(resource, &object) {
+        return Err(DecodeError::CannotHandle {
+            kind,
+            version: split_api_version(&api_version).1.to_string(),
+            target: resource.kind.to_string(),
+            reason: cause.to_string(),
+        });
+    }
     let found = log.into_errors();
     match validation {
         FieldValidation::Strict if !found.is_empty() => Err(DecodeError::Strict(found)),

@@ -6,7 +6,6 @@
 
 pub mod autoscaling;
 pub mod config;
-pub mod decode;
 pub mod field_error;
 pub mod ingress;
 pub mod metadata;
