@@ -8,10 +8,13 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod control_plane;
+pub mod controllers;
 pub mod manifest;
 pub mod rng;
 pub mod store;
 pub mod workload;
 
 pub use apiserver::{ApiServer, Request, Response};
+pub use control_plane::ControlPlane;
 pub use jiff::Timestamp;

@@ -2,6 +2,7 @@
 //! objects are defaulted and validated, and small value types (quantities,
 //! names) that several of those need.
 
+pub mod decode;
 pub mod defaults;
 pub mod meta;
 pub mod resources;

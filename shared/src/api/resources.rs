@@ -88,7 +88,6 @@ pub static RESOURCES: &[Resource] = &[
     resource!("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, ["sc"], []),
     resource!("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, ["hpa"], ["status"]),
     resource!("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, [], []),
-    resource!("events.k8s.io", "v1", "Event", "events", "event", true, ["ev"], []),
 ];
 
 /// Finds a resource by the URL segments of a request: group, version, plural.

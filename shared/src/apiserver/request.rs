@@ -87,7 +87,7 @@ impl Request {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Response {
     /// A complete answer.
-    Body { status: u16, content_type: &'static str, body: Vec<u8> },
+    Body { status: u16, content_type: &'static str, body: Vec<u8>, warnings: Vec<String> },
     /// A watch was opened: the host streams `ApiServer::poll_watch(id)` to the
     /// client until it goes away, then calls `ApiServer::close_watch(id)`.
     Watch { id: super::WatchId, content_type: &'static str },
@@ -95,7 +95,15 @@ pub enum Response {
 
 impl Response {
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
-        Self::Body { status, content_type: "application/json", body: serde_json::to_vec(value).unwrap_or_default() }
+        Self::Body { status, content_type: "application/json", body: serde_json::to_vec(value).unwrap_or_default(), warnings: Vec::new() }
+    }
+
+    /// Attaches `Warning` headers (e.g. unknown fields under `fieldValidation=Warn`).
+    pub fn with_warnings(mut self, more: Vec<String>) -> Self {
+        if let Self::Body { warnings, .. } = &mut self {
+            warnings.extend(more);
+        }
+        self
     }
 
     pub fn status(&self) -> u16 {

@@ -4,3 +4,7 @@
 pub mod field_error;
 
 pub use field_error::{FieldError, FieldErrorType, FieldPath};
+use crate::api::Resource;
+use serde_json::Value;
+pub fn validate_create(_resource: &Resource, _obj: &Value) -> Vec<FieldError> { Vec::new() }
+pub fn validate_update(_resource: &Resource, _new: &Value, _old: &Value) -> Vec<FieldError> { Vec::new() }

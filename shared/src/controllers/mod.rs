@@ -1,0 +1,79 @@
+//! The controller manager: controllers that watch the store, compare desired
+//! with actual state, and act through the API, as Kubernetes' do.
+//!
+//! Each controller is a small module with its own state; none reads another's.
+//! They share only the store, which they follow through a [`feed::ChangeFeed`].
+
+pub mod feed;
+pub mod garbage_collector;
+pub mod namespace;
+
+use crate::apiserver::ApiServer;
+use jiff::Timestamp;
+
+/// What one reconcile pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Whether it wrote to the API (others may have new work then).
+    pub wrote: bool,
+    /// When it wants to look again even if nothing changes.
+    pub requeue_at: Option<Timestamp>,
+}
+
+impl Reconciled {
+    pub fn merge(self, other: Reconciled) -> Reconciled {
+        Reconciled {
+            wrote: self.wrote || other.wrote,
+            requeue_at: match (self.requeue_at, other.requeue_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
+}
+
+/// A control loop over the store.
+pub trait Controller {
+    fn name(&self) -> &'static str;
+    /// Catches up with what changed since the last pass and acts on it.
+    fn reconcile(&mut self, api: &mut ApiServer, now: Timestamp) -> Reconciled;
+}
+
+/// Runs controllers until the cluster is quiet.
+pub struct ControllerManager {
+    controllers: Vec<Box<dyn Controller>>,
+}
+
+/// A bound on passes per tick, so a pair of controllers that keep undoing
+/// each other cannot hang the host; the next tick carries on.
+const MAX_PASSES: usize = 64;
+
+impl ControllerManager {
+    pub fn new(controllers: Vec<Box<dyn Controller>>) -> Self {
+        Self { controllers }
+    }
+
+    /// The controllers every cluster runs from the start.
+    pub fn standard() -> Self {
+        Self::new(vec![
+            Box::new(garbage_collector::GarbageCollector::default()),
+            Box::new(namespace::NamespaceController::default()),
+        ])
+    }
+
+    /// Runs every controller until none writes; returns when to run again.
+    pub fn run(&mut self, api: &mut ApiServer, now: Timestamp) -> Option<Timestamp> {
+        let mut wake = None;
+        for _ in 0..MAX_PASSES {
+            let mut pass = Reconciled::default();
+            for c in &mut self.controllers {
+                pass = pass.merge(c.reconcile(api, now));
+            }
+            wake = pass.requeue_at;
+            if !pass.wrote {
+                break;
+            }
+        }
+        wake
+    }
+}
