@@ -26,14 +26,17 @@ pub fn app(props: &AppProps) -> Html {
     }
     {
         let (cluster, dispatch) = (cluster.clone(), state.dispatcher());
-        use_effect_with((state.kind, state.namespace.clone()), move |(kind, namespace)| {
-            cluster.load_objects(*kind, namespace, &dispatch)
-        });
+        use_effect_with(
+            (state.kind, state.namespace.clone()),
+            move |(kind, namespace)| cluster.load_objects(*kind, namespace, &dispatch),
+        );
     }
 
     let on_namespace = {
         let dispatch = state.dispatcher();
-        Callback::from(move |namespace: String| dispatch.dispatch(Action::SelectNamespace(namespace)))
+        Callback::from(move |namespace: String| {
+            dispatch.dispatch(Action::SelectNamespace(namespace))
+        })
     };
     let on_kind = {
         let dispatch = state.dispatcher();

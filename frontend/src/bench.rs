@@ -23,8 +23,15 @@ impl BenchParams {
         if query::param(search, "bench") != Some("store") {
             return None;
         }
-        let number = |key, default| query::param(search, key).and_then(|v| v.parse().ok()).unwrap_or(default);
-        Some(Self { pods: number("n", DEFAULT_PODS), runs: number("runs", DEFAULT_RUNS).max(1) })
+        let number = |key, default| {
+            query::param(search, key)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        Some(Self {
+            pods: number("n", DEFAULT_PODS),
+            runs: number("runs", DEFAULT_RUNS).max(1),
+        })
     }
 }
 
@@ -33,8 +40,8 @@ impl BenchParams {
 pub fn run(params: &BenchParams) -> String {
     let runs: Vec<_> = (0..params.runs)
         .map(|_| {
-            let mut api = ApiServer::new(BENCH_SEED);
             let now = clock::now();
+            let mut api = ApiServer::new(BENCH_SEED, now);
             let start = clock::monotonic_ms();
             let ok = workload::create_pods(&mut api, params.pods, now);
             json!({"ms": clock::monotonic_ms() - start, "ok": ok})
@@ -55,10 +62,16 @@ mod tests {
 
     #[test]
     fn bench_params_come_from_the_query_with_defaults() {
-        assert_eq!(BenchParams::from_query("?bench=store&n=200&runs=3"), Some(BenchParams { pods: 200, runs: 3 }));
+        assert_eq!(
+            BenchParams::from_query("?bench=store&n=200&runs=3"),
+            Some(BenchParams { pods: 200, runs: 3 })
+        );
         assert_eq!(
             BenchParams::from_query("?bench=store&runs=0"),
-            Some(BenchParams { pods: DEFAULT_PODS, runs: 1 })
+            Some(BenchParams {
+                pods: DEFAULT_PODS,
+                runs: 1
+            })
         );
     }
 }

@@ -14,8 +14,13 @@ pub enum ObjectKind {
 
 impl ObjectKind {
     /// In the order the tabs show them: what students look at most comes first.
-    pub const ALL: [ObjectKind; 5] =
-        [Self::Pod, Self::Deployment, Self::ReplicaSet, Self::Service, Self::ConfigMap];
+    pub const ALL: [ObjectKind; 5] = [
+        Self::Pod,
+        Self::Deployment,
+        Self::ReplicaSet,
+        Self::Service,
+        Self::ConfigMap,
+    ];
 
     /// The resource name, as in `kubectl get pods`.
     pub fn plural(self) -> &'static str {
@@ -47,7 +52,11 @@ impl ObjectKind {
 
     /// The list endpoint for this kind in `namespace`.
     pub fn list_path(self, namespace: &str) -> String {
-        format!("{}/namespaces/{namespace}/{}", self.api_prefix(), self.plural())
+        format!(
+            "{}/namespaces/{namespace}/{}",
+            self.api_prefix(),
+            self.plural()
+        )
     }
 }
 
@@ -57,13 +66,25 @@ mod tests {
 
     #[test]
     fn core_kinds_list_under_api_v1() {
-        assert_eq!(ObjectKind::Pod.list_path("default"), "/api/v1/namespaces/default/pods");
-        assert_eq!(ObjectKind::ConfigMap.list_path("kube-system"), "/api/v1/namespaces/kube-system/configmaps");
+        assert_eq!(
+            ObjectKind::Pod.list_path("default"),
+            "/api/v1/namespaces/default/pods"
+        );
+        assert_eq!(
+            ObjectKind::ConfigMap.list_path("kube-system"),
+            "/api/v1/namespaces/kube-system/configmaps"
+        );
     }
 
     #[test]
     fn apps_kinds_list_under_apis_apps_v1() {
-        assert_eq!(ObjectKind::Deployment.list_path("web"), "/apis/apps/v1/namespaces/web/deployments");
-        assert_eq!(ObjectKind::ReplicaSet.list_path("web"), "/apis/apps/v1/namespaces/web/replicasets");
+        assert_eq!(
+            ObjectKind::Deployment.list_path("web"),
+            "/apis/apps/v1/namespaces/web/deployments"
+        );
+        assert_eq!(
+            ObjectKind::ReplicaSet.list_path("web"),
+            "/apis/apps/v1/namespaces/web/replicasets"
+        );
     }
 }

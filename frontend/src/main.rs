@@ -19,12 +19,16 @@ use components::bench_report::{BenchReport, BenchReportProps};
 const DEFAULT_SEED: u64 = 1;
 
 fn main() {
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
     if let Some(params) = bench::BenchParams::from_query(&search) {
         let result = bench::run(&params);
         yew::Renderer::<BenchReport>::with_props(BenchReportProps { result }).render();
         return;
     }
-    let seed = query::param(&search, "seed").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_SEED);
+    let seed = query::param(&search, "seed")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SEED);
     yew::Renderer::<App>::with_props(AppProps { seed }).render();
 }

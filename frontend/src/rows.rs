@@ -14,15 +14,29 @@ pub struct ObjectRow {
 
 impl ObjectRow {
     pub fn from_object(kind: ObjectKind, object: &Value) -> Self {
-        let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_string();
-        Self { name: text("/metadata/name"), status: status(kind, object), created: text("/metadata/creationTimestamp") }
+        let text = |pointer: &str| {
+            object
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        Self {
+            name: text("/metadata/name"),
+            status: status(kind, object),
+            created: text("/metadata/creationTimestamp"),
+        }
     }
 }
 
 fn status(kind: ObjectKind, object: &Value) -> String {
     let count = |pointer: &str| object.pointer(pointer).and_then(Value::as_u64);
     match kind {
-        ObjectKind::Pod => object.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending").to_string(),
+        ObjectKind::Pod => object
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            .unwrap_or("Pending")
+            .to_string(),
         // Kubernetes omits zero counts from status and defaults spec.replicas to 1.
         ObjectKind::Deployment | ObjectKind::ReplicaSet => format!(
             "{}/{} ready",
@@ -30,14 +44,22 @@ fn status(kind: ObjectKind, object: &Value) -> String {
             count("/spec/replicas").unwrap_or(1)
         ),
         ObjectKind::Service => {
-            let kind = object.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP");
+            let kind = object
+                .pointer("/spec/type")
+                .and_then(Value::as_str)
+                .unwrap_or("ClusterIP");
             match object.pointer("/spec/clusterIP").and_then(Value::as_str) {
                 Some(ip) => format!("{kind} {ip}"),
                 None => kind.to_string(),
             }
         }
         ObjectKind::ConfigMap => {
-            let keys = |field: &str| object.get(field).and_then(Value::as_object).map_or(0, |m| m.len());
+            let keys = |field: &str| {
+                object
+                    .get(field)
+                    .and_then(Value::as_object)
+                    .map_or(0, |m| m.len())
+            };
             format!("{} keys", keys("data") + keys("binaryData"))
         }
     }
@@ -53,7 +75,14 @@ mod tests {
         let pod = json!({"metadata": {"name": "web-1", "creationTimestamp": "2025-01-02T03:04:05Z"},
                          "status": {"phase": "Running"}});
         let row = ObjectRow::from_object(ObjectKind::Pod, &pod);
-        assert_eq!(row, ObjectRow { name: "web-1".into(), status: "Running".into(), created: "2025-01-02T03:04:05Z".into() });
+        assert_eq!(
+            row,
+            ObjectRow {
+                name: "web-1".into(),
+                status: "Running".into(),
+                created: "2025-01-02T03:04:05Z".into()
+            }
+        );
     }
 
     #[test]
@@ -65,21 +94,36 @@ mod tests {
     #[test]
     fn deployment_readiness_defaults_like_kubernetes() {
         let fresh = json!({"metadata": {"name": "d"}, "spec": {}});
-        assert_eq!(ObjectRow::from_object(ObjectKind::Deployment, &fresh).status, "0/1 ready");
+        assert_eq!(
+            ObjectRow::from_object(ObjectKind::Deployment, &fresh).status,
+            "0/1 ready"
+        );
         let scaled = json!({"spec": {"replicas": 3}, "status": {"readyReplicas": 2}});
-        assert_eq!(ObjectRow::from_object(ObjectKind::ReplicaSet, &scaled).status, "2/3 ready");
+        assert_eq!(
+            ObjectRow::from_object(ObjectKind::ReplicaSet, &scaled).status,
+            "2/3 ready"
+        );
     }
 
     #[test]
     fn service_row_shows_type_and_cluster_ip() {
         let svc = json!({"spec": {"type": "NodePort", "clusterIP": "10.96.0.10"}});
-        assert_eq!(ObjectRow::from_object(ObjectKind::Service, &svc).status, "NodePort 10.96.0.10");
-        assert_eq!(ObjectRow::from_object(ObjectKind::Service, &json!({})).status, "ClusterIP");
+        assert_eq!(
+            ObjectRow::from_object(ObjectKind::Service, &svc).status,
+            "NodePort 10.96.0.10"
+        );
+        assert_eq!(
+            ObjectRow::from_object(ObjectKind::Service, &json!({})).status,
+            "ClusterIP"
+        );
     }
 
     #[test]
     fn configmap_row_counts_text_and_binary_keys() {
         let cm = json!({"data": {"a": "1", "b": "2"}, "binaryData": {"c": "AA=="}});
-        assert_eq!(ObjectRow::from_object(ObjectKind::ConfigMap, &cm).status, "3 keys");
+        assert_eq!(
+            ObjectRow::from_object(ObjectKind::ConfigMap, &cm).status,
+            "3 keys"
+        );
     }
 }

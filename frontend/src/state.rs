@@ -95,25 +95,38 @@ mod tests {
     }
 
     fn row(name: &str) -> ObjectRow {
-        ObjectRow { name: name.into(), status: "Running".into(), created: String::new() }
+        ObjectRow {
+            name: name.into(),
+            status: "Running".into(),
+            created: String::new(),
+        }
     }
 
     #[test]
     fn page_starts_on_pods_in_default_while_loading() {
         let state = State::default();
-        assert_eq!((state.namespace.as_str(), state.kind, state.loading), ("default", ObjectKind::Pod, true));
+        assert_eq!(
+            (state.namespace.as_str(), state.kind, state.loading),
+            ("default", ObjectKind::Pod, true)
+        );
     }
 
     #[test]
     fn loaded_namespaces_keep_an_existing_selection() {
-        let state = reduce(State::default(), Action::NamespacesLoaded(vec!["apps".into(), "default".into()]));
+        let state = reduce(
+            State::default(),
+            Action::NamespacesLoaded(vec!["apps".into(), "default".into()]),
+        );
         assert_eq!(state.namespace, "default");
         assert_eq!(state.namespaces, ["apps", "default"]);
     }
 
     #[test]
     fn loaded_namespaces_replace_a_vanished_selection_with_the_first() {
-        let state = reduce(State::default(), Action::NamespacesLoaded(vec!["kube-system".into()]));
+        let state = reduce(
+            State::default(),
+            Action::NamespacesLoaded(vec!["kube-system".into()]),
+        );
         assert_eq!(state.namespace, "kube-system");
     }
 
@@ -122,7 +135,10 @@ mod tests {
         let loaded = reduce(State::default(), Action::ObjectsLoaded(vec![row("web")]));
         assert!(!loaded.loading);
         let switched = reduce(loaded, Action::SelectKind(ObjectKind::Service));
-        assert_eq!((switched.kind, switched.rows.len(), switched.loading), (ObjectKind::Service, 0, true));
+        assert_eq!(
+            (switched.kind, switched.rows.len(), switched.loading),
+            (ObjectKind::Service, 0, true)
+        );
     }
 
     #[test]
@@ -134,8 +150,14 @@ mod tests {
 
     #[test]
     fn a_failed_request_stops_loading_and_a_later_success_clears_the_error() {
-        let failed = reduce(State::default(), Action::RequestFailed("GET /x: 404 not found".into()));
-        assert_eq!((failed.loading, failed.error.as_deref()), (false, Some("GET /x: 404 not found")));
+        let failed = reduce(
+            State::default(),
+            Action::RequestFailed("GET /x: 404 not found".into()),
+        );
+        assert_eq!(
+            (failed.loading, failed.error.as_deref()),
+            (false, Some("GET /x: 404 not found"))
+        );
         let recovered = reduce(failed, Action::ObjectsLoaded(vec![]));
         assert_eq!(recovered.error, None);
     }

@@ -16,7 +16,10 @@ pub struct Run {
 /// Median of per-run rates; `None` without runs.
 pub fn median_rate(runs: &[Run]) -> Option<f64> {
     // A run faster than the clock can tell still counts, as if it took one microsecond.
-    let rates: Vec<f64> = runs.iter().map(|r| r.count as f64 / r.seconds.max(1e-6)).collect();
+    let rates: Vec<f64> = runs
+        .iter()
+        .map(|r| r.count as f64 / r.seconds.max(1e-6))
+        .collect();
     median(rates)
 }
 
@@ -41,7 +44,11 @@ pub fn runs_from_page(result: &Value) -> Option<Vec<Run>> {
         .map(|run| {
             let ms = run.get("ms")?.as_f64()?;
             let ok = usize::try_from(run.get("ok")?.as_u64()?).ok()?;
-            Some(Run { seconds: ms / 1000.0, count: n, complete: ok == n })
+            Some(Run {
+                seconds: ms / 1000.0,
+                count: n,
+                complete: ok == n,
+            })
         })
         .collect()
 }
@@ -60,15 +67,29 @@ mod tests {
 
     #[test]
     fn rate_is_count_over_seconds_per_run() {
-        let run = |seconds, count| Run { seconds, count, complete: true };
-        assert_eq!(median_rate(&[run(0.5, 100), run(1.0, 100), run(2.0, 100)]), Some(100.0));
+        let run = |seconds, count| Run {
+            seconds,
+            count,
+            complete: true,
+        };
+        assert_eq!(
+            median_rate(&[run(0.5, 100), run(1.0, 100), run(2.0, 100)]),
+            Some(100.0)
+        );
     }
 
     #[test]
     fn page_result_becomes_runs_marked_incomplete_on_failed_creates() {
         let result = json!({"workload": "store_creates", "n": 10, "runs": [{"ms": 20.0, "ok": 10}, {"ms": 10.0, "ok": 3}]});
         let runs = runs_from_page(&result).unwrap();
-        assert_eq!(runs[0], Run { seconds: 0.02, count: 10, complete: true });
+        assert_eq!(
+            runs[0],
+            Run {
+                seconds: 0.02,
+                count: 10,
+                complete: true
+            }
+        );
         assert!(!runs[1].complete);
         assert_eq!(median_rate(&runs), Some(750.0));
     }
@@ -76,6 +97,9 @@ mod tests {
     #[test]
     fn malformed_page_result_is_rejected() {
         assert_eq!(runs_from_page(&json!({"n": 10})), None);
-        assert_eq!(runs_from_page(&json!({"n": 10, "runs": [{"ms": "fast"}]})), None);
+        assert_eq!(
+            runs_from_page(&json!({"n": 10, "runs": [{"ms": "fast"}]})),
+            None
+        );
     }
 }

@@ -21,11 +21,18 @@ impl ChromeDriver {
         let child = Command::new(binary)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
-            .stdout(log_file.try_clone().map_err(HarnessError::io("chromedriver log"))?)
+            .stdout(
+                log_file
+                    .try_clone()
+                    .map_err(HarnessError::io("chromedriver log"))?,
+            )
             .stderr(log_file)
             .spawn()
             .map_err(HarnessError::io(binary.display().to_string()))?;
-        let driver = Self { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) };
+        let driver = Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        };
         driver.wait_ready(Duration::from_secs(30))?;
         Ok(driver)
     }
@@ -57,6 +64,10 @@ impl Drop for ChromeDriver {
 
 /// A port the OS just handed out; released before chromedriver binds it (a tiny, accepted race).
 fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(HarnessError::io("finding a free port"))?;
-    Ok(listener.local_addr().map_err(HarnessError::io("finding a free port"))?.port())
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(HarnessError::io("finding a free port"))?;
+    Ok(listener
+        .local_addr()
+        .map_err(HarnessError::io("finding a free port"))?
+        .port())
 }

@@ -15,11 +15,19 @@ pub enum HarnessError {
     #[error("malformed HTTP response from {0}")]
     Http(String),
     #[error("WebDriver {command}: {error}: {message}")]
-    WebDriver { command: String, error: String, message: String },
+    WebDriver {
+        command: String,
+        error: String,
+        message: String,
+    },
     #[error("chromedriver did not become ready on port {0}")]
     DriverNotReady(u16),
     #[error("timed out after {seconds}s waiting for {what}; page text: {page_text:?}")]
-    Timeout { what: String, seconds: u64, page_text: String },
+    Timeout {
+        what: String,
+        seconds: u64,
+        page_text: String,
+    },
     #[error("unexpected answer: {0}")]
     Unexpected(String),
 }

@@ -20,23 +20,34 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Sends `method path` with an optional JSON body and returns the whole response.
 pub fn request(addr: SocketAddr, method: &str, path: &str, json: Option<&str>) -> Result<Response> {
     let what = format!("{method} http://{addr}{path}");
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(HarnessError::io(&what))?;
-    stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(HarnessError::io(&what))?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .map_err(HarnessError::io(&what))?;
+    stream
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(HarnessError::io(&what))?;
     let body = json.unwrap_or("");
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: */*\r\n");
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: */*\r\n");
     if json.is_some() {
         head.push_str("Content-Type: application/json; charset=utf-8\r\n");
     }
     head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    stream.write_all(head.as_bytes()).map_err(HarnessError::io(&what))?;
-    stream.write_all(body.as_bytes()).map_err(HarnessError::io(&what))?;
+    stream
+        .write_all(head.as_bytes())
+        .map_err(HarnessError::io(&what))?;
+    stream
+        .write_all(body.as_bytes())
+        .map_err(HarnessError::io(&what))?;
     // chromedriver keeps the connection open despite `Connection: close`, so stop reading once
     // the framing says the body is complete rather than waiting for EOF.
     let mut raw = Vec::new();
@@ -56,7 +67,9 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, json: Option<&str>) -
 
 /// Whether the head is complete and says where the body ends (length or chunked).
 fn is_framed(raw: &[u8]) -> bool {
-    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
     let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
     head.contains("\r\ncontent-length:") || head.contains("\r\ntransfer-encoding:")
 }
@@ -71,9 +84,16 @@ pub fn parse_response(raw: &[u8]) -> Option<Response> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let mut response = Response { status, headers, body: Vec::new() };
+    let mut response = Response {
+        status,
+        headers,
+        body: Vec::new(),
+    };
     let rest = &raw[split + 4..];
-    response.body = if response.header("Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    response.body = if response
+        .header("Transfer-Encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         dechunk(rest)?
     } else if let Some(len) = response.header("Content-Length") {
         rest.get(..len.parse::<usize>().ok()?)?.to_vec()
@@ -118,14 +138,21 @@ mod tests {
     #[test]
     fn only_responses_with_length_or_chunking_end_before_eof() {
         assert!(is_framed(b"HTTP/1.1 200 OK\r\nContent-Length:2\r\n\r\n"));
-        assert!(is_framed(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"));
-        assert!(!is_framed(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody"));
+        assert!(is_framed(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+        ));
+        assert!(!is_framed(
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody"
+        ));
         assert!(!is_framed(b"HTTP/1.1 200 OK\r\nContent-Length: 2"));
     }
 
     #[test]
     fn truncated_responses_are_rejected() {
-        assert_eq!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"), None);
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"),
+            None
+        );
         assert_eq!(parse_response(b"HTTP/1.1 200 OK\r\n"), None);
         assert_eq!(parse_response(b"garbage\r\n\r\n"), None);
     }

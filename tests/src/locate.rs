@@ -10,11 +10,15 @@ pub fn chromium() -> Result<PathBuf> {
     CHROMIUM_NAMES
         .iter()
         .find_map(|name| find_program(name))
-        .ok_or(HarnessError::ProgramMissing { program: "chromium" })
+        .ok_or(HarnessError::ProgramMissing {
+            program: "chromium",
+        })
 }
 
 pub fn chromedriver() -> Result<PathBuf> {
-    find_program("chromedriver").ok_or(HarnessError::ProgramMissing { program: "chromedriver" })
+    find_program("chromedriver").ok_or(HarnessError::ProgramMissing {
+        program: "chromedriver",
+    })
 }
 
 fn find_program(name: &str) -> Option<PathBuf> {
@@ -22,7 +26,10 @@ fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
-        .find(|p| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+        .find(|p| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 pub fn workspace_root() -> PathBuf {
@@ -32,7 +39,9 @@ pub fn workspace_root() -> PathBuf {
 
 /// The built page: `KUBEPLAY_DIST` (set by `cargo xtask test`) or `<workspace>/dist`.
 pub fn dist() -> Result<PathBuf> {
-    let dir = std::env::var_os("KUBEPLAY_DIST").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("dist"));
+    let dir = std::env::var_os("KUBEPLAY_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("dist"));
     if dir.join("index.html").is_file() {
         Ok(dir)
     } else {

@@ -32,14 +32,21 @@ impl Page {
         let out = locate::output_dir();
         std::fs::create_dir_all(&out).map_err(HarnessError::io(out.display().to_string()))?;
         let server = StaticServer::start(dist)?;
-        let driver = ChromeDriver::start(&chromedriver, &out.join(format!("{name}.chromedriver.log")))?;
+        let driver =
+            ChromeDriver::start(&chromedriver, &out.join(format!("{name}.chromedriver.log")))?;
         let session = Session::new_headless(driver.addr(), &chromium)?;
-        Ok(Self { session, _driver: driver, server, name: name.to_string() })
+        Ok(Self {
+            session,
+            _driver: driver,
+            server,
+            name: name.to_string(),
+        })
     }
 
     /// Opens the page with a query string such as `?bench=store` (or `""`).
     pub fn open(&self, query: &str) -> Result<()> {
-        self.session.navigate(&self.server.url(&format!("/{query}")))
+        self.session
+            .navigate(&self.server.url(&format!("/{query}")))
     }
 
     /// Polls a JavaScript expression until it yields something other than null/undefined.
@@ -64,7 +71,9 @@ impl Page {
 
     /// The visible text of the page, for assertions and error messages.
     pub fn text(&self) -> Result<String> {
-        let value = self.session.execute("return document.body ? document.body.innerText : '';")?;
+        let value = self
+            .session
+            .execute("return document.body ? document.body.innerText : '';")?;
         Ok(value.as_str().unwrap_or_default().to_string())
     }
 

@@ -35,14 +35,20 @@ mod tests {
 
     #[test]
     fn missing_browser_skips_outside_ci() {
-        let err = HarnessError::ProgramMissing { program: "chromium" };
+        let err = HarnessError::ProgramMissing {
+            program: "chromium",
+        };
         assert!(decide("t", &err, false).is_none());
     }
 
     #[test]
     #[should_panic(expected = "CI=true requires the browser tests to run")]
     fn missing_browser_fails_under_ci() {
-        decide("t", &HarnessError::DistMissing(PathBuf::from("/x/dist")), true);
+        decide(
+            "t",
+            &HarnessError::DistMissing(PathBuf::from("/x/dist")),
+            true,
+        );
     }
 
     #[test]

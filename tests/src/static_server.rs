@@ -19,8 +19,11 @@ pub struct StaticServer {
 
 impl StaticServer {
     pub fn start(root: &Path) -> Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(HarnessError::io("binding the static server"))?;
-        let addr = listener.local_addr().map_err(HarnessError::io("the static server's address"))?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .map_err(HarnessError::io("binding the static server"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(HarnessError::io("the static server's address"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let (root, flag) = (root.to_path_buf(), stop.clone());
         let thread = std::thread::spawn(move || {
@@ -34,7 +37,11 @@ impl StaticServer {
                 }
             }
         });
-        Ok(Self { addr, stop, thread: Some(thread) })
+        Ok(Self {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     pub fn url(&self, path_and_query: &str) -> String {
@@ -76,7 +83,11 @@ fn serve(stream: TcpStream, root: &Path) {
             Err(_) => ("404 Not Found", "text/plain", b"not found".to_vec()),
         },
         ("GET" | "HEAD", None) => ("404 Not Found", "text/plain", b"not found".to_vec()),
-        _ => ("405 Method Not Allowed", "text/plain", b"method not allowed".to_vec()),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            b"method not allowed".to_vec(),
+        ),
     };
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
@@ -93,11 +104,18 @@ fn serve(stream: TcpStream, root: &Path) {
 fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next().unwrap_or("/");
     let relative = Path::new(path.trim_start_matches('/'));
-    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let full = root.join(relative);
-    Some(if full.is_dir() { full.join("index.html") } else { full })
+    Some(if full.is_dir() {
+        full.join("index.html")
+    } else {
+        full
+    })
 }
 
 pub fn mime_type(path: &Path) -> &'static str {
@@ -122,8 +140,14 @@ mod tests {
     #[test]
     fn wasm_and_js_get_the_types_browsers_require() {
         assert_eq!(mime_type(Path::new("app_bg.wasm")), "application/wasm");
-        assert_eq!(mime_type(Path::new("app.js")), "text/javascript; charset=utf-8");
-        assert_eq!(mime_type(Path::new("index.html")), "text/html; charset=utf-8");
+        assert_eq!(
+            mime_type(Path::new("app.js")),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            mime_type(Path::new("index.html")),
+            "text/html; charset=utf-8"
+        );
     }
 
     #[test]
@@ -143,11 +167,19 @@ mod tests {
         let server = StaticServer::start(&dir).unwrap();
 
         let index = http::request(server.addr(), "GET", "/?bench=store", None).unwrap();
-        assert_eq!((index.status, index.body.as_slice()), (200, &b"<p>hi</p>"[..]));
+        assert_eq!(
+            (index.status, index.body.as_slice()),
+            (200, &b"<p>hi</p>"[..])
+        );
         let wasm = http::request(server.addr(), "GET", "/m.wasm", None).unwrap();
         assert_eq!(wasm.header("Content-Type"), Some("application/wasm"));
         assert_eq!(wasm.body, [0u8, 97, 115, 109]);
-        assert_eq!(http::request(server.addr(), "GET", "/nope.js", None).unwrap().status, 404);
+        assert_eq!(
+            http::request(server.addr(), "GET", "/nope.js", None)
+                .unwrap()
+                .status,
+            404
+        );
 
         drop(server);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -30,41 +30,68 @@ impl Session {
         let id = value
             .get("sessionId")
             .and_then(Value::as_str)
-            .ok_or_else(|| HarnessError::Unexpected(format!("new session without sessionId: {value}")))?;
-        Ok(Self { driver, id: id.to_string() })
+            .ok_or_else(|| {
+                HarnessError::Unexpected(format!("new session without sessionId: {value}"))
+            })?;
+        Ok(Self {
+            driver,
+            id: id.to_string(),
+        })
     }
 
     pub fn navigate(&self, url: &str) -> Result<()> {
-        self.call("POST", "url", Some(&json!({"url": url}))).map(drop)
+        self.call("POST", "url", Some(&json!({"url": url})))
+            .map(drop)
     }
 
     /// Runs `script` as a function body in the page and returns what it returns.
     pub fn execute(&self, script: &str) -> Result<Value> {
-        self.call("POST", "execute/sync", Some(&json!({"script": script, "args": []})))
+        self.call(
+            "POST",
+            "execute/sync",
+            Some(&json!({"script": script, "args": []})),
+        )
     }
 
     /// The viewport as PNG bytes.
     pub fn screenshot(&self) -> Result<Vec<u8>> {
         let value = self.call("GET", "screenshot", None)?;
-        let encoded = value.as_str().ok_or_else(|| HarnessError::Unexpected("screenshot is not a string".into()))?;
+        let encoded = value
+            .as_str()
+            .ok_or_else(|| HarnessError::Unexpected("screenshot is not a string".into()))?;
         base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .map_err(|e| HarnessError::Unexpected(format!("screenshot is not base64: {e}")))
     }
 
     fn call(&self, method: &str, endpoint: &str, body: Option<&Value>) -> Result<Value> {
-        command(self.driver, method, &format!("/session/{}/{endpoint}", self.id), body)
+        command(
+            self.driver,
+            method,
+            &format!("/session/{}/{endpoint}", self.id),
+            body,
+        )
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = command(self.driver, "DELETE", &format!("/session/{}", self.id), None);
+        let _ = command(
+            self.driver,
+            "DELETE",
+            &format!("/session/{}", self.id),
+            None,
+        );
     }
 }
 
 /// Sends one WebDriver command and unwraps its `value`, turning W3C errors into [`HarnessError`].
-pub fn command(driver: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+pub fn command(
+    driver: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value> {
     let text = body.map(Value::to_string);
     let response = http::request(driver, method, path, text.as_deref())?;
     let parsed: Value = serde_json::from_slice(&response.body)
@@ -73,9 +100,15 @@ pub fn command(driver: SocketAddr, method: &str, path: &str, body: Option<&Value
 }
 
 fn unwrap_value(command: &str, mut answer: Value) -> Result<Value> {
-    let value = answer.get_mut("value").map(Value::take).unwrap_or(Value::Null);
+    let value = answer
+        .get_mut("value")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
     if let Some(error) = value.get("error").and_then(Value::as_str) {
-        let message = value.get("message").and_then(Value::as_str).unwrap_or_default();
+        let message = value
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         // Chromium's messages carry a long stack trace after the first line.
         let first_line = message.lines().next().unwrap_or_default();
         return Err(HarnessError::WebDriver {
@@ -101,6 +134,9 @@ mod tests {
     fn w3c_errors_become_harness_errors_with_the_first_message_line() {
         let answer = json!({"value": {"error": "no such window", "message": "target closed\nstack...", "stacktrace": ""}});
         let err = unwrap_value("POST /session/x/url", answer).unwrap_err();
-        assert_eq!(err.to_string(), "WebDriver POST /session/x/url: no such window: target closed");
+        assert_eq!(
+            err.to_string(),
+            "WebDriver POST /session/x/url: no such window: target closed"
+        );
     }
 }

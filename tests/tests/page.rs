@@ -9,18 +9,41 @@ const LOAD: Duration = Duration::from_secs(60);
 
 #[test]
 fn page_renders_the_shell() {
-    let Some(page) = page_or_skip("page_renders_the_shell") else { return };
+    let Some(page) = page_or_skip("page_renders_the_shell") else {
+        return;
+    };
     page.open("").unwrap();
-    let title = page.wait_for("the page header", "document.querySelector('header h1')?.textContent", LOAD).unwrap();
+    let title = page
+        .wait_for(
+            "the page header",
+            "document.querySelector('header h1')?.textContent",
+            LOAD,
+        )
+        .unwrap();
     page.screenshot().unwrap();
     assert_eq!(title, "Kubeplay");
-    let tabs = page.execute("return [...document.querySelectorAll('.tabs [data-kind]')].map(t => t.dataset.kind);").unwrap();
-    assert_eq!(tabs, serde_json::json!(["pods", "deployments", "replicasets", "services", "configmaps"]));
+    let tabs = page
+        .execute(
+            "return [...document.querySelectorAll('.tabs [data-kind]')].map(t => t.dataset.kind);",
+        )
+        .unwrap();
+    assert_eq!(
+        tabs,
+        serde_json::json!([
+            "pods",
+            "deployments",
+            "replicasets",
+            "services",
+            "configmaps"
+        ])
+    );
 }
 
 #[test]
 fn page_lists_default_namespaces() {
-    let Some(page) = page_or_skip("page_lists_default_namespaces") else { return };
+    let Some(page) = page_or_skip("page_lists_default_namespaces") else {
+        return;
+    };
     page.open("").unwrap();
     let listed = page.wait_for(
         "the namespace list",
@@ -32,12 +55,18 @@ fn page_lists_default_namespaces() {
     let listed = listed.unwrap();
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         assert!(
-            listed.as_array().is_some_and(|names| names.iter().any(|n| n == ns)),
+            listed
+                .as_array()
+                .is_some_and(|names| names.iter().any(|n| n == ns)),
             "namespace {ns} not listed: {listed}; page says: {:?} (screenshot {})",
             page.text().unwrap_or_default(),
             shot.display()
         );
     }
-    let selected = page.execute("return document.querySelector('#namespaces .selected')?.dataset.namespace ?? null;").unwrap();
+    let selected = page
+        .execute(
+            "return document.querySelector('#namespaces .selected')?.dataset.namespace ?? null;",
+        )
+        .unwrap();
     assert_eq!(selected, "default");
 }

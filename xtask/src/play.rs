@@ -17,7 +17,9 @@ pub fn run(addr: Option<&str>) -> Result<()> {
 fn split_addr(addr: &str) -> Result<(&str, &str)> {
     let (host, port) = addr.rsplit_once(':').unwrap_or(("127.0.0.1", addr));
     if host.is_empty() || port.parse::<u16>().is_err() {
-        return Err(XtaskError::Invalid(format!("expected HOST:PORT or PORT, got `{addr}`")));
+        return Err(XtaskError::Invalid(format!(
+            "expected HOST:PORT or PORT, got `{addr}`"
+        )));
     }
     Ok((host, port))
 }

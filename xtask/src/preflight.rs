@@ -13,7 +13,9 @@ use std::time::Duration;
 const CHROMIUM_NAMES: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
 
 pub fn chromium() -> Option<PathBuf> {
-    CHROMIUM_NAMES.iter().find_map(|name| tools::find_program(name))
+    CHROMIUM_NAMES
+        .iter()
+        .find_map(|name| tools::find_program(name))
 }
 
 pub fn chromedriver() -> Option<PathBuf> {
@@ -34,7 +36,11 @@ pub fn browser(what: &str) -> Result<bool> {
 /// absence is an error.
 pub fn docker(what: &str) -> Result<bool> {
     let ok = tools::succeeds_within(Command::new("docker").arg("info"), Duration::from_secs(20));
-    require(ok, what, "Docker engine (`docker info` did not answer: is the daemon running?)")
+    require(
+        ok,
+        what,
+        "Docker engine (`docker info` did not answer: is the daemon running?)",
+    )
 }
 
 fn require(ok: bool, what: &str, missing: &str) -> Result<bool> {
@@ -42,7 +48,9 @@ fn require(ok: bool, what: &str, missing: &str) -> Result<bool> {
         return Ok(true);
     }
     if tools::is_ci() {
-        return Err(XtaskError::Missing(format!("CI=true but {what} lack a {missing}")));
+        return Err(XtaskError::Missing(format!(
+            "CI=true but {what} lack a {missing}"
+        )));
     }
     eprintln!("################################################################");
     eprintln!("## WARNING: no {missing}");

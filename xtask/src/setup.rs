@@ -37,7 +37,7 @@ fn wasm_target() -> Result<()> {
 /// `trunk --version` prints `trunk 0.21.14`.
 fn trunk() -> Result<()> {
     let name = format!("trunk {TRUNK_VERSION}");
-    let found = output_of(&mut tools::trunk().arg("--version"));
+    let found = output_of(tools::trunk().arg("--version"));
     if found.as_deref().map(str::trim) == Some(name.as_str()) {
         report(&name, "present");
         return Ok(());
@@ -51,13 +51,16 @@ fn trunk() -> Result<()> {
 /// No `--locked`: the CLI's own lock file pins dependencies that no longer build on new rustc.
 fn wasm_bindgen() -> Result<()> {
     let lock_path = tools::workspace_root().join("Cargo.lock");
-    let lock = std::fs::read_to_string(&lock_path)
-        .map_err(|source| XtaskError::Read { path: lock_path.display().to_string(), source })?;
+    let lock = std::fs::read_to_string(&lock_path).map_err(|source| XtaskError::Read {
+        path: lock_path.display().to_string(),
+        source,
+    })?;
     let version = tools::locked_version(&lock, "wasm-bindgen").ok_or_else(|| {
         XtaskError::Invalid("Cargo.lock does not pin exactly one wasm-bindgen version".into())
     })?;
     let name = format!("wasm-bindgen-cli {version}");
-    let found = tools::find_program("wasm-bindgen").and_then(|p| output_of(Command::new(p).arg("--version")));
+    let found = tools::find_program("wasm-bindgen")
+        .and_then(|p| output_of(Command::new(p).arg("--version")));
     if found.as_deref().map(str::trim) == Some(format!("wasm-bindgen {version}").as_str()) {
         report(&name, "present");
         return Ok(());
@@ -89,10 +92,22 @@ fn browser() -> Result<()> {
         );
         return Ok(());
     }
-    tools::run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
-    tools::run(Command::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    tools::run(
+        Command::new("apt-get")
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    tools::run(
+        Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
     report("chromium + chromium-driver", "installed");
     Ok(())
 }

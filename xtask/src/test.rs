@@ -10,10 +10,20 @@ use crate::tools;
 pub fn run() -> Result<()> {
     let browser = preflight::browser("the browser tests")?;
     preflight::docker("the container tests")?;
-    tools::run(tools::cargo().args(["build", "-p", "kubeplay-shared", "--target", "wasm32-unknown-unknown"]))?;
+    tools::run(tools::cargo().args([
+        "build",
+        "-p",
+        "kubeplay-shared",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
     let dist = tools::workspace_root().join("dist");
     tools::run(tools::trunk().arg("build").arg("--dist").arg(&dist))?;
-    tools::run(tools::cargo().args(["test", "--workspace"]).env("KUBEPLAY_DIST", &dist))?;
+    tools::run(
+        tools::cargo()
+            .args(["test", "--workspace"])
+            .env("KUBEPLAY_DIST", &dist),
+    )?;
     if !browser {
         eprintln!("xtask: WARNING: the browser tests were SKIPPED (no chromium/chromedriver)");
     }

@@ -18,7 +18,10 @@ pub fn workspace_root() -> PathBuf {
 /// Cargo's target directory as cargo itself resolves it: `CARGO_TARGET_DIR` (relative to the
 /// workspace root, where xtask runs cargo) or `<root>/target`.
 pub fn target_dir() -> PathBuf {
-    resolve_target_dir(std::env::var_os("CARGO_TARGET_DIR").as_deref(), &workspace_root())
+    resolve_target_dir(
+        std::env::var_os("CARGO_TARGET_DIR").as_deref(),
+        &workspace_root(),
+    )
 }
 
 fn resolve_target_dir(env: Option<&OsStr>, root: &Path) -> PathBuf {
@@ -44,7 +47,8 @@ pub fn cargo() -> Command {
 /// with cargo's bin dir on `PATH` so it finds the wasm-bindgen that setup installed.
 pub fn trunk() -> Command {
     let mut cmd = Command::new(find_program("trunk").unwrap_or_else(|| "trunk".into()));
-    cmd.current_dir(workspace_root()).env("TRUNK_SKIP_VERSION_CHECK", "true");
+    cmd.current_dir(workspace_root())
+        .env("TRUNK_SKIP_VERSION_CHECK", "true");
     if let Ok(path) = std::env::join_paths(search_path()) {
         cmd.env("PATH", path);
     }
@@ -69,12 +73,16 @@ fn search_path() -> Vec<PathBuf> {
 
 /// Finds an executable on [`search_path`].
 pub fn find_program(name: &str) -> Option<PathBuf> {
-    search_path().into_iter().map(|d| d.join(name)).find(|p| is_executable(p))
+    search_path()
+        .into_iter()
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// How a command is shown in logs and errors.
@@ -88,23 +96,40 @@ pub fn describe(cmd: &Command) -> String {
 pub fn run(cmd: &mut Command) -> Result<()> {
     let command = describe(cmd);
     println!("$ {command}");
-    let status = cmd.status().map_err(|source| XtaskError::Spawn { command: command.clone(), source })?;
+    let status = cmd.status().map_err(|source| XtaskError::Spawn {
+        command: command.clone(),
+        source,
+    })?;
     if status.success() {
         Ok(())
     } else {
-        Err(XtaskError::Failed { command, status: status.to_string() })
+        Err(XtaskError::Failed {
+            command,
+            status: status.to_string(),
+        })
     }
 }
 
 /// Runs a command quietly and returns its stdout, or `None` if it is missing or fails.
 pub fn output_of(cmd: &mut Command) -> Option<String> {
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Runs a command quietly, killing it after `limit`: a hung daemon must not hang CI.
 pub fn succeeds_within(cmd: &mut Command, limit: Duration) -> bool {
-    let Ok(mut child) = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn() else {
+    let Ok(mut child) = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
         return false;
     };
     let start = Instant::now();
@@ -128,7 +153,11 @@ pub fn locked_version(lock: &str, package: &str) -> Option<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == wanted {
-            let version = lines.next()?.trim().strip_prefix("version = \"")?.strip_suffix('"')?;
+            let version = lines
+                .next()?
+                .trim()
+                .strip_prefix("version = \"")?
+                .strip_suffix('"')?;
             versions.push(version.to_string());
         }
     }
@@ -155,8 +184,14 @@ version = "0.2.99"
 
     #[test]
     fn locked_version_reads_the_exact_package() {
-        assert_eq!(locked_version(LOCK, "wasm-bindgen").as_deref(), Some("0.2.130"));
-        assert_eq!(locked_version(LOCK, "wasm-bindgen-backend").as_deref(), Some("0.2.99"));
+        assert_eq!(
+            locked_version(LOCK, "wasm-bindgen").as_deref(),
+            Some("0.2.130")
+        );
+        assert_eq!(
+            locked_version(LOCK, "wasm-bindgen-backend").as_deref(),
+            Some("0.2.99")
+        );
     }
 
     #[test]
@@ -169,9 +204,18 @@ version = "0.2.99"
     #[test]
     fn relative_target_dir_is_taken_from_the_workspace_root() {
         let root = Path::new("/repo");
-        assert_eq!(resolve_target_dir(None, root), PathBuf::from("/repo/target"));
-        assert_eq!(resolve_target_dir(Some(OsStr::new("out")), root), PathBuf::from("/repo/out"));
-        assert_eq!(resolve_target_dir(Some(OsStr::new("/abs/t")), root), PathBuf::from("/abs/t"));
+        assert_eq!(
+            resolve_target_dir(None, root),
+            PathBuf::from("/repo/target")
+        );
+        assert_eq!(
+            resolve_target_dir(Some(OsStr::new("out")), root),
+            PathBuf::from("/repo/out")
+        );
+        assert_eq!(
+            resolve_target_dir(Some(OsStr::new("/abs/t")), root),
+            PathBuf::from("/abs/t")
+        );
     }
 
     #[test]

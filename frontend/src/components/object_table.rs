@@ -14,7 +14,11 @@ pub struct ObjectTableProps {
 #[function_component(ObjectTable)]
 pub fn object_table(props: &ObjectTableProps) -> Html {
     let body = if props.rows.is_empty() {
-        let note = if props.loading { "Loading…".to_string() } else { format!("No {} found.", props.kind.plural()) };
+        let note = if props.loading {
+            "Loading…".to_string()
+        } else {
+            format!("No {} found.", props.kind.plural())
+        };
         html! { <tr class="empty"><td colspan="3">{ note }</td></tr> }
     } else {
         props

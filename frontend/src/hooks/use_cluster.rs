@@ -24,8 +24,16 @@ impl ClusterHandle {
         });
     }
 
-    pub fn load_objects(&self, kind: ObjectKind, namespace: &str, dispatch: &UseReducerDispatcher<State>) {
-        let result = self.cluster.borrow_mut().objects(kind, namespace, clock::now());
+    pub fn load_objects(
+        &self,
+        kind: ObjectKind,
+        namespace: &str,
+        dispatch: &UseReducerDispatcher<State>,
+    ) {
+        let result = self
+            .cluster
+            .borrow_mut()
+            .objects(kind, namespace, clock::now());
         dispatch.dispatch(match result {
             Ok(rows) => Action::ObjectsLoaded(rows),
             Err(err) => Action::RequestFailed(err.to_string()),
@@ -36,6 +44,6 @@ impl ClusterHandle {
 /// The cluster is created once, on first render, from `seed`.
 #[hook]
 pub fn use_cluster(seed: u64) -> ClusterHandle {
-    let cluster = use_mut_ref(|| Cluster::new(seed));
+    let cluster = use_mut_ref(|| Cluster::new(seed, clock::now()));
     ClusterHandle { cluster }
 }

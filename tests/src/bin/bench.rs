@@ -20,7 +20,11 @@ struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut options = Options { pods: 2000, runs: 7, dist: None };
+    let mut options = Options {
+        pods: 5000,
+        runs: 7,
+        dist: None,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -38,13 +42,17 @@ fn parse_args() -> Result<Options, String> {
 fn timed(f: impl FnOnce() -> (usize, bool)) -> Run {
     let start = Instant::now();
     let (count, complete) = f();
-    Run { seconds: start.elapsed().as_secs_f64(), count, complete }
+    Run {
+        seconds: start.elapsed().as_secs_f64(),
+        count,
+        complete,
+    }
 }
 
 fn native_creates(o: &Options, now: Timestamp) -> Vec<Run> {
     (0..o.runs)
         .map(|_| {
-            let mut api = ApiServer::new(SEED);
+            let mut api = ApiServer::new(SEED, now);
             timed(|| {
                 let ok = workload::create_pods(&mut api, o.pods, now);
                 (o.pods, ok == o.pods)
@@ -56,7 +64,7 @@ fn native_creates(o: &Options, now: Timestamp) -> Vec<Run> {
 fn native_watch_events(o: &Options, now: Timestamp) -> Vec<Run> {
     (0..o.runs)
         .map(|_| {
-            let mut api = ApiServer::new(SEED);
+            let mut api = ApiServer::new(SEED, now);
             timed(|| {
                 let events = workload::watch_events(&mut api, o.pods, now);
                 (events, events == o.pods)
@@ -67,7 +75,8 @@ fn native_watch_events(o: &Options, now: Timestamp) -> Vec<Run> {
 
 fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
     let page = Page::launch_from("bench_store", dist).map_err(|e| e.to_string())?;
-    page.open(&format!("?bench=store&n={}&runs={}", o.pods, o.runs)).map_err(|e| e.to_string())?;
+    page.open(&format!("?bench=store&n={}&runs={}", o.pods, o.runs))
+        .map_err(|e| e.to_string())?;
     let text = page
         .wait_for(
             "the benchmark result",
@@ -75,8 +84,8 @@ fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String>
             Duration::from_secs(600),
         )
         .map_err(|e| e.to_string())?;
-    let result: serde_json::Value =
-        serde_json::from_str(text.as_str().unwrap_or_default()).map_err(|e| format!("bench result: {e}"))?;
+    let result: serde_json::Value = serde_json::from_str(text.as_str().unwrap_or_default())
+        .map_err(|e| format!("bench result: {e}"))?;
     runs_from_page(&result).ok_or_else(|| format!("malformed bench result: {result}"))
 }
 
@@ -90,11 +99,14 @@ fn main() -> ExitCode {
     };
     let now = Timestamp::now();
     // Warm caches and the allocator so the first measured run is not an outlier.
-    let _ = workload::create_pods(&mut ApiServer::new(SEED), options.pods, now);
+    let _ = workload::create_pods(&mut ApiServer::new(SEED, now), options.pods, now);
 
     let mut measured = vec![
         ("store_creates_per_s", native_creates(&options, now)),
-        ("store_watch_events_per_s", native_watch_events(&options, now)),
+        (
+            "store_watch_events_per_s",
+            native_watch_events(&options, now),
+        ),
     ];
     let mut failed = false;
     if let Some(dist) = &options.dist {
