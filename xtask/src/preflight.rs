@@ -44,10 +44,14 @@ pub fn docker(what: &str) -> Result<bool> {
 }
 
 fn require(ok: bool, what: &str, missing: &str) -> Result<bool> {
+    decide(ok, tools::is_ci(), what, missing)
+}
+
+fn decide(ok: bool, ci: bool, what: &str, missing: &str) -> Result<bool> {
     if ok {
         return Ok(true);
     }
-    if tools::is_ci() {
+    if ci {
         return Err(XtaskError::Missing(format!(
             "CI=true but {what} lack a {missing}"
         )));
@@ -57,4 +61,24 @@ fn require(ok: bool, what: &str, missing: &str) -> Result<bool> {
     eprintln!("## {what} will be SKIPPED (under CI=true this is a failure)");
     eprintln!("################################################################");
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_capability_fails_under_ci_naming_what_needs_it() {
+        let err = decide(false, true, "the browser tests", "headless browser").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "CI=true but the browser tests lack a headless browser"
+        );
+    }
+
+    #[test]
+    fn a_missing_capability_is_a_skip_outside_ci() {
+        assert!(!decide(false, false, "the browser tests", "headless browser").unwrap());
+        assert!(decide(true, true, "the browser tests", "headless browser").unwrap());
+    }
 }
