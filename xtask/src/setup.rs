@@ -77,7 +77,8 @@ fn crates() -> Result<()> {
     Ok(())
 }
 
-/// Debian's chromium and its matching chromedriver, installable only as root.
+/// Debian's chromium and its matching chromedriver (plus a font, so screenshots show text);
+/// installable only as root.
 fn browser() -> Result<()> {
     let present = preflight::chromium().is_some() && preflight::chromedriver().is_some();
     if present {
@@ -105,6 +106,7 @@ fn browser() -> Result<()> {
                 "--no-install-recommends",
                 "chromium",
                 "chromium-driver",
+                "fonts-liberation",
             ])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
