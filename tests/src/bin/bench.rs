@@ -1,0 +1,136 @@
+//! `cargo xtask bench`'s measuring half: times the shared store workloads natively and, given a
+//! release build of the page (`--dist DIR`), inside headless Chromium.
+//!
+//! Prints one `name value` line per figure; exits 1 if any workload fell short (failed creates,
+//! missing events), after printing, so a broken core is reported rather than measured.
+
+use kubeplay_e2e::bench::{median_rate, runs_from_page, Run};
+use kubeplay_e2e::Page;
+use kubeplay_shared::{workload, ApiServer, Timestamp};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const SEED: u64 = 7;
+
+struct Options {
+    pods: usize,
+    runs: usize,
+    dist: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        pods: 5000,
+        runs: 7,
+        dist: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--pods" => options.pods = value()?.parse().map_err(|_| "--pods takes a number")?,
+            "--runs" => options.runs = value()?.parse().map_err(|_| "--runs takes a number")?,
+            "--dist" => options.dist = Some(PathBuf::from(value()?)),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    options.runs = options.runs.max(1);
+    Ok(options)
+}
+
+fn timed(f: impl FnOnce() -> (usize, bool)) -> Run {
+    let start = Instant::now();
+    let (count, complete) = f();
+    Run {
+        seconds: start.elapsed().as_secs_f64(),
+        count,
+        complete,
+    }
+}
+
+fn native_creates(o: &Options, now: Timestamp) -> Vec<Run> {
+    (0..o.runs)
+        .map(|_| {
+            let mut api = ApiServer::new(SEED, now);
+            timed(|| {
+                let ok = workload::create_pods(&mut api, o.pods, now);
+                (o.pods, ok == o.pods)
+            })
+        })
+        .collect()
+}
+
+fn native_watch_events(o: &Options, now: Timestamp) -> Vec<Run> {
+    (0..o.runs)
+        .map(|_| {
+            let mut api = ApiServer::new(SEED, now);
+            timed(|| {
+                let events = workload::watch_events(&mut api, o.pods, now);
+                (events, events == o.pods)
+            })
+        })
+        .collect()
+}
+
+fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
+    let page = Page::launch_from("bench_store", dist).map_err(|e| e.to_string())?;
+    page.open(&format!("?bench=store&n={}&runs={}", o.pods, o.runs))
+        .map_err(|e| e.to_string())?;
+    let text = page
+        .wait_for(
+            "the benchmark result",
+            "document.getElementById('bench-result')?.textContent",
+            Duration::from_secs(600),
+        )
+        .map_err(|e| e.to_string())?;
+    let result: serde_json::Value = serde_json::from_str(text.as_str().unwrap_or_default())
+        .map_err(|e| format!("bench result: {e}"))?;
+    runs_from_page(&result).ok_or_else(|| format!("malformed bench result: {result}"))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("bench: {message}\nusage: bench [--pods N] [--runs R] [--dist DIR]");
+            return ExitCode::from(2);
+        }
+    };
+    let now = Timestamp::now();
+    // Warm caches and the allocator so the first measured run is not an outlier.
+    let _ = workload::create_pods(&mut ApiServer::new(SEED, now), options.pods, now);
+
+    let mut measured = vec![
+        ("store_creates_per_s", native_creates(&options, now)),
+        (
+            "store_watch_events_per_s",
+            native_watch_events(&options, now),
+        ),
+    ];
+    let mut failed = false;
+    if let Some(dist) = &options.dist {
+        match wasm_creates(&options, dist) {
+            Ok(runs) => measured.push(("store_creates_per_s_wasm", runs)),
+            Err(message) => {
+                eprintln!("bench: in-browser run failed: {message}");
+                failed = true;
+            }
+        }
+    }
+    for (name, runs) in &measured {
+        if let Some(rate) = median_rate(runs) {
+            println!("{name} {rate:.1}");
+        }
+        let short = runs.iter().filter(|r| !r.complete).count();
+        if short > 0 {
+            eprintln!("bench: WARNING: {name}: {short} of {} runs fell short ({} pods each): the core rejected requests or lost events", runs.len(), options.pods);
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,91 @@
+//! The built page open in headless Chromium: the one object tests talk to.
+//!
+//! Fields drop in declaration order: the session quits the browser before its driver and the file
+//! server go away.
+
+use crate::chromedriver::ChromeDriver;
+use crate::error::{HarnessError, Result};
+use crate::locate;
+use crate::static_server::StaticServer;
+use crate::webdriver::Session;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub struct Page {
+    session: Session,
+    _driver: ChromeDriver,
+    server: StaticServer,
+    name: String,
+}
+
+impl Page {
+    /// Serves the built page and starts a browser on it; `name` labels screenshots and logs.
+    pub fn launch(name: &str) -> Result<Self> {
+        Self::launch_from(name, &locate::dist()?)
+    }
+
+    /// Like [`Page::launch`] for a page built elsewhere (the benchmark's release build).
+    pub fn launch_from(name: &str, dist: &Path) -> Result<Self> {
+        let chromium = locate::chromium()?;
+        let chromedriver = locate::chromedriver()?;
+        let out = locate::output_dir();
+        std::fs::create_dir_all(&out).map_err(HarnessError::io(out.display().to_string()))?;
+        let server = StaticServer::start(dist)?;
+        let driver =
+            ChromeDriver::start(&chromedriver, &out.join(format!("{name}.chromedriver.log")))?;
+        let session = Session::new_headless(driver.addr(), &chromium)?;
+        Ok(Self {
+            session,
+            _driver: driver,
+            server,
+            name: name.to_string(),
+        })
+    }
+
+    /// Opens the page with a query string such as `?bench=store` (or `""`).
+    pub fn open(&self, query: &str) -> Result<()> {
+        self.session
+            .navigate(&self.server.url(&format!("/{query}")))
+    }
+
+    /// Polls a JavaScript expression until it yields something other than null/undefined.
+    pub fn wait_for(&self, what: &str, expression: &str, limit: Duration) -> Result<Value> {
+        let script = format!("return ({expression}) ?? null;");
+        let start = Instant::now();
+        loop {
+            let value = self.session.execute(&script)?;
+            if !value.is_null() {
+                return Ok(value);
+            }
+            if start.elapsed() > limit {
+                return Err(HarnessError::Timeout {
+                    what: what.to_string(),
+                    seconds: limit.as_secs(),
+                    page_text: self.text().unwrap_or_default(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The visible text of the page, for assertions and error messages.
+    pub fn text(&self) -> Result<String> {
+        let value = self
+            .session
+            .execute("return document.body ? document.body.innerText : '';")?;
+        Ok(value.as_str().unwrap_or_default().to_string())
+    }
+
+    pub fn execute(&self, script: &str) -> Result<Value> {
+        self.session.execute(script)
+    }
+
+    /// Saves the viewport as `<target>/e2e/<name>.png` and returns the path.
+    pub fn screenshot(&self) -> Result<PathBuf> {
+        let path = locate::output_dir().join(format!("{}.png", self.name));
+        let png = self.session.screenshot()?;
+        std::fs::write(&path, png).map_err(HarnessError::io(path.display().to_string()))?;
+        Ok(path)
+    }
+}

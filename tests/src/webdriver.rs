@@ -1,0 +1,142 @@
+//! A blocking W3C WebDriver client for the few commands the tests use: open a session, navigate,
+//! run a script, take a screenshot.
+
+use crate::error::{HarnessError, Result};
+use crate::http;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// One browser session; closed (and the browser quit) on drop.
+pub struct Session {
+    driver: SocketAddr,
+    id: String,
+}
+
+impl Session {
+    /// Starts headless Chromium from `chromium` through the driver at `driver`.
+    pub fn new_headless(driver: SocketAddr, chromium: &Path) -> Result<Self> {
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                // Root in a container: no sandbox, and /dev/shm may be tiny.
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,800", "--no-first-run", "--disable-extensions"],
+            },
+        }}});
+        let value = command(driver, "POST", "/session", Some(&capabilities))?;
+        let id = value
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                HarnessError::Unexpected(format!("new session without sessionId: {value}"))
+            })?;
+        Ok(Self {
+            driver,
+            id: id.to_string(),
+        })
+    }
+
+    pub fn navigate(&self, url: &str) -> Result<()> {
+        self.call("POST", "url", Some(&json!({"url": url})))
+            .map(drop)
+    }
+
+    /// Runs `script` as a function body in the page and returns what it returns.
+    pub fn execute(&self, script: &str) -> Result<Value> {
+        self.call(
+            "POST",
+            "execute/sync",
+            Some(&json!({"script": script, "args": []})),
+        )
+    }
+
+    /// The viewport as PNG bytes.
+    pub fn screenshot(&self) -> Result<Vec<u8>> {
+        let value = self.call("GET", "screenshot", None)?;
+        let encoded = value
+            .as_str()
+            .ok_or_else(|| HarnessError::Unexpected("screenshot is not a string".into()))?;
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| HarnessError::Unexpected(format!("screenshot is not base64: {e}")))
+    }
+
+    fn call(&self, method: &str, endpoint: &str, body: Option<&Value>) -> Result<Value> {
+        command(
+            self.driver,
+            method,
+            &format!("/session/{}/{endpoint}", self.id),
+            body,
+        )
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = command(
+            self.driver,
+            "DELETE",
+            &format!("/session/{}", self.id),
+            None,
+        );
+    }
+}
+
+/// Sends one WebDriver command and unwraps its `value`, turning W3C errors into [`HarnessError`].
+pub fn command(
+    driver: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value> {
+    let text = body.map(Value::to_string);
+    let response = http::request(driver, method, path, text.as_deref())?;
+    let parsed: Value = serde_json::from_slice(&response.body)
+        .map_err(|e| HarnessError::Unexpected(format!("{method} {path}: non-JSON answer: {e}")))?;
+    unwrap_value(&format!("{method} {path}"), parsed)
+}
+
+fn unwrap_value(command: &str, mut answer: Value) -> Result<Value> {
+    let value = answer
+        .get_mut("value")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
+    if let Some(error) = value.get("error").and_then(Value::as_str) {
+        let message = value
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        // Chromium's messages carry a long stack trace after the first line.
+        let first_line = message.lines().next().unwrap_or_default();
+        return Err(HarnessError::WebDriver {
+            command: command.to_string(),
+            error: error.to_string(),
+            message: first_line.to_string(),
+        });
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn successful_answers_yield_their_value() {
+        let value = unwrap_value("GET /status", json!({"value": {"ready": true}})).unwrap();
+        assert_eq!(value, json!({"ready": true}));
+    }
+
+    #[test]
+    fn w3c_errors_become_harness_errors_with_the_first_message_line() {
+        let answer = json!({"value": {"error": "no such window", "message": "target closed\nstack...", "stacktrace": ""}});
+        let err = unwrap_value("POST /session/x/url", answer).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "WebDriver POST /session/x/url: no such window: target closed"
+        );
+    }
+}
