@@ -10,8 +10,10 @@ pub mod json;
 pub mod merge;
 mod pointer;
 pub mod strategic;
+mod three_way;
 
 pub use error::{PatchError, UNPROCESSABLE_MESSAGE};
+pub use three_way::three_way;
 
 use serde_json::Value;
 
