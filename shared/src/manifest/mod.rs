@@ -4,6 +4,7 @@
 //! Reading follows what `kubectl apply -f` does (go-yaml v2 through
 //! sigs.k8s.io/yaml); writing follows `kubectl get -o yaml`.
 
+pub mod apply;
 mod document;
 mod error;
 mod position;
