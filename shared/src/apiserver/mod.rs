@@ -24,6 +24,7 @@ mod watch;
 
 pub use admission::format_time;
 pub use delete::{DeleteOptions, Deleted, Propagation};
+pub use discovery::KUBERNETES_VERSION;
 pub use error::{ApiError, Reason};
 pub use request::{Method, Request, Response};
 pub use watch::{WatchFormat, WatchId, WatchSpec};
