@@ -417,3 +417,28 @@ fn malformed_quantities_are_bad_requests() {
     assert_eq!(r.status(), 400);
     assert!(r.json_body()["message"].as_str().unwrap().contains("quantities must match"), "{}", r.json_body());
 }
+
+#[test]
+fn set_based_selectors_and_unsupported_field_labels() {
+    let mut api = api();
+    for (name, tier) in [("a", "web"), ("b", "db"), ("c", "cache")] {
+        post(&mut api, PODS, pod(name, json!({"tier": tier})));
+    }
+    post(&mut api, PODS, pod("d", json!({})));
+    let names = |api: &mut ApiServer, q: &str| -> Vec<String> {
+        get(api, &format!("{PODS}?labelSelector={q}")).json_body()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&mut api, "tier+in+%28web%2Cdb%29"), ["a", "b"]);
+    assert_eq!(names(&mut api, "tier+notin+%28web%29"), ["b", "c", "d"]);
+    assert_eq!(names(&mut api, "%21tier"), ["d"]);
+    assert_eq!(names(&mut api, "tier%2Ctier%21%3Ddb"), ["a", "c"]);
+    let r = get(&mut api, &format!("{PODS}?fieldSelector=spec.color%3Dblue"));
+    assert_eq!(r.status(), 400);
+    let bad = get(&mut api, &format!("{PODS}?labelSelector=tier%3D%3D%3D"));
+    assert_eq!(bad.status(), 400);
+}
