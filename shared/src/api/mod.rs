@@ -6,6 +6,7 @@ pub mod decode;
 pub mod defaults;
 pub mod meta;
 pub mod names;
+pub mod pod_spec;
 pub mod quantity;
 pub mod resources;
 pub mod validation;
