@@ -77,7 +77,14 @@ fn validate_common(m: &Value, namespaced: bool, path: &FieldPath) -> Vec<FieldEr
             "must be greater than or equal to 0",
         ));
     }
-    errs.extend(validate_labels(obj_at(m, "labels"), &path.child("labels")));
+    errs.extend(validate_meta_lists(m, path));
+    errs
+}
+
+/// Labels, annotations, owner references and finalizers: checked alike on
+/// create and on every update, since each update may add to them.
+fn validate_meta_lists(m: &Value, path: &FieldPath) -> Vec<FieldError> {
+    let mut errs = validate_labels(obj_at(m, "labels"), &path.child("labels"));
     errs.extend(validate_annotations(
         obj_at(m, "annotations"),
         &path.child("annotations"),
@@ -227,19 +234,7 @@ pub fn validate_object_meta_update(new: &Value, old: &Value) -> Vec<FieldError> 
             }
         }
     }
-    errs.extend(validate_labels(obj_at(n, "labels"), &path.child("labels")));
-    errs.extend(validate_annotations(
-        obj_at(n, "annotations"),
-        &path.child("annotations"),
-    ));
-    errs.extend(validate_owner_references(
-        arr_at(n, "ownerReferences"),
-        &path.child("ownerReferences"),
-    ));
-    errs.extend(validate_finalizers(
-        arr_at(n, "finalizers"),
-        &path.child("finalizers"),
-    ));
+    errs.extend(validate_meta_lists(n, &path));
     errs
 }
 
