@@ -246,6 +246,7 @@ pub fn immutable(path: impl Into<String>, new: &Value) -> FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::validation::test_support::messages;
     use serde_json::json;
 
     fn subdomain(n: &str, p: bool) -> Vec<String> {
@@ -304,10 +305,7 @@ mod tests {
     fn name_and_uid_are_immutable() {
         let old = json!({"metadata": {"name": "a", "namespace": "d", "uid": "1"}});
         let new = json!({"metadata": {"name": "b", "namespace": "d", "uid": "2"}});
-        let errs: Vec<String> = validate_object_meta_update(&new, &old)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let errs = messages(&validate_object_meta_update(&new, &old));
         assert_eq!(
             errs,
             vec![

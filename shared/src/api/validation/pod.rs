@@ -960,18 +960,17 @@ fn munge_pod_spec(new: &Value, old: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::defaults;
-    use crate::api::resources::by_kind;
+    use crate::api::validation::test_support::{defaulted, messages};
     use serde_json::json;
 
     fn pod(spec: Value) -> Value {
-        let mut p = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"}, "spec": spec});
-        defaults::apply(by_kind("Pod").unwrap(), &mut p);
-        p
+        defaulted(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"}, "spec": spec}),
+        )
     }
 
     fn errors(p: &Value) -> Vec<String> {
-        validate_pod(p).iter().map(ToString::to_string).collect()
+        messages(&validate_pod(p))
     }
 
     #[test]
