@@ -4,6 +4,7 @@
 
 pub mod decode;
 pub mod defaults;
+pub mod go_float;
 pub mod meta;
 pub mod names;
 pub mod pod_spec;
