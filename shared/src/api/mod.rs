@@ -4,8 +4,10 @@
 
 pub mod decode;
 pub mod defaults;
+pub mod go_float;
 pub mod meta;
 pub mod names;
+pub mod pod_spec;
 pub mod quantity;
 pub mod resources;
 pub mod validation;

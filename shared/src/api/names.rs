@@ -35,7 +35,26 @@ pub const LABEL_VALUE_MAX: usize = 63;
 
 /// `must be no more than 63 characters`.
 pub fn max_len_error(n: usize) -> String {
-    format!("must be no more than {n} characters")
+    LengthUnit::Characters.max_len_error(n)
+}
+
+/// How a "too long" problem counts length: object validation says
+/// characters, while label selectors word the same limit in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthUnit {
+    Characters,
+    Bytes,
+}
+
+impl LengthUnit {
+    /// `must be no more than 63 characters` (or `bytes`).
+    pub fn max_len_error(self, n: usize) -> String {
+        let unit = match self {
+            LengthUnit::Characters => "characters",
+            LengthUnit::Bytes => "bytes",
+        };
+        format!("must be no more than {n} {unit}")
+    }
 }
 
 /// `<msg> (e.g. 'a',  or 'b', regex used for validation is '<fmt>')`, with
@@ -101,9 +120,13 @@ pub fn is_dns1123_label(value: &str) -> Vec<String> {
 }
 
 pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
+    dns1123_subdomain_errors(value, LengthUnit::Characters)
+}
+
+fn dns1123_subdomain_errors(value: &str, unit: LengthUnit) -> Vec<String> {
     let mut errs = Vec::new();
     if value.len() > DNS1123_SUBDOMAIN_MAX {
-        errs.push(max_len_error(DNS1123_SUBDOMAIN_MAX));
+        errs.push(unit.max_len_error(DNS1123_SUBDOMAIN_MAX));
     }
     if !matches_dns1123_subdomain(value) {
         errs.push(regex_error(
@@ -158,6 +181,11 @@ fn matches_label_key_name(s: &str) -> bool {
 
 /// A label key (Kubernetes' "qualified name"): optional DNS-subdomain prefix and `/`.
 pub fn is_label_key(value: &str) -> Vec<String> {
+    label_key_errors(value, LengthUnit::Characters)
+}
+
+/// [`is_label_key`] with the "too long" wording of the caller's choosing.
+pub fn label_key_errors(value: &str, unit: LengthUnit) -> Vec<String> {
     let mut errs = Vec::new();
     let parts: Vec<&str> = value.split('/').collect();
     let name = match parts.as_slice() {
@@ -167,7 +195,7 @@ pub fn is_label_key(value: &str) -> Vec<String> {
                 errs.push("prefix part must be non-empty".to_string());
             } else {
                 errs.extend(
-                    is_dns1123_subdomain(prefix)
+                    dns1123_subdomain_errors(prefix, unit)
                         .into_iter()
                         .map(|m| format!("prefix part {m}")),
                 );
@@ -185,7 +213,10 @@ pub fn is_label_key(value: &str) -> Vec<String> {
     if name.is_empty() {
         errs.push("name part must be non-empty".to_string());
     } else if name.len() > DNS1123_LABEL_MAX {
-        errs.push(format!("name part {}", max_len_error(DNS1123_LABEL_MAX)));
+        errs.push(format!(
+            "name part {}",
+            unit.max_len_error(DNS1123_LABEL_MAX)
+        ));
     }
     if !matches_label_key_name(name) {
         errs.push(format!(
@@ -206,9 +237,14 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
 }
 
 pub fn is_label_value(value: &str) -> Vec<String> {
+    label_value_errors(value, LengthUnit::Characters)
+}
+
+/// [`is_label_value`] with the "too long" wording of the caller's choosing.
+pub fn label_value_errors(value: &str, unit: LengthUnit) -> Vec<String> {
     let mut errs = Vec::new();
     if value.len() > LABEL_VALUE_MAX {
-        errs.push(max_len_error(LABEL_VALUE_MAX));
+        errs.push(unit.max_len_error(LABEL_VALUE_MAX));
     }
     if !(value.is_empty() || matches_label_key_name(value)) {
         errs.push(regex_error(
@@ -415,6 +451,23 @@ mod tests {
         assert!(is_label_value("").is_empty());
         assert!(is_label_value("my_value").is_empty());
         assert!(is_label_value("-x")[0].starts_with("a valid label must be an empty string"));
+    }
+
+    #[test]
+    fn too_long_is_worded_in_the_callers_unit() {
+        let long = "v".repeat(64);
+        assert_eq!(
+            is_label_value(&long),
+            ["must be no more than 63 characters"]
+        );
+        assert_eq!(
+            label_value_errors(&long, LengthUnit::Bytes),
+            ["must be no more than 63 bytes"]
+        );
+        assert_eq!(
+            label_key_errors(&format!("{}/a", "p".repeat(254)), LengthUnit::Bytes),
+            ["prefix part must be no more than 253 bytes"]
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Kubernetes' type errors name Go types (`int32`, `[]v1.Container`); we derive
 //! them from the Rust type the k8s-openapi field has, which mirrors the Go one.
 
+use serde_json::Value;
+
 /// The Go spelling of a Rust type name from `std::any::type_name`.
 ///
 /// `alloc::vec::Vec<k8s_openapi::api::core::v1::container::Container>` becomes
@@ -75,6 +77,19 @@ fn split_args(args: &str) -> Vec<&str> {
     out
 }
 
+/// How Go's JSON decoder names what it found in a type error
+/// (`cannot unmarshal array into ...`); the decode tree's `Node::go_kind` agrees.
+pub fn go_json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 /// Go's `strconv.Quote` for the strings that appear in field paths.
 pub(crate) fn quote(s: &str) -> String {
     format!("{s:?}")
@@ -86,6 +101,13 @@ mod tests {
     use k8s_openapi::api::core::v1::Container;
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn json_kinds_read_like_gos_decoder() {
+        assert_eq!(go_json_kind(&serde_json::json!([1])), "array");
+        assert_eq!(go_json_kind(&serde_json::json!("x")), "string");
+        assert_eq!(go_json_kind(&serde_json::json!({})), "object");
+    }
 
     #[test]
     fn scalars_read_like_go() {

@@ -13,6 +13,8 @@ mod quantities;
 mod reader;
 mod tree;
 
+pub use go_names::go_json_kind;
+
 use crate::api::resources::{by_api_version_kind, split_api_version};
 use crate::api::Resource;
 use crate::apiserver::ApiError;
@@ -197,22 +199,29 @@ fn decode_tree(
     }
 }
 
+/// Go's type for the `apiVersion`/`kind` probe Kubernetes decodes every body into first.
+const FIND_KIND: &str = r#"struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }"#;
+const TYPE_META_PREFIX: &str =
+    "couldn't get version/kind; json parse error: json: cannot unmarshal";
+
+/// Why Kubernetes cannot read a body that is not a JSON object (a request body
+/// or a patch result): it cannot even find its kind. `found` is Go's word for
+/// what the body is instead (see [`go_json_kind`]).
+pub fn not_an_object_reason(found: &str) -> String {
+    format!("{TYPE_META_PREFIX} {found} into Go value of type {FIND_KIND}")
+}
+
 /// The body's `apiVersion` and `kind`, defaulted from the endpoint when absent,
 /// or why Kubernetes could not read them.
 fn type_meta(resource: &Resource, tree: &Node<'_>) -> Result<(String, String), String> {
-    const FIND_KIND: &str = r#"struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }"#;
-    let prefix = "couldn't get version/kind; json parse error: json: cannot unmarshal";
     if !matches!(tree, Node::Object(_)) {
-        return Err(format!(
-            "{prefix} {} into Go value of type {FIND_KIND}",
-            tree.go_kind()
-        ));
+        return Err(not_an_object_reason(tree.go_kind()));
     }
     let field = |name: &str| match tree.get(name) {
         None | Some(Node::Null) => Ok(String::new()),
         Some(Node::Str(s)) => Ok(s.to_string()),
         Some(other) => Err(format!(
-            "{prefix} {} into Go struct field .{name} of type string",
+            "{TYPE_META_PREFIX} {} into Go struct field .{name} of type string",
             other.go_kind()
         )),
     };

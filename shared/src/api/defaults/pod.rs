@@ -3,6 +3,7 @@
 //! priority, default tolerations, service links and the initial status.
 
 use super::{child, default_field, each};
+use crate::api::pod_spec::{volume_sources_set, APP_CONTAINER_LISTS, CONTAINER_LISTS};
 use serde_json::{json, Map, Value};
 
 /// The not-ready/unreachable tolerations the DefaultTolerationSeconds
@@ -19,7 +20,7 @@ pub fn apply_pod_spec(spec: &mut Value) {
     default_field(spec, "terminationGracePeriodSeconds", json!(30));
     default_field(spec, "securityContext", json!({}));
     default_field(spec, "schedulerName", json!("default-scheduler"));
-    for list in ["containers", "initContainers", "ephemeralContainers"] {
+    for list in CONTAINER_LISTS {
         each(spec, list, apply_container);
     }
     each(spec, "volumes", apply_volume);
@@ -90,42 +91,7 @@ pub fn pull_policy_for(image: &str) -> &'static str {
 const VOLUME_SOURCES_WITH_MODE: [&str; 4] = ["secret", "configMap", "downwardAPI", "projected"];
 
 fn apply_volume(v: &mut Value) {
-    let sources = [
-        "emptyDir",
-        "hostPath",
-        "gitRepo",
-        "gcePersistentDisk",
-        "awsElasticBlockStore",
-        "secret",
-        "nfs",
-        "iscsi",
-        "glusterfs",
-        "flocker",
-        "persistentVolumeClaim",
-        "rbd",
-        "cinder",
-        "cephfs",
-        "quobyte",
-        "downwardAPI",
-        "fc",
-        "flexVolume",
-        "configMap",
-        "azureFile",
-        "vsphereVolume",
-        "photonPersistentDisk",
-        "portworxVolume",
-        "azureDisk",
-        "storageos",
-        "projected",
-        "scaleIO",
-        "csi",
-        "ephemeral",
-        "image",
-    ];
-    if !sources
-        .iter()
-        .any(|s| v.get(*s).is_some_and(|x| !x.is_null()))
-    {
+    if volume_sources_set(v).next().is_none() {
         default_field(v, "emptyDir", json!({}));
     }
     for src in VOLUME_SOURCES_WITH_MODE {
@@ -153,11 +119,11 @@ pub fn apply_pod(pod: &mut Value) {
     let spec = child(pod, "spec");
     apply_pod_spec(spec);
     default_field(spec, "enableServiceLinks", json!(true));
-    for list in ["containers", "initContainers"] {
+    for list in APP_CONTAINER_LISTS {
         each(spec, list, requests_from_limits);
     }
     if spec.get("hostNetwork").and_then(Value::as_bool) == Some(true) {
-        for list in ["containers", "initContainers"] {
+        for list in APP_CONTAINER_LISTS {
             each(spec, list, |c| {
                 each(c, "ports", |p| {
                     if let Some(cp) = p.get("containerPort").cloned() {
@@ -246,7 +212,7 @@ fn add_default_tolerations(spec: &mut Value) {
 pub fn qos_class(spec: &Value) -> &'static str {
     let mut any = false;
     let mut guaranteed = true;
-    for list in ["containers", "initContainers"] {
+    for list in APP_CONTAINER_LISTS {
         for c in spec
             .get(list)
             .and_then(Value::as_array)

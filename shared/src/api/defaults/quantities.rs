@@ -1,11 +1,10 @@
 //! Where each kind keeps resource quantities, so they can be rewritten in
 //! canonical form (Kubernetes reads `0.5` back as `500m`) and checked while decoding.
 
+use crate::api::pod_spec::CONTAINER_LISTS;
 use crate::api::quantity::Quantity;
 use crate::api::Resource;
 use serde_json::Value;
-
-const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
 
 /// Quantity locations as paths; `*` stands for every list item or map value.
 fn paths(resource: &Resource) -> Vec<Vec<&'static str>> {

@@ -280,19 +280,18 @@ pub fn validate_hpa_update(new: &Value, old: &Value) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::defaults;
-    use crate::api::resources::by_kind;
+    use crate::api::validation::test_support::{defaulted, messages};
     use serde_json::json;
 
     fn hpa(spec: Value) -> Value {
-        let mut h = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": "my-api-hpa", "namespace": "default"}, "spec": spec});
-        defaults::apply(by_kind("HorizontalPodAutoscaler").unwrap(), &mut h);
-        h
+        defaulted(
+            json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "my-api-hpa", "namespace": "default"}, "spec": spec}),
+        )
     }
 
     fn errors(h: &Value) -> Vec<String> {
-        validate_hpa(h).iter().map(ToString::to_string).collect()
+        messages(&validate_hpa(h))
     }
 
     fn target() -> Value {

@@ -154,11 +154,8 @@ pub fn validate_service_account(sa: &Value) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::validation::test_support::messages;
     use serde_json::json;
-
-    fn errors(v: &[FieldError]) -> Vec<String> {
-        v.iter().map(ToString::to_string).collect()
-    }
 
     #[test]
     fn seed_config_map_is_valid_and_bad_keys_are_not() {
@@ -167,7 +164,7 @@ mod tests {
         assert!(validate_config_map(&cm).is_empty());
         let bad = json!({"metadata": {"name": "c", "namespace": "d"}, "data": {"my key": "v"}});
         assert_eq!(
-            errors(&validate_config_map(&bad)),
+            messages(&validate_config_map(&bad)),
             vec![
                 r#"data[my key]: Invalid value: "my key": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"#
             ]
@@ -178,7 +175,7 @@ mod tests {
     fn secret_keys_and_tls_requirements() {
         let s = json!({"metadata": {"name": "s", "namespace": "d"}, "type": "kubernetes.io/tls", "data": {"..x": "YQ=="}});
         assert_eq!(
-            errors(&validate_secret(&s)),
+            messages(&validate_secret(&s)),
             vec![
                 r#"data[..x]: Invalid value: "..x": must not start with '..'"#,
                 "data[tls.crt]: Required value",
@@ -193,11 +190,11 @@ mod tests {
         let mut new = old.clone();
         new["data"]["a"] = json!("2");
         assert_eq!(
-            errors(&validate_config_map_update(&new, &old)),
+            messages(&validate_config_map_update(&new, &old)),
             vec!["data: Forbidden: field is immutable when `immutable` is set"]
         );
         new["immutable"] = json!(false);
-        assert_eq!(errors(&validate_config_map_update(&new, &old)).len(), 2);
+        assert_eq!(messages(&validate_config_map_update(&new, &old)).len(), 2);
     }
 
     #[test]
@@ -207,7 +204,7 @@ mod tests {
         new["type"] = json!("kubernetes.io/basic-auth");
         new["data"] = json!({"username": "YQ=="});
         assert_eq!(
-            errors(&validate_secret_update(&new, &old)),
+            messages(&validate_secret_update(&new, &old)),
             vec![r#"type: Invalid value: "kubernetes.io/basic-auth": field is immutable"#]
         );
     }

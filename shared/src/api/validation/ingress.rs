@@ -250,6 +250,7 @@ pub fn validate_ingress_class_update(new: &Value, old: &Value) -> Vec<FieldError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::validation::test_support::messages;
     use serde_json::json;
 
     fn ingress(paths: Value) -> Value {
@@ -258,10 +259,7 @@ mod tests {
     }
 
     fn errors(i: &Value) -> Vec<String> {
-        validate_ingress(i)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        messages(&validate_ingress(i))
     }
 
     #[test]

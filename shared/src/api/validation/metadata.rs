@@ -77,7 +77,14 @@ fn validate_common(m: &Value, namespaced: bool, path: &FieldPath) -> Vec<FieldEr
             "must be greater than or equal to 0",
         ));
     }
-    errs.extend(validate_labels(obj_at(m, "labels"), &path.child("labels")));
+    errs.extend(validate_meta_lists(m, path));
+    errs
+}
+
+/// Labels, annotations, owner references and finalizers: checked alike on
+/// create and on every update, since each update may add to them.
+fn validate_meta_lists(m: &Value, path: &FieldPath) -> Vec<FieldError> {
+    let mut errs = validate_labels(obj_at(m, "labels"), &path.child("labels"));
     errs.extend(validate_annotations(
         obj_at(m, "annotations"),
         &path.child("annotations"),
@@ -227,19 +234,7 @@ pub fn validate_object_meta_update(new: &Value, old: &Value) -> Vec<FieldError> 
             }
         }
     }
-    errs.extend(validate_labels(obj_at(n, "labels"), &path.child("labels")));
-    errs.extend(validate_annotations(
-        obj_at(n, "annotations"),
-        &path.child("annotations"),
-    ));
-    errs.extend(validate_owner_references(
-        arr_at(n, "ownerReferences"),
-        &path.child("ownerReferences"),
-    ));
-    errs.extend(validate_finalizers(
-        arr_at(n, "finalizers"),
-        &path.child("finalizers"),
-    ));
+    errs.extend(validate_meta_lists(n, &path));
     errs
 }
 
@@ -251,6 +246,7 @@ pub fn immutable(path: impl Into<String>, new: &Value) -> FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::validation::test_support::messages;
     use serde_json::json;
 
     fn subdomain(n: &str, p: bool) -> Vec<String> {
@@ -309,10 +305,7 @@ mod tests {
     fn name_and_uid_are_immutable() {
         let old = json!({"metadata": {"name": "a", "namespace": "d", "uid": "1"}});
         let new = json!({"metadata": {"name": "b", "namespace": "d", "uid": "2"}});
-        let errs: Vec<String> = validate_object_meta_update(&new, &old)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let errs = messages(&validate_object_meta_update(&new, &old));
         assert_eq!(
             errs,
             vec![

@@ -18,6 +18,9 @@ pub mod service;
 pub mod storage;
 pub mod workloads;
 
+#[cfg(test)]
+mod test_support;
+
 pub use field_error::{FieldError, FieldErrorType, FieldPath};
 
 use crate::api::Resource;

@@ -184,16 +184,14 @@ pub fn validate_controller_revision(cr: &Value) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::validation::test_support::messages;
     use serde_json::json;
 
     #[test]
     fn namespace_names_are_dns_labels() {
         let ns = json!({"metadata": {"name": "team.a"}});
         assert_eq!(
-            validate_namespace(&ns)
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
+            messages(&validate_namespace(&ns)),
             vec![r#"metadata.name: Invalid value: "team.a": must not contain dots"#]
         );
         assert!(validate_namespace(

@@ -7,51 +7,18 @@ use super::resources::validate_requirements;
 use super::selector::{validate_label_name, validate_labels};
 use super::{FieldError, FieldPath};
 use crate::api::names;
+use crate::api::pod_spec::{volume_sources_set, APP_CONTAINER_LISTS};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 const PROTOCOLS: [&str; 3] = ["SCTP", "TCP", "UDP"];
-
-/// Volume source fields; a volume must set exactly one.
-const VOLUME_SOURCES: [&str; 30] = [
-    "emptyDir",
-    "hostPath",
-    "gitRepo",
-    "gcePersistentDisk",
-    "awsElasticBlockStore",
-    "secret",
-    "nfs",
-    "iscsi",
-    "glusterfs",
-    "flocker",
-    "persistentVolumeClaim",
-    "rbd",
-    "cinder",
-    "cephfs",
-    "quobyte",
-    "downwardAPI",
-    "fc",
-    "flexVolume",
-    "configMap",
-    "azureFile",
-    "vsphereVolume",
-    "photonPersistentDisk",
-    "portworxVolume",
-    "azureDisk",
-    "storageos",
-    "projected",
-    "scaleIO",
-    "csi",
-    "ephemeral",
-    "image",
-];
 
 pub fn validate_pod(pod: &Value) -> Vec<FieldError> {
     let mut errs = validate_object_meta(pod, true, names::name_is_dns_subdomain);
     let spec = pod.get("spec").unwrap_or(&Value::Null);
     let spec_path = FieldPath::root("spec");
     errs.extend(validate_pod_spec(spec, &spec_path));
-    for list in ["containers", "initContainers"] {
+    for list in APP_CONTAINER_LISTS {
         for (i, c) in arr_at(spec, list).iter().enumerate() {
             let image = string_at(c, "image");
             if image.len() != image.trim().len() {
@@ -220,10 +187,7 @@ fn validate_volumes(volumes: &[Value], path: &FieldPath) -> (BTreeSet<String>, V
 fn validate_volume_source(vol: &Value, path: &FieldPath) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let mut count = 0;
-    for src in VOLUME_SOURCES {
-        let Some(s) = vol.get(src).filter(|v| !v.is_null()) else {
-            continue;
-        };
+    for (src, s) in volume_sources_set(vol) {
         if count > 0 {
             errs.push(FieldError::forbidden(
                 path.child(src),
@@ -886,7 +850,7 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
         new.get("spec").unwrap_or(&null),
         old.get("spec").unwrap_or(&null),
     );
-    for list in ["containers", "initContainers"] {
+    for list in APP_CONTAINER_LISTS {
         let (nc, oc) = (arr_at(ns, list), arr_at(os, list));
         if nc.len() != oc.len() {
             errs.push(FieldError::forbidden(
@@ -964,7 +928,7 @@ fn without(v: &Value, key: &str) -> Value {
 /// still different was an illegal change.
 fn munge_pod_spec(new: &Value, old: &Value) -> Value {
     let mut m = new.clone();
-    for list in ["containers", "initContainers"] {
+    for list in APP_CONTAINER_LISTS {
         if let Some(cs) = m.get_mut(list).and_then(Value::as_array_mut) {
             for (i, c) in cs.iter_mut().enumerate() {
                 if let (Some(obj), Some(img)) = (c.as_object_mut(), old[list][i].get("image")) {
@@ -996,18 +960,17 @@ fn munge_pod_spec(new: &Value, old: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::defaults;
-    use crate::api::resources::by_kind;
+    use crate::api::validation::test_support::{defaulted, messages};
     use serde_json::json;
 
     fn pod(spec: Value) -> Value {
-        let mut p = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"}, "spec": spec});
-        defaults::apply(by_kind("Pod").unwrap(), &mut p);
-        p
+        defaulted(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"}, "spec": spec}),
+        )
     }
 
     fn errors(p: &Value) -> Vec<String> {
-        validate_pod(p).iter().map(ToString::to_string).collect()
+        messages(&validate_pod(p))
     }
 
     #[test]

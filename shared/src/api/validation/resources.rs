@@ -150,19 +150,17 @@ pub fn validate_requirements(res: &Value, path: &FieldPath) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::validation::test_support::messages;
     use serde_json::json;
 
     fn run(res: Value) -> Vec<String> {
-        validate_requirements(
+        messages(&validate_requirements(
             &res,
             &FieldPath::root("spec")
                 .child("containers")
                 .index(0)
                 .child("resources"),
-        )
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+        ))
     }
 
     #[test]

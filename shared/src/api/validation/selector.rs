@@ -1,9 +1,10 @@
 //! Label maps and label selectors: their validation and whether a selector
 //! matches a set of labels (a workload's selector must match its template).
 
-use super::read::{arr_at, obj_at, str_at, string_at};
+use super::read::{arr_at, obj_at, string_at};
 use super::{FieldError, FieldPath};
 use crate::api::names;
+use crate::store::selector::LabelSelector;
 use serde_json::{Map, Value};
 
 /// Every key must be a qualified name and every value a valid label value;
@@ -68,28 +69,10 @@ pub fn selector_is_empty(sel: &Value) -> bool {
         && arr_at(sel, "matchExpressions").is_empty()
 }
 
-/// Whether `labels` satisfy every requirement of `sel`.
+/// Whether `labels` satisfy every requirement of `sel`; a selector that does
+/// not convert (as `LabelSelectorAsSelector` would refuse it) matches nothing.
 pub fn selector_matches(sel: &Value, labels: Option<&Map<String, Value>>) -> bool {
-    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    let labels_ok = obj_at(sel, "matchLabels").is_none_or(|m| {
-        m.iter()
-            .all(|(k, v)| get(k).is_some() && get(k) == v.as_str())
-    });
-    labels_ok
-        && arr_at(sel, "matchExpressions").iter().all(|e| {
-            let key = string_at(e, "key");
-            let values: Vec<&str> = arr_at(e, "values")
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
-            match str_at(e, "operator") {
-                Some("In") => get(key).is_some_and(|v| values.contains(&v)),
-                Some("NotIn") => get(key).is_none_or(|v| !values.contains(&v)),
-                Some("Exists") => get(key).is_some(),
-                Some("DoesNotExist") => get(key).is_none(),
-                _ => false,
-            }
-        })
+    LabelSelector::from_label_selector_json(sel).is_ok_and(|s| s.matches(labels))
 }
 
 #[cfg(test)]
@@ -107,6 +90,13 @@ mod tests {
         ));
         assert!(!selector_matches(&sel, json!({"app": "api"}).as_object()));
         assert!(!selector_matches(&sel, None));
+    }
+
+    #[test]
+    fn a_selector_that_does_not_convert_matches_nothing() {
+        let sel =
+            json!({"matchExpressions": [{"key": "app", "operator": "Like", "values": ["web"]}]});
+        assert!(!selector_matches(&sel, json!({"app": "web"}).as_object()));
     }
 
     #[test]

@@ -495,21 +495,17 @@ pub fn validate_endpoint_slice(es: &Value) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::defaults;
-    use crate::api::resources::by_kind;
+    use crate::api::validation::test_support::{defaulted, messages};
     use serde_json::json;
 
     fn svc(spec: Value) -> Value {
-        let mut s = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "my-api-service", "namespace": "default"}, "spec": spec});
-        defaults::apply(by_kind("Service").unwrap(), &mut s);
-        s
+        defaulted(
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "my-api-service", "namespace": "default"}, "spec": spec}),
+        )
     }
 
     fn errors(s: &Value) -> Vec<String> {
-        validate_service(s)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        messages(&validate_service(s))
     }
 
     #[test]
@@ -585,10 +581,7 @@ mod tests {
         let mut new = old.clone();
         new["spec"]["clusterIP"] = json!("10.96.0.11");
         new["spec"]["clusterIPs"] = json!(["10.96.0.11"]);
-        let errs: Vec<String> = validate_service_update(&new, &old)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let errs = messages(&validate_service_update(&new, &old));
         assert_eq!(
             errs,
             vec![

@@ -273,15 +273,12 @@ pub fn validate_storage_class_update(new: &Value, old: &Value) -> Vec<FieldError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::validation::test_support::messages;
     use serde_json::json;
 
     fn seed_pvc() -> Value {
         json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "db-storage", "namespace": "default"},
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}, "volumeMode": "Filesystem"}})
-    }
-
-    fn errors(v: &[FieldError]) -> Vec<String> {
-        v.iter().map(ToString::to_string).collect()
     }
 
     #[test]
@@ -293,7 +290,7 @@ mod tests {
     fn claim_needs_access_modes_and_storage() {
         let pvc = json!({"metadata": {"name": "c", "namespace": "d"}, "spec": {}});
         assert_eq!(
-            errors(&validate_pvc(&pvc)),
+            messages(&validate_pvc(&pvc)),
             vec![
                 "spec.accessModes: Required value: at least 1 access mode is required",
                 "spec.resources[storage]: Required value"
@@ -306,7 +303,7 @@ mod tests {
         let mut pvc = seed_pvc();
         pvc["spec"]["accessModes"] = json!(["ReadWriteSometimes"]);
         assert_eq!(
-            errors(&validate_pvc(&pvc)),
+            messages(&validate_pvc(&pvc)),
             vec![
                 r#"spec.accessModes: Unsupported value: "ReadWriteSometimes": supported values: "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod""#
             ]
@@ -322,12 +319,12 @@ mod tests {
         let mut shrunk = old.clone();
         shrunk["spec"]["resources"]["requests"]["storage"] = json!("5Gi");
         assert_eq!(
-            errors(&validate_pvc_update(&shrunk, &old)),
+            messages(&validate_pvc_update(&shrunk, &old)),
             vec!["spec.resources.requests.storage: Forbidden: field can not be less than previous value"]
         );
         let mut changed = old.clone();
         changed["spec"]["accessModes"] = json!(["ReadWriteMany"]);
-        assert!(errors(&validate_pvc_update(&changed, &old))[0]
+        assert!(messages(&validate_pvc_update(&changed, &old))[0]
             .starts_with("spec: Forbidden: spec is immutable after creation"));
     }
 
@@ -335,7 +332,7 @@ mod tests {
     fn storage_class_binding_mode_is_checked() {
         let sc = json!({"metadata": {"name": "fast"}, "provisioner": "kubeplay.io/hostpath", "reclaimPolicy": "Delete", "volumeBindingMode": "Later"});
         assert_eq!(
-            errors(&validate_storage_class(&sc)),
+            messages(&validate_storage_class(&sc)),
             vec![
                 r#"volumeBindingMode: Unsupported value: "Later": supported values: "Immediate", "WaitForFirstConsumer""#
             ]

@@ -229,27 +229,21 @@ pub fn validate_replica_set_update(new: &Value, old: &Value) -> Vec<FieldError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::defaults;
-    use crate::api::resources::by_kind;
+    use crate::api::validation::test_support::{defaulted, messages};
     use serde_json::json;
 
     fn seed_deployment() -> Value {
-        let mut d = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        defaulted(json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "my-api", "namespace": "default"},
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "my-api"}},
                 "template": {"metadata": {"labels": {"app": "my-api"}}, "spec": {"containers": [{
                     "name": "api", "image": "myapp:1.0", "ports": [{"containerPort": 3000}],
                     "env": [{"name": "DATABASE_URL", "value": "postgres://user:pass@db-service:5432/mydb"}],
-                    "resources": {"requests": {"memory": "128Mi", "cpu": "100m"}, "limits": {"memory": "256Mi", "cpu": "500m"}}}]}}}});
-        defaults::apply(by_kind("Deployment").unwrap(), &mut d);
-        d
+                    "resources": {"requests": {"memory": "128Mi", "cpu": "100m"}, "limits": {"memory": "256Mi", "cpu": "500m"}}}]}}}}))
     }
 
     fn errors(d: &Value) -> Vec<String> {
-        validate_deployment(d)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        messages(&validate_deployment(d))
     }
 
     #[test]
@@ -335,10 +329,7 @@ mod tests {
         let mut new = old.clone();
         new["spec"]["selector"] = json!({"matchLabels": {"app": "y"}});
         new["spec"]["template"]["metadata"]["labels"] = json!({"app": "y"});
-        let errs: Vec<String> = validate_deployment_update(&new, &old)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let errs = messages(&validate_deployment_update(&new, &old));
         assert_eq!(
             errs,
             vec![
@@ -352,13 +343,11 @@ mod tests {
 
     #[test]
     fn replica_set_needs_a_selector() {
-        let mut rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "r", "namespace": "default"},
-            "spec": {"template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "a", "image": "x"}]}}}});
-        defaults::apply(by_kind("ReplicaSet").unwrap(), &mut rs);
-        let errs: Vec<String> = validate_replica_set(&rs)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let rs = defaulted(
+            json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "r", "namespace": "default"},
+            "spec": {"template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "a", "image": "x"}]}}}}),
+        );
+        let errs = messages(&validate_replica_set(&rs));
         assert_eq!(errs, vec!["spec.selector: Required value"]);
     }
 }

@@ -4,6 +4,7 @@
 //! apimachinery's strategicpatch), so kubectl users see familiar wording.
 
 use super::go_format::{go_type, go_value};
+use crate::api::decode::go_json_kind;
 use crate::api::validation::FieldError;
 use crate::apiserver::{ApiError, Reason};
 use serde_json::Value;
@@ -86,16 +87,9 @@ impl PatchError {
 
     /// A body of the wrong JSON type, worded as Go's decoder words it.
     pub(crate) fn cannot_unmarshal(v: &Value, go_type: &str) -> Self {
-        let what = match v {
-            Value::Object(_) => "object",
-            Value::Array(_) => "array",
-            Value::String(_) => "string",
-            Value::Number(_) => "number",
-            Value::Bool(_) => "bool",
-            Value::Null => "null",
-        };
         Self::Malformed(format!(
-            "json: cannot unmarshal {what} into Go value of type {go_type}"
+            "json: cannot unmarshal {} into Go value of type {go_type}",
+            go_json_kind(v)
         ))
     }
 

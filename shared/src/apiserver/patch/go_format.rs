@@ -3,6 +3,7 @@
 //! Kubernetes' strategic-merge errors embed the offending map with `%v`
 //! (`map[image:nginx]`), so our messages render values the same way.
 
+use crate::api::go_float;
 use serde_json::{Number, Value};
 
 /// `%v` of a value decoded into `interface{}`: `map[k:v]`, `[a b]`, `<nil>`.
@@ -56,26 +57,11 @@ fn write_value(out: &mut String, v: &Value) {
     }
 }
 
-/// Integers print as digits; floats as Go's shortest `%g`, which switches to
-/// exponent form below 1e-4 and from 1e6 on (`1e+06`).
+/// Integers print as digits; floats as Go's shortest `%g`.
 fn go_number(n: &Number) -> String {
-    let Some(f) = n.as_f64().filter(|_| n.is_f64()) else {
-        return n.to_string();
-    };
-    if f == 0.0 || !f.is_finite() {
-        return format!("{f}");
-    }
-    let exp = f.abs().log10().floor() as i32;
-    if (-4..6).contains(&exp) {
-        return format!("{f}");
-    }
-    let sci = format!("{f:e}");
-    match sci.split_once('e') {
-        Some((mantissa, e)) => {
-            let (sign, digits) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
-            format!("{mantissa}e{sign}{digits:0>2}")
-        }
-        None => sci,
+    match n.as_f64().filter(|_| n.is_f64()) {
+        Some(f) => go_float::format_g(f, false),
+        None => n.to_string(),
     }
 }
 

@@ -15,6 +15,7 @@ mod three_way;
 pub use error::{PatchError, UNPROCESSABLE_MESSAGE};
 pub use three_way::three_way;
 
+use crate::api::decode;
 use serde_json::Value;
 
 /// A PATCH body format, named by the request's `Content-Type`.
@@ -67,10 +68,7 @@ pub fn apply_patch(
     // The server fails to decode the result into the kind's type; this is
     // the decoder's wording for a body that is not an object.
     Err(PatchError::NotAnObject {
-        detail: format!(
-            "couldn't get version/kind; json parse error: json: cannot unmarshal {} into Go value of type struct {{ APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }}",
-            if patched.is_array() { "array" } else { "value" }
-        ),
+        detail: decode::not_an_object_reason(decode::go_json_kind(&patched)),
         patched: patched.to_string(),
     })
 }
@@ -135,6 +133,13 @@ mod tests {
     fn a_merge_patch_that_is_a_list_leaves_no_object() {
         let err = apply_patch("Pod", &json!({"a": 1}), PatchType::Merge, b"[1]").unwrap_err();
         assert!(matches!(err, PatchError::NotAnObject { ref patched, .. } if patched == "[1]"));
+        let PatchError::NotAnObject { ref detail, .. } = err else {
+            unreachable!()
+        };
+        assert_eq!(
+            detail,
+            r#"couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }"#
+        );
         let status = ApiError::from(err).to_status();
         assert_eq!(status["code"], 422);
         assert_eq!(status["reason"], "Invalid");

@@ -340,13 +340,7 @@ mod tests {
     #[test]
     fn metadata_rows_carry_partial_object_metadata() {
         let cm = configmap();
-        let t = table(
-            by_kind("ConfigMap").unwrap(),
-            &[&cm],
-            now(),
-            IncludeObject::Metadata,
-            ListMeta::default(),
-        );
+        let t = table_with(&[&cm], IncludeObject::Metadata);
         assert_eq!(
             t["rows"][0]["object"],
             json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": cm["metadata"]})
@@ -356,26 +350,14 @@ mod tests {
     #[test]
     fn object_rows_carry_the_whole_object() {
         let cm = configmap();
-        let t = table(
-            by_kind("ConfigMap").unwrap(),
-            &[&cm],
-            now(),
-            IncludeObject::Object,
-            ListMeta::default(),
-        );
+        let t = table_with(&[&cm], IncludeObject::Object);
         assert_eq!(t["rows"][0]["object"], cm);
     }
 
     #[test]
     fn none_rows_carry_a_null_object() {
         let cm = configmap();
-        let t = table(
-            by_kind("ConfigMap").unwrap(),
-            &[&cm],
-            now(),
-            IncludeObject::None,
-            ListMeta::default(),
-        );
+        let t = table_with(&[&cm], IncludeObject::None);
         assert_eq!(
             t["rows"][0],
             json!({"cells": ["app-config", 1, "5m"], "object": null})

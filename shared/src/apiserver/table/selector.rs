@@ -1,6 +1,7 @@
 //! Label maps and label selectors printed as Kubernetes prints them
 //! (`app=web,tier in (a,b)`), for the Selector columns.
 
+use crate::store::selector::LabelSelector;
 use serde_json::{Map, Value};
 
 /// `k=v` pairs sorted by key, joined by commas; `""` for an empty map.
@@ -27,43 +28,13 @@ pub(super) fn label_map_or_none(labels: Option<&Map<String, Value>>) -> String {
 pub(super) struct InvalidSelector;
 
 /// The selector string of a `LabelSelector` (`matchLabels` and
-/// `matchExpressions`), requirements sorted by key; `""` when it selects
-/// everything or is absent.
+/// `matchExpressions`), in the store's canonical form (requirements sorted by
+/// key); `""` when it selects everything or is absent.
 pub(super) fn label_selector(selector: Option<&Value>) -> Result<String, InvalidSelector> {
-    let Some(selector) = selector.filter(|s| !s.is_null()) else {
-        return Ok(String::new());
-    };
-    let mut requirements: Vec<(String, String)> = Vec::new();
-    if let Some(labels) = selector.get("matchLabels").and_then(Value::as_object) {
-        for (k, v) in labels {
-            requirements.push((k.clone(), format!("{k}={}", v.as_str().unwrap_or(""))));
-        }
-    }
-    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
-    for expr in expressions.into_iter().flatten() {
-        let key = expr.get("key").and_then(Value::as_str).unwrap_or("");
-        let operator = expr.get("operator").and_then(Value::as_str).unwrap_or("");
-        let mut values: Vec<&str> = expr
-            .get("values")
-            .and_then(Value::as_array)
-            .map(|vs| vs.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        values.sort_unstable();
-        let text = match (operator, values.len()) {
-            ("In", 1..) => format!("{key} in ({})", values.join(",")),
-            ("NotIn", 1..) => format!("{key} notin ({})", values.join(",")),
-            ("Exists", 0) => key.to_string(),
-            ("DoesNotExist", 0) => format!("!{key}"),
-            _ => return Err(InvalidSelector),
-        };
-        requirements.push((key.to_string(), text));
-    }
-    requirements.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(requirements
-        .into_iter()
-        .map(|(_, text)| text)
-        .collect::<Vec<_>>()
-        .join(","))
+    let selector = selector.unwrap_or(&Value::Null);
+    LabelSelector::from_label_selector_json(selector)
+        .map(|s| s.to_string())
+        .map_err(|_| InvalidSelector)
 }
 
 /// `metav1.FormatLabelSelector`: `<none>` for an empty selector, `<error>`
@@ -124,5 +95,13 @@ mod tests {
         let sel = json!({"matchExpressions": [{"key": "a", "operator": "Near", "values": ["x"]}]});
         assert_eq!(label_selector(Some(&sel)), Err(InvalidSelector));
         assert_eq!(format_label_selector(Some(&sel)), "<error>");
+    }
+
+    #[test]
+    fn requirements_kubernetes_refuses_do_not_convert() {
+        let no_values = json!({"matchExpressions": [{"key": "a", "operator": "In", "values": []}]});
+        assert_eq!(format_label_selector(Some(&no_values)), "<error>");
+        let bad_key = json!({"matchLabels": {"bad key": "x"}});
+        assert_eq!(label_selector(Some(&bad_key)), Err(InvalidSelector));
     }
 }

@@ -19,17 +19,16 @@ pub(crate) fn ago(seconds: i64) -> String {
 
 /// The table for `objects`, which must all be of the first one's kind.
 pub(crate) fn table_of(objects: &[&Value]) -> Value {
+    table_with(objects, IncludeObject::None)
+}
+
+/// [`table_of`], with each row carrying `include` of its object.
+pub(crate) fn table_with(objects: &[&Value], include: IncludeObject) -> Value {
     let first = objects[0];
     let api_version = first["apiVersion"].as_str().unwrap();
     let kind = first["kind"].as_str().unwrap();
     let resource = by_api_version_kind(api_version, kind).unwrap();
-    table(
-        resource,
-        objects,
-        now(),
-        IncludeObject::None,
-        ListMeta::default(),
-    )
+    table(resource, objects, now(), include, ListMeta::default())
 }
 
 /// The cells of `obj`'s row.

@@ -220,51 +220,31 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
-        let mut spaces = false;
-        let mut breaks = false;
-        for (i, &c) in value.iter().enumerate() {
-            if c == ' ' {
-                let next_is_space = value.get(i + 1) == Some(&' ');
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && !next_is_space {
-                    self.write_indent();
-                } else {
-                    self.put(c);
-                }
-                spaces = true;
-            } else if is_break(c) {
-                if !breaks && c == '\n' {
-                    self.put_break();
-                }
-                self.write_break(c);
-                self.indention = true;
-                breaks = true;
-            } else {
-                if breaks {
-                    self.write_indent();
-                }
-                self.put(c);
-                self.indention = false;
-                spaces = false;
-                breaks = false;
-            }
-        }
+        self.write_folded_text(value, allow_breaks, false);
         self.whitespace = false;
         self.indention = false;
     }
 
     fn write_single_quoted(&mut self, value: &[char], allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
+        self.write_folded_text(value, allow_breaks, true);
+        self.write_indicator("'", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    /// The body of a plain or single-quoted scalar, which libyaml writes alike:
+    /// long lines fold at a lone space, and a line break is doubled because a
+    /// reader folds a single break into a space. A quoted body doubles its
+    /// quotes and never folds at its first or last character.
+    fn write_folded_text(&mut self, value: &[char], allow_breaks: bool, single_quoted: bool) {
         let mut spaces = false;
         let mut breaks = false;
         for (i, &c) in value.iter().enumerate() {
             if c == ' ' {
                 let next_is_space = value.get(i + 1) == Some(&' ');
-                if allow_breaks
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && i > 0
-                    && i + 1 < value.len()
-                    && !next_is_space
+                let interior = !single_quoted || (i > 0 && i + 1 < value.len());
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && interior && !next_is_space
                 {
                     self.write_indent();
                 } else {
@@ -282,7 +262,7 @@ impl Emitter {
                 if breaks {
                     self.write_indent();
                 }
-                if c == '\'' {
+                if single_quoted && c == '\'' {
                     self.put('\'');
                 }
                 self.put(c);
@@ -291,9 +271,6 @@ impl Emitter {
                 breaks = false;
             }
         }
-        self.write_indicator("'", false, false, false);
-        self.whitespace = false;
-        self.indention = false;
     }
 
     fn write_double_quoted(&mut self, value: &[char], allow_breaks: bool) {

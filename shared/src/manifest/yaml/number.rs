@@ -1,6 +1,7 @@
 //! Numbers as Go prints them: kubectl's YAML goes JSON (Go's `encoding/json`)
 //! → go-yaml, so a float's text is Go's `strconv.FormatFloat(f, 'g', -1, …)`.
 
+use crate::api::go_float;
 use serde_json::Number;
 
 /// The YAML text go-yaml writes for a JSON number that Go's `encoding/json`
@@ -26,7 +27,7 @@ pub fn number_text(n: &Number) -> String {
 }
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64 or 32)` with go-yaml's spelling
-/// of the non-finite values.
+/// of the non-finite values (`.nan`, `.inf`).
 pub fn format_g(f: f64, single_precision: bool) -> String {
     if f.is_nan() {
         return ".nan".into();
@@ -38,63 +39,7 @@ pub fn format_g(f: f64, single_precision: bool) -> String {
             "-.inf".into()
         };
     }
-    // Rust's `{:e}` gives the shortest digits that round-trip, as Go's -1
-    // precision does; only the layout differs.
-    let sci = if single_precision {
-        format!("{:e}", f as f32)
-    } else {
-        format!("{f:e}")
-    };
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    if !(-4..6).contains(&exponent) {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exponent < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exponent.unsigned_abs()));
-    } else {
-        let point = exponent + 1;
-        if point <= 0 {
-            out.push_str("0.");
-            out.push_str(&"0".repeat(point.unsigned_abs() as usize));
-            out.push_str(&digits);
-        } else {
-            let point = point as usize;
-            if point >= digits.len() {
-                out.push_str(&digits);
-                out.push_str(&"0".repeat(point - digits.len()));
-            } else {
-                out.push_str(&digits[..point]);
-                out.push('.');
-                out.push_str(&digits[point..]);
-            }
-        }
-    }
-    out
-}
-
-/// Go's `%v` of a float inside `json: unsupported value: …`.
-pub fn go_float_word(f: f64) -> &'static str {
-    if f.is_nan() {
-        "NaN"
-    } else if f > 0.0 {
-        "+Inf"
-    } else {
-        "-Inf"
-    }
+    go_float::format_g(f, single_precision)
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! references), then the tree becomes `serde_json::Value` the way Kubernetes'
 //! YAML-to-JSON conversion does it (go-yaml v2 resolution, v2 merge keys).
 
-use super::number::{format_g, go_float_word};
+use super::number::format_g;
 use super::scalar::{resolve_plain, Resolved};
+use crate::api::go_float::non_finite_word;
 use crate::manifest::error::{ManifestError, ManifestErrorKind};
 use crate::manifest::position::{Position, SpanChildren, SpanTree};
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
@@ -397,7 +398,7 @@ impl<'a> Converter<'a> {
             Typed::Value(Resolved::Float(f)) => {
                 if !f.is_finite() {
                     return Err(
-                        self.error(ManifestErrorKind::UnsupportedValue(go_float_word(f)), at)
+                        self.error(ManifestErrorKind::UnsupportedValue(non_finite_word(f)), at)
                     );
                 }
                 float_value(f)
