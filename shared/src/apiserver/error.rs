@@ -69,16 +69,29 @@ impl Reason {
 pub struct ApiError {
     pub reason: Reason,
     pub message: String,
-    /// `details.name`, `details.group`, `details.kind` of the Status.
-    pub name: Option<String>,
-    pub group: Option<String>,
-    pub kind: Option<String>,
+    /// Boxed: errors travel through every `Result` of the request path, and
+    /// most carry no details.
+    pub details: Option<Box<Details>>,
+}
+
+/// `details` of a `Status`: which object, and the field errors.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Details {
+    pub name: String,
+    pub group: String,
+    /// The kind (for Invalid) or the resource's plural (for NotFound and the like), as Kubernetes fills it.
+    pub kind: String,
     pub causes: Vec<FieldError>,
 }
 
 impl ApiError {
     pub fn new(reason: Reason, message: impl Into<String>) -> Self {
-        Self { reason, message: message.into(), name: None, group: None, kind: None, causes: Vec::new() }
+        Self { reason, message: message.into(), details: None }
+    }
+
+    /// The field errors of an Invalid error (empty for other errors).
+    pub fn causes(&self) -> &[FieldError] {
+        self.details.as_ref().map_or(&[], |d| &d.causes)
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -109,10 +122,7 @@ impl ApiError {
         let list: Vec<String> = causes.iter().map(ToString::to_string).collect();
         let joined = if list.len() == 1 { list[0].clone() } else { format!("[{}]", list.join(", ")) };
         let mut e = Self::new(Reason::Invalid, format!("{gk} {name:?} is invalid: {joined}"));
-        e.name = Some(name.to_string());
-        e.group = Some(group.to_string());
-        e.kind = Some(kind.to_string());
-        e.causes = causes;
+        e.details = Some(Box::new(Details { name: name.into(), group: group.into(), kind: kind.into(), causes }));
         e
     }
 
@@ -133,9 +143,7 @@ impl ApiError {
     }
 
     fn with_details(mut self, group: &str, plural: &str, name: &str) -> Self {
-        self.name = Some(name.to_string());
-        self.group = Some(group.to_string());
-        self.kind = Some(plural.to_string());
+        self.details = Some(Box::new(Details { name: name.into(), group: group.into(), kind: plural.into(), causes: Vec::new() }));
         self
     }
 
@@ -151,22 +159,20 @@ impl ApiError {
             "code": self.reason.code(),
         });
         let mut details = serde_json::Map::new();
-        if let Some(n) = &self.name {
-            details.insert("name".into(), json!(n));
-        }
-        if let Some(g) = self.group.as_deref().filter(|g| !g.is_empty()) {
-            details.insert("group".into(), json!(g));
-        }
-        if let Some(k) = &self.kind {
-            details.insert("kind".into(), json!(k));
-        }
-        if !self.causes.is_empty() {
-            let causes: Vec<Value> = self
-                .causes
-                .iter()
-                .map(|c| json!({"reason": c.kind.cause_reason(), "message": c.cause_message(), "field": c.field}))
-                .collect();
-            details.insert("causes".into(), Value::Array(causes));
+        if let Some(d) = &self.details {
+            details.insert("name".into(), json!(d.name));
+            if !d.group.is_empty() {
+                details.insert("group".into(), json!(d.group));
+            }
+            details.insert("kind".into(), json!(d.kind));
+            if !d.causes.is_empty() {
+                let causes: Vec<Value> = d
+                    .causes
+                    .iter()
+                    .map(|c| json!({"reason": c.kind.cause_reason(), "message": c.cause_message(), "field": c.field}))
+                    .collect();
+                details.insert("causes".into(), Value::Array(causes));
+            }
         }
         if !details.is_empty() {
             status["details"] = Value::Object(details);

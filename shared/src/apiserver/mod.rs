@@ -91,7 +91,7 @@ impl ApiServer {
         check_type(resource, &mut obj)?;
         let namespace = scope(resource, namespace);
         set_namespace(resource, &mut obj, namespace)?;
-        if meta::resource_version(&obj) != "" {
+        if !meta::resource_version(&obj).is_empty() {
             return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created"));
         }
         self.check_namespace_accepts(resource, namespace, &obj)?;
@@ -122,6 +122,7 @@ impl ApiServer {
     }
 
     /// Replaces an object (`subresource: Some("status")` replaces only its status).
+    #[allow(clippy::too_many_arguments)]
     pub fn update(
         &mut self,
         resource: &'static Resource,
