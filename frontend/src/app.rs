@@ -28,7 +28,10 @@ pub fn app(props: &AppProps) -> Html {
         let (cluster, dispatch) = (cluster.clone(), state.dispatcher());
         use_effect_with(
             (state.kind, state.namespace.clone()),
-            move |(kind, namespace)| cluster.load_objects(*kind, namespace, &dispatch),
+            move |(kind, namespace)| {
+                let refresh = cluster.follow_objects(*kind, namespace.clone(), dispatch);
+                move || drop(refresh)
+            },
         );
     }
 
@@ -55,7 +58,12 @@ pub fn app(props: &AppProps) -> Html {
                 />
                 <section class="objects">
                     <KindTabs selected={state.kind} on_select={on_kind} />
-                    <ObjectTable kind={state.kind} rows={state.rows.clone()} loading={state.loading} />
+                    <ObjectTable
+                        kind={state.kind}
+                        namespace={state.namespace.clone()}
+                        table={state.table.clone()}
+                        loading={state.loading}
+                    />
                 </section>
             </main>
         </div>

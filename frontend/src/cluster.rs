@@ -1,13 +1,14 @@
-//! The page's handle on the in-tab control plane: builds API requests, reads list responses.
+//! The page's handle on the in-tab control plane: sends API requests, ticks the controllers after
+//! each one and remembers when they asked to run next.
 //!
 //! The clock stays outside (every call takes `now`) so this runs and is tested natively too.
 
 use crate::kinds::ObjectKind;
-use crate::rows::ObjectRow;
-use kubeplay_shared::{ControlPlane, Request, Timestamp};
+use crate::table::{Table, ACCEPT_TABLE};
+use kubeplay_shared::{ControlPlane, Request, Response, Timestamp};
 use serde_json::Value;
 
-/// Why a list request yielded no rows, worded with the API's own message.
+/// Why a request yielded nothing to show, worded with the API's own message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ClusterError {
     #[error("GET {path}: {code} {message}")]
@@ -18,70 +19,93 @@ pub enum ClusterError {
     },
     #[error("GET {path}: the response is not a list")]
     NotAList { path: String },
+    #[error("GET {path}: {source}")]
+    NotATable {
+        path: String,
+        source: crate::table::TableError,
+    },
 }
 
 /// The control plane (API server plus controllers) that lives in this tab.
 pub struct Cluster {
     core: ControlPlane,
+    /// When the controllers last asked to be ticked again; `None` while they wait for nothing.
+    wake: Option<Timestamp>,
 }
 
 impl Cluster {
     /// A fresh cluster with Kubernetes' initial objects stamped `now`.
     pub fn new(seed: u64, now: Timestamp) -> Self {
-        Self {
+        let mut cluster = Self {
             core: ControlPlane::new(seed, now),
-        }
+            wake: None,
+        };
+        cluster.tick(now);
+        cluster
+    }
+
+    /// Lets the controllers catch up to `now`; returns when they want to run again.
+    pub fn tick(&mut self, now: Timestamp) -> Option<Timestamp> {
+        self.wake = self.core.tick(now);
+        self.wake
+    }
+
+    /// The time the last tick asked to be woken at.
+    pub fn wake(&self) -> Option<Timestamp> {
+        self.wake
+    }
+
+    /// Serves `req`, then ticks so controllers react to what it changed.
+    pub fn request(&mut self, req: &Request, now: Timestamp) -> Response {
+        let response = self.core.api_mut().handle(req, now);
+        self.tick(now);
+        response
     }
 
     /// Names of all namespaces, in the order the API lists them.
     pub fn namespaces(&mut self, now: Timestamp) -> Result<Vec<String>, ClusterError> {
-        let items = self.list("/api/v1/namespaces", now)?;
+        let path = "/api/v1/namespaces";
+        let body = self.get(&Request::get(path), now)?;
+        let items = body
+            .get("items")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ClusterError::NotAList { path: path.into() })?;
         Ok(items
             .iter()
-            .filter_map(|ns| {
-                ns.pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
+            .filter_map(|ns| ns.pointer("/metadata/name").and_then(Value::as_str))
+            .map(str::to_string)
             .collect())
     }
 
-    /// One row per object of `kind` in `namespace`.
+    /// The objects of `kind` in `namespace` as the server prints them for `kubectl get`.
     pub fn objects(
         &mut self,
         kind: ObjectKind,
         namespace: &str,
         now: Timestamp,
-    ) -> Result<Vec<ObjectRow>, ClusterError> {
-        let items = self.list(&kind.list_path(namespace), now)?;
-        Ok(items
-            .iter()
-            .map(|obj| ObjectRow::from_object(kind, obj))
-            .collect())
+    ) -> Result<Table, ClusterError> {
+        let path = kind.list_path(namespace);
+        let body = self.get(
+            &Request::get(&path).with_header("Accept", ACCEPT_TABLE),
+            now,
+        )?;
+        Table::from_json(&body).map_err(|source| ClusterError::NotATable { path, source })
     }
 
-    fn list(&mut self, path: &str, now: Timestamp) -> Result<Vec<Value>, ClusterError> {
-        let response = self.core.handle(&Request::get(path), now);
+    /// The body of a successful GET, or the API's refusal.
+    fn get(&mut self, req: &Request, now: Timestamp) -> Result<Value, ClusterError> {
+        let response = self.request(req, now);
         let body = response.json_body();
         let code = response.status();
-        if code != 200 {
-            let message = body
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("no message")
-                .to_string();
-            return Err(ClusterError::Rejected {
-                path: path.to_string(),
-                code,
-                message,
-            });
+        if code == 200 {
+            return Ok(body);
         }
-        match body.get("items") {
-            Some(Value::Array(items)) => Ok(items.clone()),
-            _ => Err(ClusterError::NotAList {
-                path: path.to_string(),
-            }),
-        }
+        let message = body.get("message").and_then(Value::as_str);
+        Err(ClusterError::Rejected {
+            path: req.path.clone(),
+            code,
+            message: message.unwrap_or("no message").to_string(),
+        })
     }
 }
 
@@ -93,6 +117,12 @@ mod tests {
         "2025-06-01T12:00:00Z".parse().unwrap()
     }
 
+    fn create_pod(cluster: &mut Cluster, at: Timestamp) {
+        let body = serde_json::to_vec(&kubeplay_shared::workload::pod_manifest(0)).unwrap();
+        let req = Request::post("/api/v1/namespaces/default/pods", body);
+        assert_eq!(cluster.request(&req, at).status(), 201);
+    }
+
     #[test]
     fn a_new_cluster_lists_kubernetes_initial_namespaces() {
         let names = Cluster::new(1, now()).namespaces(now()).unwrap();
@@ -102,27 +132,37 @@ mod tests {
     }
 
     #[test]
-    fn created_pods_appear_as_pending_rows() {
+    fn pods_are_listed_with_the_columns_kubectl_get_prints() {
         let mut cluster = Cluster::new(1, now());
-        let body = serde_json::to_vec(&kubeplay_shared::workload::pod_manifest(0)).unwrap();
-        let created = cluster.core.handle(
-            &Request::post("/api/v1/namespaces/default/pods", body),
-            now(),
-        );
-        assert_eq!(created.status(), 201);
-        let rows = cluster.objects(ObjectKind::Pod, "default", now()).unwrap();
+        create_pod(&mut cluster, now());
+        let table = cluster.objects(ObjectKind::Pod, "default", now()).unwrap();
         assert_eq!(
-            rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
-            ["bench-0"]
+            table.columns,
+            ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
         );
-        assert_eq!(rows[0].status, "Pending");
+        let names: Vec<_> = table.rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["bench-0"]);
+        assert_eq!(table.rows[0].cells[0], "bench-0");
+    }
+
+    #[test]
+    fn ages_advance_with_the_clock_passed_in() {
+        let mut cluster = Cluster::new(1, now());
+        create_pod(&mut cluster, now());
+        let later = "2025-06-01T12:01:30Z".parse().unwrap();
+        let table = cluster.objects(ObjectKind::Pod, "default", later).unwrap();
+        let age = table.columns.iter().position(|c| c == "AGE").unwrap();
+        assert_eq!(table.rows[0].cells[age], "90s");
     }
 
     #[test]
     fn unknown_resource_surfaces_the_api_status_code() {
         let mut cluster = Cluster::new(1, now());
         let err = cluster
-            .list("/api/v1/namespaces/default/nosuchthings", now())
+            .get(
+                &Request::get("/api/v1/namespaces/default/nosuchthings"),
+                now(),
+            )
             .unwrap_err();
         assert!(
             matches!(err, ClusterError::Rejected { code: 404, .. }),

@@ -9,8 +9,8 @@ mod components;
 mod hooks;
 mod kinds;
 mod query;
-mod rows;
 mod state;
+mod table;
 
 use app::{App, AppProps};
 use components::bench_report::{BenchReport, BenchReportProps};

@@ -2,7 +2,7 @@
 //! function_todomvc: components dispatch, the reducer decides, the view never mutates state.
 
 use crate::kinds::ObjectKind;
-use crate::rows::ObjectRow;
+use crate::table::Table;
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -14,8 +14,9 @@ pub struct State {
     pub namespaces: Vec<String>,
     pub namespace: String,
     pub kind: ObjectKind,
-    pub rows: Vec<ObjectRow>,
-    /// True from a selection change until its list arrives, so the table never shows stale rows.
+    /// The server-side Table for the selected kind and namespace.
+    pub table: Table,
+    /// True from a selection change until its table arrives, so the page never shows stale rows.
     pub loading: bool,
     pub error: Option<String>,
 }
@@ -26,7 +27,7 @@ impl Default for State {
             namespaces: Vec::new(),
             namespace: DEFAULT_NAMESPACE.to_string(),
             kind: ObjectKind::Pod,
-            rows: Vec::new(),
+            table: Table::default(),
             loading: true,
             error: None,
         }
@@ -38,7 +39,8 @@ pub enum Action {
     NamespacesLoaded(Vec<String>),
     SelectNamespace(String),
     SelectKind(ObjectKind),
-    ObjectsLoaded(Vec<ObjectRow>),
+    /// A fresh table for the current selection, from a selection change or a periodic refresh.
+    TableLoaded(Table),
     RequestFailed(String),
 }
 
@@ -61,19 +63,19 @@ impl Reducible for State {
             Action::SelectNamespace(namespace) => {
                 if namespace != next.namespace {
                     next.namespace = namespace;
-                    next.rows.clear();
+                    next.table = Table::default();
                     next.loading = true;
                 }
             }
             Action::SelectKind(kind) => {
                 if kind != next.kind {
                     next.kind = kind;
-                    next.rows.clear();
+                    next.table = Table::default();
                     next.loading = true;
                 }
             }
-            Action::ObjectsLoaded(rows) => {
-                next.rows = rows;
+            Action::TableLoaded(table) => {
+                next.table = table;
                 next.loading = false;
                 next.error = None;
             }
@@ -82,23 +84,34 @@ impl Reducible for State {
                 next.error = Some(message);
             }
         }
-        Rc::new(next)
+        // An unchanged state keeps its Rc, so an idle refresh does not re-render the page.
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::TableRow;
 
     fn reduce(state: State, action: Action) -> State {
         (*Rc::new(state).reduce(action)).clone()
     }
 
-    fn row(name: &str) -> ObjectRow {
-        ObjectRow {
-            name: name.into(),
-            status: "Running".into(),
-            created: String::new(),
+    fn table(names: &[&str]) -> Table {
+        Table {
+            columns: vec!["NAME".into(), "AGE".into()],
+            rows: names
+                .iter()
+                .map(|name| TableRow {
+                    name: name.to_string(),
+                    cells: vec![name.to_string(), "1s".into()],
+                })
+                .collect(),
         }
     }
 
@@ -131,21 +144,32 @@ mod tests {
     }
 
     #[test]
-    fn selecting_a_kind_clears_rows_until_they_load() {
-        let loaded = reduce(State::default(), Action::ObjectsLoaded(vec![row("web")]));
+    fn selecting_a_kind_clears_the_table_until_it_loads() {
+        let loaded = reduce(State::default(), Action::TableLoaded(table(&["web"])));
         assert!(!loaded.loading);
         let switched = reduce(loaded, Action::SelectKind(ObjectKind::Service));
         assert_eq!(
-            (switched.kind, switched.rows.len(), switched.loading),
-            (ObjectKind::Service, 0, true)
+            (switched.kind, switched.table, switched.loading),
+            (ObjectKind::Service, Table::default(), true)
         );
     }
 
     #[test]
-    fn reselecting_the_same_namespace_keeps_rows() {
-        let loaded = reduce(State::default(), Action::ObjectsLoaded(vec![row("web")]));
+    fn reselecting_the_same_namespace_keeps_the_table() {
+        let loaded = reduce(State::default(), Action::TableLoaded(table(&["web"])));
         let same = reduce(loaded, Action::SelectNamespace("default".into()));
-        assert_eq!(same.rows, [row("web")]);
+        assert_eq!(same.table, table(&["web"]));
+    }
+
+    #[test]
+    fn an_unchanged_refresh_keeps_the_same_state_so_nothing_re_renders() {
+        let loaded = Rc::new(State::default()).reduce(Action::TableLoaded(table(&["web"])));
+        let refreshed = loaded.clone().reduce(Action::TableLoaded(table(&["web"])));
+        assert!(Rc::ptr_eq(&loaded, &refreshed));
+        let changed = refreshed
+            .clone()
+            .reduce(Action::TableLoaded(table(&["web", "db"])));
+        assert!(!Rc::ptr_eq(&refreshed, &changed));
     }
 
     #[test]
@@ -158,7 +182,7 @@ mod tests {
             (failed.loading, failed.error.as_deref()),
             (false, Some("GET /x: 404 not found"))
         );
-        let recovered = reduce(failed, Action::ObjectsLoaded(vec![]));
+        let recovered = reduce(failed, Action::TableLoaded(table(&[])));
         assert_eq!(recovered.error, None);
     }
 }

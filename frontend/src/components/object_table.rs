@@ -1,35 +1,34 @@
-//! The object list, laid out like `kubectl get`: name, a kind-specific status column, creation time.
+//! The object list as `kubectl get` prints it: whatever columns the API server's Table gives.
 
 use crate::kinds::ObjectKind;
-use crate::rows::ObjectRow;
+use crate::table::Table;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct ObjectTableProps {
     pub kind: ObjectKind,
-    pub rows: Vec<ObjectRow>,
+    pub namespace: String,
+    pub table: Table,
     pub loading: bool,
 }
 
 #[function_component(ObjectTable)]
 pub fn object_table(props: &ObjectTableProps) -> Html {
-    let body = if props.rows.is_empty() {
+    let Table { columns, rows } = &props.table;
+    let body = if rows.is_empty() {
         let note = if props.loading {
             "Loading…".to_string()
         } else {
-            format!("No {} found.", props.kind.plural())
+            format!("No resources found in {} namespace.", props.namespace)
         };
-        html! { <tr class="empty"><td colspan="3">{ note }</td></tr> }
+        let span = columns.len().max(1).to_string();
+        html! { <tr class="empty"><td colspan={span}>{ note }</td></tr> }
     } else {
-        props
-            .rows
-            .iter()
+        rows.iter()
             .map(|row| {
                 html! {
                     <tr key={row.name.clone()} data-name={row.name.clone()}>
-                        <td>{ &row.name }</td>
-                        <td>{ &row.status }</td>
-                        <td>{ &row.created }</td>
+                        { for row.cells.iter().map(|cell| html! { <td>{ cell }</td> }) }
                     </tr>
                 }
             })
@@ -37,7 +36,7 @@ pub fn object_table(props: &ObjectTableProps) -> Html {
     };
     html! {
         <table id="objects" data-kind={props.kind.plural()}>
-            <thead><tr><th>{ "NAME" }</th><th>{ "STATUS" }</th><th>{ "CREATED" }</th></tr></thead>
+            <thead><tr>{ for columns.iter().map(|c| html! { <th>{ c }</th> }) }</tr></thead>
             <tbody>{ body }</tbody>
         </table>
     }
