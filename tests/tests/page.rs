@@ -70,3 +70,39 @@ fn page_lists_default_namespaces() {
         .unwrap();
     assert_eq!(selected, "default");
 }
+
+#[test]
+fn services_tab_shows_the_kubernetes_service_as_kubectl_prints_it() {
+    let Some(page) = page_or_skip("services_tab_shows_the_kubernetes_service") else {
+        return;
+    };
+    page.open("").unwrap();
+    page.wait_for(
+        "the kind tabs",
+        "document.querySelector('.tabs [data-kind=services]') ? true : null",
+        LOAD,
+    )
+    .unwrap();
+    page.execute("document.querySelector('.tabs [data-kind=services]').click(); return true;")
+        .unwrap();
+    let table = page.wait_for(
+        "the services table",
+        "(() => { const heads = [...document.querySelectorAll('table th')].map(h => h.textContent);
+                  const rows = [...document.querySelectorAll('table tbody tr:not(.empty)')]
+                      .map(r => [...r.querySelectorAll('td')].map(c => c.textContent));
+                  return heads.includes('CLUSTER-IP') && rows.length ? {heads, rows} : null; })()",
+        LOAD,
+    );
+    let shot = page.screenshot().unwrap();
+    let table = table.unwrap_or_else(|e| panic!("{e} (screenshot {})", shot.display()));
+    assert_eq!(
+        table["heads"],
+        serde_json::json!(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"])
+    );
+    let row = &table["rows"][0];
+    assert_eq!(row[0], "kubernetes");
+    assert_eq!(row[1], "ClusterIP");
+    assert_eq!(row[2], "10.96.0.1");
+    assert_eq!(row[3], "<none>");
+    assert_eq!(row[4], "443/TCP");
+}
