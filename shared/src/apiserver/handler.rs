@@ -64,6 +64,12 @@ impl ApiServer {
                 let created = self.create(resource, &namespace, obj, now, opts)?;
                 Ok(with_warnings(render_one(resource, created.as_ref().clone(), table, now, 201), warnings))
             }
+            (Method::Post, Some(name)) if sub == Some("binding") => {
+                let binding: Value = serde_json::from_slice(&req.body).map_err(|e| ApiError::bad_request(format!("invalid Binding: {e}")))?;
+                let node = binding.pointer("/target/name").and_then(Value::as_str).unwrap_or("");
+                self.bind(&namespace, name, node, now)?;
+                Ok(Response::json(201, &super::error::success_status(json!({}))))
+            }
             (Method::Put, Some(name)) => {
                 let (obj, warnings) = decode_body(req, resource, opts.field_validation)?;
                 let result = match sub {

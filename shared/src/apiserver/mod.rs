@@ -8,6 +8,7 @@
 
 mod admission;
 mod allocator;
+mod binding;
 mod bootstrap;
 mod delete;
 mod discovery;

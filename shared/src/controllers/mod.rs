@@ -4,6 +4,7 @@
 //! Each controller is a small module with its own state; none reads another's.
 //! They share only the store, which they follow through a [`feed::ChangeFeed`].
 
+pub mod events;
 pub mod feed;
 pub mod garbage_collector;
 pub mod namespace;
