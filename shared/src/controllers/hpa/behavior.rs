@@ -60,15 +60,27 @@ impl Behavior {
             stabilization_window: SignedDuration::ZERO,
             select_policy: SelectPolicy::Max,
             policies: vec![
-                Policy { kind: PolicyType::Pods, value: 4, period_seconds: 15 },
-                Policy { kind: PolicyType::Percent, value: 100, period_seconds: 15 },
+                Policy {
+                    kind: PolicyType::Pods,
+                    value: 4,
+                    period_seconds: 15,
+                },
+                Policy {
+                    kind: PolicyType::Percent,
+                    value: 100,
+                    period_seconds: 15,
+                },
             ],
             tolerance: None,
         };
         let down_default = ScalingRules {
             stabilization_window: DEFAULT_DOWNSCALE_WINDOW,
             select_policy: SelectPolicy::Max,
-            policies: vec![Policy { kind: PolicyType::Percent, value: 100, period_seconds: 15 }],
+            policies: vec![Policy {
+                kind: PolicyType::Percent,
+                value: 100,
+                period_seconds: 15,
+            }],
             tolerance: None,
         };
         Some(Behavior {
@@ -79,7 +91,9 @@ impl Behavior {
 }
 
 fn read_rules(rules: Option<&Value>, default: ScalingRules) -> ScalingRules {
-    let Some(r) = rules.filter(|r| r.is_object()) else { return default };
+    let Some(r) = rules.filter(|r| r.is_object()) else {
+        return default;
+    };
     let stabilization_window = r
         .get("stabilizationWindowSeconds")
         .and_then(Value::as_i64)
@@ -101,18 +115,27 @@ fn read_rules(rules: Option<&Value>, default: ScalingRules) -> ScalingRules {
                 };
                 let value = i32::try_from(p.get("value")?.as_i64()?).ok()?;
                 let period_seconds = p.get("periodSeconds")?.as_i64()?;
-                Some(Policy { kind, value, period_seconds })
+                Some(Policy {
+                    kind,
+                    value,
+                    period_seconds,
+                })
             })
             .collect(),
         None => default.policies,
     };
-    let tolerance = r
-        .get("tolerance")
-        .and_then(|t| match t {
-            Value::String(s) => crate::api::quantity::Quantity::parse(s).ok().map(|q| q.millis() as f64 / 1000.0),
-            other => other.as_f64(),
-        });
-    ScalingRules { stabilization_window, select_policy, policies, tolerance }
+    let tolerance = r.get("tolerance").and_then(|t| match t {
+        Value::String(s) => crate::api::quantity::Quantity::parse(s)
+            .ok()
+            .map(|q| q.millis() as f64 / 1000.0),
+        other => other.as_f64(),
+    });
+    ScalingRules {
+        stabilization_window,
+        select_policy,
+        policies,
+        tolerance,
+    }
 }
 
 /// A replica count after stabilization and rate limits, with the conditions that explain it.
@@ -139,18 +162,39 @@ pub struct History {
     scale_downs: Vec<ScaleEvent>,
 }
 
-const WITHIN_RANGE: (&str, &str) = ("DesiredWithinRange", "the desired count is within the acceptable range");
-const TOO_FEW: (&str, &str) = ("TooFewReplicas", "the desired replica count is less than the minimum replica count");
-const TOO_MANY: (&str, &str) = ("TooManyReplicas", "the desired replica count is more than the maximum replica count");
-const UP_LIMIT: (&str, &str) = ("ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate");
-const DOWN_LIMIT: (&str, &str) = ("ScaleDownLimit", "the desired replica count is decreasing faster than the maximum scale rate");
+const WITHIN_RANGE: (&str, &str) = (
+    "DesiredWithinRange",
+    "the desired count is within the acceptable range",
+);
+const TOO_FEW: (&str, &str) = (
+    "TooFewReplicas",
+    "the desired replica count is less than the minimum replica count",
+);
+const TOO_MANY: (&str, &str) = (
+    "TooManyReplicas",
+    "the desired replica count is more than the maximum replica count",
+);
+const UP_LIMIT: (&str, &str) = (
+    "ScaleUpLimit",
+    "the desired replica count is increasing faster than the maximum scale rate",
+);
+const DOWN_LIMIT: (&str, &str) = (
+    "ScaleDownLimit",
+    "the desired replica count is decreasing faster than the maximum scale rate",
+);
 const READY: (&str, &str) = ("ReadyForNewScale", "recommended size matches current size");
 const DOWN_STABILIZED: (&str, &str) =
     ("ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation");
-const UP_STABILIZED: (&str, &str) =
-    ("ScaleUpStabilized", "recent recommendations were lower than current one, applying the lowest recent recommendation");
+const UP_STABILIZED: (&str, &str) = (
+    "ScaleUpStabilized",
+    "recent recommendations were lower than current one, applying the lowest recent recommendation",
+);
 
-fn limited(replicas: i32, wanted: i32, (reason, message): (&'static str, &'static str)) -> (bool, &'static str, &'static str) {
+fn limited(
+    replicas: i32,
+    wanted: i32,
+    (reason, message): (&'static str, &'static str),
+) -> (bool, &'static str, &'static str) {
     (replicas != wanted, reason, message)
 }
 
@@ -173,7 +217,14 @@ impl History {
 
     /// Kubernetes' rules for an HPA without `behavior`: the highest
     /// recommendation of the last five minutes, and at most doubling per step.
-    pub fn normalize_legacy(&mut self, current: i32, desired: i32, min: i32, max: i32, now: Timestamp) -> Normalized {
+    pub fn normalize_legacy(
+        &mut self,
+        current: i32,
+        desired: i32,
+        min: i32,
+        max: i32,
+        now: Timestamp,
+    ) -> Normalized {
         let cutoff = now - DEFAULT_DOWNSCALE_WINDOW;
         let mut stabilized = desired;
         let mut stale = None;
@@ -185,10 +236,19 @@ impl History {
             }
         }
         self.remember(desired, now, stale);
-        let able_to_scale = if stabilized != desired { DOWN_STABILIZED } else { READY };
+        let able_to_scale = if stabilized != desired {
+            DOWN_STABILIZED
+        } else {
+            READY
+        };
 
-        let scale_up_limit = ((LEGACY_SCALE_UP_FACTOR * f64::from(current)) as i32).max(LEGACY_SCALE_UP_MINIMUM);
-        let (ceiling, over) = if max > scale_up_limit { (scale_up_limit, UP_LIMIT) } else { (max, TOO_MANY) };
+        let scale_up_limit =
+            ((LEGACY_SCALE_UP_FACTOR * f64::from(current)) as i32).max(LEGACY_SCALE_UP_MINIMUM);
+        let (ceiling, over) = if max > scale_up_limit {
+            (scale_up_limit, UP_LIMIT)
+        } else {
+            (max, TOO_MANY)
+        };
         let (replicas, why) = if stabilized < min {
             (min, TOO_FEW)
         } else if stabilized > ceiling {
@@ -196,12 +256,24 @@ impl History {
         } else {
             (stabilized, WITHIN_RANGE)
         };
-        Normalized { replicas, able_to_scale, limited: limited(replicas, stabilized, why) }
+        Normalized {
+            replicas,
+            able_to_scale,
+            limited: limited(replicas, stabilized, why),
+        }
     }
 
     /// Kubernetes' rules for an HPA with `behavior`: stabilize within each
     /// direction's window, then apply that direction's policies.
-    pub fn normalize_with_behavior(&mut self, b: &Behavior, current: i32, desired: i32, min: i32, max: i32, now: Timestamp) -> Normalized {
+    pub fn normalize_with_behavior(
+        &mut self,
+        b: &Behavior,
+        current: i32,
+        desired: i32,
+        min: i32,
+        max: i32,
+        now: Timestamp,
+    ) -> Normalized {
         let up_cutoff = now - b.scale_up.stabilization_window;
         let down_cutoff = now - b.scale_down.stabilization_window;
         let (mut up, mut down) = (desired, desired);
@@ -228,28 +300,73 @@ impl History {
         };
 
         let (replicas, why) = if stabilized > current {
-            let limit = scale_up_limit(current, &self.scale_ups, &self.scale_downs, &b.scale_up, now).max(current);
-            let (ceiling, over) = if max > limit { (limit, UP_LIMIT) } else { (max, TOO_MANY) };
-            if stabilized > ceiling { (ceiling, over) } else { (stabilized, WITHIN_RANGE) }
+            let limit = scale_up_limit(
+                current,
+                &self.scale_ups,
+                &self.scale_downs,
+                &b.scale_up,
+                now,
+            )
+            .max(current);
+            let (ceiling, over) = if max > limit {
+                (limit, UP_LIMIT)
+            } else {
+                (max, TOO_MANY)
+            };
+            if stabilized > ceiling {
+                (ceiling, over)
+            } else {
+                (stabilized, WITHIN_RANGE)
+            }
         } else if stabilized < current {
-            let limit = scale_down_limit(current, &self.scale_ups, &self.scale_downs, &b.scale_down, now).min(current);
-            let (floor, under) = if min < limit { (limit, DOWN_LIMIT) } else { (min, TOO_FEW) };
-            if stabilized < floor { (floor, under) } else { (stabilized, WITHIN_RANGE) }
+            let limit = scale_down_limit(
+                current,
+                &self.scale_ups,
+                &self.scale_downs,
+                &b.scale_down,
+                now,
+            )
+            .min(current);
+            let (floor, under) = if min < limit {
+                (limit, DOWN_LIMIT)
+            } else {
+                (min, TOO_FEW)
+            };
+            if stabilized < floor {
+                (floor, under)
+            } else {
+                (stabilized, WITHIN_RANGE)
+            }
         } else {
             (stabilized, WITHIN_RANGE)
         };
-        Normalized { replicas, able_to_scale, limited: limited(replicas, stabilized, why) }
+        Normalized {
+            replicas,
+            able_to_scale,
+            limited: limited(replicas, stabilized, why),
+        }
     }
 
     /// Remembers a rescale for the policies' periods (only HPAs with `behavior` use them).
-    pub fn record_scale(&mut self, behavior: Option<&Behavior>, previous: i32, new: i32, now: Timestamp) {
+    pub fn record_scale(
+        &mut self,
+        behavior: Option<&Behavior>,
+        previous: i32,
+        new: i32,
+        now: Timestamp,
+    ) {
         let Some(b) = behavior else { return };
         let (events, rules, change) = if new > previous {
             (&mut self.scale_ups, &b.scale_up, new - previous)
         } else {
             (&mut self.scale_downs, &b.scale_down, previous - new)
         };
-        let longest = rules.policies.iter().map(|p| p.period_seconds).max().unwrap_or(0);
+        let longest = rules
+            .policies
+            .iter()
+            .map(|p| p.period_seconds)
+            .max()
+            .unwrap_or(0);
         let cutoff = now - SignedDuration::from_secs(longest);
         let event = ScaleEvent { change, at: now };
         match events.iter().rposition(|e| e.at < cutoff) {
@@ -262,11 +379,21 @@ impl History {
 /// Replicas added (or removed) within the last `period_seconds`.
 fn changed_within(events: &[ScaleEvent], period_seconds: i64, now: Timestamp) -> i32 {
     let cutoff = now - SignedDuration::from_secs(period_seconds);
-    events.iter().filter(|e| e.at > cutoff).map(|e| e.change).sum()
+    events
+        .iter()
+        .filter(|e| e.at > cutoff)
+        .map(|e| e.change)
+        .sum()
 }
 
 /// The most replicas the scale-up policies allow now.
-fn scale_up_limit(current: i32, ups: &[ScaleEvent], downs: &[ScaleEvent], rules: &ScalingRules, now: Timestamp) -> i32 {
+fn scale_up_limit(
+    current: i32,
+    ups: &[ScaleEvent],
+    downs: &[ScaleEvent],
+    rules: &ScalingRules,
+    now: Timestamp,
+) -> i32 {
     let pick: fn(i32, i32) -> i32 = match rules.select_policy {
         SelectPolicy::Disabled => return current,
         SelectPolicy::Min => i32::min,
@@ -274,10 +401,13 @@ fn scale_up_limit(current: i32, ups: &[ScaleEvent], downs: &[ScaleEvent], rules:
     };
     let mut result: Option<i32> = None;
     for p in &rules.policies {
-        let start = current - changed_within(ups, p.period_seconds, now) + changed_within(downs, p.period_seconds, now);
+        let start = current - changed_within(ups, p.period_seconds, now)
+            + changed_within(downs, p.period_seconds, now);
         let proposed = match p.kind {
             PolicyType::Pods => start.saturating_add(p.value),
-            PolicyType::Percent => (f64::from(start) * (1.0 + f64::from(p.value) / 100.0)).ceil() as i32,
+            PolicyType::Percent => {
+                (f64::from(start) * (1.0 + f64::from(p.value) / 100.0)).ceil() as i32
+            }
         };
         result = Some(result.map_or(proposed, |r| pick(r, proposed)));
     }
@@ -286,7 +416,13 @@ fn scale_up_limit(current: i32, ups: &[ScaleEvent], downs: &[ScaleEvent], rules:
 }
 
 /// The fewest replicas the scale-down policies allow now.
-fn scale_down_limit(current: i32, ups: &[ScaleEvent], downs: &[ScaleEvent], rules: &ScalingRules, now: Timestamp) -> i32 {
+fn scale_down_limit(
+    current: i32,
+    ups: &[ScaleEvent],
+    downs: &[ScaleEvent],
+    rules: &ScalingRules,
+    now: Timestamp,
+) -> i32 {
     // For scaling down, the smallest change ("Min") is the highest count.
     let pick: fn(i32, i32) -> i32 = match rules.select_policy {
         SelectPolicy::Disabled => return current,
@@ -295,7 +431,8 @@ fn scale_down_limit(current: i32, ups: &[ScaleEvent], downs: &[ScaleEvent], rule
     };
     let mut result: Option<i32> = None;
     for p in &rules.policies {
-        let start = current + changed_within(downs, p.period_seconds, now) - changed_within(ups, p.period_seconds, now);
+        let start = current + changed_within(downs, p.period_seconds, now)
+            - changed_within(ups, p.period_seconds, now);
         let proposed = match p.kind {
             PolicyType::Pods => start - p.value,
             PolicyType::Percent => (f64::from(start) * (1.0 - f64::from(p.value) / 100.0)) as i32,
@@ -319,7 +456,15 @@ mod tests {
     }
 
     /// Runs one sync: normalize, and record the rescale as the controller does.
-    fn step(h: &mut History, b: Option<&Behavior>, current: i32, desired: i32, min: i32, max: i32, t: i64) -> Normalized {
+    fn step(
+        h: &mut History,
+        b: Option<&Behavior>,
+        current: i32,
+        desired: i32,
+        min: i32,
+        max: i32,
+        t: i64,
+    ) -> Normalized {
         let n = match b {
             Some(b) => h.normalize_with_behavior(b, current, desired, min, max, at(t)),
             None => h.normalize_legacy(current, desired, min, max, at(t)),
@@ -341,7 +486,11 @@ mod tests {
             current = step(&mut h, None, current, 40, 1, 10, 15 * i).replicas;
             sizes.push(current);
         }
-        assert_eq!(sizes, [4, 8, 10, 10], "doubling per step (at least 4), capped by maxReplicas");
+        assert_eq!(
+            sizes,
+            [4, 8, 10, 10],
+            "doubling per step (at least 4), capped by maxReplicas"
+        );
     }
 
     #[test]
@@ -375,12 +524,18 @@ mod tests {
         let n = step(&mut h, Some(&b), 8, 2, 1, 10, 1000);
         assert_eq!(n.replicas, 8);
         assert_eq!(n.limited, (true, DOWN_LIMIT.0, DOWN_LIMIT.1));
-        assert_eq!(step(&mut h, Some(&b), 8, 10, 1, 10, 1015).replicas, 10, "scale-up still works");
+        assert_eq!(
+            step(&mut h, Some(&b), 8, 10, 1, 10, 1015).replicas,
+            10,
+            "scale-up still works"
+        );
     }
 
     #[test]
     fn scale_down_waits_for_the_window_then_follows_the_policy() {
-        let b = behavior(json!({"scaleDown": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}]}}));
+        let b = behavior(
+            json!({"scaleDown": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}]}}),
+        );
         let mut h = History::default();
         h.record_initial(10, at(0));
         // Low load from t=15 on; the initial 10 holds for the 300 s window.
@@ -417,18 +572,36 @@ mod tests {
         let n = h.normalize_legacy(2, 1, 2, 10, at(0));
         assert_eq!((n.replicas, n.limited), (2, (true, TOO_FEW.0, TOO_FEW.1)));
         let n = h.normalize_legacy(10, 14, 2, 10, at(400));
-        assert_eq!((n.replicas, n.limited), (10, (true, TOO_MANY.0, TOO_MANY.1)));
+        assert_eq!(
+            (n.replicas, n.limited),
+            (10, (true, TOO_MANY.0, TOO_MANY.1))
+        );
         let n = h.normalize_legacy(3, 4, 2, 10, at(800));
-        assert_eq!((n.replicas, n.limited), (4, (false, WITHIN_RANGE.0, WITHIN_RANGE.1)));
+        assert_eq!(
+            (n.replicas, n.limited),
+            (4, (false, WITHIN_RANGE.0, WITHIN_RANGE.1))
+        );
     }
 
     #[test]
     fn explicit_rules_are_read_and_defaults_fill_the_rest() {
-        let b = behavior(json!({"scaleUp": {"stabilizationWindowSeconds": 60, "selectPolicy": "Min",
-            "policies": [{"type": "Percent", "value": 50, "periodSeconds": 30}], "tolerance": "50m"}}));
-        assert_eq!(b.scale_up.stabilization_window, SignedDuration::from_secs(60));
+        let b = behavior(
+            json!({"scaleUp": {"stabilizationWindowSeconds": 60, "selectPolicy": "Min",
+            "policies": [{"type": "Percent", "value": 50, "periodSeconds": 30}], "tolerance": "50m"}}),
+        );
+        assert_eq!(
+            b.scale_up.stabilization_window,
+            SignedDuration::from_secs(60)
+        );
         assert_eq!(b.scale_up.select_policy, SelectPolicy::Min);
-        assert_eq!(b.scale_up.policies, [Policy { kind: PolicyType::Percent, value: 50, period_seconds: 30 }]);
+        assert_eq!(
+            b.scale_up.policies,
+            [Policy {
+                kind: PolicyType::Percent,
+                value: 50,
+                period_seconds: 30
+            }]
+        );
         assert_eq!(b.scale_up.tolerance, Some(0.05));
         assert_eq!(b.scale_down.stabilization_window, DEFAULT_DOWNSCALE_WINDOW);
     }

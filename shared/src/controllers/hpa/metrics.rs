@@ -29,14 +29,23 @@ impl PodUsage {
     /// The pod's total for `resource`; `None` when a container did not report it
     /// (Kubernetes then leaves the whole pod out).
     pub fn total(&self, resource: &str) -> Option<i64> {
-        self.containers.iter().map(|c| c.usage.get(resource).copied()).sum()
+        self.containers
+            .iter()
+            .map(|c| c.usage.get(resource).copied())
+            .sum()
     }
 }
 
 /// A source of pod usage samples.
 pub trait MetricsSource {
     /// Samples of the pods in `namespace` matching `selector`, as of `now`.
-    fn pod_metrics(&self, api: &ApiServer, namespace: &str, selector: &LabelSelector, now: Timestamp) -> Vec<PodUsage>;
+    fn pod_metrics(
+        &self,
+        api: &ApiServer,
+        namespace: &str,
+        selector: &LabelSelector,
+        now: Timestamp,
+    ) -> Vec<PodUsage>;
 }
 
 /// Reads `PodMetrics` objects (`metrics.k8s.io/v1beta1`, named like their pods).
@@ -45,8 +54,17 @@ pub trait MetricsSource {
 pub struct PodMetricsApi;
 
 impl MetricsSource for PodMetricsApi {
-    fn pod_metrics(&self, api: &ApiServer, namespace: &str, selector: &LabelSelector, _now: Timestamp) -> Vec<PodUsage> {
-        let (Some(metrics), Some(pods)) = (resources::by_plural("metrics.k8s.io", "v1beta1", "pods"), resources::by_plural("", "v1", "pods")) else {
+    fn pod_metrics(
+        &self,
+        api: &ApiServer,
+        namespace: &str,
+        selector: &LabelSelector,
+        _now: Timestamp,
+    ) -> Vec<PodUsage> {
+        let (Some(metrics), Some(pods)) = (
+            resources::by_plural("metrics.k8s.io", "v1beta1", "pods"),
+            resources::by_plural("", "v1", "pods"),
+        ) else {
             return Vec::new();
         };
         api.list(pods, Some(namespace))
@@ -60,13 +78,21 @@ impl MetricsSource for PodMetricsApi {
 /// Reads metrics-server's PodMetrics JSON; `None` when it is malformed.
 pub fn parse_pod_metrics(m: &Value) -> Option<PodUsage> {
     let timestamp = m.get("timestamp")?.as_str()?.parse().ok()?;
-    let window = m.get("window").and_then(Value::as_str).and_then(parse_go_duration).unwrap_or(SignedDuration::ZERO);
+    let window = m
+        .get("window")
+        .and_then(Value::as_str)
+        .and_then(parse_go_duration)
+        .unwrap_or(SignedDuration::ZERO);
     let containers = m
         .get("containers")?
         .as_array()?
         .iter()
         .map(|c| ContainerUsage {
-            name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            name: c
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             usage: c
                 .get("usage")
                 .and_then(Value::as_object)
@@ -79,7 +105,12 @@ pub fn parse_pod_metrics(m: &Value) -> Option<PodUsage> {
                 .collect(),
         })
         .collect();
-    Some(PodUsage { pod: meta::name(m).to_string(), timestamp, window, containers })
+    Some(PodUsage {
+        pod: meta::name(m).to_string(),
+        timestamp,
+        window,
+        containers,
+    })
 }
 
 /// Go's `time.Duration` text as metrics-server writes `window` (`15s`, `1m0s`, `500ms`).
@@ -87,10 +118,14 @@ fn parse_go_duration(s: &str) -> Option<SignedDuration> {
     let mut total = 0f64;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let number: f64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let seconds = match &rest[..unit_len] {
             "h" => 3600.0,
             "m" => 60.0,
@@ -128,8 +163,14 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        assert_eq!(parse_go_duration("1m0s"), Some(SignedDuration::from_secs(60)));
-        assert_eq!(parse_go_duration("500ms"), Some(SignedDuration::from_millis(500)));
+        assert_eq!(
+            parse_go_duration("1m0s"),
+            Some(SignedDuration::from_secs(60))
+        );
+        assert_eq!(
+            parse_go_duration("500ms"),
+            Some(SignedDuration::from_millis(500))
+        );
         assert_eq!(parse_go_duration("soon"), None);
     }
 
@@ -138,7 +179,9 @@ mod tests {
         let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let api = ApiServer::new(1, t0);
         if resources::by_plural("metrics.k8s.io", "v1beta1", "pods").is_none() {
-            assert!(PodMetricsApi.pod_metrics(&api, "default", &LabelSelector::everything(), t0).is_empty());
+            assert!(PodMetricsApi
+                .pod_metrics(&api, "default", &LabelSelector::everything(), t0)
+                .is_empty());
         }
     }
 }

@@ -55,7 +55,10 @@ pub struct Tolerances {
 
 impl Default for Tolerances {
     fn default() -> Self {
-        Self { scale_down: DEFAULT_TOLERANCE, scale_up: DEFAULT_TOLERANCE }
+        Self {
+            scale_down: DEFAULT_TOLERANCE,
+            scale_up: DEFAULT_TOLERANCE,
+        }
     }
 }
 
@@ -78,14 +81,20 @@ pub struct Proposal {
 /// Why no replica count could be computed; the texts are Kubernetes'.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplicaError {
-    #[error("unable to get metrics for resource {0}: no metrics returned from resource metrics API")]
+    #[error(
+        "unable to get metrics for resource {0}: no metrics returned from resource metrics API"
+    )]
     NoMetrics(String),
     #[error("no pods returned by selector while calculating replica count")]
     NoPods,
     #[error("did not receive metrics for targeted pods (pods might be unready)")]
     NoReadyMetrics,
     #[error("missing request for {resource} in container {container} of Pod {pod}")]
-    MissingRequest { resource: String, container: String, pod: String },
+    MissingRequest {
+        resource: String,
+        container: String,
+        pod: String,
+    },
     #[error("no metrics returned matched known pods")]
     NoMatchingPods,
 }
@@ -111,7 +120,12 @@ struct Groups {
 }
 
 fn group_pods(calc: &Calculation) -> Groups {
-    let mut g = Groups { ready: 0, unready: BTreeSet::new(), missing: BTreeSet::new(), ignored: BTreeSet::new() };
+    let mut g = Groups {
+        ready: 0,
+        unready: BTreeSet::new(),
+        missing: BTreeSet::new(),
+        ignored: BTreeSet::new(),
+    };
     for pod in calc.pods {
         if pod.deleting || pod.phase == "Failed" {
             g.ignored.insert(pod.name.clone());
@@ -137,7 +151,9 @@ fn group_pods(calc: &Calculation) -> Groups {
 /// CPU spikes while a pod starts: its sample counts only once the pod is
 /// ready and a whole metric window has passed since it became so.
 fn cpu_sample_unusable(pod: &PodInfo, metric: &PodMetric, now: Timestamp) -> bool {
-    let (Some((ready, changed)), Some(start)) = (pod.ready, pod.start_time) else { return true };
+    let (Some((ready, changed)), Some(start)) = (pod.ready, pod.start_time) else {
+        return true;
+    };
     if start + CPU_INITIALIZATION_PERIOD > now {
         !ready || metric.timestamp < changed + metric.window
     } else {
@@ -167,7 +183,11 @@ fn usage_ratio(
             }
             // Kubernetes truncates to whole percent before comparing.
             let utilization = i32::try_from(used * 100 / requested).unwrap_or(i32::MAX);
-            Ok((f64::from(utilization) / f64::from(goal.max(1)), Some(utilization), used / n))
+            Ok((
+                f64::from(utilization) / f64::from(goal.max(1)),
+                Some(utilization),
+                used / n,
+            ))
         }
         Target::AverageValue(goal) => {
             let n = i64::try_from(metrics.len()).unwrap_or(i64::MAX).max(1);
@@ -222,7 +242,11 @@ pub fn resource_replicas(calc: &Calculation) -> Result<Proposal, ReplicaError> {
         }
     }
     let (ratio, utilization, average_value) = usage_ratio(calc.target, &metrics, &requests)?;
-    let proposal = |replicas| Proposal { replicas, utilization, average_value };
+    let proposal = |replicas| Proposal {
+        replicas,
+        utilization,
+        average_value,
+    };
     let current = calc.current_replicas;
 
     let scale_up_with_unready = !groups.unready.is_empty() && ratio > 1.0;
@@ -238,7 +262,9 @@ pub fn resource_replicas(calc: &Calculation) -> Result<Proposal, ReplicaError> {
         let assumed = if ratio < 1.0 {
             match calc.target {
                 // On scale-down a missing pod is taken at 100% (or the target, if higher).
-                Target::Utilization(goal) => requests.get(pod).copied().unwrap_or(0) * i64::from(goal.max(100)) / 100,
+                Target::Utilization(goal) => {
+                    requests.get(pod).copied().unwrap_or(0) * i64::from(goal.max(100)) / 100
+                }
                 Target::AverageValue(goal) => goal,
             }
         } else if ratio > 1.0 {
@@ -288,11 +314,23 @@ mod tests {
     }
 
     fn metric(value: i64) -> PodMetric {
-        PodMetric { value, timestamp: t(NOW), window: SignedDuration::from_secs(15) }
+        PodMetric {
+            value,
+            timestamp: t(NOW),
+            window: SignedDuration::from_secs(15),
+        }
     }
 
-    fn calc(current: i32, target: Target, pods: &[PodInfo], usage: &[(&str, i64)]) -> Result<Proposal, ReplicaError> {
-        let metrics: BTreeMap<String, PodMetric> = usage.iter().map(|(p, v)| (p.to_string(), metric(*v))).collect();
+    fn calc(
+        current: i32,
+        target: Target,
+        pods: &[PodInfo],
+        usage: &[(&str, i64)],
+    ) -> Result<Proposal, ReplicaError> {
+        let metrics: BTreeMap<String, PodMetric> = usage
+            .iter()
+            .map(|(p, v)| (p.to_string(), metric(*v)))
+            .collect();
         resource_replicas(&Calculation {
             resource: "cpu",
             current_replicas: current,
@@ -309,20 +347,29 @@ mod tests {
         let three = [pod("a", 1000), pod("b", 1000), pod("c", 1000)];
         // (current, target %, usage per pod in millicores, expected replicas, expected utilization)
         let rows: &[(i32, i32, [i64; 3], i32, i32)] = &[
-            (3, 50, [500, 500, 500], 3, 50),   // on target
-            (3, 50, [540, 540, 540], 3, 54),   // +8%: within tolerance
-            (3, 50, [560, 560, 560], 4, 56),   // +12%: ceil(3 × 1.12)
+            (3, 50, [500, 500, 500], 3, 50), // on target
+            (3, 50, [540, 540, 540], 3, 54), // +8%: within tolerance
+            (3, 50, [560, 560, 560], 4, 56), // +12%: ceil(3 × 1.12)
             (3, 50, [1000, 1000, 1000], 6, 100),
-            (3, 50, [200, 200, 200], 2, 20),   // ceil(3 × 0.4) = 2
-            (3, 50, [460, 460, 460], 3, 46),   // -8%: within tolerance
+            (3, 50, [200, 200, 200], 2, 20), // ceil(3 × 0.4) = 2
+            (3, 50, [460, 460, 460], 3, 46), // -8%: within tolerance
             (3, 50, [10, 10, 10], 1, 1),
-            (3, 70, [750, 750, 750], 3, 75),   // 75/70 = 1.07: within tolerance
-            (3, 70, [800, 800, 800], 4, 80),   // 80/70 = 1.14 → ceil(3.43)
-            (5, 50, [500, 700, 900], 5, 70),   // ceil(3 ready pods × 1.4), not ceil(5 current × 1.4)
+            (3, 70, [750, 750, 750], 3, 75), // 75/70 = 1.07: within tolerance
+            (3, 70, [800, 800, 800], 4, 80), // 80/70 = 1.14 → ceil(3.43)
+            (5, 50, [500, 700, 900], 5, 70), // ceil(3 ready pods × 1.4), not ceil(5 current × 1.4)
         ];
         for (current, target, usage, want, util) in rows {
-            let got = calc(*current, Target::Utilization(*target), &three, &[("a", usage[0]), ("b", usage[1]), ("c", usage[2])]).unwrap();
-            assert_eq!(got.replicas, *want, "current {current}, target {target}%, usage {usage:?}");
+            let got = calc(
+                *current,
+                Target::Utilization(*target),
+                &three,
+                &[("a", usage[0]), ("b", usage[1]), ("c", usage[2])],
+            )
+            .unwrap();
+            assert_eq!(
+                got.replicas, *want,
+                "current {current}, target {target}%, usage {usage:?}"
+            );
             assert_eq!(got.utilization, Some(*util), "usage {usage:?}");
         }
     }
@@ -332,7 +379,10 @@ mod tests {
         // 109.9% of a 100% target truncates to 109%: within tolerance, no change.
         let pods = [pod("a", 1000)];
         let got = calc(1, Target::Utilization(100), &pods, &[("a", 1099)]).unwrap();
-        assert_eq!((got.replicas, got.utilization, got.average_value), (1, Some(109), 1099));
+        assert_eq!(
+            (got.replicas, got.utilization, got.average_value),
+            (1, Some(109), 1099)
+        );
         let got = calc(1, Target::Utilization(100), &pods, &[("a", 1110)]).unwrap();
         assert_eq!(got.replicas, 2);
     }
@@ -341,22 +391,55 @@ mod tests {
     fn average_value_targets_divide_usage_per_pod() {
         let pods = [pod("a", 0), pod("b", 0)];
         // 300m average against 100m: ceil(2 × 3) = 6.
-        let got = calc(2, Target::AverageValue(100), &pods, &[("a", 200), ("b", 400)]).unwrap();
-        assert_eq!((got.replicas, got.utilization, got.average_value), (6, None, 300));
+        let got = calc(
+            2,
+            Target::AverageValue(100),
+            &pods,
+            &[("a", 200), ("b", 400)],
+        )
+        .unwrap();
+        assert_eq!(
+            (got.replicas, got.utilization, got.average_value),
+            (6, None, 300)
+        );
     }
 
     #[test]
     fn missing_pods_count_as_full_on_scale_down_and_idle_on_scale_up() {
-        let pods = [pod("a", 1000), pod("b", 1000), pod("c", 1000), pod("d", 1000)];
+        let pods = [
+            pod("a", 1000),
+            pod("b", 1000),
+            pod("c", 1000),
+            pod("d", 1000),
+        ];
         // Scale-down: b, c, d show 10% but a is missing; taking a at 100% gives
         // (100+10+10+10)/4 = 32.5% → ceil(4 × 0.65) = 3 rather than 1.
-        let got = calc(4, Target::Utilization(50), &pods, &[("b", 100), ("c", 100), ("d", 100)]).unwrap();
+        let got = calc(
+            4,
+            Target::Utilization(50),
+            &pods,
+            &[("b", 100), ("c", 100), ("d", 100)],
+        )
+        .unwrap();
         assert_eq!(got.replicas, 3);
-        assert_eq!(got.utilization, Some(10), "the reported utilization is the measured one");
+        assert_eq!(
+            got.utilization,
+            Some(10),
+            "the reported utilization is the measured one"
+        );
         // Scale-up: three pods at 60% of a 50% target would ask for ceil(3 × 1.2) = 4,
         // but d, missing, is taken at 0%: 45% turns the push around, so nothing changes.
-        let got = calc(4, Target::Utilization(50), &pods, &[("a", 600), ("b", 600), ("c", 600)]).unwrap();
-        assert_eq!(got.replicas, 4, "45% with the missing pod at 0% is within tolerance of 50%");
+        let got = calc(
+            4,
+            Target::Utilization(50),
+            &pods,
+            &[("a", 600), ("b", 600), ("c", 600)],
+        )
+        .unwrap();
+        assert_eq!(
+            got.replicas, 4,
+            "45% with the missing pod at 0% is within tolerance of 50%"
+        );
     }
 
     #[test]
@@ -365,7 +448,13 @@ mod tests {
         starting.phase = "Pending".into();
         let pods = [pod("a", 1000), pod("b", 1000), starting];
         // a and b at 100% of a 50% target; c pending is taken at 0%: 66% → ceil(3 × 1.33) = 4.
-        let got = calc(3, Target::Utilization(50), &pods, &[("a", 1000), ("b", 1000)]).unwrap();
+        let got = calc(
+            3,
+            Target::Utilization(50),
+            &pods,
+            &[("a", 1000), ("b", 1000)],
+        )
+        .unwrap();
         assert_eq!(got.replicas, 4);
         // Scaling down, unready pods are simply left out: ceil(2 × 0.2) = 1.
         let got = calc(3, Target::Utilization(50), &pods, &[("a", 100), ("b", 100)]).unwrap();
@@ -379,11 +468,23 @@ mod tests {
         fresh.ready = Some((true, t("2026-01-01T00:59:50Z")));
         let pods = [pod("a", 1000), fresh.clone()];
         // Sample at 01:00:00 is within 15 s of readiness (00:59:50): b counts as unready, at 0%.
-        let got = calc(2, Target::Utilization(50), &pods, &[("a", 1000), ("b", 1000)]).unwrap();
+        let got = calc(
+            2,
+            Target::Utilization(50),
+            &pods,
+            &[("a", 1000), ("b", 1000)],
+        )
+        .unwrap();
         assert_eq!(got.replicas, 2, "(100% + 0%) / 2 = 50%: on target");
         fresh.ready = Some((true, t("2026-01-01T00:59:30Z")));
         let pods = [pod("a", 1000), fresh];
-        let got = calc(2, Target::Utilization(50), &pods, &[("a", 1000), ("b", 1000)]).unwrap();
+        let got = calc(
+            2,
+            Target::Utilization(50),
+            &pods,
+            &[("a", 1000), ("b", 1000)],
+        )
+        .unwrap();
         assert_eq!(got.replicas, 4);
     }
 
@@ -391,18 +492,28 @@ mod tests {
     fn failures_are_worded_as_kubernetes_words_them() {
         let pods = [pod("a", 1000)];
         assert_eq!(
-            calc(1, Target::Utilization(50), &pods, &[]).unwrap_err().to_string(),
+            calc(1, Target::Utilization(50), &pods, &[])
+                .unwrap_err()
+                .to_string(),
             "unable to get metrics for resource cpu: no metrics returned from resource metrics API"
         );
-        assert_eq!(calc(1, Target::Utilization(50), &[], &[("a", 1)]).unwrap_err(), ReplicaError::NoPods);
+        assert_eq!(
+            calc(1, Target::Utilization(50), &[], &[("a", 1)]).unwrap_err(),
+            ReplicaError::NoPods
+        );
         let mut no_request = pod("a", 0);
         no_request.request = Err("api".into());
         assert_eq!(
-            calc(1, Target::Utilization(50), &[no_request], &[("a", 1)]).unwrap_err().to_string(),
+            calc(1, Target::Utilization(50), &[no_request], &[("a", 1)])
+                .unwrap_err()
+                .to_string(),
             "missing request for cpu in container api of Pod a"
         );
         let mut pending = pod("a", 1000);
         pending.phase = "Pending".into();
-        assert_eq!(calc(1, Target::Utilization(50), &[pending], &[("a", 1)]).unwrap_err(), ReplicaError::NoReadyMetrics);
+        assert_eq!(
+            calc(1, Target::Utilization(50), &[pending], &[("a", 1)]).unwrap_err(),
+            ReplicaError::NoReadyMetrics
+        );
     }
 }

@@ -14,9 +14,18 @@ pub const SCALING_ACTIVE: &str = "ScalingActive";
 pub const SCALING_LIMITED: &str = "ScalingLimited";
 
 /// Sets one condition, keeping its transition time when the status is unchanged.
-pub fn set_condition(conditions: &mut Vec<Value>, kind: &str, status: bool, reason: &str, message: &str, now: Timestamp) {
+pub fn set_condition(
+    conditions: &mut Vec<Value>,
+    kind: &str,
+    status: bool,
+    reason: &str,
+    message: &str,
+    now: Timestamp,
+) {
     let status = if status { "True" } else { "False" };
-    let existing = conditions.iter_mut().find(|c| c.get("type").and_then(Value::as_str) == Some(kind));
+    let existing = conditions
+        .iter_mut()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind));
     match existing {
         Some(c) => {
             if c.get("status").and_then(Value::as_str) != Some(status) {
@@ -39,7 +48,11 @@ pub fn milli_quantity(millis: i64) -> String {
 }
 
 /// `status.currentMetrics[]` for a Resource metric.
-pub fn resource_metric_status(resource: &str, utilization: Option<i32>, average_millis: i64) -> Value {
+pub fn resource_metric_status(
+    resource: &str,
+    utilization: Option<i32>,
+    average_millis: i64,
+) -> Value {
     let mut current = json!({"averageValue": milli_quantity(average_millis)});
     if let Some(u) = utilization {
         current["averageUtilization"] = json!(u);
@@ -96,13 +109,37 @@ mod tests {
     #[test]
     fn condition_transition_time_moves_only_when_status_flips() {
         let mut c = vec![];
-        set_condition(&mut c, SCALING_LIMITED, false, "DesiredWithinRange", "ok", t("2026-01-01T00:00:00Z"));
-        set_condition(&mut c, SCALING_LIMITED, false, "DesiredWithinRange", "ok", t("2026-01-01T00:01:00Z"));
+        set_condition(
+            &mut c,
+            SCALING_LIMITED,
+            false,
+            "DesiredWithinRange",
+            "ok",
+            t("2026-01-01T00:00:00Z"),
+        );
+        set_condition(
+            &mut c,
+            SCALING_LIMITED,
+            false,
+            "DesiredWithinRange",
+            "ok",
+            t("2026-01-01T00:01:00Z"),
+        );
         assert_eq!(c[0]["lastTransitionTime"], "2026-01-01T00:00:00Z");
-        set_condition(&mut c, SCALING_LIMITED, true, "TooManyReplicas", "max", t("2026-01-01T00:02:00Z"));
+        set_condition(
+            &mut c,
+            SCALING_LIMITED,
+            true,
+            "TooManyReplicas",
+            "max",
+            t("2026-01-01T00:02:00Z"),
+        );
         assert_eq!(c.len(), 1);
         assert_eq!(c[0]["lastTransitionTime"], "2026-01-01T00:02:00Z");
-        assert_eq!((c[0]["status"].as_str(), c[0]["reason"].as_str()), (Some("True"), Some("TooManyReplicas")));
+        assert_eq!(
+            (c[0]["status"].as_str(), c[0]["reason"].as_str()),
+            (Some("True"), Some("TooManyReplicas"))
+        );
     }
 
     #[test]
@@ -119,10 +156,22 @@ mod tests {
     #[test]
     fn last_scale_time_is_kept_until_the_next_rescale() {
         let old = json!({"lastScaleTime": "2026-01-01T00:00:00Z"});
-        let mut o = Observed { current_replicas: 2, desired_replicas: 2, current_metrics: vec![], rescaled: false, generation: Some(1) };
+        let mut o = Observed {
+            current_replicas: 2,
+            desired_replicas: 2,
+            current_metrics: vec![],
+            rescaled: false,
+            generation: Some(1),
+        };
         let s = build(&old, &o, vec![], t("2026-01-01T00:05:00Z"));
-        assert_eq!(s, json!({"currentReplicas": 2, "desiredReplicas": 2, "lastScaleTime": "2026-01-01T00:00:00Z", "observedGeneration": 1}));
+        assert_eq!(
+            s,
+            json!({"currentReplicas": 2, "desiredReplicas": 2, "lastScaleTime": "2026-01-01T00:00:00Z", "observedGeneration": 1})
+        );
         o.rescaled = true;
-        assert_eq!(build(&old, &o, vec![], t("2026-01-01T00:05:00Z"))["lastScaleTime"], "2026-01-01T00:05:00Z");
+        assert_eq!(
+            build(&old, &o, vec![], t("2026-01-01T00:05:00Z"))["lastScaleTime"],
+            "2026-01-01T00:05:00Z"
+        );
     }
 }
