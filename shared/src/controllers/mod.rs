@@ -7,6 +7,7 @@
 pub mod events;
 pub mod feed;
 pub mod garbage_collector;
+pub mod hpa;
 pub mod namespace;
 
 use crate::apiserver::ApiServer;
@@ -59,6 +60,7 @@ impl ControllerManager {
         Self::new(vec![
             Box::new(garbage_collector::GarbageCollector::default()),
             Box::new(namespace::NamespaceController::default()),
+            Box::new(hpa::HorizontalPodAutoscalerController::default()),
         ])
     }
 
