@@ -37,7 +37,11 @@ fn endpoints_resource() -> Option<&'static Resource> {
 /// One pod's address in a subset.
 fn address(pod: &Value, ip: &str, service: &Value) -> Value {
     let mut a = json!({"ip": ip, "targetRef": service_pods::target_ref(pod)});
-    if let Some(node) = pod.pointer("/spec/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+    if let Some(node) = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
         a["nodeName"] = json!(node);
     }
     if let Some(h) = service_pods::hostname_for(pod, service) {
@@ -48,27 +52,43 @@ fn address(pod: &Value, ip: &str, service: &Value) -> Value {
 
 /// The subsets a Service's pods make: addresses grouped by the exact set of
 /// ports they serve (a named `targetPort` may resolve differently per pod).
-fn desired_subsets<'a>(service: &Value, pods: impl Iterator<Item = &'a std::sync::Arc<Value>>) -> Vec<Value> {
-    let publish_not_ready = service.pointer("/spec/publishNotReadyAddresses").and_then(Value::as_bool).unwrap_or(false);
+fn desired_subsets<'a>(
+    service: &Value,
+    pods: impl Iterator<Item = &'a std::sync::Arc<Value>>,
+) -> Vec<Value> {
+    let publish_not_ready = service
+        .pointer("/spec/publishNotReadyAddresses")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let headless = service.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
-    let service_ports: &[Value] = service.pointer("/spec/ports").and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    let service_ports: &[Value] = service
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
     // ports (as sorted JSON) → (ports, ready addresses, not-ready addresses)
-    let mut groups: BTreeMap<String, (Vec<Value>, Vec<Value>, Vec<Value>)> = BTreeMap::new();
+    type Group = (Vec<Value>, Vec<Value>, Vec<Value>);
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for pod in pods {
         if !service_pods::pod_in_endpoints(pod, publish_not_ready) {
             continue;
         }
-        let Some(ip) = service_pods::pod_ip(pod) else { continue };
+        let Some(ip) = service_pods::pod_ip(pod) else {
+            continue;
+        };
         let mut ports: Vec<Value> = service_ports
             .iter()
-            .filter_map(|sp| service_pods::target_port(pod, sp).map(|n| service_pods::endpoint_port(sp, n)))
+            .filter_map(|sp| {
+                service_pods::target_port(pod, sp).map(|n| service_pods::endpoint_port(sp, n))
+            })
             .collect();
         if ports.is_empty() && !(service_ports.is_empty() && headless) {
             continue;
         }
         ports.sort_by_key(port_order);
         let key = Value::Array(ports.clone()).to_string();
-        let group = groups.entry(key).or_insert_with(|| (ports, Vec::new(), Vec::new()));
+        let group = groups
+            .entry(key)
+            .or_insert_with(|| (ports, Vec::new(), Vec::new()));
         let addr = address(pod, ip, service);
         if publish_not_ready || service_pods::pod_ready(pod) {
             group.1.push(addr);
@@ -105,7 +125,15 @@ fn port_order(p: &Value) -> (String, i64, String) {
 }
 
 fn address_order(a: &Value, b: &Value) -> std::cmp::Ordering {
-    let key = |v: &Value| (v["ip"].as_str().unwrap_or("").to_string(), v.pointer("/targetRef/uid").and_then(Value::as_str).unwrap_or("").to_string());
+    let key = |v: &Value| {
+        (
+            v["ip"].as_str().unwrap_or("").to_string(),
+            v.pointer("/targetRef/uid")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+        )
+    };
     key(a).cmp(&key(b))
 }
 
@@ -113,7 +141,10 @@ fn address_order(a: &Value, b: &Value) -> std::cmp::Ordering {
 /// returns whether anything was cut.
 fn truncate(subsets: &mut [Value]) -> bool {
     let count = |s: &Value, k: &str| s.get(k).and_then(Value::as_array).map_or(0, Vec::len);
-    let total: usize = subsets.iter().map(|s| count(s, "addresses") + count(s, "notReadyAddresses")).sum();
+    let total: usize = subsets
+        .iter()
+        .map(|s| count(s, "addresses") + count(s, "notReadyAddresses"))
+        .sum();
     if total <= MAX_ENDPOINTS {
         return false;
     }
@@ -130,11 +161,29 @@ fn truncate(subsets: &mut [Value]) -> bool {
 }
 
 impl EndpointsController {
-    fn sync(&mut self, api: &mut ApiServer, name: &ObjectName, trigger: Option<Timestamp>, now: Timestamp) -> bool {
-        let Some(resource) = endpoints_resource() else { return false };
+    fn sync(
+        &mut self,
+        api: &mut ApiServer,
+        name: &ObjectName,
+        trigger: Option<Timestamp>,
+        now: Timestamp,
+    ) -> bool {
+        let Some(resource) = endpoints_resource() else {
+            return false;
+        };
         let Some(service) = self.index.service(name).cloned() else {
-            // The Service is gone: so are the Endpoints it had.
-            return api.delete(resource, &name.namespace, &name.name, &DeleteOptions::default(), now).is_ok();
+            // The Service was deleted: so are its Endpoints. (Endpoints someone
+            // made for a Service that does not exist yet are left alone.)
+            return trigger.is_some()
+                && api
+                    .delete(
+                        resource,
+                        &name.namespace,
+                        &name.name,
+                        &DeleteOptions::default(),
+                        now,
+                    )
+                    .is_ok();
         };
         if !self.index.is_selecting(name) {
             return false;
@@ -145,9 +194,15 @@ impl EndpointsController {
         if service.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None") {
             labels.insert(HEADLESS_LABEL.into(), json!(""));
         }
-        let current = api.get(resource, &name.namespace, &name.name).ok().map(|c| (**c).clone());
+        let current = api
+            .get(resource, &name.namespace, &name.name)
+            .ok()
+            .map(|c| (**c).clone());
         if let Some(current) = &current {
-            let same_subsets = current.get("subsets").and_then(Value::as_array).map_or(subsets.is_empty(), |s| *s == subsets);
+            let same_subsets = current
+                .get("subsets")
+                .and_then(Value::as_array)
+                .map_or(subsets.is_empty(), |s| *s == subsets);
             let same_labels = meta::labels(current).cloned().unwrap_or_default() == labels;
             let same_capacity = meta::annotation(current, OVER_CAPACITY).is_some() == truncated;
             if same_subsets && same_labels && same_capacity {
@@ -157,9 +212,16 @@ impl EndpointsController {
         let mut obj = current.clone().unwrap_or_else(|| {
             json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name.name, "namespace": name.namespace}})
         });
-        let mut annotations = obj.pointer("/metadata/annotations").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut annotations = obj
+            .pointer("/metadata/annotations")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         match trigger {
-            Some(t) => annotations.insert(LAST_CHANGE_TRIGGER_TIME.into(), json!(service_pods::format_trigger_time(t))),
+            Some(t) => annotations.insert(
+                LAST_CHANGE_TRIGGER_TIME.into(),
+                json!(service_pods::format_trigger_time(t)),
+            ),
             None => annotations.remove(LAST_CHANGE_TRIGGER_TIME),
         };
         if truncated {
@@ -179,12 +241,21 @@ impl EndpointsController {
             None => return false,
         }
         let written = match current {
-            Some(_) => api.update(resource, &name.namespace, &name.name, obj, None, now, WriteOptions::default()),
+            Some(_) => api.update(
+                resource,
+                &name.namespace,
+                &name.name,
+                obj,
+                None,
+                now,
+                WriteOptions::default(),
+            ),
             None => api.create(resource, &name.namespace, obj, now, WriteOptions::default()),
         };
         match written {
             Ok(stored) => {
-                self.written.insert(meta::resource_version(&stored).to_string());
+                self.written
+                    .insert(meta::resource_version(&stored).to_string());
                 true
             }
             Err(_) => false,
@@ -193,7 +264,9 @@ impl EndpointsController {
 }
 
 fn set_or_remove(metadata: &mut Value, key: &str, map: Map<String, Value>) {
-    let Some(m) = metadata.as_object_mut() else { return };
+    let Some(m) = metadata.as_object_mut() else {
+        return;
+    };
     if map.is_empty() {
         m.remove(key);
     } else {
@@ -225,7 +298,10 @@ impl Controller for EndpointsController {
         for (name, trigger) in self.index.take_dirty() {
             wrote |= self.sync(api, &name, trigger, now);
         }
-        Reconciled { wrote, requeue_at: None }
+        Reconciled {
+            wrote,
+            requeue_at: None,
+        }
     }
 }
 
@@ -242,8 +318,14 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn create(cp: &mut ControlPlane, plural: &str, obj: Value) -> Value {
-        let r = resources::RESOURCES.iter().find(|r| r.plural == plural).unwrap();
-        let created = cp.api_mut().create(r, "default", obj, t0(), WriteOptions::default()).unwrap();
+        let r = resources::RESOURCES
+            .iter()
+            .find(|r| r.plural == plural)
+            .unwrap();
+        let created = cp
+            .api_mut()
+            .create(r, "default", obj, t0(), WriteOptions::default())
+            .unwrap();
         cp.tick(t0());
         (*created).clone()
     }
@@ -255,14 +337,28 @@ pub(crate) mod tests {
         let status = if ready { "True" } else { "False" };
         pod["status"] = json!({"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
             "conditions": [{"type": "Ready", "status": status}]});
-        cp.api_mut().update(pods, "default", name, pod, Some("status"), t0(), WriteOptions::default()).unwrap();
+        cp.api_mut()
+            .update(
+                pods,
+                "default",
+                name,
+                pod,
+                Some("status"),
+                t0(),
+                WriteOptions::default(),
+            )
+            .unwrap();
         cp.tick(t0());
     }
 
     pub(crate) fn pod(cp: &mut ControlPlane, name: &str, labels: Value, node: &str) {
         let ports = json!([{"name": "http", "containerPort": 8080}]);
-        create(cp, "pods", json!({"metadata": {"name": name, "labels": labels},
-            "spec": {"containers": [{"name": "app", "image": "nginx", "ports": ports}]}}));
+        create(
+            cp,
+            "pods",
+            json!({"metadata": {"name": name, "labels": labels},
+            "spec": {"containers": [{"name": "app", "image": "nginx", "ports": ports}]}}),
+        );
         cp.api_mut().bind("default", name, node, t0()).unwrap();
     }
 
@@ -272,15 +368,22 @@ pub(crate) mod tests {
     }
 
     fn ips(ep: &Value, key: &str) -> Vec<String> {
-        ep["subsets"].as_array().into_iter().flatten()
+        ep["subsets"]
+            .as_array()
+            .into_iter()
+            .flatten()
             .flat_map(|s| s[key].as_array().into_iter().flatten())
             .map(|a| a["ip"].as_str().unwrap().to_string())
             .collect()
     }
 
     fn web_service(cp: &mut ControlPlane, target_port: Value) {
-        create(cp, "services", json!({"metadata": {"name": "web", "labels": {"app": "web"}},
-            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": target_port}]}}));
+        create(
+            cp,
+            "services",
+            json!({"metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": target_port}]}}),
+        );
     }
 
     #[test]
@@ -291,7 +394,10 @@ pub(crate) mod tests {
         assert!(ep.get("subsets").is_none());
         assert_eq!(ep["metadata"]["labels"], json!({"app": "web"}));
         pod(&mut cp, "web-1", json!({"app": "web"}), "node-1");
-        assert!(ips(&endpoints(&cp, "web").unwrap(), "notReadyAddresses").is_empty(), "no IP, no endpoint");
+        assert!(
+            ips(&endpoints(&cp, "web").unwrap(), "notReadyAddresses").is_empty(),
+            "no IP, no endpoint"
+        );
         set_pod_status(&mut cp, "web-1", "10.244.1.5", false);
         let ep = endpoints(&cp, "web").unwrap();
         assert_eq!(ips(&ep, "notReadyAddresses"), ["10.244.1.5"]);
@@ -303,8 +409,14 @@ pub(crate) mod tests {
         assert_eq!(addr["nodeName"], "node-1");
         assert_eq!(addr["targetRef"]["kind"], "Pod");
         assert_eq!(addr["targetRef"]["name"], "web-1");
-        assert_eq!(ep["subsets"][0]["ports"], json!([{"port": 8080, "protocol": "TCP"}]));
-        assert_eq!(ep["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"], "2026-01-01T00:00:00Z");
+        assert_eq!(
+            ep["subsets"][0]["ports"],
+            json!([{"port": 8080, "protocol": "TCP"}])
+        );
+        assert_eq!(
+            ep["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"],
+            "2026-01-01T00:00:00Z"
+        );
     }
 
     #[test]
@@ -312,20 +424,37 @@ pub(crate) mod tests {
         let mut cp = ControlPlane::new(1, t0());
         web_service(&mut cp, json!("http"));
         pod(&mut cp, "web-1", json!({"app": "web"}), "node-1");
-        create(&mut cp, "pods", json!({"metadata": {"name": "web-2", "labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "app", "image": "nginx", "ports": [{"name": "http", "containerPort": 9090}]}]}}));
-        create(&mut cp, "pods", json!({"metadata": {"name": "web-3", "labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "app", "image": "nginx"}]}}));
+        create(
+            &mut cp,
+            "pods",
+            json!({"metadata": {"name": "web-2", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "app", "image": "nginx", "ports": [{"name": "http", "containerPort": 9090}]}]}}),
+        );
+        create(
+            &mut cp,
+            "pods",
+            json!({"metadata": {"name": "web-3", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}]}}),
+        );
         set_pod_status(&mut cp, "web-1", "10.244.1.5", true);
         set_pod_status(&mut cp, "web-2", "10.244.2.7", true);
         set_pod_status(&mut cp, "web-3", "10.244.2.8", true);
         let ep = endpoints(&cp, "web").unwrap();
         let subsets = ep["subsets"].as_array().unwrap();
         assert_eq!(subsets.len(), 2, "one subset per resolved port: {ep}");
-        let port_of = |ip: &str| subsets.iter().find(|s| s["addresses"][0]["ip"] == ip).map(|s| s["ports"][0]["port"].clone());
+        let port_of = |ip: &str| {
+            subsets
+                .iter()
+                .find(|s| s["addresses"][0]["ip"] == ip)
+                .map(|s| s["ports"][0]["port"].clone())
+        };
         assert_eq!(port_of("10.244.1.5"), Some(json!(8080)));
         assert_eq!(port_of("10.244.2.7"), Some(json!(9090)));
-        assert_eq!(port_of("10.244.2.8"), None, "a pod without the named port serves nothing");
+        assert_eq!(
+            port_of("10.244.2.8"),
+            None,
+            "a pod without the named port serves nothing"
+        );
     }
 
     #[test]
@@ -336,13 +465,27 @@ pub(crate) mod tests {
             pod(&mut cp, name, json!({"app": "web"}), "node-1");
             set_pod_status(&mut cp, name, ip, true);
         }
-        assert_eq!(ips(&endpoints(&cp, "web").unwrap(), "addresses"), ["10.244.1.5", "10.244.1.6"]);
+        assert_eq!(
+            ips(&endpoints(&cp, "web").unwrap(), "addresses"),
+            ["10.244.1.5", "10.244.1.6"]
+        );
         let pods = resources::by_plural("", "v1", "pods").unwrap();
-        cp.api_mut().delete(pods, "default", "web-1", &DeleteOptions::default(), t0()).unwrap();
+        cp.api_mut()
+            .delete(pods, "default", "web-1", &DeleteOptions::default(), t0())
+            .unwrap();
         cp.tick(t0());
-        assert_eq!(ips(&endpoints(&cp, "web").unwrap(), "addresses"), ["10.244.1.6"], "terminating pods are out");
-        let now = DeleteOptions { grace_period_seconds: Some(0), ..DeleteOptions::default() };
-        cp.api_mut().delete(pods, "default", "web-2", &now, t0()).unwrap();
+        assert_eq!(
+            ips(&endpoints(&cp, "web").unwrap(), "addresses"),
+            ["10.244.1.6"],
+            "terminating pods are out"
+        );
+        let now = DeleteOptions {
+            grace_period_seconds: Some(0),
+            ..DeleteOptions::default()
+        };
+        cp.api_mut()
+            .delete(pods, "default", "web-2", &now, t0())
+            .unwrap();
         cp.tick(t0());
         assert!(endpoints(&cp, "web").unwrap().get("subsets").is_none());
     }
@@ -350,15 +493,26 @@ pub(crate) mod tests {
     #[test]
     fn publish_not_ready_addresses_lists_every_pod_as_ready() {
         let mut cp = ControlPlane::new(1, t0());
-        create(&mut cp, "services", json!({"metadata": {"name": "db"},
-            "spec": {"clusterIP": "None", "publishNotReadyAddresses": true, "selector": {"app": "db"}, "ports": [{"port": 5432}]}}));
-        create(&mut cp, "pods", json!({"metadata": {"name": "db-0", "labels": {"app": "db"}},
-            "spec": {"hostname": "db-0", "subdomain": "db", "containers": [{"name": "pg", "image": "postgres"}]}}));
+        create(
+            &mut cp,
+            "services",
+            json!({"metadata": {"name": "db"},
+            "spec": {"clusterIP": "None", "publishNotReadyAddresses": true, "selector": {"app": "db"}, "ports": [{"port": 5432}]}}),
+        );
+        create(
+            &mut cp,
+            "pods",
+            json!({"metadata": {"name": "db-0", "labels": {"app": "db"}},
+            "spec": {"hostname": "db-0", "subdomain": "db", "containers": [{"name": "pg", "image": "postgres"}]}}),
+        );
         set_pod_status(&mut cp, "db-0", "10.244.1.9", false);
         let ep = endpoints(&cp, "db").unwrap();
         assert_eq!(ips(&ep, "addresses"), ["10.244.1.9"]);
         assert_eq!(ep["subsets"][0]["addresses"][0]["hostname"], "db-0");
-        assert_eq!(ep["metadata"]["labels"], json!({"service.kubernetes.io/headless": ""}));
+        assert_eq!(
+            ep["metadata"]["labels"],
+            json!({"service.kubernetes.io/headless": ""})
+        );
     }
 
     #[test]
@@ -369,31 +523,70 @@ pub(crate) mod tests {
         pod(&mut cp, "api-1", json!({"app": "api"}), "node-1");
         set_pod_status(&mut cp, "web-1", "10.244.1.5", true);
         set_pod_status(&mut cp, "api-1", "10.244.1.6", true);
-        assert_eq!(ips(&endpoints(&cp, "web").unwrap(), "addresses"), ["10.244.1.5"]);
+        assert_eq!(
+            ips(&endpoints(&cp, "web").unwrap(), "addresses"),
+            ["10.244.1.5"]
+        );
         let services = resources::by_plural("", "v1", "services").unwrap();
         let mut svc = (**cp.api().get(services, "default", "web").unwrap()).clone();
         svc["spec"]["selector"] = json!({"app": "api"});
-        cp.api_mut().update(services, "default", "web", svc, None, t0(), WriteOptions::default()).unwrap();
+        cp.api_mut()
+            .update(
+                services,
+                "default",
+                "web",
+                svc,
+                None,
+                t0(),
+                WriteOptions::default(),
+            )
+            .unwrap();
         cp.tick(t0());
-        assert_eq!(ips(&endpoints(&cp, "web").unwrap(), "addresses"), ["10.244.1.6"]);
+        assert_eq!(
+            ips(&endpoints(&cp, "web").unwrap(), "addresses"),
+            ["10.244.1.6"]
+        );
         // Relabelling a pod moves it too.
         let pods = resources::by_plural("", "v1", "pods").unwrap();
         let mut p = (**cp.api().get(pods, "default", "web-1").unwrap()).clone();
         p["metadata"]["labels"] = json!({"app": "api"});
-        cp.api_mut().update(pods, "default", "web-1", p, None, t0(), WriteOptions::default()).unwrap();
+        cp.api_mut()
+            .update(
+                pods,
+                "default",
+                "web-1",
+                p,
+                None,
+                t0(),
+                WriteOptions::default(),
+            )
+            .unwrap();
         cp.tick(t0());
-        assert_eq!(ips(&endpoints(&cp, "web").unwrap(), "addresses"), ["10.244.1.5", "10.244.1.6"]);
+        assert_eq!(
+            ips(&endpoints(&cp, "web").unwrap(), "addresses"),
+            ["10.244.1.5", "10.244.1.6"]
+        );
     }
 
     #[test]
     fn services_without_selector_keep_their_own_endpoints() {
         let mut cp = ControlPlane::new(1, t0());
-        create(&mut cp, "services", json!({"metadata": {"name": "external"}, "spec": {"ports": [{"port": 80}]}}));
+        create(
+            &mut cp,
+            "services",
+            json!({"metadata": {"name": "external"}, "spec": {"ports": [{"port": 80}]}}),
+        );
         assert!(endpoints(&cp, "external").is_none());
         let manual = json!({"metadata": {"name": "external"}, "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"port": 80}]}]});
         create(&mut cp, "endpoints", manual);
-        assert_eq!(ips(&endpoints(&cp, "external").unwrap(), "addresses"), ["192.0.2.10"]);
-        assert!(endpoints(&cp, "kubernetes").is_none(), "the apiserver's own Service has no selector");
+        assert_eq!(
+            ips(&endpoints(&cp, "external").unwrap(), "addresses"),
+            ["192.0.2.10"]
+        );
+        assert!(
+            endpoints(&cp, "kubernetes").is_none(),
+            "the apiserver's own Service has no selector"
+        );
     }
 
     #[test]
@@ -405,12 +598,25 @@ pub(crate) mod tests {
         let r = resources::by_plural("", "v1", "endpoints").unwrap();
         let mut ep = endpoints(&cp, "web").unwrap();
         ep["subsets"] = json!([]);
-        cp.api_mut().update(r, "default", "web", ep, None, t0(), WriteOptions::default()).unwrap();
+        cp.api_mut()
+            .update(r, "default", "web", ep, None, t0(), WriteOptions::default())
+            .unwrap();
         cp.tick(t0());
-        assert_eq!(ips(&endpoints(&cp, "web").unwrap(), "addresses"), ["10.244.1.5"]);
+        assert_eq!(
+            ips(&endpoints(&cp, "web").unwrap(), "addresses"),
+            ["10.244.1.5"]
+        );
         let services = resources::by_plural("", "v1", "services").unwrap();
-        cp.api_mut().delete(services, "default", "web", &DeleteOptions::default(), t0()).unwrap();
+        cp.api_mut()
+            .delete(services, "default", "web", &DeleteOptions::default(), t0())
+            .unwrap();
         cp.tick(t0());
         assert!(endpoints(&cp, "web").is_none());
+        let early = json!({"metadata": {"name": "later"}, "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"port": 80}]}]});
+        create(&mut cp, "endpoints", early);
+        assert!(
+            endpoints(&cp, "later").is_some(),
+            "Endpoints made before their Service stay"
+        );
     }
 }

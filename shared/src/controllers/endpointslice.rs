@@ -47,7 +47,10 @@ fn managed_service(slice: &Value) -> Option<ObjectName> {
 }
 
 fn endpoints_of(slice: &Value) -> &[Value] {
-    slice.get("endpoints").and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    slice
+        .get("endpoints")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// A slice's ports as a comparable key (no ports and `null` ports are alike).
@@ -62,12 +65,19 @@ fn ports_key(ports: &Value) -> String {
 fn endpoint_key(ep: &Value) -> String {
     match ep.pointer("/targetRef/name").and_then(Value::as_str) {
         Some(pod) => pod.to_string(),
-        None => ep.pointer("/addresses/0").and_then(Value::as_str).unwrap_or("").to_string(),
+        None => ep
+            .pointer("/addresses/0")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
     }
 }
 
 fn endpoint(api: &ApiServer, pod: &Value, ip: &str, service: &Value) -> Value {
-    let publish_not_ready = service.pointer("/spec/publishNotReadyAddresses").and_then(Value::as_bool).unwrap_or(false);
+    let publish_not_ready = service
+        .pointer("/spec/publishNotReadyAddresses")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let serving = service_pods::pod_ready(pod);
     let terminating = meta::is_terminating(pod);
     // A terminating pod is never `ready` (it may still be `serving`), unless the
@@ -78,7 +88,11 @@ fn endpoint(api: &ApiServer, pod: &Value, ip: &str, service: &Value) -> Value {
         "conditions": {"ready": ready, "serving": serving, "terminating": terminating},
         "targetRef": service_pods::target_ref(pod),
     });
-    if let Some(node) = pod.pointer("/spec/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+    if let Some(node) = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
         ep["nodeName"] = json!(node);
         let zone = resources::by_plural("", "v1", "nodes")
             .and_then(|nodes| api.get(nodes, "", node).ok())
@@ -97,22 +111,39 @@ fn endpoint(api: &ApiServer, pod: &Value, ip: &str, service: &Value) -> Value {
 /// (ports key → (ports, pod → endpoint)).
 type Desired = BTreeMap<String, (Value, BTreeMap<String, Value>)>;
 
-fn desired_endpoints<'a>(api: &ApiServer, service: &Value, pods: impl Iterator<Item = &'a Arc<Value>>) -> Desired {
-    let service_ports: &[Value] = service.pointer("/spec/ports").and_then(Value::as_array).map_or(&[], Vec::as_slice);
+fn desired_endpoints<'a>(
+    api: &ApiServer,
+    service: &Value,
+    pods: impl Iterator<Item = &'a Arc<Value>>,
+) -> Desired {
+    let service_ports: &[Value] = service
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
     let mut desired = Desired::new();
     for pod in pods {
         // Slices keep terminating pods, marked so, for graceful connection draining.
         if !service_pods::pod_in_endpoints(pod, true) {
             continue;
         }
-        let Some(ip) = service_pods::pod_ip(pod) else { continue };
+        let Some(ip) = service_pods::pod_ip(pod) else {
+            continue;
+        };
         let ports: Vec<Value> = service_ports
             .iter()
             .filter_map(|sp| service_pods::target_port(pod, sp).map(|n| slice_port(sp, n)))
             .collect();
-        let ports = if ports.is_empty() { Value::Null } else { Value::Array(ports) };
+        let ports = if ports.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(ports)
+        };
         let ep = endpoint(api, pod, ip, service);
-        desired.entry(ports_key(&ports)).or_insert_with(|| (ports, BTreeMap::new())).1.insert(endpoint_key(&ep), ep);
+        desired
+            .entry(ports_key(&ports))
+            .or_insert_with(|| (ports, BTreeMap::new()))
+            .1
+            .insert(endpoint_key(&ep), ep);
     }
     desired
 }
@@ -166,16 +197,24 @@ impl SliceMeta {
         });
         s["addressType"] = json!("IPv4");
         s["ports"] = ports.clone();
-        s["endpoints"] = if endpoints.is_empty() { Value::Null } else { Value::Array(endpoints) };
+        s["endpoints"] = if endpoints.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(endpoints)
+        };
         s["metadata"]["labels"] = Value::Object(self.labels.clone());
         s["metadata"]["ownerReferences"] = self.owner.clone();
         s
     }
 
     fn stamp_trigger(&self, slice: &mut Value) {
-        let Some(m) = slice.get_mut("metadata").and_then(Value::as_object_mut) else { return };
+        let Some(m) = slice.get_mut("metadata").and_then(Value::as_object_mut) else {
+            return;
+        };
         let annotations = m.entry("annotations").or_insert_with(|| json!({}));
-        let Some(a) = annotations.as_object_mut() else { return };
+        let Some(a) = annotations.as_object_mut() else {
+            return;
+        };
         match &self.trigger {
             Some(t) => {
                 a.insert(super::endpoints::LAST_CHANGE_TRIGGER_TIME.into(), json!(t));
@@ -204,8 +243,13 @@ fn plan(existing: &BTreeMap<String, Arc<Value>>, mut desired: Desired, m: &Slice
     let mut plan = Plan::default();
     if desired.is_empty() {
         // No endpoints: keep (or make) exactly one empty placeholder slice.
-        let placeholder = existing.iter().find(|(_, s)| endpoints_of(s).is_empty() && ports_key(&s["ports"]) == "[]");
-        for name in existing.keys().filter(|n| placeholder.is_none_or(|p| p.0 != *n)) {
+        let placeholder = existing
+            .iter()
+            .find(|(_, s)| endpoints_of(s).is_empty() && ports_key(&s["ports"]) == "[]");
+        for name in existing
+            .keys()
+            .filter(|n| placeholder.is_none_or(|p| p.0 != *n))
+        {
             plan.delete.push(name.clone());
         }
         match placeholder {
@@ -223,12 +267,17 @@ fn plan(existing: &BTreeMap<String, Arc<Value>>, mut desired: Desired, m: &Slice
     let mut open: BTreeMap<String, Vec<(Value, bool)>> = BTreeMap::new();
     for (name, slice) in existing {
         let key = ports_key(&slice["ports"]);
-        let group = desired.get_mut(&key).filter(|_| slice["addressType"] == "IPv4");
+        let group = desired
+            .get_mut(&key)
+            .filter(|_| slice["addressType"] == "IPv4");
         let Some((ports, wanted)) = group else {
             plan.delete.push(name.clone());
             continue;
         };
-        let kept: Vec<Value> = endpoints_of(slice).iter().filter_map(|ep| wanted.remove(&endpoint_key(ep))).collect();
+        let kept: Vec<Value> = endpoints_of(slice)
+            .iter()
+            .filter_map(|ep| wanted.remove(&endpoint_key(ep)))
+            .collect();
         if kept.is_empty() {
             plan.delete.push(name.clone());
             continue;
@@ -240,7 +289,9 @@ fn plan(existing: &BTreeMap<String, Arc<Value>>, mut desired: Desired, m: &Slice
     for (key, (ports, rest)) in desired {
         let mut rest = rest.into_values().peekable();
         for (slice, changed) in open.entry(key).or_default().iter_mut() {
-            let Some(list) = slice.get_mut("endpoints").and_then(Value::as_array_mut) else { continue };
+            let Some(list) = slice.get_mut("endpoints").and_then(Value::as_array_mut) else {
+                continue;
+            };
             while list.len() < MAX_ENDPOINTS_PER_SLICE {
                 let Some(ep) = rest.next() else { break };
                 list.push(ep);
@@ -252,15 +303,30 @@ fn plan(existing: &BTreeMap<String, Arc<Value>>, mut desired: Desired, m: &Slice
             plan.create.push(m.slice(None, &ports, chunk));
         }
     }
-    plan.update.extend(open.into_values().flatten().filter(|(_, changed)| *changed).map(|(s, _)| s));
+    plan.update.extend(
+        open.into_values()
+            .flatten()
+            .filter(|(_, changed)| *changed)
+            .map(|(s, _)| s),
+    );
     plan
 }
 
 impl EndpointSliceController {
-    fn sync(&mut self, api: &mut ApiServer, name: &ObjectName, trigger: Option<Timestamp>, now: Timestamp) -> bool {
-        let Some(resource) = slices_resource() else { return false };
+    fn sync(
+        &mut self,
+        api: &mut ApiServer,
+        name: &ObjectName,
+        trigger: Option<Timestamp>,
+        now: Timestamp,
+    ) -> bool {
+        let Some(resource) = slices_resource() else {
+            return false;
+        };
         // A deleted Service's slices go with it through their owner reference.
-        let Some(service) = self.index.service(name).cloned() else { return false };
+        let Some(service) = self.index.service(name).cloned() else {
+            return false;
+        };
         if !self.index.is_selecting(name) || meta::is_terminating(&service) {
             return false;
         }
@@ -271,20 +337,32 @@ impl EndpointSliceController {
         let mut wrote = false;
         let ns = name.namespace.as_str();
         for slice in plan.delete {
-            wrote |= api.delete(resource, ns, &slice, &DeleteOptions::default(), now).is_ok();
+            wrote |= api
+                .delete(resource, ns, &slice, &DeleteOptions::default(), now)
+                .is_ok();
         }
         for mut slice in plan.update {
             slice_meta.stamp_trigger(&mut slice);
             let slice_name = meta::name(&slice).to_string();
-            if let Ok(stored) = api.update(resource, ns, &slice_name, slice, None, now, WriteOptions::default()) {
-                self.written.insert(meta::resource_version(&stored).to_string());
+            if let Ok(stored) = api.update(
+                resource,
+                ns,
+                &slice_name,
+                slice,
+                None,
+                now,
+                WriteOptions::default(),
+            ) {
+                self.written
+                    .insert(meta::resource_version(&stored).to_string());
                 wrote = true;
             }
         }
         for mut slice in plan.create {
             slice_meta.stamp_trigger(&mut slice);
             if let Ok(stored) = api.create(resource, ns, slice, now, WriteOptions::default()) {
-                self.written.insert(meta::resource_version(&stored).to_string());
+                self.written
+                    .insert(meta::resource_version(&stored).to_string());
                 wrote = true;
             }
         }
@@ -294,10 +372,15 @@ impl EndpointSliceController {
     fn rebuild_slices(&mut self, api: &ApiServer) {
         self.slices.clear();
         self.written.clear();
-        let Some(resource) = slices_resource() else { return };
+        let Some(resource) = slices_resource() else {
+            return;
+        };
         for slice in api.list(resource, None) {
             if let Some(service) = managed_service(slice) {
-                self.slices.entry(service).or_default().insert(meta::name(slice).to_string(), slice.clone());
+                self.slices
+                    .entry(service)
+                    .or_default()
+                    .insert(meta::name(slice).to_string(), slice.clone());
             }
         }
     }
@@ -305,7 +388,11 @@ impl EndpointSliceController {
 
 /// Keeps the slice index current; names the Service to sync again when
 /// someone other than us changed one of its slices.
-fn observe_slice(slices: &mut HashMap<ObjectName, BTreeMap<String, Arc<Value>>>, written: &mut HashSet<String>, e: &Event) -> Option<ObjectName> {
+fn observe_slice(
+    slices: &mut HashMap<ObjectName, BTreeMap<String, Arc<Value>>>,
+    written: &mut HashSet<String>,
+    e: &Event,
+) -> Option<ObjectName> {
     if (e.key.resource.group, e.key.resource.plural) != ("discovery.k8s.io", "endpointslices") {
         return None;
     }
@@ -317,7 +404,10 @@ fn observe_slice(slices: &mut HashMap<ObjectName, BTreeMap<String, Arc<Value>>>,
         }
     }
     if let Some(svc) = &after {
-        slices.entry(svc.clone()).or_default().insert(e.key.name.name.clone(), e.object.clone());
+        slices
+            .entry(svc.clone())
+            .or_default()
+            .insert(e.key.name.name.clone(), e.object.clone());
     }
     if written.remove(meta::resource_version(&e.object)) {
         return None;
@@ -332,7 +422,9 @@ impl Controller for EndpointSliceController {
 
     fn reconcile(&mut self, api: &mut ApiServer, now: Timestamp) -> Reconciled {
         let (slices, written) = (&mut self.slices, &mut self.written);
-        let caught = self.index.catch_up(api.store(), now, |e| observe_slice(slices, written, e));
+        let caught = self
+            .index
+            .catch_up(api.store(), now, |e| observe_slice(slices, written, e));
         if matches!(caught, Caught::Resynced) {
             self.rebuild_slices(api);
         }
@@ -340,7 +432,10 @@ impl Controller for EndpointSliceController {
         for (name, trigger) in self.index.take_dirty() {
             wrote |= self.sync(api, &name, trigger, now);
         }
-        Reconciled { wrote, requeue_at: None }
+        Reconciled {
+            wrote,
+            requeue_at: None,
+        }
     }
 }
 
@@ -356,18 +451,33 @@ mod tests {
 
     fn slices(cp: &ControlPlane, service: &str) -> Vec<Value> {
         let r = slices_resource().unwrap();
-        cp.api().list(r, Some("default")).filter(|s| meta::label(s, SERVICE_NAME_LABEL) == Some(service)).map(|s| (**s).clone()).collect()
+        cp.api()
+            .list(r, Some("default"))
+            .filter(|s| meta::label(s, SERVICE_NAME_LABEL) == Some(service))
+            .map(|s| (**s).clone())
+            .collect()
     }
 
     fn endpoint_ips(slices: &[Value]) -> Vec<String> {
-        let mut ips: Vec<String> = slices.iter().flat_map(|s| endpoints_of(s).iter().map(|e| e["addresses"][0].as_str().unwrap().to_string())).collect();
+        let mut ips: Vec<String> = slices
+            .iter()
+            .flat_map(|s| {
+                endpoints_of(s)
+                    .iter()
+                    .map(|e| e["addresses"][0].as_str().unwrap().to_string())
+            })
+            .collect();
         ips.sort();
         ips
     }
 
     fn web_service(cp: &mut ControlPlane) -> Value {
-        create(cp, "services", json!({"metadata": {"name": "web", "labels": {"tier": "front"}},
-            "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}))
+        create(
+            cp,
+            "services",
+            json!({"metadata": {"name": "web", "labels": {"tier": "front"}},
+            "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
+        )
     }
 
     #[test]
@@ -377,7 +487,11 @@ mod tests {
         let s = slices(&cp, "web");
         assert_eq!(s.len(), 1);
         let s = &s[0];
-        assert!(meta::name(s).starts_with("web-") && meta::name(s).len() == "web-".len() + 5, "{}", meta::name(s));
+        assert!(
+            meta::name(s).starts_with("web-") && meta::name(s).len() == "web-".len() + 5,
+            "{}",
+            meta::name(s)
+        );
         assert_eq!(s["addressType"], "IPv4");
         assert_eq!(s["endpoints"], Value::Null);
         assert_eq!(s["ports"], Value::Null);
@@ -385,7 +499,10 @@ mod tests {
             s["metadata"]["labels"],
             json!({"tier": "front", "kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"})
         );
-        assert_eq!(s["metadata"]["ownerReferences"][0]["uid"], svc["metadata"]["uid"]);
+        assert_eq!(
+            s["metadata"]["ownerReferences"][0]["uid"],
+            svc["metadata"]["uid"]
+        );
         assert_eq!(s["metadata"]["ownerReferences"][0]["controller"], true);
     }
 
@@ -398,20 +515,43 @@ mod tests {
         set_pod_status(&mut cp, "web-1", "10.244.1.5", false);
         let s = slices(&cp, "web");
         assert_eq!(s.len(), 1);
-        assert_ne!(meta::name(&s[0]), placeholder, "the placeholder gives way to a slice with ports");
+        assert_ne!(
+            meta::name(&s[0]),
+            placeholder,
+            "the placeholder gives way to a slice with ports"
+        );
         let ep = &s[0]["endpoints"][0];
-        assert_eq!(ep["conditions"], json!({"ready": false, "serving": false, "terminating": false}));
+        assert_eq!(
+            ep["conditions"],
+            json!({"ready": false, "serving": false, "terminating": false})
+        );
         assert_eq!(ep["nodeName"], "node-1");
         assert_eq!(ep["targetRef"]["name"], "web-1");
-        assert_eq!(s[0]["ports"], json!([{"name": "http", "port": 8080, "protocol": "TCP"}]));
+        assert_eq!(
+            s[0]["ports"],
+            json!([{"name": "http", "port": 8080, "protocol": "TCP"}])
+        );
         set_pod_status(&mut cp, "web-1", "10.244.1.5", true);
-        assert_eq!(slices(&cp, "web")[0]["endpoints"][0]["conditions"], json!({"ready": true, "serving": true, "terminating": false}));
+        assert_eq!(
+            slices(&cp, "web")[0]["endpoints"][0]["conditions"],
+            json!({"ready": true, "serving": true, "terminating": false})
+        );
         let pods = resources::by_plural("", "v1", "pods").unwrap();
-        cp.api_mut().delete(pods, "default", "web-1", &DeleteOptions::default(), t0()).unwrap();
+        cp.api_mut()
+            .delete(pods, "default", "web-1", &DeleteOptions::default(), t0())
+            .unwrap();
         cp.tick(t0());
-        assert_eq!(slices(&cp, "web")[0]["endpoints"][0]["conditions"], json!({"ready": false, "serving": true, "terminating": true}));
-        let now = DeleteOptions { grace_period_seconds: Some(0), ..DeleteOptions::default() };
-        cp.api_mut().delete(pods, "default", "web-1", &now, t0()).unwrap();
+        assert_eq!(
+            slices(&cp, "web")[0]["endpoints"][0]["conditions"],
+            json!({"ready": false, "serving": true, "terminating": true})
+        );
+        let now = DeleteOptions {
+            grace_period_seconds: Some(0),
+            ..DeleteOptions::default()
+        };
+        cp.api_mut()
+            .delete(pods, "default", "web-1", &now, t0())
+            .unwrap();
         cp.tick(t0());
         let s = slices(&cp, "web");
         assert_eq!(s.len(), 1);
@@ -425,23 +565,43 @@ mod tests {
         for i in 0..150 {
             let name = format!("web-{i}");
             pod(&mut cp, &name, json!({"app": "web"}), "node-1");
-            set_pod_status(&mut cp, &name, &format!("10.244.{}.{}", i / 100, i % 100 + 1), true);
+            set_pod_status(
+                &mut cp,
+                &name,
+                &format!("10.244.{}.{}", i / 100, i % 100 + 1),
+                true,
+            );
         }
         let s = slices(&cp, "web");
         let mut sizes: Vec<usize> = s.iter().map(|s| endpoints_of(s).len()).collect();
         sizes.sort();
         assert_eq!(sizes, [50, 100]);
         assert_eq!(endpoint_ips(&s).len(), 150);
-        let home = |s: &[Value], pod: &str| s.iter().find(|x| endpoints_of(x).iter().any(|e| e["targetRef"]["name"] == pod)).map(|x| meta::name(x).to_string());
+        let home = |s: &[Value], pod: &str| {
+            s.iter()
+                .find(|x| {
+                    endpoints_of(x)
+                        .iter()
+                        .any(|e| e["targetRef"]["name"] == pod)
+                })
+                .map(|x| meta::name(x).to_string())
+        };
         let before = home(&s, "web-7");
         let pods = resources::by_plural("", "v1", "pods").unwrap();
-        let now = DeleteOptions { grace_period_seconds: Some(0), ..DeleteOptions::default() };
-        cp.api_mut().delete(pods, "default", "web-149", &now, t0()).unwrap();
+        let now = DeleteOptions {
+            grace_period_seconds: Some(0),
+            ..DeleteOptions::default()
+        };
+        cp.api_mut()
+            .delete(pods, "default", "web-149", &now, t0())
+            .unwrap();
         cp.tick(t0());
         let s = slices(&cp, "web");
         assert_eq!(endpoint_ips(&s).len(), 149);
         assert_eq!(home(&s, "web-7"), before);
-        assert!(s.iter().all(|x| endpoints_of(x).len() <= MAX_ENDPOINTS_PER_SLICE));
+        assert!(s
+            .iter()
+            .all(|x| endpoints_of(x).len() <= MAX_ENDPOINTS_PER_SLICE));
     }
 
     #[test]
@@ -456,7 +616,17 @@ mod tests {
         let services = resources::by_plural("", "v1", "services").unwrap();
         let mut svc = (**cp.api().get(services, "default", "web").unwrap()).clone();
         svc["spec"]["selector"] = json!({"app": "api"});
-        cp.api_mut().update(services, "default", "web", svc, None, t0(), WriteOptions::default()).unwrap();
+        cp.api_mut()
+            .update(
+                services,
+                "default",
+                "web",
+                svc,
+                None,
+                t0(),
+                WriteOptions::default(),
+            )
+            .unwrap();
         cp.tick(t0());
         assert_eq!(endpoint_ips(&slices(&cp, "web")), ["10.244.1.6"]);
     }
@@ -467,7 +637,9 @@ mod tests {
         web_service(&mut cp);
         assert_eq!(slices(&cp, "web").len(), 1);
         let services = resources::by_plural("", "v1", "services").unwrap();
-        cp.api_mut().delete(services, "default", "web", &DeleteOptions::default(), t0()).unwrap();
+        cp.api_mut()
+            .delete(services, "default", "web", &DeleteOptions::default(), t0())
+            .unwrap();
         cp.tick(t0());
         assert!(slices(&cp, "web").is_empty());
     }

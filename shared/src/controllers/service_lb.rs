@@ -18,7 +18,10 @@ use std::net::Ipv4Addr;
 
 /// The playground's external addresses, first and last inclusive: the range a
 /// kind cluster's MetalLB is usually given on the `kind` Docker network.
-pub const LOAD_BALANCER_POOL: (Ipv4Addr, Ipv4Addr) = (Ipv4Addr::new(172, 18, 255, 200), Ipv4Addr::new(172, 18, 255, 250));
+pub const LOAD_BALANCER_POOL: (Ipv4Addr, Ipv4Addr) = (
+    Ipv4Addr::new(172, 18, 255, 200),
+    Ipv4Addr::new(172, 18, 255, 250),
+);
 
 /// The address of the playground's ingress controller, as if its own
 /// LoadBalancer Service had been given the pool's first address; Services
@@ -54,17 +57,25 @@ fn services() -> Option<&'static Resource> {
 }
 
 fn service_type(svc: &Value) -> &str {
-    svc.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP")
+    svc.pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
 }
 
 /// A LoadBalancer Service that no other implementation (`loadBalancerClass`) claims.
 fn wants_load_balancer(svc: &Value) -> bool {
-    service_type(svc) == "LoadBalancer" && svc.pointer("/spec/loadBalancerClass").and_then(Value::as_str).is_none()
+    service_type(svc) == "LoadBalancer"
+        && svc
+            .pointer("/spec/loadBalancerClass")
+            .and_then(Value::as_str)
+            .is_none()
 }
 
 /// The pool addresses that can be handed out, in order.
 fn pool() -> impl Iterator<Item = Ipv4Addr> {
-    (u32::from(LOAD_BALANCER_POOL.0)..=u32::from(LOAD_BALANCER_POOL.1)).map(Ipv4Addr::from).filter(|ip| *ip != INGRESS_ADDRESS)
+    (u32::from(LOAD_BALANCER_POOL.0)..=u32::from(LOAD_BALANCER_POOL.1))
+        .map(Ipv4Addr::from)
+        .filter(|ip| *ip != INGRESS_ADDRESS)
 }
 
 fn in_pool(ip: Ipv4Addr) -> bool {
@@ -72,7 +83,9 @@ fn in_pool(ip: Ipv4Addr) -> bool {
 }
 
 fn status_ip(svc: &Value) -> Option<Ipv4Addr> {
-    svc.pointer("/status/loadBalancer/ingress/0/ip").and_then(Value::as_str).and_then(|ip| ip.parse().ok())
+    svc.pointer("/status/loadBalancer/ingress/0/ip")
+        .and_then(Value::as_str)
+        .and_then(|ip| ip.parse().ok())
 }
 
 impl ServiceLbController {
@@ -81,7 +94,10 @@ impl ServiceLbController {
         if let Some(ip) = self.held.get(name) {
             return Some(*ip);
         }
-        let requested = svc.pointer("/spec/loadBalancerIP").and_then(Value::as_str).and_then(|ip| ip.parse::<Ipv4Addr>().ok());
+        let requested = svc
+            .pointer("/spec/loadBalancerIP")
+            .and_then(Value::as_str)
+            .and_then(|ip| ip.parse::<Ipv4Addr>().ok());
         let ip = match requested {
             Some(ip) if in_pool(ip) && !self.taken.contains_key(&ip) => ip,
             Some(_) => return None,
@@ -110,8 +126,8 @@ impl ServiceLbController {
         for svc in api.list(r, None) {
             let name = ObjectName::new(meta::namespace(svc), meta::name(svc));
             if let Some(ip) = status_ip(svc).filter(|ip| in_pool(*ip) && wants_load_balancer(svc)) {
-                if !self.taken.contains_key(&ip) {
-                    self.taken.insert(ip, name.clone());
+                if let std::collections::btree_map::Entry::Vacant(free) = self.taken.entry(ip) {
+                    free.insert(name.clone());
                     self.held.insert(name.clone(), ip);
                 }
             }
@@ -121,37 +137,95 @@ impl ServiceLbController {
 
     fn sync(&mut self, api: &mut ApiServer, name: &ObjectName, now: Timestamp) -> bool {
         let Some(r) = services() else { return false };
-        let Ok(svc) = api.get(r, &name.namespace, &name.name).map(|s| (**s).clone()) else {
+        let Ok(svc) = api
+            .get(r, &name.namespace, &name.name)
+            .map(|s| (**s).clone())
+        else {
             self.release(name);
             return false;
         };
         if wants_load_balancer(&svc) && !meta::is_terminating(&svc) {
             let Some(ip) = self.claim(name, &svc) else {
                 let message = "Error syncing load balancer: failed to ensure load balancer: no available IPs in the playground's address pool";
-                self.recorder.record(api, &svc, EventType::Warning, "SyncLoadBalancerFailed", message, now);
+                self.recorder.record(
+                    api,
+                    &svc,
+                    EventType::Warning,
+                    "SyncLoadBalancerFailed",
+                    message,
+                    now,
+                );
                 return false;
             };
             let want = json!({"ingress": [{"ip": ip.to_string(), "ipMode": "VIP"}]});
             if svc.pointer("/status/loadBalancer") == Some(&want) {
                 return false;
             }
-            self.recorder.record(api, &svc, EventType::Normal, "EnsuringLoadBalancer", "Ensuring load balancer", now);
+            self.recorder.record(
+                api,
+                &svc,
+                EventType::Normal,
+                "EnsuringLoadBalancer",
+                "Ensuring load balancer",
+                now,
+            );
             let mut updated = svc.clone();
             updated["status"]["loadBalancer"] = want;
-            let ok = api.update(r, &name.namespace, &name.name, updated, Some("status"), now, WriteOptions::default()).is_ok();
+            let ok = api
+                .update(
+                    r,
+                    &name.namespace,
+                    &name.name,
+                    updated,
+                    Some("status"),
+                    now,
+                    WriteOptions::default(),
+                )
+                .is_ok();
             if ok {
-                self.recorder.record(api, &svc, EventType::Normal, "EnsuredLoadBalancer", "Ensured load balancer", now);
+                self.recorder.record(
+                    api,
+                    &svc,
+                    EventType::Normal,
+                    "EnsuredLoadBalancer",
+                    "Ensured load balancer",
+                    now,
+                );
             }
             return ok;
         }
         if !self.release(name) {
             return false;
         }
-        self.recorder.record(api, &svc, EventType::Normal, "DeletingLoadBalancer", "Deleting load balancer", now);
+        self.recorder.record(
+            api,
+            &svc,
+            EventType::Normal,
+            "DeletingLoadBalancer",
+            "Deleting load balancer",
+            now,
+        );
         let mut updated = svc.clone();
         updated["status"]["loadBalancer"] = json!({});
-        let ok = api.update(r, &name.namespace, &name.name, updated, Some("status"), now, WriteOptions::default()).is_ok();
-        self.recorder.record(api, &svc, EventType::Normal, "DeletedLoadBalancer", "Deleted load balancer", now);
+        let ok = api
+            .update(
+                r,
+                &name.namespace,
+                &name.name,
+                updated,
+                Some("status"),
+                now,
+                WriteOptions::default(),
+            )
+            .is_ok();
+        self.recorder.record(
+            api,
+            &svc,
+            EventType::Normal,
+            "DeletedLoadBalancer",
+            "Deleted load balancer",
+            now,
+        );
         ok
     }
 }
@@ -166,14 +240,19 @@ impl Controller for ServiceLbController {
         match self.feed.changes(api.store()) {
             Changes::Resync => self.resync(api),
             Changes::Events(events) => {
-                for e in events.into_iter().filter(|e| (e.key.resource.group, e.key.resource.plural) == ("", "services")) {
+                for e in events
+                    .into_iter()
+                    .filter(|e| (e.key.resource.group, e.key.resource.plural) == ("", "services"))
+                {
                     if e.kind == Change::Deleted {
                         self.release(&e.key.name);
                         continue;
                     }
                     if let Some(old) = &e.previous {
                         let (before, after) = (service_type(old), service_type(&e.object));
-                        if before != after && (wants_load_balancer(old) || wants_load_balancer(&e.object)) {
+                        if before != after
+                            && (wants_load_balancer(old) || wants_load_balancer(&e.object))
+                        {
                             type_changes.push((e.object.clone(), format!("{before} -> {after}")));
                         }
                     }
@@ -182,13 +261,17 @@ impl Controller for ServiceLbController {
             }
         }
         for (svc, message) in type_changes {
-            self.recorder.record(api, &svc, EventType::Normal, "Type", &message, now);
+            self.recorder
+                .record(api, &svc, EventType::Normal, "Type", &message, now);
         }
         let mut wrote = false;
         for name in std::mem::take(&mut self.dirty) {
             wrote |= self.sync(api, &name, now);
         }
-        Reconciled { wrote, requeue_at: None }
+        Reconciled {
+            wrote,
+            requeue_at: None,
+        }
     }
 }
 
@@ -204,26 +287,46 @@ mod tests {
 
     fn lb(cp: &mut ControlPlane, name: &str) {
         let svc = json!({"metadata": {"name": name}, "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80}]}});
-        cp.api_mut().create(services().unwrap(), "default", svc, t0(), WriteOptions::default()).unwrap();
+        cp.api_mut()
+            .create(
+                services().unwrap(),
+                "default",
+                svc,
+                t0(),
+                WriteOptions::default(),
+            )
+            .unwrap();
         cp.tick(t0());
     }
 
     fn external_ip(cp: &ControlPlane, name: &str) -> Option<String> {
         let svc = cp.api().get(services().unwrap(), "default", name).unwrap();
-        svc.pointer("/status/loadBalancer/ingress/0/ip").and_then(Value::as_str).map(str::to_string)
+        svc.pointer("/status/loadBalancer/ingress/0/ip")
+            .and_then(Value::as_str)
+            .map(str::to_string)
     }
 
     fn reasons(cp: &mut ControlPlane, name: &str) -> Vec<String> {
-        let path = format!("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3D{name}");
+        let path =
+            format!("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3D{name}");
         let list = cp.api_mut().handle(&Request::get(&path), t0()).json_body();
-        list["items"].as_array().unwrap().iter().map(|e| e["reason"].as_str().unwrap().to_string()).collect()
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["reason"].as_str().unwrap().to_string())
+            .collect()
     }
 
     #[test]
     fn load_balancers_get_an_external_ip_from_the_pool() {
         let mut cp = ControlPlane::new(1, t0());
         lb(&mut cp, "web");
-        assert_eq!(external_ip(&cp, "web").as_deref(), Some("172.18.255.201"), "the first address is the ingress controller's");
+        assert_eq!(
+            external_ip(&cp, "web").as_deref(),
+            Some("172.18.255.201"),
+            "the first address is the ingress controller's"
+        );
         let svc = cp.api().get(services().unwrap(), "default", "web").unwrap();
         assert_eq!(svc["status"]["loadBalancer"]["ingress"][0]["ipMode"], "VIP");
         let mut r = reasons(&mut cp, "web");
@@ -231,7 +334,11 @@ mod tests {
         assert_eq!(r, ["EnsuredLoadBalancer", "EnsuringLoadBalancer"]);
         let table = cp
             .api_mut()
-            .handle(&Request::get("/api/v1/namespaces/default/services/web").with_header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io"), t0())
+            .handle(
+                &Request::get("/api/v1/namespaces/default/services/web")
+                    .with_header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io"),
+                t0(),
+            )
             .json_body();
         assert_eq!(table["rows"][0]["cells"][3], "172.18.255.201");
     }
@@ -243,10 +350,22 @@ mod tests {
         lb(&mut cp, "b");
         assert_eq!(external_ip(&cp, "a").as_deref(), Some("172.18.255.201"));
         assert_eq!(external_ip(&cp, "b").as_deref(), Some("172.18.255.202"));
-        cp.api_mut().delete(services().unwrap(), "default", "a", &DeleteOptions::default(), t0()).unwrap();
+        cp.api_mut()
+            .delete(
+                services().unwrap(),
+                "default",
+                "a",
+                &DeleteOptions::default(),
+                t0(),
+            )
+            .unwrap();
         cp.tick(t0());
         lb(&mut cp, "c");
-        assert_eq!(external_ip(&cp, "c").as_deref(), Some("172.18.255.201"), "a's address was released");
+        assert_eq!(
+            external_ip(&cp, "c").as_deref(),
+            Some("172.18.255.201"),
+            "a's address was released"
+        );
         assert_eq!(external_ip(&cp, "b").as_deref(), Some("172.18.255.202"));
     }
 
@@ -261,9 +380,21 @@ mod tests {
             svc["spec"].as_object_mut().unwrap().remove(external_only);
         }
         if let Some(ports) = svc["spec"]["ports"].as_array_mut() {
-            ports.iter_mut().for_each(|p| drop(p.as_object_mut().map(|p| p.remove("nodePort"))));
+            ports
+                .iter_mut()
+                .for_each(|p| drop(p.as_object_mut().map(|p| p.remove("nodePort"))));
         }
-        cp.api_mut().update(r, "default", "web", svc, None, t0(), WriteOptions::default()).unwrap();
+        cp.api_mut()
+            .update(
+                r,
+                "default",
+                "web",
+                svc,
+                None,
+                t0(),
+                WriteOptions::default(),
+            )
+            .unwrap();
         cp.tick(t0());
         assert_eq!(external_ip(&cp, "web"), None);
         let r = reasons(&mut cp, "web");
@@ -284,7 +415,9 @@ mod tests {
         lb(&mut cp, "late");
         assert_eq!(external_ip(&cp, "late"), None);
         assert!(reasons(&mut cp, "late").contains(&"SyncLoadBalancerFailed".to_string()));
-        let mut ips: Vec<String> = (0..size).filter_map(|i| external_ip(&cp, &format!("s{i}"))).collect();
+        let mut ips: Vec<String> = (0..size)
+            .filter_map(|i| external_ip(&cp, &format!("s{i}")))
+            .collect();
         ips.sort();
         ips.dedup();
         assert_eq!(ips.len(), size, "every address once");

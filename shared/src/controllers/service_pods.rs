@@ -43,7 +43,9 @@ fn selector_of(service: &Value) -> Option<LabelSelector> {
     if service.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
         return None;
     }
-    let set = service.pointer("/spec/selector").and_then(Value::as_object)?;
+    let set = service
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)?;
     if set.is_empty() {
         return None;
     }
@@ -53,7 +55,12 @@ fn selector_of(service: &Value) -> Option<LabelSelector> {
 impl ServicePods {
     /// Catches up with the store; `other` sees every event of other kinds and
     /// names the Service it concerns, to be synced again (without trigger time).
-    pub fn catch_up(&mut self, store: &Store, now: Timestamp, mut other: impl FnMut(&Event) -> Option<ObjectName>) -> Caught {
+    pub fn catch_up(
+        &mut self,
+        store: &Store,
+        now: Timestamp,
+        mut other: impl FnMut(&Event) -> Option<ObjectName>,
+    ) -> Caught {
         let events: Vec<Event> = match self.feed.changes(store) {
             Changes::Resync => {
                 self.resync(store, now);
@@ -63,8 +70,16 @@ impl ServicePods {
         };
         for e in events {
             match (e.key.resource.group, e.key.resource.plural) {
-                ("", "pods") => self.observe_pod(&e.key.name, (e.kind != EventType::Deleted).then_some(&e.object), now),
-                ("", "services") => self.observe_service(&e.key.name, (e.kind != EventType::Deleted).then_some(&e.object), now),
+                ("", "pods") => self.observe_pod(
+                    &e.key.name,
+                    (e.kind != EventType::Deleted).then_some(&e.object),
+                    now,
+                ),
+                ("", "services") => self.observe_service(
+                    &e.key.name,
+                    (e.kind != EventType::Deleted).then_some(&e.object),
+                    now,
+                ),
                 _ => {
                     if let Some(service) = other(&e) {
                         self.dirty.entry(service).or_insert(None);
@@ -76,8 +91,14 @@ impl ServicePods {
     }
 
     fn resync(&mut self, store: &Store, now: Timestamp) {
-        *self = Self { feed: std::mem::take(&mut self.feed), ..Self::default() };
-        let (Some(pods), Some(services)) = (resources::by_plural("", "v1", "pods"), resources::by_plural("", "v1", "services")) else {
+        *self = Self {
+            feed: std::mem::take(&mut self.feed),
+            ..Self::default()
+        };
+        let (Some(pods), Some(services)) = (
+            resources::by_plural("", "v1", "pods"),
+            resources::by_plural("", "v1", "services"),
+        ) else {
             return;
         };
         for (name, svc) in store.list(services.into(), None) {
@@ -92,7 +113,11 @@ impl ServicePods {
     }
 
     fn observe_service(&mut self, name: &ObjectName, svc: Option<&Arc<Value>>, now: Timestamp) {
-        let old_selector = self.selectors.get(&name.namespace).and_then(|s| s.get(&name.name)).cloned();
+        let old_selector = self
+            .selectors
+            .get(&name.namespace)
+            .and_then(|s| s.get(&name.name))
+            .cloned();
         let new_selector = svc.and_then(|s| selector_of(s));
         match svc {
             Some(s) => self.services.insert(name.clone(), s.clone()),
@@ -107,7 +132,10 @@ impl ServicePods {
     /// Recomputes a Service's members from the pods of its namespace.
     fn set_selector(&mut self, name: &ObjectName, selector: Option<LabelSelector>) {
         for pod in self.members.remove(name).unwrap_or_default() {
-            if let Some(m) = self.memberships.get_mut(&ObjectName::new(&name.namespace, &pod)) {
+            if let Some(m) = self
+                .memberships
+                .get_mut(&ObjectName::new(&name.namespace, &pod))
+            {
                 m.retain(|s| s != &name.name);
             }
         }
@@ -125,7 +153,10 @@ impl ServicePods {
             .map(|(k, _)| k.name.clone())
             .collect();
         for pod in &selected {
-            self.memberships.entry(ObjectName::new(&name.namespace, pod)).or_default().push(name.name.clone());
+            self.memberships
+                .entry(ObjectName::new(&name.namespace, pod))
+                .or_default()
+                .push(name.name.clone());
         }
         ns.insert(name.name.clone(), selector);
         self.members.insert(name.clone(), selected);
@@ -152,10 +183,14 @@ impl ServicePods {
             }
         }
         for svc in &after {
-            self.members.entry(ObjectName::new(&name.namespace, svc)).or_default().insert(name.name.clone());
+            self.members
+                .entry(ObjectName::new(&name.namespace, svc))
+                .or_default()
+                .insert(name.name.clone());
         }
         for svc in before.iter().chain(&after) {
-            self.dirty.insert(ObjectName::new(&name.namespace, svc), Some(now));
+            self.dirty
+                .insert(ObjectName::new(&name.namespace, svc), Some(now));
         }
         match pod {
             Some(p) => {
@@ -181,7 +216,9 @@ impl ServicePods {
 
     /// Whether the Service gets endpoints from the controllers (has a selector).
     pub fn is_selecting(&self, name: &ObjectName) -> bool {
-        self.selectors.get(&name.namespace).is_some_and(|s| s.contains_key(&name.name))
+        self.selectors
+            .get(&name.namespace)
+            .is_some_and(|s| s.contains_key(&name.name))
     }
 
     /// The pods a Service selects, in name order.
@@ -197,7 +234,9 @@ impl ServicePods {
 
 /// The pod's IP, once the kubelet reported one; pods without one are no endpoints.
 pub(crate) fn pod_ip(pod: &Value) -> Option<&str> {
-    pod.pointer("/status/podIP").and_then(Value::as_str).filter(|ip| !ip.is_empty())
+    pod.pointer("/status/podIP")
+        .and_then(Value::as_str)
+        .filter(|ip| !ip.is_empty())
 }
 
 /// The pod's `Ready` condition is `True`.
@@ -218,8 +257,15 @@ pub(crate) fn pod_in_endpoints(pod: &Value, include_terminating: bool) -> bool {
     if !include_terminating && meta::is_terminating(pod) {
         return false;
     }
-    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
-    match pod.pointer("/spec/restartPolicy").and_then(Value::as_str).unwrap_or("Always") {
+    let phase = pod
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match pod
+        .pointer("/spec/restartPolicy")
+        .and_then(Value::as_str)
+        .unwrap_or("Always")
+    {
         "Never" => phase != "Failed" && phase != "Succeeded",
         "OnFailure" => phase != "Succeeded",
         _ => true,
@@ -230,24 +276,42 @@ pub(crate) fn pod_in_endpoints(pod: &Value, include_terminating: bool) -> bool {
 /// number as is (the port itself when unset), a name looked up among the pod's
 /// container ports of the same protocol. `None` when the pod has no such port.
 pub(crate) fn target_port(pod: &Value, service_port: &Value) -> Option<i64> {
-    let protocol = service_port.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+    let protocol = service_port
+        .get("protocol")
+        .and_then(Value::as_str)
+        .unwrap_or("TCP");
     match service_port.get("targetPort") {
         Some(Value::String(name)) => {
-            let containers = ["containers", "initContainers"].into_iter().flat_map(|list| {
-                pod.pointer(&format!("/spec/{list}")).and_then(Value::as_array).into_iter().flatten().filter(move |c| {
-                    // Init containers serve only as sidecars (restartPolicy Always).
-                    list == "containers" || c.get("restartPolicy").and_then(Value::as_str) == Some("Always")
-                })
-            });
+            let containers = ["containers", "initContainers"]
+                .into_iter()
+                .flat_map(|list| {
+                    pod.pointer(&format!("/spec/{list}"))
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter(move |c| {
+                            // Init containers serve only as sidecars (restartPolicy Always).
+                            list == "containers"
+                                || c.get("restartPolicy").and_then(Value::as_str) == Some("Always")
+                        })
+                });
             containers
-                .flat_map(|c| c.get("ports").and_then(Value::as_array).into_iter().flatten())
+                .flat_map(|c| {
+                    c.get("ports")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
                 .find(|p| {
                     p.get("name").and_then(Value::as_str) == Some(name.as_str())
                         && p.get("protocol").and_then(Value::as_str).unwrap_or("TCP") == protocol
                 })
                 .and_then(|p| p.get("containerPort").and_then(Value::as_i64))
         }
-        Some(Value::Number(n)) => n.as_i64().filter(|n| *n > 0).or_else(|| service_port.get("port").and_then(Value::as_i64)),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|n| *n > 0)
+            .or_else(|| service_port.get("port").and_then(Value::as_i64)),
         _ => service_port.get("port").and_then(Value::as_i64),
     }
 }
@@ -261,7 +325,10 @@ pub(crate) fn target_ref(pod: &Value) -> Value {
 /// the Service as its subdomain (how StatefulSet pods get DNS names).
 pub(crate) fn hostname_for(pod: &Value, service: &Value) -> Option<String> {
     let headless = service.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
-    let hostname = pod.pointer("/spec/hostname").and_then(Value::as_str).filter(|h| !h.is_empty())?;
+    let hostname = pod
+        .pointer("/spec/hostname")
+        .and_then(Value::as_str)
+        .filter(|h| !h.is_empty())?;
     let subdomain = pod.pointer("/spec/subdomain").and_then(Value::as_str)?;
     (headless && subdomain == meta::name(service)).then(|| hostname.to_string())
 }
@@ -272,7 +339,11 @@ pub(crate) fn endpoint_port(service_port: &Value, port: i64) -> Value {
         "port": port,
         "protocol": service_port.get("protocol").and_then(Value::as_str).unwrap_or("TCP"),
     });
-    if let Some(name) = service_port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+    if let Some(name) = service_port
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
         p["name"] = Value::String(name.to_string());
     }
     if let Some(app) = service_port.get("appProtocol").and_then(Value::as_str) {
@@ -297,11 +368,31 @@ mod tests {
 
     #[test]
     fn named_target_ports_are_looked_up_per_pod_and_protocol() {
-        let pod = pod_with_ports(json!([{"name": "http", "containerPort": 8080, "protocol": "TCP"}, {"name": "dns", "containerPort": 53, "protocol": "UDP"}]));
-        assert_eq!(target_port(&pod, &json!({"port": 80, "targetPort": "http", "protocol": "TCP"})), Some(8080));
-        assert_eq!(target_port(&pod, &json!({"port": 53, "targetPort": "dns", "protocol": "TCP"})), None);
-        assert_eq!(target_port(&pod, &json!({"port": 80, "targetPort": "web"})), None);
-        assert_eq!(target_port(&pod, &json!({"port": 80, "targetPort": 3000})), Some(3000));
+        let pod = pod_with_ports(
+            json!([{"name": "http", "containerPort": 8080, "protocol": "TCP"}, {"name": "dns", "containerPort": 53, "protocol": "UDP"}]),
+        );
+        assert_eq!(
+            target_port(
+                &pod,
+                &json!({"port": 80, "targetPort": "http", "protocol": "TCP"})
+            ),
+            Some(8080)
+        );
+        assert_eq!(
+            target_port(
+                &pod,
+                &json!({"port": 53, "targetPort": "dns", "protocol": "TCP"})
+            ),
+            None
+        );
+        assert_eq!(
+            target_port(&pod, &json!({"port": 80, "targetPort": "web"})),
+            None
+        );
+        assert_eq!(
+            target_port(&pod, &json!({"port": 80, "targetPort": 3000})),
+            Some(3000)
+        );
         assert_eq!(target_port(&pod, &json!({"port": 80})), Some(80));
     }
 
@@ -312,7 +403,10 @@ mod tests {
         assert!(!pod_in_endpoints(&pod("Never", "Failed"), false));
         assert!(pod_in_endpoints(&pod("OnFailure", "Failed"), false));
         assert!(!pod_in_endpoints(&pod("OnFailure", "Succeeded"), false));
-        assert!(!pod_in_endpoints(&json!({"status": {"phase": "Pending"}}), false), "no IP yet");
+        assert!(
+            !pod_in_endpoints(&json!({"status": {"phase": "Pending"}}), false),
+            "no IP yet"
+        );
     }
 
     #[test]

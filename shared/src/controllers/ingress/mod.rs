@@ -64,25 +64,38 @@ pub struct IngressController {
 
 impl Default for IngressController {
     fn default() -> Self {
-        Self { feed: ChangeFeed::default(), recorder: EventRecorder::new(COMPONENT), dirty: BTreeSet::new() }
+        Self {
+            feed: ChangeFeed::default(),
+            recorder: EventRecorder::new(COMPONENT),
+            dirty: BTreeSet::new(),
+        }
     }
 }
 
 impl IngressController {
     /// Creates the `kubeplay` IngressClass when the cluster has none by that name.
     fn ensure_class(api: &mut ApiServer, now: Timestamp) -> bool {
-        let Some(classes) = resources::by_plural("networking.k8s.io", "v1", "ingressclasses") else { return false };
+        let Some(classes) = resources::by_plural("networking.k8s.io", "v1", "ingressclasses")
+        else {
+            return false;
+        };
         if api.get(classes, "", CLASS_NAME).is_ok() {
             return false;
         }
-        api.create(classes, "", ingress_class(), now, WriteOptions::default()).is_ok()
+        api.create(classes, "", ingress_class(), now, WriteOptions::default())
+            .is_ok()
     }
 
     /// Puts our address into a served Ingress's status, or takes it out of
     /// one we no longer serve.
     fn sync(api: &mut ApiServer, name: &ObjectName, now: Timestamp) -> bool {
         let Some(r) = ingresses() else { return false };
-        let Ok(ing) = api.get(r, &name.namespace, &name.name).map(|i| (**i).clone()) else { return false };
+        let Ok(ing) = api
+            .get(r, &name.namespace, &name.name)
+            .map(|i| (**i).clone())
+        else {
+            return false;
+        };
         let ours = json!({"ingress": [{"ip": INGRESS_ADDRESS.to_string()}]});
         let current = ing.pointer("/status/loadBalancer");
         let want = if is_served(&ing) && !meta::is_terminating(&ing) {
@@ -97,7 +110,16 @@ impl IngressController {
         }
         let mut updated = ing;
         updated["status"] = json!({"loadBalancer": want});
-        api.update(r, &name.namespace, &name.name, updated, Some("status"), now, WriteOptions::default()).is_ok()
+        api.update(
+            r,
+            &name.namespace,
+            &name.name,
+            updated,
+            Some("status"),
+            now,
+            WriteOptions::default(),
+        )
+        .is_ok()
     }
 }
 
@@ -117,11 +139,15 @@ impl Controller for IngressController {
                     if is_served(ing) {
                         scheduled.push(ing.clone());
                     }
-                    self.dirty.insert(ObjectName::new(meta::namespace(ing), meta::name(ing)));
+                    self.dirty
+                        .insert(ObjectName::new(meta::namespace(ing), meta::name(ing)));
                 }
             }
             Changes::Events(events) => {
-                for e in events.into_iter().filter(|e| (e.key.resource.group, e.key.resource.plural) == ("networking.k8s.io", "ingresses")) {
+                for e in events.into_iter().filter(|e| {
+                    (e.key.resource.group, e.key.resource.plural)
+                        == ("networking.k8s.io", "ingresses")
+                }) {
                     if e.kind == Change::Deleted {
                         continue;
                     }
@@ -135,12 +161,22 @@ impl Controller for IngressController {
             }
         }
         for ing in scheduled {
-            self.recorder.record(api, &ing, EventType::Normal, "Sync", "Scheduled for sync", now);
+            self.recorder.record(
+                api,
+                &ing,
+                EventType::Normal,
+                "Sync",
+                "Scheduled for sync",
+                now,
+            );
         }
         for name in std::mem::take(&mut self.dirty) {
             wrote |= Self::sync(api, &name, now);
         }
-        Reconciled { wrote, requeue_at: None }
+        Reconciled {
+            wrote,
+            requeue_at: None,
+        }
     }
 }
 
@@ -169,9 +205,21 @@ mod tests {
     fn every_cluster_has_the_default_kubeplay_class() {
         let mut cp = ControlPlane::new(1, t0());
         cp.tick(t0());
-        let class = cp.api_mut().handle(&Request::get("/apis/networking.k8s.io/v1/ingressclasses/kubeplay"), t0()).json_body();
-        assert_eq!(class["spec"]["controller"], "kubeplay.dev/ingress-controller");
-        assert_eq!(class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"], "true");
+        let class = cp
+            .api_mut()
+            .handle(
+                &Request::get("/apis/networking.k8s.io/v1/ingressclasses/kubeplay"),
+                t0(),
+            )
+            .json_body();
+        assert_eq!(
+            class["spec"]["controller"],
+            "kubeplay.dev/ingress-controller"
+        );
+        assert_eq!(
+            class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"],
+            "true"
+        );
     }
 
     #[test]
@@ -181,40 +229,71 @@ mod tests {
         create(&mut cp, "ingresses", shop(None));
         let r = ingresses().unwrap();
         let ing = cp.api().get(r, "default", "shop").unwrap().clone();
-        assert_eq!(ing["status"], json!({"loadBalancer": {"ingress": [{"ip": "172.18.255.200"}]}}));
+        assert_eq!(
+            ing["status"],
+            json!({"loadBalancer": {"ingress": [{"ip": "172.18.255.200"}]}})
+        );
         let events = cp
             .api_mut()
-            .handle(&Request::get("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dshop"), t0())
+            .handle(
+                &Request::get(
+                    "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dshop",
+                ),
+                t0(),
+            )
             .json_body();
         let sync = &events["items"][0];
-        assert_eq!((sync["reason"].as_str(), sync["message"].as_str()), (Some("Sync"), Some("Scheduled for sync")));
-        assert_eq!(sync["count"], 2, "the add and our own status update, as ingress-nginx shows");
+        assert_eq!(
+            (sync["reason"].as_str(), sync["message"].as_str()),
+            (Some("Sync"), Some("Scheduled for sync"))
+        );
+        assert_eq!(
+            sync["count"], 2,
+            "the add and our own status update, as ingress-nginx shows"
+        );
     }
 
     #[test]
     fn ingresses_of_another_class_are_left_alone() {
         let mut cp = ControlPlane::new(1, t0());
         create(&mut cp, "ingresses", shop(Some("nginx")));
-        let ing = cp.api().get(ingresses().unwrap(), "default", "shop").unwrap().clone();
+        let ing = cp
+            .api()
+            .get(ingresses().unwrap(), "default", "shop")
+            .unwrap()
+            .clone();
         assert_eq!(ing["status"], json!({"loadBalancer": {}}));
     }
 
     #[test]
     fn a_routed_request_reaches_the_ready_pods() {
         let mut cp = ControlPlane::new(1, t0());
-        create(&mut cp, "services", json!({"metadata": {"name": "web"},
-            "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}));
+        create(
+            &mut cp,
+            "services",
+            json!({"metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
+        );
         pod(&mut cp, "web-1", json!({"app": "web"}), "node-1");
         pod(&mut cp, "web-2", json!({"app": "web"}), "node-2");
         set_pod_status(&mut cp, "web-1", "10.244.1.5", true);
         set_pod_status(&mut cp, "web-2", "10.244.2.5", false);
         create(&mut cp, "ingresses", shop(Some("kubeplay")));
-        let all: Vec<Value> = cp.api().list(ingresses().unwrap(), None).map(|i| (**i).clone()).collect();
+        let all: Vec<Value> = cp
+            .api()
+            .list(ingresses().unwrap(), None)
+            .map(|i| (**i).clone())
+            .collect();
         let backend = route(&all, "shop.example.com", "/products").unwrap();
         let dest = ready_destinations(cp.api(), &backend);
         assert_eq!(
             dest,
-            [Destination { ip: "10.244.1.5".into(), port: 8080, pod: Some("web-1".into()), node: Some("node-1".into()) }]
+            [Destination {
+                ip: "10.244.1.5".into(),
+                port: 8080,
+                pod: Some("web-1".into()),
+                node: Some("node-1".into())
+            }]
         );
     }
 }

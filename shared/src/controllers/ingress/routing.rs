@@ -84,7 +84,12 @@ fn path_match(path_type: &str, rule_path: &str, path: &str) -> Option<(usize, bo
     }
     // Prefix (and ImplementationSpecific, which we read as Prefix) matches whole
     // path elements: `/foo` takes `/foo` and `/foo/bar`, not `/foobar`.
-    let elements = |p: &str| p.split('/').filter(|e| !e.is_empty()).map(str::to_string).collect::<Vec<_>>();
+    let elements = |p: &str| {
+        p.split('/')
+            .filter(|e| !e.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     let (rule, req) = (elements(rule_path), elements(path));
     let matches = rule.len() <= req.len() && rule.iter().zip(&req).all(|(a, b)| a == b);
     matches.then(|| (rule_path.trim_end_matches('/').len(), false))
@@ -93,7 +98,10 @@ fn path_match(path_type: &str, rule_path: &str, path: &str) -> Option<(usize, bo
 fn backend_of(ingress: &Value, backend: &Value) -> Option<Backend> {
     let service = backend.get("service")?;
     let port = service.get("port")?;
-    let port = match (port.get("number").and_then(Value::as_i64), port.get("name").and_then(Value::as_str)) {
+    let port = match (
+        port.get("number").and_then(Value::as_i64),
+        port.get("name").and_then(Value::as_str),
+    ) {
         (Some(n), _) => BackendPort::Number(n),
         (None, Some(name)) => BackendPort::Name(name.to_string()),
         (None, None) => return None,
@@ -107,18 +115,33 @@ fn backend_of(ingress: &Value, backend: &Value) -> Option<Backend> {
 }
 
 fn rules(ingress: &Value) -> &[Value] {
-    ingress.pointer("/spec/rules").and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    ingress
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// Routes a request for `host` and `path` through the Ingresses this
 /// controller serves (others are ignored). Among equally good matches the
 /// oldest Ingress wins, as ingress-nginx resolves conflicts.
-pub fn route<'a>(ingresses: impl IntoIterator<Item = &'a Value>, host: &str, path: &str) -> Option<Backend> {
+pub fn route<'a>(
+    ingresses: impl IntoIterator<Item = &'a Value>,
+    host: &str,
+    path: &str,
+) -> Option<Backend> {
     let mut ours: Vec<&Value> = ingresses.into_iter().filter(|i| is_served(i)).collect();
     ours.sort_by(|a, b| {
         let key = |i: &Value| {
-            let created = i.pointer("/metadata/creationTimestamp").and_then(Value::as_str).unwrap_or("").to_string();
-            (created, meta::namespace(i).to_string(), meta::name(i).to_string())
+            let created = i
+                .pointer("/metadata/creationTimestamp")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            (
+                created,
+                meta::namespace(i).to_string(),
+                meta::name(i).to_string(),
+            )
         };
         key(a).cmp(&key(b))
     });
@@ -138,10 +161,20 @@ pub fn route<'a>(ingresses: impl IntoIterator<Item = &'a Value>, host: &str, pat
                 continue;
             }
             hosting.push(ingress);
-            for p in rule.pointer("/http/paths").and_then(Value::as_array).into_iter().flatten() {
-                let path_type = p.get("pathType").and_then(Value::as_str).unwrap_or("ImplementationSpecific");
+            for p in rule
+                .pointer("/http/paths")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let path_type = p
+                    .get("pathType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("ImplementationSpecific");
                 let rule_path = p.get("path").and_then(Value::as_str).unwrap_or("/");
-                let Some(score) = path_match(path_type, rule_path, path) else { continue };
+                let Some(score) = path_match(path_type, rule_path, path) else {
+                    continue;
+                };
                 if best.as_ref().is_some_and(|(s, _)| *s >= score) {
                     continue;
                 }
@@ -158,25 +191,50 @@ pub fn route<'a>(ingresses: impl IntoIterator<Item = &'a Value>, host: &str, pat
     hosting
         .into_iter()
         .chain(ours.iter().copied())
-        .find_map(|i| i.pointer("/spec/defaultBackend").and_then(|b| backend_of(i, b)))
+        .find_map(|i| {
+            i.pointer("/spec/defaultBackend")
+                .and_then(|b| backend_of(i, b))
+        })
 }
 
 /// The ready pod addresses a backend's Service port leads to, from the
 /// Service's Endpoints (empty when the Service or its port does not exist).
 pub fn ready_destinations(api: &ApiServer, backend: &Backend) -> Vec<Destination> {
-    let (Some(services), Some(endpoints)) = (resources::by_plural("", "v1", "services"), resources::by_plural("", "v1", "endpoints")) else {
+    let (Some(services), Some(endpoints)) = (
+        resources::by_plural("", "v1", "services"),
+        resources::by_plural("", "v1", "endpoints"),
+    ) else {
         return Vec::new();
     };
-    let Ok(service) = api.get(services, &backend.namespace, &backend.service) else { return Vec::new() };
-    let service_port = service.pointer("/spec/ports").and_then(Value::as_array).into_iter().flatten().find(|p| match &backend.port {
-        BackendPort::Number(n) => p.get("port").and_then(Value::as_i64) == Some(*n),
-        BackendPort::Name(name) => p.get("name").and_then(Value::as_str) == Some(name.as_str()),
-    });
-    let Some(service_port) = service_port else { return Vec::new() };
-    let port_name = service_port.get("name").and_then(Value::as_str).unwrap_or("");
-    let Ok(ep) = api.get(endpoints, &backend.namespace, &backend.service) else { return Vec::new() };
+    let Ok(service) = api.get(services, &backend.namespace, &backend.service) else {
+        return Vec::new();
+    };
+    let service_port = service
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|p| match &backend.port {
+            BackendPort::Number(n) => p.get("port").and_then(Value::as_i64) == Some(*n),
+            BackendPort::Name(name) => p.get("name").and_then(Value::as_str) == Some(name.as_str()),
+        });
+    let Some(service_port) = service_port else {
+        return Vec::new();
+    };
+    let port_name = service_port
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let Ok(ep) = api.get(endpoints, &backend.namespace, &backend.service) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for subset in ep.get("subsets").and_then(Value::as_array).into_iter().flatten() {
+    for subset in ep
+        .get("subsets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let port = subset
             .get("ports")
             .and_then(Value::as_array)
@@ -185,13 +243,26 @@ pub fn ready_destinations(api: &ApiServer, backend: &Backend) -> Vec<Destination
             .find(|p| p.get("name").and_then(Value::as_str).unwrap_or("") == port_name)
             .and_then(|p| p.get("port").and_then(Value::as_i64));
         let Some(port) = port else { continue };
-        for a in subset.get("addresses").and_then(Value::as_array).into_iter().flatten() {
-            let Some(ip) = a.get("ip").and_then(Value::as_str) else { continue };
+        for a in subset
+            .get("addresses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(ip) = a.get("ip").and_then(Value::as_str) else {
+                continue;
+            };
             out.push(Destination {
                 ip: ip.to_string(),
                 port,
-                pod: a.pointer("/targetRef/name").and_then(Value::as_str).map(str::to_string),
-                node: a.get("nodeName").and_then(Value::as_str).map(str::to_string),
+                pod: a
+                    .pointer("/targetRef/name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                node: a
+                    .get("nodeName")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             });
         }
     }
@@ -212,7 +283,11 @@ mod tests {
     }
 
     fn single(rules: Value) -> Vec<Value> {
-        vec![ingress("shop", "2026-01-01T00:00:00Z", json!({"rules": rules}))]
+        vec![ingress(
+            "shop",
+            "2026-01-01T00:00:00Z",
+            json!({"rules": rules}),
+        )]
     }
 
     fn to(ings: &[Value], host: &str, p: &str) -> Option<String> {
@@ -228,7 +303,11 @@ mod tests {
         assert_eq!(to(&ings, "foo.bar.com", "/").as_deref(), Some("exact"));
         assert_eq!(to(&ings, "FOO.bar.com:8080", "/").as_deref(), Some("exact"));
         assert_eq!(to(&ings, "baz.bar.com", "/").as_deref(), Some("wild"));
-        assert_eq!(to(&ings, "a.baz.bar.com", "/"), None, "a wildcard covers a single label");
+        assert_eq!(
+            to(&ings, "a.baz.bar.com", "/"),
+            None,
+            "a wildcard covers a single label"
+        );
         assert_eq!(to(&ings, "bar.com", "/"), None);
     }
 
@@ -238,24 +317,35 @@ mod tests {
             {"host": "shop.example.com", "http": {"paths": [path("/", "Prefix", "shop")]}},
             {"http": {"paths": [path("/", "Prefix", "catch-all")]}},
         ]));
-        assert_eq!(to(&ings, "shop.example.com", "/cart").as_deref(), Some("shop"));
+        assert_eq!(
+            to(&ings, "shop.example.com", "/cart").as_deref(),
+            Some("shop")
+        );
         assert_eq!(to(&ings, "10.0.0.1", "/cart").as_deref(), Some("catch-all"));
     }
 
     #[test]
     fn prefix_matches_whole_path_elements() {
-        let ings = single(json!([{"http": {"paths": [path("/foo", "Prefix", "foo"), path("/aaa/bbb/", "Prefix", "ab")]}}]));
+        let ings = single(
+            json!([{"http": {"paths": [path("/foo", "Prefix", "foo"), path("/aaa/bbb/", "Prefix", "ab")]}}]),
+        );
         assert_eq!(to(&ings, "x", "/foo").as_deref(), Some("foo"));
         assert_eq!(to(&ings, "x", "/foo/").as_deref(), Some("foo"));
         assert_eq!(to(&ings, "x", "/foo/bar?q=1").as_deref(), Some("foo"));
         assert_eq!(to(&ings, "x", "/foobar"), None);
-        assert_eq!(to(&ings, "x", "/aaa/bbb").as_deref(), Some("ab"), "a trailing slash is ignored");
+        assert_eq!(
+            to(&ings, "x", "/aaa/bbb").as_deref(),
+            Some("ab"),
+            "a trailing slash is ignored"
+        );
         assert_eq!(to(&ings, "x", "/aaa/bbbxyz"), None);
     }
 
     #[test]
     fn exact_paths_match_only_themselves_and_beat_prefix_on_a_tie() {
-        let ings = single(json!([{"http": {"paths": [path("/foo", "Prefix", "prefix"), path("/foo", "Exact", "exact")]}}]));
+        let ings = single(
+            json!([{"http": {"paths": [path("/foo", "Prefix", "prefix"), path("/foo", "Exact", "exact")]}}]),
+        );
         assert_eq!(to(&ings, "x", "/foo").as_deref(), Some("exact"));
         assert_eq!(to(&ings, "x", "/foo/").as_deref(), Some("prefix"));
         assert_eq!(to(&ings, "x", "/foo/bar").as_deref(), Some("prefix"));
@@ -264,21 +354,40 @@ mod tests {
     #[test]
     fn the_longest_matching_path_wins_across_ingresses() {
         let ings = vec![
-            ingress("root", "2026-01-01T00:00:00Z", json!({"rules": [{"http": {"paths": [path("/", "Prefix", "web")]}}]})),
-            ingress("api", "2026-01-01T00:01:00Z", json!({"rules": [{"http": {"paths": [path("/api", "ImplementationSpecific", "api"), path("/api/v2", "Prefix", "api-v2")]}}]})),
+            ingress(
+                "root",
+                "2026-01-01T00:00:00Z",
+                json!({"rules": [{"http": {"paths": [path("/", "Prefix", "web")]}}]}),
+            ),
+            ingress(
+                "api",
+                "2026-01-01T00:01:00Z",
+                json!({"rules": [{"http": {"paths": [path("/api", "ImplementationSpecific", "api"), path("/api/v2", "Prefix", "api-v2")]}}]}),
+            ),
         ];
         assert_eq!(to(&ings, "x", "/").as_deref(), Some("web"));
         assert_eq!(to(&ings, "x", "/api/v1/items").as_deref(), Some("api"));
         assert_eq!(to(&ings, "x", "/api/v2/items").as_deref(), Some("api-v2"));
         let b = route(&ings, "x", "/api").unwrap();
-        assert_eq!((b.ingress.as_str(), b.namespace.as_str(), b.port), ("api", "default", BackendPort::Number(80)));
+        assert_eq!(
+            (b.ingress.as_str(), b.namespace.as_str(), b.port),
+            ("api", "default", BackendPort::Number(80))
+        );
     }
 
     #[test]
     fn the_oldest_ingress_wins_a_tie() {
         let ings = vec![
-            ingress("newer", "2026-01-02T00:00:00Z", json!({"rules": [{"http": {"paths": [path("/", "Prefix", "b")]}}]})),
-            ingress("older", "2026-01-01T00:00:00Z", json!({"rules": [{"http": {"paths": [path("/", "Prefix", "a")]}}]})),
+            ingress(
+                "newer",
+                "2026-01-02T00:00:00Z",
+                json!({"rules": [{"http": {"paths": [path("/", "Prefix", "b")]}}]}),
+            ),
+            ingress(
+                "older",
+                "2026-01-01T00:00:00Z",
+                json!({"rules": [{"http": {"paths": [path("/", "Prefix", "a")]}}]}),
+            ),
         ];
         assert_eq!(to(&ings, "x", "/").as_deref(), Some("a"));
     }
@@ -290,16 +399,30 @@ mod tests {
             "rules": [{"host": "shop.example.com", "http": {"paths": [path("/cart", "Exact", "cart")]}}],
         });
         let ings = vec![ingress("shop", "2026-01-01T00:00:00Z", spec)];
-        assert_eq!(to(&ings, "shop.example.com", "/cart").as_deref(), Some("cart"));
+        assert_eq!(
+            to(&ings, "shop.example.com", "/cart").as_deref(),
+            Some("cart")
+        );
         let b = route(&ings, "shop.example.com", "/other").unwrap();
-        assert_eq!((b.service.as_str(), b.port), ("fallback", BackendPort::Name("http".into())));
+        assert_eq!(
+            (b.service.as_str(), b.port),
+            ("fallback", BackendPort::Name("http".into()))
+        );
         assert_eq!(to(&ings, "elsewhere", "/").as_deref(), Some("fallback"));
-        assert_eq!(to(&single(json!([])), "x", "/"), None, "nothing to route to");
+        assert_eq!(
+            to(&single(json!([])), "x", "/"),
+            None,
+            "nothing to route to"
+        );
     }
 
     #[test]
     fn ingresses_of_other_classes_are_not_ours() {
-        let mut other = ingress("other", "2026-01-01T00:00:00Z", json!({"ingressClassName": "nginx", "rules": [{"http": {"paths": [path("/", "Prefix", "x")]}}]}));
+        let mut other = ingress(
+            "other",
+            "2026-01-01T00:00:00Z",
+            json!({"ingressClassName": "nginx", "rules": [{"http": {"paths": [path("/", "Prefix", "x")]}}]}),
+        );
         assert_eq!(route(std::slice::from_ref(&other), "x", "/"), None);
         other["spec"]["ingressClassName"] = json!("kubeplay");
         assert!(route(std::slice::from_ref(&other), "x", "/").is_some());
