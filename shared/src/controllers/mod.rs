@@ -4,11 +4,16 @@
 //! Each controller is a small module with its own state; none reads another's.
 //! They share only the store, which they follow through a [`feed::ChangeFeed`].
 
+pub mod endpoints;
+pub mod endpointslice;
 pub mod events;
 pub mod feed;
 pub mod garbage_collector;
 pub mod hpa;
+pub mod ingress;
 pub mod namespace;
+mod service_pods;
+pub mod service_lb;
 
 use crate::apiserver::ApiServer;
 use jiff::Timestamp;
@@ -61,6 +66,10 @@ impl ControllerManager {
             Box::new(garbage_collector::GarbageCollector::default()),
             Box::new(namespace::NamespaceController::default()),
             Box::new(hpa::HorizontalPodAutoscalerController::default()),
+            Box::new(endpoints::EndpointsController::default()),
+            Box::new(endpointslice::EndpointSliceController::default()),
+            Box::new(service_lb::ServiceLbController::default()),
+            Box::new(ingress::IngressController::default()),
         ])
     }
 
