@@ -1,5 +1,6 @@
-//! The objects every Kubernetes cluster starts with: its system namespaces and
-//! the `kubernetes` Service in `default`.
+//! The objects every Kubernetes cluster starts with: its system namespaces, the
+//! `kubernetes` Service in `default` with the API server's endpoints, and the
+//! playground's default IngressClass.
 
 use super::{ApiServer, WriteOptions};
 use crate::api::resources;
@@ -30,4 +31,19 @@ pub(super) fn install(api: &mut ApiServer, now: Timestamp) {
         },
     });
     let _ = api.create(svc, "default", kubernetes, now, WriteOptions::default());
+    // The API server's own address, as `kubectl get endpoints kubernetes` shows it.
+    if let Some(ep) = resources::by_plural("", "v1", "endpoints") {
+        let endpoints = json!({
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [{"addresses": [{"ip": API_SERVER_IP}], "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}],
+        });
+        let _ = api.create(ep, "default", endpoints, now, WriteOptions::default());
+    }
+    if let Some(ic) = resources::by_plural("networking.k8s.io", "v1", "ingressclasses") {
+        let _ = api.create(ic, "", crate::controllers::ingress::ingress_class(), now, WriteOptions::default());
+    }
 }
+
+/// Where the playground says its API server listens (a kind control-plane node's address).
+pub const API_SERVER_IP: &str = "172.18.0.2";

@@ -24,6 +24,7 @@ pub mod table;
 mod watch;
 
 pub use admission::format_time;
+pub use bootstrap::API_SERVER_IP;
 pub use delete::{DeleteOptions, Deleted, Propagation};
 pub use discovery::KUBERNETES_VERSION;
 pub use error::{ApiError, Reason};

@@ -442,3 +442,12 @@ fn set_based_selectors_and_unsupported_field_labels() {
     let bad = get(&mut api, &format!("{PODS}?labelSelector=tier%3D%3D%3D"));
     assert_eq!(bad.status(), 400);
 }
+
+#[test]
+fn a_new_cluster_has_the_api_endpoints_and_the_default_ingress_class() {
+    let mut api = api();
+    let ep = get(&mut api, "/api/v1/namespaces/default/endpoints/kubernetes").json_body();
+    assert_eq!(ep["subsets"][0]["ports"][0]["port"], 6443);
+    let ic = get(&mut api, "/apis/networking.k8s.io/v1/ingressclasses/kubeplay").json_body();
+    assert_eq!(ic["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"], "true");
+}
