@@ -8,6 +8,9 @@ pub mod events;
 pub mod feed;
 pub mod garbage_collector;
 pub mod namespace;
+pub mod node_lifecycle;
+pub mod persistent_volume;
+pub mod serviceaccount;
 
 use crate::apiserver::ApiServer;
 use jiff::Timestamp;
@@ -59,6 +62,11 @@ impl ControllerManager {
         Self::new(vec![
             Box::new(garbage_collector::GarbageCollector::default()),
             Box::new(namespace::NamespaceController::default()),
+            Box::new(serviceaccount::ServiceAccountController::default()),
+            Box::new(node_lifecycle::NodeLifecycleController::default()),
+            Box::new(node_lifecycle::taint_eviction::TaintEvictionController::default()),
+            Box::new(node_lifecycle::pod_gc::PodGarbageCollector::default()),
+            Box::new(persistent_volume::PersistentVolumeController::default()),
         ])
     }
 
