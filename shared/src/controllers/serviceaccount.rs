@@ -47,22 +47,35 @@ fn resource(plural: &str) -> Option<&'static Resource> {
 
 impl ServiceAccountController {
     fn observe(&mut self, api: &ApiServer) {
-        let Some(namespaces) = resource("namespaces") else { return };
+        let Some(namespaces) = resource("namespaces") else {
+            return;
+        };
         match self.feed.changes(api.store()) {
             Changes::Resync => {
-                self.dirty.extend(api.list(namespaces, None).map(|n| meta::name(n).to_string()));
+                self.dirty.extend(
+                    api.list(namespaces, None)
+                        .map(|n| meta::name(n).to_string()),
+                );
             }
             Changes::Events(events) => {
                 for e in events {
                     let ns = e.key.name.namespace.as_str();
                     match e.key.resource.plural {
-                        "namespaces" if e.key.resource.group.is_empty() && e.kind != EventType::Deleted => {
+                        "namespaces"
+                            if e.key.resource.group.is_empty() && e.kind != EventType::Deleted =>
+                        {
                             self.dirty.insert(e.key.name.name.clone());
                         }
-                        "serviceaccounts" if e.kind == EventType::Deleted && e.key.name.name == DEFAULT_SERVICE_ACCOUNT => {
+                        "serviceaccounts"
+                            if e.kind == EventType::Deleted
+                                && e.key.name.name == DEFAULT_SERVICE_ACCOUNT =>
+                        {
                             self.dirty.insert(ns.to_string());
                         }
-                        "configmaps" if e.kind != EventType::Added && e.key.name.name == ROOT_CA_CONFIG_MAP => {
+                        "configmaps"
+                            if e.kind != EventType::Added
+                                && e.key.name.name == ROOT_CA_CONFIG_MAP =>
+                        {
                             self.dirty.insert(ns.to_string());
                         }
                         _ => {}
@@ -74,9 +87,11 @@ impl ServiceAccountController {
 
     /// Creates what is missing in one namespace; true if it wrote.
     fn sync_namespace(api: &mut ApiServer, ns: &str, now: Timestamp) -> bool {
-        let (Some(namespaces), Some(accounts), Some(config_maps)) =
-            (resource("namespaces"), resource("serviceaccounts"), resource("configmaps"))
-        else {
+        let (Some(namespaces), Some(accounts), Some(config_maps)) = (
+            resource("namespaces"),
+            resource("serviceaccounts"),
+            resource("configmaps"),
+        ) else {
             return false;
         };
         match api.get(namespaces, "", ns) {
@@ -86,7 +101,9 @@ impl ServiceAccountController {
         let mut wrote = false;
         if api.get(accounts, ns, DEFAULT_SERVICE_ACCOUNT).is_err() {
             let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": DEFAULT_SERVICE_ACCOUNT}});
-            wrote |= api.create(accounts, ns, sa, now, WriteOptions::default()).is_ok();
+            wrote |= api
+                .create(accounts, ns, sa, now, WriteOptions::default())
+                .is_ok();
         }
         let data = json!({ROOT_CA_KEY: PLAYGROUND_CA_PEM});
         match api.get(config_maps, ns, ROOT_CA_CONFIG_MAP) {
@@ -96,13 +113,25 @@ impl ServiceAccountController {
                     "metadata": {"name": ROOT_CA_CONFIG_MAP, "annotations": {"kubernetes.io/description": ROOT_CA_DESCRIPTION}},
                     "data": data,
                 });
-                wrote |= api.create(config_maps, ns, cm, now, WriteOptions::default()).is_ok();
+                wrote |= api
+                    .create(config_maps, ns, cm, now, WriteOptions::default())
+                    .is_ok();
             }
             Ok(cm) if cm.get("data") != Some(&data) => {
                 // Someone edited the bundle: the publisher puts it back, as Kubernetes' does.
                 let mut cm = (**cm).clone();
                 cm["data"] = data;
-                wrote |= api.update(config_maps, ns, ROOT_CA_CONFIG_MAP, cm, None, now, WriteOptions::default()).is_ok();
+                wrote |= api
+                    .update(
+                        config_maps,
+                        ns,
+                        ROOT_CA_CONFIG_MAP,
+                        cm,
+                        None,
+                        now,
+                        WriteOptions::default(),
+                    )
+                    .is_ok();
             }
             Ok(_) => {}
         }
@@ -121,7 +150,10 @@ impl Controller for ServiceAccountController {
         for ns in std::mem::take(&mut self.dirty) {
             wrote |= Self::sync_namespace(api, &ns, now);
         }
-        Reconciled { wrote, requeue_at: None }
+        Reconciled {
+            wrote,
+            requeue_at: None,
+        }
     }
 }
 
@@ -146,24 +178,57 @@ mod tests {
         cp.tick(t0());
         let api = cp.api_mut();
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
-            assert_eq!(api.handle(&Request::get(&format!("/api/v1/namespaces/{ns}/serviceaccounts/default")), t0()).status(), 200, "{ns}");
-            let cm = api.handle(&Request::get(&format!("/api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt")), t0());
+            assert_eq!(
+                api.handle(
+                    &Request::get(&format!("/api/v1/namespaces/{ns}/serviceaccounts/default")),
+                    t0()
+                )
+                .status(),
+                200,
+                "{ns}"
+            );
+            let cm = api.handle(
+                &Request::get(&format!(
+                    "/api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt"
+                )),
+                t0(),
+            );
             assert_eq!(cm.status(), 200, "{ns}");
-            assert!(root_ca_bundle(&cm.json_body()).is_some_and(|pem| pem.starts_with("-----BEGIN CERTIFICATE-----")));
+            assert!(root_ca_bundle(&cm.json_body())
+                .is_some_and(|pem| pem.starts_with("-----BEGIN CERTIFICATE-----")));
         }
     }
 
     #[test]
     fn a_new_namespace_gets_both_as_soon_as_it_is_created() {
         let mut cp = ControlPlane::new(1, t0());
-        let resp = cp.handle(&Request::post("/api/v1/namespaces", json!({"metadata": {"name": "dev"}}).to_string()), t0());
+        let resp = cp.handle(
+            &Request::post(
+                "/api/v1/namespaces",
+                json!({"metadata": {"name": "dev"}}).to_string(),
+            ),
+            t0(),
+        );
         assert_eq!(resp.status(), 201);
         let api = cp.api_mut();
-        let sa = api.handle(&Request::get("/api/v1/namespaces/dev/serviceaccounts/default"), t0()).json_body();
+        let sa = api
+            .handle(
+                &Request::get("/api/v1/namespaces/dev/serviceaccounts/default"),
+                t0(),
+            )
+            .json_body();
         assert_eq!(sa["metadata"]["namespace"], "dev");
-        let cm = api.handle(&Request::get("/api/v1/namespaces/dev/configmaps/kube-root-ca.crt"), t0()).json_body();
+        let cm = api
+            .handle(
+                &Request::get("/api/v1/namespaces/dev/configmaps/kube-root-ca.crt"),
+                t0(),
+            )
+            .json_body();
         assert_eq!(cm["data"]["ca.crt"], PLAYGROUND_CA_PEM);
-        assert_eq!(cm["metadata"]["annotations"]["kubernetes.io/description"], ROOT_CA_DESCRIPTION);
+        assert_eq!(
+            cm["metadata"]["annotations"]["kubernetes.io/description"],
+            ROOT_CA_DESCRIPTION
+        );
     }
 
     #[test]
@@ -172,14 +237,27 @@ mod tests {
         cp.tick(t0());
         let api = cp.api_mut();
         let sa = resource("serviceaccounts").unwrap();
-        api.delete(sa, "default", "default", &DeleteOptions::default(), t0()).unwrap();
+        api.delete(sa, "default", "default", &DeleteOptions::default(), t0())
+            .unwrap();
         let cms = resource("configmaps").unwrap();
         let mut cm = (**api.get(cms, "default", ROOT_CA_CONFIG_MAP).unwrap()).clone();
         cm["data"] = json!({"ca.crt": "tampered"});
-        api.update(cms, "default", ROOT_CA_CONFIG_MAP, cm, None, t0(), WriteOptions::default()).unwrap();
+        api.update(
+            cms,
+            "default",
+            ROOT_CA_CONFIG_MAP,
+            cm,
+            None,
+            t0(),
+            WriteOptions::default(),
+        )
+        .unwrap();
         cp.tick(t0());
         let api = cp.api_mut();
         assert!(api.get(sa, "default", "default").is_ok());
-        assert_eq!(api.get(cms, "default", ROOT_CA_CONFIG_MAP).unwrap()["data"]["ca.crt"], PLAYGROUND_CA_PEM);
+        assert_eq!(
+            api.get(cms, "default", ROOT_CA_CONFIG_MAP).unwrap()["data"]["ca.crt"],
+            PLAYGROUND_CA_PEM
+        );
     }
 }

@@ -34,7 +34,10 @@ const CONDITION_TAINTS: [(&str, &str); 4] = [
     ("MemoryPressure", "node.kubernetes.io/memory-pressure"),
     ("DiskPressure", "node.kubernetes.io/disk-pressure"),
     ("PIDPressure", "node.kubernetes.io/pid-pressure"),
-    ("NetworkUnavailable", "node.kubernetes.io/network-unavailable"),
+    (
+        "NetworkUnavailable",
+        "node.kubernetes.io/network-unavailable",
+    ),
 ];
 /// The conditions a kubelet owns; all turn `Unknown` when it falls silent.
 const KUBELET_CONDITIONS: [&str; 4] = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
@@ -50,7 +53,10 @@ pub enum Readiness {
 }
 
 pub fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
-    obj.pointer("/status/conditions")?.as_array()?.iter().find(|c| c["type"] == kind)
+    obj.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == kind)
 }
 
 pub fn readiness(node: &Value) -> Readiness {
@@ -121,7 +127,9 @@ impl NodeLifecycleController {
     }
 
     fn set_deadline(&mut self, name: &str, deadline: Option<Timestamp>) {
-        let Some(h) = self.nodes.get_mut(name) else { return };
+        let Some(h) = self.nodes.get_mut(name) else {
+            return;
+        };
         if let Some(old) = h.deadline.take() {
             self.deadlines.remove(&(old, name.to_string()));
         }
@@ -134,24 +142,46 @@ impl NodeLifecycleController {
     /// The kubelet was heard from at `now`.
     fn probe(&mut self, name: &str, now: Timestamp) {
         let grace = self.grace;
-        let Some(h) = self.nodes.get_mut(name) else { return };
+        let Some(h) = self.nodes.get_mut(name) else {
+            return;
+        };
         h.probed_at = now;
-        let period = if h.startup_grace { NODE_STARTUP_GRACE_PERIOD } else { grace };
+        let period = if h.startup_grace {
+            NODE_STARTUP_GRACE_PERIOD
+        } else {
+            grace
+        };
         let deadline = now.checked_add(period).ok();
         self.set_deadline(name, deadline);
     }
 
     fn observe_node(&mut self, name: &str, node: &Value, now: Timestamp) {
         let ready = readiness(node);
-        let heartbeat = condition(node, "Ready").and_then(|c| c["lastHeartbeatTime"].as_str()).unwrap_or("").to_string();
+        let heartbeat = condition(node, "Ready")
+            .and_then(|c| c["lastHeartbeatTime"].as_str())
+            .unwrap_or("")
+            .to_string();
         match self.nodes.get_mut(name) {
             None => {
                 // A node that never posted Ready gets the startup grace, counted from its creation.
                 let startup_grace = ready == Readiness::Missing;
-                let probed_at = if startup_grace { node.pointer("/metadata/creationTimestamp").and_then(parse_time).unwrap_or(now) } else { now };
+                let probed_at = if startup_grace {
+                    node.pointer("/metadata/creationTimestamp")
+                        .and_then(parse_time)
+                        .unwrap_or(now)
+                } else {
+                    now
+                };
                 self.nodes.insert(
                     name.to_string(),
-                    NodeHealth { heartbeat, renew_time: String::new(), probed_at, deadline: None, ready, startup_grace },
+                    NodeHealth {
+                        heartbeat,
+                        renew_time: String::new(),
+                        probed_at,
+                        deadline: None,
+                        ready,
+                        startup_grace,
+                    },
                 );
                 self.probe(name, probed_at);
             }
@@ -168,8 +198,13 @@ impl NodeLifecycleController {
     }
 
     fn observe_lease(&mut self, name: &str, lease: &Value, now: Timestamp) {
-        let renew = lease.pointer("/spec/renewTime").and_then(Value::as_str).unwrap_or("");
-        let Some(h) = self.nodes.get_mut(name) else { return };
+        let renew = lease
+            .pointer("/spec/renewTime")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let Some(h) = self.nodes.get_mut(name) else {
+            return;
+        };
         if h.renew_time != renew {
             h.renew_time = renew.to_string();
             self.probe(name, now);
@@ -188,12 +223,15 @@ impl NodeLifecycleController {
                 self.nodes.clear();
                 self.deadlines.clear();
                 self.pods.clear();
-                let (Some(nodes), Some(pods)) = (resource("nodes"), resource("pods")) else { return };
+                let (Some(nodes), Some(pods)) = (resource("nodes"), resource("pods")) else {
+                    return;
+                };
                 for n in api.list(nodes, None) {
                     self.observe_node(meta::name(n), n, now);
                 }
                 for p in api.list(pods, None) {
-                    self.pods.observe(&ObjectName::new(meta::namespace(p), meta::name(p)), p);
+                    self.pods
+                        .observe(&ObjectName::new(meta::namespace(p), meta::name(p)), p);
                 }
                 if let Some(leases) = resources::by_plural("coordination.k8s.io", "v1", "leases") {
                     for l in api.list(leases, Some(NODE_LEASE_NAMESPACE)) {
@@ -214,7 +252,9 @@ impl NodeLifecycleController {
                         ("", "pods") => {
                             self.pods.observe(&e.key.name, &e.object);
                         }
-                        ("coordination.k8s.io", "leases") if !deleted && e.key.name.namespace == NODE_LEASE_NAMESPACE => {
+                        ("coordination.k8s.io", "leases")
+                            if !deleted && e.key.name.namespace == NODE_LEASE_NAMESPACE =>
+                        {
                             self.observe_lease(&e.key.name.name, &e.object, now);
                         }
                         _ => {}
@@ -226,12 +266,23 @@ impl NodeLifecycleController {
 
     /// Sets the kubelet's conditions to `Unknown`; true if it wrote.
     fn mark_unknown(&mut self, api: &mut ApiServer, name: &str, now: Timestamp) -> bool {
-        let Some(nodes) = resource("nodes") else { return false };
-        let Ok(node) = api.get(nodes, "", name) else { return false };
+        let Some(nodes) = resource("nodes") else {
+            return false;
+        };
+        let Ok(node) = api.get(nodes, "", name) else {
+            return false;
+        };
         let mut node = (**node).clone();
         let was_ready = readiness(&node) == Readiness::True;
-        let created = node.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null);
-        let mut conditions = node.pointer("/status/conditions").and_then(Value::as_array).cloned().unwrap_or_default();
+        let created = node
+            .pointer("/metadata/creationTimestamp")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let mut conditions = node
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let mut changed = false;
         for kind in KUBELET_CONDITIONS {
             match conditions.iter_mut().find(|c| c["type"] == kind) {
@@ -257,14 +308,31 @@ impl NodeLifecycleController {
             return false;
         }
         node["status"]["conditions"] = json!(conditions);
-        let Ok(stored) = api.update(nodes, "", name, node, Some("status"), now, WriteOptions::default()) else { return false };
+        let Ok(stored) = api.update(
+            nodes,
+            "",
+            name,
+            node,
+            Some("status"),
+            now,
+            WriteOptions::default(),
+        ) else {
+            return false;
+        };
         if let Some(h) = self.nodes.get_mut(name) {
             h.ready = Readiness::Unknown;
         }
         self.dirty.insert(name.to_string());
         if was_ready {
             let message = format!("Node {name} status is now: NodeNotReady");
-            self.recorder.record(api, &stored, EventKind::Normal, "NodeNotReady", &message, now);
+            self.recorder.record(
+                api,
+                &stored,
+                EventKind::Normal,
+                "NodeNotReady",
+                &message,
+                now,
+            );
             self.mark_pods_not_ready(api, name, now);
         }
         true
@@ -274,7 +342,9 @@ impl NodeLifecycleController {
     fn mark_pods_not_ready(&mut self, api: &mut ApiServer, node: &str, now: Timestamp) {
         let Some(pods) = resource("pods") else { return };
         for key in self.pods.on(node) {
-            let Ok(pod) = api.get(pods, &key.namespace, &key.name) else { continue };
+            let Ok(pod) = api.get(pods, &key.namespace, &key.name) else {
+                continue;
+            };
             let mut pod = (**pod).clone();
             let Some(ready) = pod
                 .pointer_mut("/status/conditions")
@@ -288,8 +358,23 @@ impl NodeLifecycleController {
             }
             ready["status"] = json!("False");
             ready["lastTransitionTime"] = json!(format_time(now));
-            if let Ok(stored) = api.update(pods, &key.namespace, &key.name, pod, Some("status"), now, WriteOptions::default()) {
-                self.recorder.record(api, &stored, EventKind::Warning, "NodeNotReady", "Node is not ready", now);
+            if let Ok(stored) = api.update(
+                pods,
+                &key.namespace,
+                &key.name,
+                pod,
+                Some("status"),
+                now,
+                WriteOptions::default(),
+            ) {
+                self.recorder.record(
+                    api,
+                    &stored,
+                    EventKind::Warning,
+                    "NodeNotReady",
+                    "Node is not ready",
+                    now,
+                );
             }
         }
     }
@@ -321,15 +406,25 @@ fn desired_taints(node: &Value, all_down: bool) -> Vec<(&'static str, &'static s
 }
 
 fn is_managed(key: &str) -> bool {
-    [TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE].contains(&key) || CONDITION_TAINTS.iter().any(|(_, k)| *k == key)
+    [TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE].contains(&key)
+        || CONDITION_TAINTS.iter().any(|(_, k)| *k == key)
 }
 
 /// The node's taints with the controller's brought in line; `timeAdded` is kept
 /// for taints that stay, since taint eviction counts tolerations from it.
 fn reconcile_taints(node: &Value, all_down: bool, now: Timestamp) -> Vec<Value> {
     let want = desired_taints(node, all_down);
-    let existing = node.pointer("/spec/taints").and_then(Value::as_array).cloned().unwrap_or_default();
-    let key_effect = |t: &Value| (t["key"].as_str().unwrap_or("").to_string(), t["effect"].as_str().unwrap_or("").to_string());
+    let existing = node
+        .pointer("/spec/taints")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let key_effect = |t: &Value| {
+        (
+            t["key"].as_str().unwrap_or("").to_string(),
+            t["effect"].as_str().unwrap_or("").to_string(),
+        )
+    };
     let mut taints: Vec<Value> = existing
         .into_iter()
         .filter(|t| {
@@ -338,7 +433,10 @@ fn reconcile_taints(node: &Value, all_down: bool, now: Timestamp) -> Vec<Value> 
         })
         .collect();
     for (k, e) in want {
-        if !taints.iter().any(|t| key_effect(t) == (k.to_string(), e.to_string())) {
+        if !taints
+            .iter()
+            .any(|t| key_effect(t) == (k.to_string(), e.to_string()))
+        {
             taints.push(json!({"key": k, "effect": e, "timeAdded": format_time(now)}));
         }
     }
@@ -346,10 +444,18 @@ fn reconcile_taints(node: &Value, all_down: bool, now: Timestamp) -> Vec<Value> 
 }
 
 fn sync_taints(api: &mut ApiServer, name: &str, all_down: bool, now: Timestamp) -> bool {
-    let Some(nodes) = resource("nodes") else { return false };
-    let Ok(node) = api.get(nodes, "", name) else { return false };
+    let Some(nodes) = resource("nodes") else {
+        return false;
+    };
+    let Ok(node) = api.get(nodes, "", name) else {
+        return false;
+    };
     let taints = reconcile_taints(node, all_down, now);
-    let current = node.pointer("/spec/taints").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let current = node
+        .pointer("/spec/taints")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     if taints.as_slice() == current {
         return false;
     }
@@ -361,7 +467,8 @@ fn sync_taints(api: &mut ApiServer, name: &str, all_down: bool, now: Timestamp) 
     } else {
         node["spec"]["taints"] = json!(taints);
     }
-    api.update(nodes, "", name, node, None, now, WriteOptions::default()).is_ok()
+    api.update(nodes, "", name, node, None, now, WriteOptions::default())
+        .is_ok()
 }
 
 impl Controller for NodeLifecycleController {
@@ -380,7 +487,8 @@ impl Controller for NodeLifecycleController {
             wrote |= self.mark_unknown(api, &name, now);
         }
         if !self.dirty.is_empty() {
-            let all_down = !self.nodes.is_empty() && self.nodes.values().all(|h| h.ready != Readiness::True);
+            let all_down =
+                !self.nodes.is_empty() && self.nodes.values().all(|h| h.ready != Readiness::True);
             if all_down != self.all_down {
                 self.all_down = all_down;
                 self.dirty.extend(self.nodes.keys().cloned());
@@ -389,7 +497,10 @@ impl Controller for NodeLifecycleController {
         for name in std::mem::take(&mut self.dirty) {
             wrote |= sync_taints(api, &name, self.all_down, now);
         }
-        Reconciled { wrote, requeue_at: self.deadlines.first().map(|(t, _)| *t) }
+        Reconciled {
+            wrote,
+            requeue_at: self.deadlines.first().map(|(t, _)| *t),
+        }
     }
 }
 

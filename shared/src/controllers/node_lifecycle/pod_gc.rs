@@ -52,15 +52,18 @@ impl PodGarbageCollector {
             Changes::Resync => {
                 self.nodes.clear();
                 self.pods.clear();
-                let (Some(nodes), Some(pods)) = (resource("nodes"), resource("pods")) else { return };
-                self.nodes.extend(api.list(nodes, None).map(|n| meta::name(n).to_string()));
+                let (Some(nodes), Some(pods)) = (resource("nodes"), resource("pods")) else {
+                    return;
+                };
+                self.nodes
+                    .extend(api.list(nodes, None).map(|n| meta::name(n).to_string()));
                 for p in api.list(pods, None) {
                     self.observe_pod(&ObjectName::new(meta::namespace(p), meta::name(p)), p, now);
                 }
             }
             Changes::Events(events) => {
                 for e in events {
-                    if e.key.resource.group != "" {
+                    if !e.key.resource.group.is_empty() {
                         continue;
                     }
                     let deleted = e.kind == EventType::Deleted;
@@ -87,16 +90,27 @@ impl PodGarbageCollector {
 
     /// Force-deletes a pod whose node is still gone; true if it wrote.
     fn collect(&mut self, api: &mut ApiServer, key: &ObjectName, now: Timestamp) -> bool {
-        let (Some(pods), Some(nodes)) = (resource("pods"), resource("nodes")) else { return false };
-        let Ok(pod) = api.get(pods, &key.namespace, &key.name) else { return false };
+        let (Some(pods), Some(nodes)) = (resource("pods"), resource("nodes")) else {
+            return false;
+        };
+        let Ok(pod) = api.get(pods, &key.namespace, &key.name) else {
+            return false;
+        };
         let node = node_name(pod).to_string();
         if node.is_empty() || api.get(nodes, "", &node).is_ok() {
             return false;
         }
         let mut pod = (**pod).clone();
-        let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+        let phase = pod
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if phase != "Succeeded" && phase != "Failed" {
-            let mut conditions = pod.pointer("/status/conditions").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut conditions = pod
+                .pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             conditions.retain(|c| c["type"] != "DisruptionTarget");
             conditions.push(json!({
                 "type": "DisruptionTarget", "status": "True", "reason": "DeletionByPodGC",
@@ -104,10 +118,22 @@ impl PodGarbageCollector {
             }));
             pod["status"]["conditions"] = json!(conditions);
             pod["status"]["phase"] = json!("Failed");
-            let _ = api.update(pods, &key.namespace, &key.name, pod, Some("status"), now, WriteOptions::default());
+            let _ = api.update(
+                pods,
+                &key.namespace,
+                &key.name,
+                pod,
+                Some("status"),
+                now,
+                WriteOptions::default(),
+            );
         }
-        let force = DeleteOptions { grace_period_seconds: Some(0), ..DeleteOptions::default() };
-        api.delete(pods, &key.namespace, &key.name, &force, now).is_ok()
+        let force = DeleteOptions {
+            grace_period_seconds: Some(0),
+            ..DeleteOptions::default()
+        };
+        api.delete(pods, &key.namespace, &key.name, &force, now)
+            .is_ok()
     }
 }
 
@@ -127,6 +153,9 @@ impl Controller for PodGarbageCollector {
             self.suspected.remove(&pod);
             wrote |= self.collect(api, &pod, now);
         }
-        Reconciled { wrote, requeue_at: self.suspects.first().map(|(t, _)| *t) }
+        Reconciled {
+            wrote,
+            requeue_at: self.suspects.first().map(|(t, _)| *t),
+        }
     }
 }

@@ -13,7 +13,9 @@ pub struct PodsByNode {
 
 /// `spec.nodeName`, empty for a pod not yet scheduled.
 pub fn node_name(pod: &Value) -> &str {
-    pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("")
+    pod.pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 impl PodsByNode {
@@ -25,7 +27,10 @@ impl PodsByNode {
         }
         let previous = self.forget(pod);
         if !node.is_empty() {
-            self.pods.entry(node.to_string()).or_default().insert(pod.clone());
+            self.pods
+                .entry(node.to_string())
+                .or_default()
+                .insert(pod.clone());
             self.node_of.insert(pod.clone(), node.to_string());
         }
         previous
@@ -45,7 +50,10 @@ impl PodsByNode {
 
     /// The pods bound to `node`, in key order.
     pub fn on(&self, node: &str) -> Vec<ObjectName> {
-        self.pods.get(node).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        self.pods
+            .get(node)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn node_of(&self, pod: &ObjectName) -> Option<&str> {
@@ -71,7 +79,10 @@ mod tests {
         assert!(idx.on("").is_empty());
         idx.observe(&p, &json!({"spec": {"nodeName": "a"}}));
         assert_eq!(idx.on("a"), vec![p.clone()]);
-        assert_eq!(idx.observe(&p, &json!({"spec": {"nodeName": "b"}})), Some("a".to_string()));
+        assert_eq!(
+            idx.observe(&p, &json!({"spec": {"nodeName": "b"}})),
+            Some("a".to_string())
+        );
         assert!(idx.on("a").is_empty());
         assert_eq!(idx.forget(&p), Some("b".to_string()));
         assert!(idx.on("b").is_empty());

@@ -28,7 +28,10 @@ impl Taint {
             key: s("key"),
             value: s("value"),
             effect: s("effect"),
-            time_added: t.get("timeAdded").and_then(Value::as_str).and_then(|v| v.parse().ok()),
+            time_added: t
+                .get("timeAdded")
+                .and_then(Value::as_str)
+                .and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -66,15 +69,23 @@ pub fn tolerates(toleration: &Value, taint: &Taint) -> bool {
 /// untolerated taint, the earliest `timeAdded + tolerationSeconds` otherwise,
 /// `None` if it tolerates them all for ever.
 pub fn eviction_time(pod: &Value, taints: &[Taint], now: Timestamp) -> Option<Timestamp> {
-    let tolerations = pod.pointer("/spec/tolerations").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let tolerations = pod
+        .pointer("/spec/tolerations")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let mut earliest: Option<Timestamp> = None;
     for taint in taints {
         let Some(used) = tolerations.iter().find(|t| tolerates(t, taint)) else {
             return Some(now);
         };
-        let Some(secs) = used.get("tolerationSeconds").and_then(Value::as_i64) else { continue };
+        let Some(secs) = used.get("tolerationSeconds").and_then(Value::as_i64) else {
+            continue;
+        };
         let since = taint.time_added.unwrap_or(now);
-        let at = since.checked_add(SignedDuration::from_secs(secs.max(0))).unwrap_or(since);
+        let at = since
+            .checked_add(SignedDuration::from_secs(secs.max(0)))
+            .unwrap_or(since);
         earliest = Some(earliest.map_or(at, |e| e.min(at)));
     }
     earliest
@@ -131,7 +142,9 @@ impl TaintEvictionController {
             Changes::Resync => {
                 self.taints.clear();
                 self.pods.clear();
-                let (Some(nodes), Some(pods)) = (resource("nodes"), resource("pods")) else { return };
+                let (Some(nodes), Some(pods)) = (resource("nodes"), resource("pods")) else {
+                    return;
+                };
                 for p in api.list(pods, None) {
                     let key = ObjectName::new(meta::namespace(p), meta::name(p));
                     self.pods.observe(&key, p);
@@ -143,12 +156,14 @@ impl TaintEvictionController {
             }
             Changes::Events(events) => {
                 for e in events {
-                    if e.key.resource.group != "" {
+                    if !e.key.resource.group.is_empty() {
                         continue;
                     }
                     let deleted = e.kind == EventType::Deleted;
                     match e.key.resource.plural {
-                        "nodes" => self.observe_node(&e.key.name.name, (!deleted).then_some(&*e.object)),
+                        "nodes" => {
+                            self.observe_node(&e.key.name.name, (!deleted).then_some(&*e.object))
+                        }
                         "pods" if deleted => {
                             self.pods.forget(&e.key.name);
                             self.unschedule(&e.key.name);
@@ -156,7 +171,9 @@ impl TaintEvictionController {
                         "pods" => {
                             self.pods.observe(&e.key.name, &e.object);
                             // Only a pod on a tainted node, or one that just left it, has anything to decide.
-                            if self.taints.contains_key(node_name(&e.object)) || self.scheduled.contains_key(&e.key.name) {
+                            if self.taints.contains_key(node_name(&e.object))
+                                || self.scheduled.contains_key(&e.key.name)
+                            {
                                 self.dirty.insert(e.key.name.clone());
                             }
                         }
@@ -185,7 +202,9 @@ impl TaintEvictionController {
 
     /// Decides one pod's fate; true if it wrote.
     fn sync_pod(&mut self, api: &mut ApiServer, key: &ObjectName, now: Timestamp) -> bool {
-        let Some(pods) = resource("pods") else { return false };
+        let Some(pods) = resource("pods") else {
+            return false;
+        };
         let pod = match api.get(pods, &key.namespace, &key.name) {
             Ok(p) if !meta::is_terminating(p) => (**p).clone(),
             _ => {
@@ -193,12 +212,24 @@ impl TaintEvictionController {
                 return false;
             }
         };
-        let taints = self.taints.get(node_name(&pod)).cloned().unwrap_or_default();
+        let taints = self
+            .taints
+            .get(node_name(&pod))
+            .cloned()
+            .unwrap_or_default();
         match eviction_time(&pod, &taints, now) {
             None => {
                 if self.unschedule(key) {
-                    let message = format!("Cancelling deletion of Pod {}/{}", key.namespace, key.name);
-                    self.recorder.record(api, &pod, EventKind::Normal, "TaintManagerEviction", &message, now);
+                    let message =
+                        format!("Cancelling deletion of Pod {}/{}", key.namespace, key.name);
+                    self.recorder.record(
+                        api,
+                        &pod,
+                        EventKind::Normal,
+                        "TaintManagerEviction",
+                        &message,
+                        now,
+                    );
                     return true;
                 }
                 false
@@ -214,21 +245,50 @@ impl TaintEvictionController {
         }
     }
 
-    fn evict(&mut self, api: &mut ApiServer, pods: &'static Resource, mut pod: Value, now: Timestamp) -> bool {
-        let (ns, name) = (meta::namespace(&pod).to_string(), meta::name(&pod).to_string());
+    fn evict(
+        &mut self,
+        api: &mut ApiServer,
+        pods: &'static Resource,
+        mut pod: Value,
+        now: Timestamp,
+    ) -> bool {
+        let (ns, name) = (
+            meta::namespace(&pod).to_string(),
+            meta::name(&pod).to_string(),
+        );
         let message = format!("Marking for deletion Pod {ns}/{name}");
-        self.recorder.record(api, &pod, EventKind::Normal, "TaintManagerEviction", &message, now);
+        self.recorder.record(
+            api,
+            &pod,
+            EventKind::Normal,
+            "TaintManagerEviction",
+            &message,
+            now,
+        );
         // Say why the pod goes, as Kubernetes does with a DisruptionTarget condition.
-        let mut conditions = pod.pointer("/status/conditions").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut conditions = pod
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if !conditions.iter().any(|c| c["type"] == "DisruptionTarget") {
             conditions.push(json!({
                 "type": "DisruptionTarget", "status": "True", "reason": "DeletionByTaintManager",
                 "message": "Taint manager: deleting due to NoExecute taint", "lastTransitionTime": format_time(now),
             }));
             pod["status"]["conditions"] = json!(conditions);
-            let _ = api.update(pods, &ns, &name, pod, Some("status"), now, WriteOptions::default());
+            let _ = api.update(
+                pods,
+                &ns,
+                &name,
+                pod,
+                Some("status"),
+                now,
+                WriteOptions::default(),
+            );
         }
-        api.delete(pods, &ns, &name, &DeleteOptions::default(), now).is_ok()
+        api.delete(pods, &ns, &name, &DeleteOptions::default(), now)
+            .is_ok()
     }
 }
 
@@ -250,7 +310,10 @@ impl Controller for TaintEvictionController {
         for key in std::mem::take(&mut self.dirty) {
             wrote |= self.sync_pod(api, &key, now);
         }
-        Reconciled { wrote, requeue_at: self.queue.first().map(|(t, _)| *t) }
+        Reconciled {
+            wrote,
+            requeue_at: self.queue.first().map(|(t, _)| *t),
+        }
     }
 }
 
@@ -263,18 +326,36 @@ mod tests {
     }
 
     fn unreachable_since(at: &str) -> Vec<Taint> {
-        vec![Taint::from_json(&json!({"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": at}))]
+        vec![Taint::from_json(
+            &json!({"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": at}),
+        )]
     }
 
     #[test]
     fn tolerations_match_by_key_value_and_effect() {
-        let taint = Taint::from_json(&json!({"key": "dedicated", "value": "gpu", "effect": "NoExecute"}));
+        let taint =
+            Taint::from_json(&json!({"key": "dedicated", "value": "gpu", "effect": "NoExecute"}));
         assert!(tolerates(&json!({"operator": "Exists"}), &taint));
-        assert!(tolerates(&json!({"key": "dedicated", "operator": "Equal", "value": "gpu"}), &taint));
-        assert!(tolerates(&json!({"key": "dedicated", "value": "gpu", "effect": "NoExecute"}), &taint));
-        assert!(!tolerates(&json!({"key": "dedicated", "value": "cpu"}), &taint));
-        assert!(!tolerates(&json!({"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}), &taint));
-        assert!(!tolerates(&json!({"key": "other", "operator": "Exists"}), &taint));
+        assert!(tolerates(
+            &json!({"key": "dedicated", "operator": "Equal", "value": "gpu"}),
+            &taint
+        ));
+        assert!(tolerates(
+            &json!({"key": "dedicated", "value": "gpu", "effect": "NoExecute"}),
+            &taint
+        ));
+        assert!(!tolerates(
+            &json!({"key": "dedicated", "value": "cpu"}),
+            &taint
+        ));
+        assert!(!tolerates(
+            &json!({"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}),
+            &taint
+        ));
+        assert!(!tolerates(
+            &json!({"key": "other", "operator": "Exists"}),
+            &taint
+        ));
     }
 
     #[test]
@@ -283,10 +364,21 @@ mod tests {
         let taints = unreachable_since("2026-01-01T00:00:00Z");
         let defaulted = json!({"spec": {"tolerations": [
             {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]}});
-        assert_eq!(eviction_time(&defaulted, &taints, now), Some(t("2026-01-01T00:05:00Z")));
-        assert_eq!(eviction_time(&json!({"spec": {}}), &taints, now), Some(now), "untolerated: now");
+        assert_eq!(
+            eviction_time(&defaulted, &taints, now),
+            Some(t("2026-01-01T00:05:00Z"))
+        );
+        assert_eq!(
+            eviction_time(&json!({"spec": {}}), &taints, now),
+            Some(now),
+            "untolerated: now"
+        );
         let forever = json!({"spec": {"tolerations": [{"operator": "Exists"}]}});
         assert_eq!(eviction_time(&forever, &taints, now), None);
-        assert_eq!(eviction_time(&defaulted, &[], now), None, "no taints, no eviction");
+        assert_eq!(
+            eviction_time(&defaulted, &[], now),
+            None,
+            "no taints, no eviction"
+        );
     }
 }

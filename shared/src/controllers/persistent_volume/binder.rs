@@ -23,7 +23,12 @@ pub fn claim_ref(claim: &Value) -> Value {
 }
 
 pub fn requested_storage(claim: &Value) -> Option<Quantity> {
-    Quantity::parse(claim.pointer("/spec/resources/requests/storage")?.as_str()?).ok()
+    Quantity::parse(
+        claim
+            .pointer("/spec/resources/requests/storage")?
+            .as_str()?,
+    )
+    .ok()
 }
 
 pub fn capacity(volume: &Value) -> Option<Quantity> {
@@ -32,23 +37,37 @@ pub fn capacity(volume: &Value) -> Option<Quantity> {
 
 /// A volume's class; no class and `""` are the same to the binder.
 pub fn volume_class(volume: &Value) -> &str {
-    volume.pointer("/spec/storageClassName").and_then(Value::as_str).unwrap_or("")
+    volume
+        .pointer("/spec/storageClassName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 fn modes(obj: &Value) -> Vec<&str> {
-    obj.pointer("/spec/accessModes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect()
+    obj.pointer("/spec/accessModes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 fn volume_mode(obj: &Value) -> &str {
-    obj.pointer("/spec/volumeMode").and_then(Value::as_str).unwrap_or("Filesystem")
+    obj.pointer("/spec/volumeMode")
+        .and_then(Value::as_str)
+        .unwrap_or("Filesystem")
 }
 
 /// Whether `volume` names this claim in its `claimRef` (a pre-bound volume may leave out the uid).
 pub fn is_claimed_by(volume: &Value, claim: &Value) -> bool {
-    let Some(r) = volume.pointer("/spec/claimRef").filter(|r| r.is_object()) else { return false };
+    let Some(r) = volume.pointer("/spec/claimRef").filter(|r| r.is_object()) else {
+        return false;
+    };
     r["name"] == meta::name(claim)
         && r["namespace"] == meta::namespace(claim)
-        && r.get("uid").and_then(Value::as_str).is_none_or(|u| u.is_empty() || u == meta::uid(claim))
+        && r.get("uid")
+            .and_then(Value::as_str)
+            .is_none_or(|u| u.is_empty() || u == meta::uid(claim))
 }
 
 /// Whether `volume` could serve `claim` of class `class`.
@@ -56,7 +75,9 @@ pub fn fits(claim: &Value, class: &str, volume: &Value) -> bool {
     if meta::is_terminating(volume) {
         return false;
     }
-    let claimed = volume.pointer("/spec/claimRef").is_some_and(|r| r.is_object());
+    let claimed = volume
+        .pointer("/spec/claimRef")
+        .is_some_and(|r| r.is_object());
     if claimed && !is_claimed_by(volume, claim) {
         return false;
     }
@@ -80,7 +101,11 @@ pub fn fits(claim: &Value, class: &str, volume: &Value) -> bool {
 }
 
 /// The best volume for a claim: one already naming it, else the smallest that fits.
-pub fn best_match<'a>(claim: &Value, class: &str, volumes: impl Iterator<Item = &'a Value>) -> Option<&'a Value> {
+pub fn best_match<'a>(
+    claim: &Value,
+    class: &str,
+    volumes: impl Iterator<Item = &'a Value>,
+) -> Option<&'a Value> {
     let mut best: Option<(&Value, Quantity)> = None;
     for v in volumes.filter(|v| fits(claim, class, v)) {
         if is_claimed_by(v, claim) {
@@ -113,13 +138,28 @@ mod tests {
         let vols = [
             volume("small", "1Gi", json!(["ReadWriteOnce"]), "manual"),
             volume("huge", "100Gi", json!(["ReadWriteOnce"]), "manual"),
-            volume("right", "10Gi", json!(["ReadWriteOnce", "ReadOnlyMany"]), "manual"),
+            volume(
+                "right",
+                "10Gi",
+                json!(["ReadWriteOnce", "ReadOnlyMany"]),
+                "manual",
+            ),
             volume("other-class", "5Gi", json!(["ReadWriteOnce"]), "slow"),
             volume("read-only", "5Gi", json!(["ReadOnlyMany"]), "manual"),
         ];
         let c = claim("5Gi", json!(["ReadWriteOnce"]));
-        assert_eq!(best_match(&c, "manual", vols.iter()).map(meta::name), Some("right"));
-        assert_eq!(best_match(&claim("200Gi", json!(["ReadWriteOnce"])), "manual", vols.iter()), None);
+        assert_eq!(
+            best_match(&c, "manual", vols.iter()).map(meta::name),
+            Some("right")
+        );
+        assert_eq!(
+            best_match(
+                &claim("200Gi", json!(["ReadWriteOnce"])),
+                "manual",
+                vols.iter()
+            ),
+            None
+        );
     }
 
     #[test]
@@ -128,7 +168,10 @@ mod tests {
         v["spec"]["claimRef"] = json!({"name": "other", "namespace": "default", "uid": "x"});
         assert!(!fits(&claim("1Gi", json!(["ReadWriteOnce"])), "", &v));
         v["spec"]["claimRef"] = json!({"name": "data", "namespace": "default"});
-        assert!(fits(&claim("1Gi", json!(["ReadWriteOnce"])), "", &v), "pre-bound by name");
+        assert!(
+            fits(&claim("1Gi", json!(["ReadWriteOnce"])), "", &v),
+            "pre-bound by name"
+        );
     }
 
     #[test]

@@ -26,7 +26,13 @@ pub fn default_storage_class() -> Value {
 }
 
 pub fn is_default_class(class: &Value) -> bool {
-    class.pointer(&format!("/metadata/annotations/{}", IS_DEFAULT_CLASS.replace('/', "~1"))).and_then(Value::as_str) == Some("true")
+    class
+        .pointer(&format!(
+            "/metadata/annotations/{}",
+            IS_DEFAULT_CLASS.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        == Some("true")
 }
 
 /// The name Kubernetes' provisioners give a claim's volume.
@@ -36,10 +42,16 @@ pub fn volume_name(claim_uid: &str) -> String {
 
 /// A new PersistentVolume for `claim` from `class`, already pointing at the claim.
 pub fn provision(claim: &Value, class: &Value, now: Timestamp) -> Value {
-    let uid = claim.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("");
+    let uid = claim
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let name = volume_name(uid);
     let spec = &claim["spec"];
-    let reclaim = class.get("reclaimPolicy").and_then(Value::as_str).unwrap_or("Delete");
+    let reclaim = class
+        .get("reclaimPolicy")
+        .and_then(Value::as_str)
+        .unwrap_or("Delete");
     let mut pv = json!({
         "apiVersion": "v1", "kind": "PersistentVolume",
         "metadata": {"name": name, "annotations": {"pv.kubernetes.io/provisioned-by": PROVISIONER}},
@@ -68,7 +80,11 @@ mod tests {
     fn a_provisioned_volume_has_the_claims_size_modes_and_the_class_policy() {
         let claim = json!({"metadata": {"name": "data", "namespace": "default", "uid": "1234", "resourceVersion": "7"},
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}, "volumeMode": "Filesystem"}});
-        let pv = provision(&claim, &default_storage_class(), "2026-01-01T00:00:00Z".parse().unwrap());
+        let pv = provision(
+            &claim,
+            &default_storage_class(),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        );
         assert_eq!(pv["metadata"]["name"], "pvc-1234");
         assert_eq!(pv["spec"]["capacity"]["storage"], "1Gi");
         assert_eq!(pv["spec"]["accessModes"], json!(["ReadWriteOnce"]));

@@ -26,28 +26,52 @@ fn claim(cp: &mut ControlPlane, name: &str, size: &str, class: Option<&str>) -> 
     if let Some(class) = class {
         c["spec"]["storageClassName"] = json!(class);
     }
-    let resp = cp.handle(&Request::post("/api/v1/namespaces/default/persistentvolumeclaims", c.to_string()), t0());
+    let resp = cp.handle(
+        &Request::post(
+            "/api/v1/namespaces/default/persistentvolumeclaims",
+            c.to_string(),
+        ),
+        t0(),
+    );
     assert_eq!(resp.status(), 201);
     get_claim(cp, name)
 }
 
 fn get_claim(cp: &ControlPlane, name: &str) -> Value {
-    (**cp.api().get(res("persistentvolumeclaims"), "default", name).unwrap()).clone()
+    (**cp
+        .api()
+        .get(res("persistentvolumeclaims"), "default", name)
+        .unwrap())
+    .clone()
 }
 
 fn volume(cp: &mut ControlPlane, name: &str, size: &str, class: &str, policy: &str) {
     let v = json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
         "spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": size}, "storageClassName": class,
                  "persistentVolumeReclaimPolicy": policy, "hostPath": {"path": format!("/data/{name}")}}});
-    assert_eq!(cp.handle(&Request::post("/api/v1/persistentvolumes", v.to_string()), t0()).status(), 201);
+    assert_eq!(
+        cp.handle(
+            &Request::post("/api/v1/persistentvolumes", v.to_string()),
+            t0()
+        )
+        .status(),
+        201
+    );
 }
 
 fn get_volume(cp: &ControlPlane, name: &str) -> Option<Value> {
-    cp.api().get(res("persistentvolumes"), "", name).ok().map(|v| (**v).clone())
+    cp.api()
+        .get(res("persistentvolumes"), "", name)
+        .ok()
+        .map(|v| (**v).clone())
 }
 
 fn reasons(cp: &ControlPlane) -> Vec<String> {
-    let mut r: Vec<String> = cp.api().list(res("events"), Some("default")).map(|e| e["reason"].as_str().unwrap().to_string()).collect();
+    let mut r: Vec<String> = cp
+        .api()
+        .list(res("events"), Some("default"))
+        .map(|e| e["reason"].as_str().unwrap().to_string())
+        .collect();
     r.sort();
     r
 }
@@ -55,7 +79,10 @@ fn reasons(cp: &ControlPlane) -> Vec<String> {
 #[test]
 fn the_standard_class_exists_and_is_the_default() {
     let cp = cluster();
-    let sc = cp.api().get(storage_classes().unwrap(), "", "standard").unwrap();
+    let sc = cp
+        .api()
+        .get(storage_classes().unwrap(), "", "standard")
+        .unwrap();
     assert_eq!(sc["provisioner"], "kubeplay.dev/hostpath");
     assert_eq!(sc["reclaimPolicy"], "Delete");
     assert_eq!(sc["volumeBindingMode"], "Immediate");
@@ -73,7 +100,10 @@ fn a_claim_without_a_class_is_bound_to_a_provisioned_volume_of_its_size() {
     assert_eq!(c["status"]["capacity"]["storage"], "2Gi");
     assert_eq!(c["status"]["accessModes"], json!(["ReadWriteOnce"]));
     assert_eq!(c["metadata"]["annotations"][BIND_COMPLETED], "yes");
-    assert_eq!(c["metadata"]["annotations"][STORAGE_PROVISIONER], "kubeplay.dev/hostpath");
+    assert_eq!(
+        c["metadata"]["annotations"][STORAGE_PROVISIONER],
+        "kubeplay.dev/hostpath"
+    );
     let pv = get_volume(&cp, &pv_name).unwrap();
     assert_eq!(pv["status"]["phase"], "Bound");
     assert_eq!(pv["spec"]["storageClassName"], "standard");
@@ -92,16 +122,25 @@ fn a_static_claim_gets_the_smallest_volume_that_fits() {
     volume(&mut cp, "pv-1g", "1Gi", "manual", "Retain");
     volume(&mut cp, "pv-50g", "50Gi", "manual", "Retain");
     volume(&mut cp, "pv-5g", "5Gi", "manual", "Retain");
-    assert_eq!(get_volume(&cp, "pv-5g").unwrap()["status"]["phase"], "Available");
+    assert_eq!(
+        get_volume(&cp, "pv-5g").unwrap()["status"]["phase"],
+        "Available"
+    );
     claim(&mut cp, "logs", "3Gi", Some("manual"));
     let c = get_claim(&cp, "logs");
     assert_eq!(c["status"]["phase"], "Bound");
     assert_eq!(c["spec"]["volumeName"], "pv-5g");
-    assert_eq!(c["status"]["capacity"]["storage"], "5Gi", "the volume's size, not the request");
+    assert_eq!(
+        c["status"]["capacity"]["storage"], "5Gi",
+        "the volume's size, not the request"
+    );
     let pv = get_volume(&cp, "pv-5g").unwrap();
     assert_eq!(pv["status"]["phase"], "Bound");
     assert_eq!(pv["metadata"]["annotations"][BOUND_BY_CONTROLLER], "yes");
-    assert_eq!(get_volume(&cp, "pv-50g").unwrap()["status"]["phase"], "Available");
+    assert_eq!(
+        get_volume(&cp, "pv-50g").unwrap()["status"]["phase"],
+        "Available"
+    );
 }
 
 #[test]
@@ -109,7 +148,11 @@ fn a_claim_waits_until_a_fitting_volume_appears() {
     let mut cp = cluster();
     claim(&mut cp, "logs", "3Gi", Some("manual"));
     assert_eq!(get_claim(&cp, "logs")["status"]["phase"], "Pending");
-    assert_eq!(reasons(&cp), vec!["ProvisioningFailed"], "class manual does not exist");
+    assert_eq!(
+        reasons(&cp),
+        vec!["ProvisioningFailed"],
+        "class manual does not exist"
+    );
     volume(&mut cp, "pv-5g", "5Gi", "manual", "Retain");
     assert_eq!(get_claim(&cp, "logs")["spec"]["volumeName"], "pv-5g");
 }
@@ -128,7 +171,10 @@ fn deleting_a_claim_deletes_a_delete_volume_and_releases_a_retain_volume() {
     assert!(get_volume(&cp, &format!("pvc-{}", meta::uid(&dynamic))).is_none());
     let kept = get_volume(&cp, "kept").unwrap();
     assert_eq!(kept["status"]["phase"], "Released");
-    assert_eq!(kept["spec"]["claimRef"]["name"], "precious", "a released volume keeps its claimRef");
+    assert_eq!(
+        kept["spec"]["claimRef"]["name"], "precious",
+        "a released volume keeps its claimRef"
+    );
     // A new claim of the same name does not get the released volume back.
     claim(&mut cp, "precious", "1Gi", Some("manual"));
     assert_eq!(get_claim(&cp, "precious")["status"]["phase"], "Pending");
