@@ -14,6 +14,9 @@ pub mod ingress;
 pub mod namespace;
 mod service_pods;
 pub mod service_lb;
+pub mod node_lifecycle;
+pub mod persistent_volume;
+pub mod serviceaccount;
 
 use crate::apiserver::ApiServer;
 use jiff::Timestamp;
@@ -70,6 +73,11 @@ impl ControllerManager {
             Box::new(endpointslice::EndpointSliceController::default()),
             Box::new(service_lb::ServiceLbController::default()),
             Box::new(ingress::IngressController::default()),
+            Box::new(serviceaccount::ServiceAccountController::default()),
+            Box::new(node_lifecycle::NodeLifecycleController::default()),
+            Box::new(node_lifecycle::taint_eviction::TaintEvictionController::default()),
+            Box::new(node_lifecycle::pod_gc::PodGarbageCollector::default()),
+            Box::new(persistent_volume::PersistentVolumeController::default()),
         ])
     }
 
