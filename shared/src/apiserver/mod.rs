@@ -98,6 +98,9 @@ impl ApiServer {
         }
         self.check_namespace_accepts(resource, namespace, &obj)?;
         defaults::apply(resource, &mut obj);
+        if resource.kind == "PersistentVolumeClaim" {
+            admission::default_storage_class(&self.store, &mut obj);
+        }
         admission::stamp_new(resource, &mut obj, &mut self.rng, now);
         let name = admission::name_of(&obj);
         let errors = validation::validate_create(resource, &obj);

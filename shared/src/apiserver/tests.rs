@@ -451,3 +451,23 @@ fn a_new_cluster_has_the_api_endpoints_and_the_default_ingress_class() {
     let ic = get(&mut api, "/apis/networking.k8s.io/v1/ingressclasses/kubeplay").json_body();
     assert_eq!(ic["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"], "true");
 }
+
+#[test]
+fn claims_without_a_class_get_the_default_storage_class() {
+    let mut api = api();
+    let sc = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "kubeplay.dev/hostpath"});
+    assert_eq!(post(&mut api, "/apis/storage.k8s.io/v1/storageclasses", sc).status(), 201);
+    let claim = |name: &str, class: Option<&str>| {
+        let mut c = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}});
+        if let Some(class) = class {
+            c["spec"]["storageClassName"] = json!(class);
+        }
+        c
+    };
+    let pvcs = "/api/v1/namespaces/default/persistentvolumeclaims";
+    assert_eq!(post(&mut api, pvcs, claim("a", None)).json_body()["spec"]["storageClassName"], "standard");
+    assert_eq!(post(&mut api, pvcs, claim("b", Some(""))).json_body()["spec"]["storageClassName"], "", "an explicit empty class stays");
+}

@@ -95,8 +95,20 @@ impl EventRecorder {
             "reportingComponent": self.component,
             "reportingInstance": self.host.as_deref().unwrap_or(""),
         });
-        if let Ok(created) = api.create(events, &namespace, event, now, WriteOptions::default()) {
-            self.seen.insert(key, (namespace, meta::name(&created).to_string()));
+        // Another recorder may have taken the same name in the same instant:
+        // try the next one, as the sequence makes them unique per recorder.
+        let mut event = event;
+        for _ in 0..4 {
+            match api.create(events, &namespace, event.clone(), now, WriteOptions::default()) {
+                Ok(created) => {
+                    self.seen.insert(key, (namespace, meta::name(&created).to_string()));
+                    return;
+                }
+                Err(e) if e.reason == crate::apiserver::Reason::AlreadyExists => {
+                    event["metadata"]["name"] = json!(self.event_name(meta::name(object), now));
+                }
+                Err(_) => return,
+            }
         }
     }
 }
@@ -121,6 +133,18 @@ fn involved(object: &Value) -> Value {
 mod tests {
     use super::*;
     use crate::apiserver::Request;
+
+    #[test]
+    fn two_recorders_at_the_same_instant_both_get_their_event() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut api = ApiServer::new(1, t0);
+        let pod = json!({"metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+        let pod = api.handle(&Request::post("/api/v1/namespaces/default/pods", pod.to_string()), t0).json_body();
+        EventRecorder::new("a").record(&mut api, &pod, EventType::Normal, "A", "from a", t0);
+        EventRecorder::new("b").record(&mut api, &pod, EventType::Normal, "B", "from b", t0);
+        let list = api.handle(&Request::get("/api/v1/namespaces/default/events"), t0).json_body();
+        assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    }
 
     #[test]
     fn repeats_are_counted_on_one_event() {
