@@ -68,8 +68,11 @@ pub fn add_node(api: &mut ApiServer, spec: &NodeSpec, now: Timestamp) -> Result<
         "spec": {"podCIDR": format!("10.244.{index}.0/24"), "podCIDRs": [format!("10.244.{index}.0/24")]},
         "status": {"capacity": resources_of(spec), "allocatable": resources_of(spec)},
     });
-    let created = api.create(r, "", node, now, WriteOptions::default())?;
-    Ok(created)
+    let created = api.create(r, "", node.clone(), now, WriteOptions::default())?;
+    // Status is the kubelet's to post; creation keeps none.
+    let mut with_status = (*created).clone();
+    with_status["status"] = node["status"].clone();
+    api.update(r, "", &spec.name, with_status, Some("status"), now, WriteOptions::default())
 }
 
 /// Deletes a node (its kubelet stops with it).

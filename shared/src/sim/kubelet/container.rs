@@ -27,7 +27,7 @@ pub enum State {
     Created,
     Pulling { done_at: Timestamp },
     /// `ErrImagePull` right after a failure, `ImagePullBackOff` while waiting to retry.
-    PullBackOff { reason: &'static str, message: String, retry_at: Timestamp },
+    PullBackOff { reason: &'static str, message: String, failed_at: Timestamp, retry_at: Timestamp },
     /// `CreateContainerConfigError`; retried when config changes and on resync.
     ConfigError { message: String },
     Running(Box<Run>),
@@ -98,6 +98,9 @@ pub struct Container {
     /// Images the machine pulled this step (for the node's cache).
     pub just_pulled: Option<String>,
 }
+
+/// How soon after a failed pull the pod is synced again (and shows `ImagePullBackOff`).
+const PULL_RESYNC_MILLIS: i64 = 2_000;
 
 fn after(t: Timestamp, millis: i64) -> Timestamp {
     t.checked_add(SignedDuration::from_millis(millis)).unwrap_or(t)
@@ -179,6 +182,7 @@ impl Container {
     pub fn wake(&self) -> Option<Timestamp> {
         match &self.state {
             State::Pulling { done_at } => Some(*done_at),
+            State::PullBackOff { reason: "ErrImagePull", failed_at, .. } => Some(after(*failed_at, PULL_RESYNC_MILLIS)),
             State::PullBackOff { retry_at, .. } | State::CrashLoop { retry_at } => Some(*retry_at),
             State::Running(run) => {
                 let probes = run.workers.iter().filter(|w| run.started || w.probe.kind == ProbeKind::Startup).map(|w| w.next);
@@ -193,7 +197,9 @@ impl Container {
     fn transition(&mut self, ctx: &Context, now: Timestamp, out: &mut Vec<Happening>) -> Option<()> {
         let image = self.image_name().to_string();
         match &mut self.state {
-            State::Created | State::ConfigError { .. } => self.start_or_pull(ctx, now, out),
+            State::Created => self.start_or_pull(ctx, now, out),
+            // The image is on the node already: only the configuration is retried.
+            State::ConfigError { .. } => self.create(ctx, now, out),
             State::Pulling { done_at } => {
                 let done_at = *done_at;
                 if done_at > now {
@@ -223,17 +229,18 @@ impl Container {
                         out.push(Happening::warning("Failed", "Error: ErrImagePull".into()));
                         self.pull_backoff.step(done_at);
                         let retry_at = after(done_at, self.pull_backoff.delay() * 1000);
-                        self.state = State::PullBackOff { reason: "ErrImagePull", message, retry_at };
+                        self.state = State::PullBackOff { reason: "ErrImagePull", message, failed_at: done_at, retry_at };
                         Some(())
                     }
                 }
             }
-            State::PullBackOff { reason, retry_at, .. } => {
+            State::PullBackOff { reason, retry_at, failed_at, .. } => {
                 if *retry_at <= now {
                     self.state = State::Created;
                     return self.start_or_pull(ctx, now, out);
                 }
-                if *reason == "ErrImagePull" {
+                // The pod worker's next sync, a moment later, finds the pull in back-off.
+                if *reason == "ErrImagePull" && after(*failed_at, PULL_RESYNC_MILLIS) <= now {
                     // The next sync finds the pull in back-off.
                     *reason = "ImagePullBackOff";
                     out.push(Happening::normal("BackOff", format!("Back-off pulling image \"{image}\"")));

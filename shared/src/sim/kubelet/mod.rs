@@ -409,7 +409,7 @@ impl Controller for SimKubelet {
         }
         // Our own writes come back through the feed: absorb them now so a quiet cluster stays quiet.
         self.take_changes(api, now);
-        let pending = self.dirty.is_empty();
+        let more_work = !self.dirty.is_empty();
         let wake = self
             .queue
             .first()
@@ -418,6 +418,6 @@ impl Controller for SimKubelet {
             .chain(self.nodes.values().filter_map(NodeAgent::wake))
             .chain(self.next_scrape.filter(|_| !self.nodes.is_empty()))
             .min();
-        Reconciled { wrote: wrote || !pending, requeue_at: wake }
+        Reconciled { wrote: wrote || more_work, requeue_at: wake }
     }
 }
