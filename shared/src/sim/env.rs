@@ -18,9 +18,17 @@ pub enum ConfigError {
     #[error("secret \"{0}\" not found")]
     SecretNotFound(String),
     #[error("couldn't find key {key} in ConfigMap {namespace}/{name}")]
-    ConfigMapKeyNotFound { key: String, namespace: String, name: String },
+    ConfigMapKeyNotFound {
+        key: String,
+        namespace: String,
+        name: String,
+    },
     #[error("couldn't find key {key} in Secret {namespace}/{name}")]
-    SecretKeyNotFound { key: String, namespace: String, name: String },
+    SecretKeyNotFound {
+        key: String,
+        namespace: String,
+        name: String,
+    },
 }
 
 /// Where a value comes from: a ConfigMap's `data` or a Secret's base64 `data`.
@@ -48,13 +56,26 @@ impl Source {
     fn key_not_found(self, key: &str, namespace: &str, name: &str) -> ConfigError {
         let (key, namespace, name) = (key.into(), namespace.into(), name.into());
         match self {
-            Self::ConfigMap => ConfigError::ConfigMapKeyNotFound { key, namespace, name },
-            Self::Secret => ConfigError::SecretKeyNotFound { key, namespace, name },
+            Self::ConfigMap => ConfigError::ConfigMapKeyNotFound {
+                key,
+                namespace,
+                name,
+            },
+            Self::Secret => ConfigError::SecretKeyNotFound {
+                key,
+                namespace,
+                name,
+            },
         }
     }
 
     /// The object's entries as text, or `None` when it does not exist.
-    fn read(self, api: &ApiServer, namespace: &str, name: &str) -> Option<BTreeMap<String, String>> {
+    fn read(
+        self,
+        api: &ApiServer,
+        namespace: &str,
+        name: &str,
+    ) -> Option<BTreeMap<String, String>> {
         let r = resources::by_plural("", "v1", self.plural())?;
         let obj = api.get(r, namespace, name).ok()?;
         let mut out = BTreeMap::new();
@@ -102,23 +123,39 @@ fn field_ref(pod: &Value, path: &str) -> String {
         "status.hostIP" => "/status/hostIP",
         _ => return String::new(),
     };
-    pod.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_string()
+    pod.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The environment of container `container` in `pod`, in the order the kubelet builds it
 /// (`envFrom` first, then `env`, later entries winning).
-pub fn container_env(api: &ApiServer, pod: &Value, container: &Value) -> Result<Vec<(String, String)>, ConfigError> {
+pub fn container_env(
+    api: &ApiServer,
+    pod: &Value,
+    container: &Value,
+) -> Result<Vec<(String, String)>, ConfigError> {
     let ns = meta::namespace(pod);
     let mut env: Vec<(String, String)> = Vec::new();
-    let set = |env: &mut Vec<(String, String)>, k: String, v: String| {
-        match env.iter_mut().find(|(n, _)| *n == k) {
-            Some(slot) => slot.1 = v,
-            None => env.push((k, v)),
-        }
+    let set = |env: &mut Vec<(String, String)>, k: String, v: String| match env
+        .iter_mut()
+        .find(|(n, _)| *n == k)
+    {
+        Some(slot) => slot.1 = v,
+        None => env.push((k, v)),
     };
-    for from in container.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
+    for from in container
+        .get("envFrom")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let prefix = str_of(from, "prefix");
-        for (field, source) in [("configMapRef", Source::ConfigMap), ("secretRef", Source::Secret)] {
+        for (field, source) in [
+            ("configMapRef", Source::ConfigMap),
+            ("secretRef", Source::Secret),
+        ] {
             let Some(r) = from.get(field) else { continue };
             let name = str_of(r, "name");
             match source.read(api, ns, name) {
@@ -132,7 +169,12 @@ pub fn container_env(api: &ApiServer, pod: &Value, container: &Value) -> Result<
             }
         }
     }
-    for e in container.get("env").and_then(Value::as_array).into_iter().flatten() {
+    for e in container
+        .get("env")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let name = str_of(e, "name").to_string();
         let Some(from) = e.get("valueFrom") else {
             set(&mut env, name, str_of(e, "value").to_string());
@@ -142,7 +184,10 @@ pub fn container_env(api: &ApiServer, pod: &Value, container: &Value) -> Result<
             set(&mut env, name, field_ref(pod, str_of(f, "fieldPath")));
             continue;
         }
-        for (field, source) in [("configMapKeyRef", Source::ConfigMap), ("secretKeyRef", Source::Secret)] {
+        for (field, source) in [
+            ("configMapKeyRef", Source::ConfigMap),
+            ("secretKeyRef", Source::Secret),
+        ] {
             let Some(r) = from.get(field) else { continue };
             let (obj, key) = (str_of(r, "name"), str_of(r, "key"));
             match source.read(api, ns, obj) {
@@ -163,11 +208,21 @@ pub fn container_env(api: &ApiServer, pod: &Value, container: &Value) -> Result<
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Volume {
     /// Files projected from a ConfigMap or Secret, by file name.
-    Files { name: String, files: BTreeMap<String, String> },
-    EmptyDir { name: String },
+    Files {
+        name: String,
+        files: BTreeMap<String, String>,
+    },
+    EmptyDir {
+        name: String,
+    },
     /// A claim's volume (postgres keeps its data here across restarts).
-    Claim { name: String, claim: String },
-    Other { name: String },
+    Claim {
+        name: String,
+        claim: String,
+    },
+    Other {
+        name: String,
+    },
 }
 
 /// Why a volume cannot be mounted (`FailedMount`; the pod stays `ContainerCreating`).
@@ -182,21 +237,40 @@ pub struct MountError {
 pub fn pod_volumes(api: &ApiServer, pod: &Value) -> Result<Vec<Volume>, MountError> {
     let ns = meta::namespace(pod);
     let mut out = Vec::new();
-    for v in pod.pointer("/spec/volumes").and_then(Value::as_array).into_iter().flatten() {
+    for v in pod
+        .pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let name = str_of(v, "name").to_string();
-        let projected = [("configMap", Source::ConfigMap, "name"), ("secret", Source::Secret, "secretName")]
-            .into_iter()
-            .find_map(|(field, source, name_field)| v.get(field).map(|r| (r, source, str_of(r, name_field))));
+        let projected = [
+            ("configMap", Source::ConfigMap, "name"),
+            ("secret", Source::Secret, "secretName"),
+        ]
+        .into_iter()
+        .find_map(|(field, source, name_field)| {
+            v.get(field).map(|r| (r, source, str_of(r, name_field)))
+        });
         if let Some((r, source, obj)) = projected {
             let files = match source.read(api, ns, obj) {
                 Some(entries) => entries,
                 None if optional(r) => BTreeMap::new(),
-                None => return Err(MountError { volume: name, cause: source.not_found(obj) }),
+                None => {
+                    return Err(MountError {
+                        volume: name,
+                        cause: source.not_found(obj),
+                    })
+                }
             };
             let files = match r.get("items").and_then(Value::as_array) {
                 Some(items) => items
                     .iter()
-                    .filter_map(|i| files.get(str_of(i, "key")).map(|c| (str_of(i, "path").to_string(), c.clone())))
+                    .filter_map(|i| {
+                        files
+                            .get(str_of(i, "key"))
+                            .map(|c| (str_of(i, "path").to_string(), c.clone()))
+                    })
                     .collect(),
                 None => files,
             };
@@ -204,7 +278,10 @@ pub fn pod_volumes(api: &ApiServer, pod: &Value) -> Result<Vec<Volume>, MountErr
         } else if v.get("emptyDir").is_some() {
             out.push(Volume::EmptyDir { name });
         } else if let Some(c) = v.get("persistentVolumeClaim") {
-            out.push(Volume::Claim { name, claim: str_of(c, "claimName").to_string() });
+            out.push(Volume::Claim {
+                name,
+                claim: str_of(c, "claimName").to_string(),
+            });
         } else {
             out.push(Volume::Other { name });
         }
@@ -223,9 +300,15 @@ mod tests {
         let t: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut api = ApiServer::new(1, t);
         let cm = json!({"metadata": {"name": "cfg"}, "data": {"MODE": "prod", "LEVEL": "info"}});
-        api.handle(&Request::post("/api/v1/namespaces/default/configmaps", cm.to_string()), t);
+        api.handle(
+            &Request::post("/api/v1/namespaces/default/configmaps", cm.to_string()),
+            t,
+        );
         let s = json!({"metadata": {"name": "db"}, "data": {"password": "czNjcjN0"}});
-        api.handle(&Request::post("/api/v1/namespaces/default/secrets", s.to_string()), t);
+        api.handle(
+            &Request::post("/api/v1/namespaces/default/secrets", s.to_string()),
+            t,
+        );
         (api, t)
     }
 
@@ -256,7 +339,10 @@ mod tests {
     fn missing_objects_and_keys_are_worded_like_the_kubelet() {
         let (api, _) = api();
         let c = json!({"envFrom": [{"configMapRef": {"name": "x"}}]});
-        assert_eq!(container_env(&api, &pod(), &c).unwrap_err().to_string(), "configmap \"x\" not found");
+        assert_eq!(
+            container_env(&api, &pod(), &c).unwrap_err().to_string(),
+            "configmap \"x\" not found"
+        );
         let c = json!({"env": [{"name": "K", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "nope"}}}]});
         assert_eq!(
             container_env(&api, &pod(), &c).unwrap_err().to_string(),
@@ -273,7 +359,13 @@ mod tests {
         p["spec"] = json!({"volumes": [{"name": "conf", "configMap": {"name": "cfg", "items": [{"key": "MODE", "path": "mode.txt"}]}},
                                        {"name": "tmp", "emptyDir": {}}]});
         let vols = pod_volumes(&api, &p).unwrap();
-        assert_eq!(vols[0], Volume::Files { name: "conf".into(), files: [("mode.txt".to_string(), "prod".to_string())].into() });
+        assert_eq!(
+            vols[0],
+            Volume::Files {
+                name: "conf".into(),
+                files: [("mode.txt".to_string(), "prod".to_string())].into()
+            }
+        );
         p["spec"]["volumes"][0]["configMap"]["name"] = json!("missing");
         assert_eq!(
             pod_volumes(&api, &p).unwrap_err().to_string(),

@@ -75,7 +75,11 @@ pub static CATALOG: &[Image] = &[
         ports: &[3000],
         http_paths: &["/", "/health", "/ready"],
         program: Program::Server,
-        logs: &["> myapp@{tag} start", "Server listening on port 3000", "GET /health 200"],
+        logs: &[
+            "> myapp@{tag} start",
+            "Server listening on port 3000",
+            "GET /health 200",
+        ],
     },
     Image {
         repository: "nginx",
@@ -165,7 +169,10 @@ impl Reference {
             .trim_start_matches("docker.io/")
             .trim_start_matches("library/")
             .to_string();
-        Self { repository, tag: tag.to_string() }
+        Self {
+            repository,
+            tag: tag.to_string(),
+        }
     }
 
     /// `docker.io/library/nginx:latest`, the name containerd reports.
@@ -182,9 +189,9 @@ impl Reference {
 /// The catalog entry for `image`; `simulate` turns an unknown image into a generic server.
 pub fn lookup(image: &str, simulate: bool) -> Option<&'static Image> {
     let r = Reference::parse(image);
-    let found = CATALOG
-        .iter()
-        .find(|i| i.repository == r.repository && (i.tags.is_empty() || i.tags.contains(&r.tag.as_str())));
+    let found = CATALOG.iter().find(|i| {
+        i.repository == r.repository && (i.tags.is_empty() || i.tags.contains(&r.tag.as_str()))
+    });
     match found {
         Some(i) => Some(i),
         None if simulate => Some(&GENERIC),
@@ -264,7 +271,10 @@ pub enum Exit {
 /// What the container's process does: servers run, busybox runs its command.
 pub fn exit_of(image: &Image, command: &[String], faults: Faults) -> Exit {
     if faults.crash {
-        return Exit::After { after_millis: startup_of(image, faults) + CRASH_AFTER_MILLIS, code: 1 };
+        return Exit::After {
+            after_millis: startup_of(image, faults) + CRASH_AFTER_MILLIS,
+            code: 1,
+        };
     }
     match image.program {
         Program::Server => Exit::Never,
@@ -290,9 +300,15 @@ fn shell_exit(command: &[String]) -> Exit {
         .collect();
     if words.is_empty() {
         // busybox's default command is `sh`, which exits at once without a terminal.
-        return Exit::After { after_millis: 100, code: 0 };
+        return Exit::After {
+            after_millis: 100,
+            code: 0,
+        };
     }
-    if words.iter().any(|w| *w == "while" || *w == "infinity" || *w == "tail") {
+    if words
+        .iter()
+        .any(|w| *w == "while" || *w == "infinity" || *w == "tail")
+    {
         return Exit::Never;
     }
     let mut millis = 100;
@@ -307,7 +323,10 @@ fn shell_exit(command: &[String]) -> Exit {
                 }
             }
             "exit" => {
-                code = words.get(i + 1).and_then(|n| n.parse::<i32>().ok()).unwrap_or(0);
+                code = words
+                    .get(i + 1)
+                    .and_then(|n| n.parse::<i32>().ok())
+                    .unwrap_or(0);
                 break;
             }
             "false" => code = 1,
@@ -316,7 +335,10 @@ fn shell_exit(command: &[String]) -> Exit {
         }
         i += 1;
     }
-    Exit::After { after_millis: millis, code }
+    Exit::After {
+        after_millis: millis,
+        code,
+    }
 }
 
 #[cfg(test)]
@@ -329,8 +351,14 @@ mod tests {
 
     #[test]
     fn references_normalise_like_a_registry() {
-        assert_eq!(Reference::parse("nginx").canonical(), "docker.io/library/nginx:latest");
-        assert_eq!(Reference::parse("docker.io/library/postgres:16").repository, "postgres");
+        assert_eq!(
+            Reference::parse("nginx").canonical(),
+            "docker.io/library/nginx:latest"
+        );
+        assert_eq!(
+            Reference::parse("docker.io/library/postgres:16").repository,
+            "postgres"
+        );
         assert_eq!(Reference::parse("localhost:5000/app").tag, "latest");
     }
 
@@ -341,22 +369,45 @@ mod tests {
         assert!(lookup("myapp:3.0", false).is_none());
         assert!(lookup("nginx:1.27", false).is_some());
         assert!(lookup("ngnix", false).is_none());
-        assert_eq!(lookup("ngnix", true).map(|i| i.program), Some(Program::Server));
+        assert_eq!(
+            lookup("ngnix", true).map(|i| i.program),
+            Some(Program::Server)
+        );
     }
 
     #[test]
     fn busybox_runs_its_command() {
         let bb = lookup("busybox", false).unwrap();
         let f = Faults::default();
-        assert_eq!(exit_of(bb, &cmd(&["sleep", "3600"]), f), Exit::After { after_millis: 3_600_100, code: 0 });
-        assert_eq!(exit_of(bb, &cmd(&["sh", "-c", "exit 1"]), f), Exit::After { after_millis: 100, code: 1 });
-        assert_eq!(exit_of(bb, &cmd(&["sh", "-c", "while true; do date; sleep 5; done"]), f), Exit::Never);
+        assert_eq!(
+            exit_of(bb, &cmd(&["sleep", "3600"]), f),
+            Exit::After {
+                after_millis: 3_600_100,
+                code: 0
+            }
+        );
+        assert_eq!(
+            exit_of(bb, &cmd(&["sh", "-c", "exit 1"]), f),
+            Exit::After {
+                after_millis: 100,
+                code: 1
+            }
+        );
+        assert_eq!(
+            exit_of(
+                bb,
+                &cmd(&["sh", "-c", "while true; do date; sleep 5; done"]),
+                f
+            ),
+            Exit::Never
+        );
         assert_eq!(exit_of(bb, &cmd(&["sleep", "infinity"]), f), Exit::Never);
     }
 
     #[test]
     fn faults_come_from_the_annotation() {
-        let pod = serde_json::json!({"metadata": {"annotations": {FAULT_ANNOTATION: "leak, readiness"}}});
+        let pod =
+            serde_json::json!({"metadata": {"annotations": {FAULT_ANNOTATION: "leak, readiness"}}});
         let f = Faults::of_pod(&pod);
         assert!(f.leak && f.readiness && !f.crash);
     }

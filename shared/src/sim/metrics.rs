@@ -23,16 +23,33 @@ fn usage(cpu_millicores: i64, memory_bytes: i64) -> Value {
     json!({"cpu": format!("{}n", cpu_millicores * 1_000_000), "memory": format!("{}Ki", memory_bytes / 1024)})
 }
 
-fn put(api: &mut ApiServer, plural: &str, namespace: &str, name: &str, obj: Value, now: Timestamp) -> bool {
-    let Some(r) = resources::by_plural("metrics.k8s.io", "v1beta1", plural) else { return false };
+fn put(
+    api: &mut ApiServer,
+    plural: &str,
+    namespace: &str,
+    name: &str,
+    obj: Value,
+    now: Timestamp,
+) -> bool {
+    let Some(r) = resources::by_plural("metrics.k8s.io", "v1beta1", plural) else {
+        return false;
+    };
     if api.get(r, namespace, name).is_ok() {
-        api.update(r, namespace, name, obj, None, now, WriteOptions::default()).is_ok()
+        api.update(r, namespace, name, obj, None, now, WriteOptions::default())
+            .is_ok()
     } else {
-        api.create(r, namespace, obj, now, WriteOptions::default()).is_ok()
+        api.create(r, namespace, obj, now, WriteOptions::default())
+            .is_ok()
     }
 }
 
-pub fn write_pod(api: &mut ApiServer, namespace: &str, name: &str, containers: &[ContainerUsage], now: Timestamp) -> bool {
+pub fn write_pod(
+    api: &mut ApiServer,
+    namespace: &str,
+    name: &str,
+    containers: &[ContainerUsage],
+    now: Timestamp,
+) -> bool {
     let obj = json!({
         "apiVersion": "metrics.k8s.io/v1beta1", "kind": "PodMetrics",
         "metadata": {"name": name, "namespace": namespace},
@@ -43,11 +60,20 @@ pub fn write_pod(api: &mut ApiServer, namespace: &str, name: &str, containers: &
 }
 
 pub fn delete_pod(api: &mut ApiServer, namespace: &str, name: &str, now: Timestamp) -> bool {
-    let Some(r) = resources::by_plural("metrics.k8s.io", "v1beta1", "pods") else { return false };
-    api.delete(r, namespace, name, &DeleteOptions::default(), now).is_ok()
+    let Some(r) = resources::by_plural("metrics.k8s.io", "v1beta1", "pods") else {
+        return false;
+    };
+    api.delete(r, namespace, name, &DeleteOptions::default(), now)
+        .is_ok()
 }
 
-pub fn write_node(api: &mut ApiServer, name: &str, pods_cpu: i64, pods_memory: i64, now: Timestamp) -> bool {
+pub fn write_node(
+    api: &mut ApiServer,
+    name: &str,
+    pods_cpu: i64,
+    pods_memory: i64,
+    now: Timestamp,
+) -> bool {
     let obj = json!({
         "apiVersion": "metrics.k8s.io/v1beta1", "kind": "NodeMetrics",
         "metadata": {"name": name},

@@ -33,7 +33,8 @@ pub struct NodeSpec {
 }
 
 fn nodes() -> Result<&'static resources::Resource, ApiError> {
-    resources::by_plural("", "v1", "nodes").ok_or_else(|| ApiError::internal("nodes are not served"))
+    resources::by_plural("", "v1", "nodes")
+        .ok_or_else(|| ApiError::internal("nodes are not served"))
 }
 
 pub fn is_simulated(node: &Value) -> bool {
@@ -47,7 +48,11 @@ pub fn is_failed(node: &Value) -> bool {
 /// The `N` of a node's `10.244.N.0/24`.
 pub fn cidr_index(node: &Value) -> Option<u8> {
     let cidr = node.pointer("/spec/podCIDR").and_then(Value::as_str)?;
-    cidr.strip_prefix("10.244.")?.split('.').next()?.parse().ok()
+    cidr.strip_prefix("10.244.")?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn resources_of(spec: &NodeSpec) -> Value {
@@ -55,10 +60,16 @@ fn resources_of(spec: &NodeSpec) -> Value {
 }
 
 /// Registers a simulated node, as its kubelet would on start.
-pub fn add_node(api: &mut ApiServer, spec: &NodeSpec, now: Timestamp) -> Result<Arc<Value>, ApiError> {
+pub fn add_node(
+    api: &mut ApiServer,
+    spec: &NodeSpec,
+    now: Timestamp,
+) -> Result<Arc<Value>, ApiError> {
     let r = nodes()?;
     let used: Vec<u8> = api.list(r, None).filter_map(|n| cidr_index(n)).collect();
-    let index = (1..=254u8).find(|i| !used.contains(i)).ok_or_else(|| ApiError::internal("no pod CIDR left"))?;
+    let index = (1..=254u8)
+        .find(|i| !used.contains(i))
+        .ok_or_else(|| ApiError::internal("no pod CIDR left"))?;
     let node = json!({
         "apiVersion": "v1", "kind": "Node",
         "metadata": {"name": spec.name, "labels": {
@@ -72,25 +83,51 @@ pub fn add_node(api: &mut ApiServer, spec: &NodeSpec, now: Timestamp) -> Result<
     // Status is the kubelet's to post; creation keeps none.
     let mut with_status = (*created).clone();
     with_status["status"] = node["status"].clone();
-    api.update(r, "", &spec.name, with_status, Some("status"), now, WriteOptions::default())
+    api.update(
+        r,
+        "",
+        &spec.name,
+        with_status,
+        Some("status"),
+        now,
+        WriteOptions::default(),
+    )
 }
 
 /// Deletes a node (its kubelet stops with it).
 pub fn remove_node(api: &mut ApiServer, name: &str, now: Timestamp) -> Result<(), ApiError> {
-    api.delete(nodes()?, "", name, &DeleteOptions::default(), now).map(|_| ())
+    api.delete(nodes()?, "", name, &DeleteOptions::default(), now)
+        .map(|_| ())
 }
 
 /// Changes what a node offers (the kubelet reports it from then on).
-pub fn resize_node(api: &mut ApiServer, spec: &NodeSpec, now: Timestamp) -> Result<Arc<Value>, ApiError> {
+pub fn resize_node(
+    api: &mut ApiServer,
+    spec: &NodeSpec,
+    now: Timestamp,
+) -> Result<Arc<Value>, ApiError> {
     let r = nodes()?;
     let mut node = (**api.get(r, "", &spec.name)?).clone();
     node["status"]["capacity"] = resources_of(spec);
     node["status"]["allocatable"] = resources_of(spec);
-    api.update(r, "", &spec.name, node, Some("status"), now, WriteOptions::default())
+    api.update(
+        r,
+        "",
+        &spec.name,
+        node,
+        Some("status"),
+        now,
+        WriteOptions::default(),
+    )
 }
 
 /// `kubectl cordon` / `uncordon`.
-pub fn set_unschedulable(api: &mut ApiServer, name: &str, unschedulable: bool, now: Timestamp) -> Result<Arc<Value>, ApiError> {
+pub fn set_unschedulable(
+    api: &mut ApiServer,
+    name: &str,
+    unschedulable: bool,
+    now: Timestamp,
+) -> Result<Arc<Value>, ApiError> {
     let r = nodes()?;
     let mut node = (**api.get(r, "", name)?).clone();
     if unschedulable {
@@ -102,7 +139,12 @@ pub fn set_unschedulable(api: &mut ApiServer, name: &str, unschedulable: bool, n
 }
 
 /// Fails (`true`) or recovers a simulated node: a failed kubelet stops heartbeats and status updates.
-pub fn set_failed(api: &mut ApiServer, name: &str, failed: bool, now: Timestamp) -> Result<Arc<Value>, ApiError> {
+pub fn set_failed(
+    api: &mut ApiServer,
+    name: &str,
+    failed: bool,
+    now: Timestamp,
+) -> Result<Arc<Value>, ApiError> {
     let r = nodes()?;
     let mut node = (**api.get(r, "", name)?).clone();
     if failed {
@@ -146,7 +188,11 @@ impl NodeAgent {
     /// The next free pod IP in the node's /24, skipping those in use.
     pub fn allocate_ip(&mut self, in_use: impl Fn(&str) -> bool) -> String {
         for _ in 0..253 {
-            self.last_ip = if self.last_ip >= 254 { 2 } else { self.last_ip + 1 };
+            self.last_ip = if self.last_ip >= 254 {
+                2
+            } else {
+                self.last_ip + 1
+            };
             let ip = format!("10.244.{}.{}", self.index, self.last_ip);
             if !in_use(&ip) {
                 return ip;
@@ -167,44 +213,68 @@ impl NodeAgent {
         let mut wrote = false;
         if self.next_lease <= now {
             wrote |= self.renew_lease(api, now);
-            self.next_lease = now.checked_add(SignedDuration::from_secs(LEASE_RENEW_SECONDS)).unwrap_or(now);
+            self.next_lease = now
+                .checked_add(SignedDuration::from_secs(LEASE_RENEW_SECONDS))
+                .unwrap_or(now);
         }
         if self.next_status <= now {
             wrote |= self.post_status(api, now);
-            self.next_status = now.checked_add(SignedDuration::from_secs(STATUS_REPORT_SECONDS)).unwrap_or(now);
+            self.next_status = now
+                .checked_add(SignedDuration::from_secs(STATUS_REPORT_SECONDS))
+                .unwrap_or(now);
         }
         wrote
     }
 
     fn renew_lease(&self, api: &mut ApiServer, now: Timestamp) -> bool {
-        let Some(leases) = resources::by_plural("coordination.k8s.io", "v1", "leases") else { return false };
+        let Some(leases) = resources::by_plural("coordination.k8s.io", "v1", "leases") else {
+            return false;
+        };
         let renew = now.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
         match api.get(leases, LEASE_NAMESPACE, &self.name) {
             Ok(existing) => {
                 let mut lease = (**existing).clone();
                 lease["spec"]["renewTime"] = json!(renew);
                 lease["spec"]["holderIdentity"] = json!(self.name);
-                api.update(leases, LEASE_NAMESPACE, &self.name, lease, None, now, WriteOptions::default()).is_ok()
+                api.update(
+                    leases,
+                    LEASE_NAMESPACE,
+                    &self.name,
+                    lease,
+                    None,
+                    now,
+                    WriteOptions::default(),
+                )
+                .is_ok()
             }
             Err(_) => {
-                let Ok(node) = nodes().and_then(|r| api.get(r, "", &self.name).cloned()) else { return false };
+                let Ok(node) = nodes().and_then(|r| api.get(r, "", &self.name).cloned()) else {
+                    return false;
+                };
                 let lease = json!({
                     "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                     "metadata": {"name": self.name, "namespace": LEASE_NAMESPACE, "ownerReferences": [
                         {"apiVersion": "v1", "kind": "Node", "name": self.name, "uid": meta::uid(&node)}]},
                     "spec": {"holderIdentity": self.name, "leaseDurationSeconds": LEASE_DURATION_SECONDS, "renewTime": renew},
                 });
-                api.create(leases, LEASE_NAMESPACE, lease, now, WriteOptions::default()).is_ok()
+                api.create(leases, LEASE_NAMESPACE, lease, now, WriteOptions::default())
+                    .is_ok()
             }
         }
     }
 
     fn post_status(&mut self, api: &mut ApiServer, now: Timestamp) -> bool {
         let Ok(r) = nodes() else { return false };
-        let Ok(node) = api.get(r, "", &self.name) else { return false };
+        let Ok(node) = api.get(r, "", &self.name) else {
+            return false;
+        };
         let mut node = (**node).clone();
         let t = format_time(now);
-        let old: Vec<Value> = node.pointer("/status/conditions").and_then(Value::as_array).cloned().unwrap_or_default();
+        let old: Vec<Value> = node
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let condition = |ty: &str, status: &str, reason: &str, message: &str| {
             let since = old
                 .iter()
@@ -216,10 +286,30 @@ impl NodeAgent {
         };
         let status = &mut node["status"];
         status["conditions"] = json!([
-            condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-            condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-            condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-            condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+            condition(
+                "MemoryPressure",
+                "False",
+                "KubeletHasSufficientMemory",
+                "kubelet has sufficient memory available"
+            ),
+            condition(
+                "DiskPressure",
+                "False",
+                "KubeletHasNoDiskPressure",
+                "kubelet has no disk pressure"
+            ),
+            condition(
+                "PIDPressure",
+                "False",
+                "KubeletHasSufficientPID",
+                "kubelet has sufficient PID available"
+            ),
+            condition(
+                "Ready",
+                "True",
+                "KubeletReady",
+                "kubelet is posting ready status"
+            ),
         ]);
         status["addresses"] = json!([{"type": "InternalIP", "address": self.internal_ip()}, {"type": "Hostname", "address": self.name}]);
         status["daemonEndpoints"] = json!({"kubeletEndpoint": {"Port": 10250}});
@@ -232,7 +322,16 @@ impl NodeAgent {
             "systemUUID": crate::sim::images::digest(&format!("uuid/{}", self.name))[..32].to_string(),
         });
         self.registered = true;
-        api.update(r, "", &self.name, node, Some("status"), now, WriteOptions::default()).is_ok()
+        api.update(
+            r,
+            "",
+            &self.name,
+            node,
+            Some("status"),
+            now,
+            WriteOptions::default(),
+        )
+        .is_ok()
     }
 }
 
@@ -244,7 +343,12 @@ mod tests {
     fn nodes_get_consecutive_pod_cidrs_and_the_simulated_label() {
         let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut api = ApiServer::new(1, t0);
-        let spec = |n: &str| NodeSpec { name: n.into(), cpu: "4".into(), memory: "8Gi".into(), pods: 110 };
+        let spec = |n: &str| NodeSpec {
+            name: n.into(),
+            cpu: "4".into(),
+            memory: "8Gi".into(),
+            pods: 110,
+        };
         let a = add_node(&mut api, &spec("node-1"), t0).unwrap();
         let b = add_node(&mut api, &spec("node-2"), t0).unwrap();
         assert_eq!(a["spec"]["podCIDR"], "10.244.1.0/24");
@@ -253,6 +357,8 @@ mod tests {
         assert_eq!(a["status"]["capacity"]["pods"], "110");
         let failed = set_failed(&mut api, "node-1", true, t0).unwrap();
         assert!(is_failed(&failed));
-        assert!(!is_failed(&set_failed(&mut api, "node-1", false, t0).unwrap()));
+        assert!(!is_failed(
+            &set_failed(&mut api, "node-1", false, t0).unwrap()
+        ));
     }
 }

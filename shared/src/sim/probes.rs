@@ -33,10 +33,20 @@ impl ProbeKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Http { port: Port, path: String, scheme: String },
-    Tcp { port: Port },
-    Exec { command: Vec<String> },
-    Grpc { port: Port },
+    Http {
+        port: Port,
+        path: String,
+        scheme: String,
+    },
+    Tcp {
+        port: Port,
+    },
+    Exec {
+        command: Vec<String>,
+    },
+    Grpc {
+        port: Port,
+    },
 }
 
 /// A probe port: a number or the name of a container port.
@@ -49,7 +59,10 @@ pub enum Port {
 impl Port {
     fn parse(v: Option<&Value>) -> Port {
         match v {
-            Some(Value::String(s)) => s.parse().map(Port::Number).unwrap_or_else(|_| Port::Named(s.clone())),
+            Some(Value::String(s)) => s
+                .parse()
+                .map(Port::Number)
+                .unwrap_or_else(|_| Port::Named(s.clone())),
             Some(v) => Port::Number(v.as_u64().and_then(|n| u16::try_from(n).ok()).unwrap_or(0)),
             None => Port::Number(0),
         }
@@ -89,18 +102,34 @@ impl Probe {
         let action = if let Some(h) = p.get("httpGet") {
             Action::Http {
                 port: Port::parse(h.get("port")),
-                path: h.get("path").and_then(Value::as_str).unwrap_or("/").to_string(),
-                scheme: h.get("scheme").and_then(Value::as_str).unwrap_or("HTTP").to_lowercase(),
+                path: h
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .unwrap_or("/")
+                    .to_string(),
+                scheme: h
+                    .get("scheme")
+                    .and_then(Value::as_str)
+                    .unwrap_or("HTTP")
+                    .to_lowercase(),
             }
         } else if let Some(t) = p.get("tcpSocket") {
-            Action::Tcp { port: Port::parse(t.get("port")) }
+            Action::Tcp {
+                port: Port::parse(t.get("port")),
+            }
         } else if let Some(g) = p.get("grpc") {
-            Action::Grpc { port: Port::parse(g.get("port")) }
+            Action::Grpc {
+                port: Port::parse(g.get("port")),
+            }
         } else {
             let command = p
                 .pointer("/exec/command")
                 .and_then(Value::as_array)
-                .map(|c| c.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                .map(|c| {
+                    c.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             Action::Exec { command }
         };
@@ -138,7 +167,10 @@ pub fn run(probe: &Probe, container: &Value, app: AppView) -> Result<(), String>
         Action::Http { port, path, scheme } => {
             let port = port.resolve(container);
             if !app.listening || !app.image.ports.contains(&port) {
-                return Err(format!("Get \"{scheme}://{ip}:{port}{path}\": {}", refused(port)));
+                return Err(format!(
+                    "Get \"{scheme}://{ip}:{port}{path}\": {}",
+                    refused(port)
+                ));
             }
             let status = if faulty {
                 if probe.kind == ProbeKind::Liveness {
@@ -200,13 +232,23 @@ impl Worker {
     /// A worker for a container started at `started`; the first probe runs after the initial delay.
     pub fn new(probe: Probe, started: Timestamp) -> Self {
         let passing = probe.kind == ProbeKind::Liveness;
-        let next = started.checked_add(SignedDuration::from_secs(probe.initial_delay)).unwrap_or(started);
-        Self { probe, next, successes: 0, failures: 0, passing }
+        let next = started
+            .checked_add(SignedDuration::from_secs(probe.initial_delay))
+            .unwrap_or(started);
+        Self {
+            probe,
+            next,
+            successes: 0,
+            failures: 0,
+            passing,
+        }
     }
 
     /// Records one result at `now` and schedules the next run.
     pub fn record(&mut self, ok: bool, now: Timestamp) -> Verdict {
-        self.next = now.checked_add(SignedDuration::from_secs(self.probe.period)).unwrap_or(now);
+        self.next = now
+            .checked_add(SignedDuration::from_secs(self.probe.period))
+            .unwrap_or(now);
         if ok {
             self.successes += 1;
             self.failures = 0;
@@ -262,13 +304,33 @@ mod tests {
         let c = json!({"livenessProbe": {"httpGet": {"path": "/health", "port": 3000}},
                        "readinessProbe": {"httpGet": {"path": "/missing", "port": 3000}}});
         let live = Probe::of(&c, ProbeKind::Liveness).unwrap();
-        let view = AppView { image: app, faults: Faults::default(), listening: true, pod_ip: "10.244.1.2" };
+        let view = AppView {
+            image: app,
+            faults: Faults::default(),
+            listening: true,
+            pod_ip: "10.244.1.2",
+        };
         assert_eq!(run(&live, &c, view), Ok(()));
-        let sick = AppView { faults: Faults { liveness: true, ..Faults::default() }, ..view };
-        assert_eq!(run(&live, &c, sick), Err("HTTP probe failed with statuscode: 500".into()));
+        let sick = AppView {
+            faults: Faults {
+                liveness: true,
+                ..Faults::default()
+            },
+            ..view
+        };
+        assert_eq!(
+            run(&live, &c, sick),
+            Err("HTTP probe failed with statuscode: 500".into())
+        );
         let ready = Probe::of(&c, ProbeKind::Readiness).unwrap();
-        assert_eq!(run(&ready, &c, view), Err("HTTP probe failed with statuscode: 404".into()));
-        let starting = AppView { listening: false, ..view };
+        assert_eq!(
+            run(&ready, &c, view),
+            Err("HTTP probe failed with statuscode: 404".into())
+        );
+        let starting = AppView {
+            listening: false,
+            ..view
+        };
         assert_eq!(
             run(&live, &c, starting),
             Err("Get \"http://10.244.1.2:3000/health\": dial tcp 10.244.1.2:3000: connect: connection refused".into())

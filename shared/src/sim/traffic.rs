@@ -8,7 +8,11 @@ pub const TRAFFIC_ANNOTATION: &str = "kubeplay.dev/traffic-rps";
 
 /// A Service's requests per second, if it is annotated.
 pub fn rps_of(service: &Value) -> Option<f64> {
-    crate::api::meta::annotation(service, TRAFFIC_ANNOTATION)?.trim().parse::<f64>().ok().filter(|r| *r >= 0.0)
+    crate::api::meta::annotation(service, TRAFFIC_ANNOTATION)?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| *r >= 0.0)
 }
 
 /// Each of `ready` pods' share of `rps`, evenly, as kube-proxy's random choice averages out.
@@ -22,7 +26,8 @@ pub fn share(rps: f64, ready: usize) -> f64 {
 
 /// CPU millicores a container uses serving `rps`, throttled at its CPU limit.
 pub fn cpu_millicores(image: &Image, rps: f64, limit_millicores: Option<i64>) -> i64 {
-    let wanted = image.cpu_idle_millicores + (rps * image.cpu_millicores_per_request).round() as i64;
+    let wanted =
+        image.cpu_idle_millicores + (rps * image.cpu_millicores_per_request).round() as i64;
     limit_millicores.map_or(wanted, |l| wanted.min(l))
 }
 

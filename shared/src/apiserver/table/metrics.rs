@@ -15,15 +15,27 @@ const COLUMNS: &[Column] = &[
     Column::string("Window", "").formatted("duration"),
 ];
 
-pub(super) const POD_METRICS: Printer = Printer { columns: COLUMNS, rows: Rows::Each(pod_row) };
-pub(super) const NODE_METRICS: Printer = Printer { columns: COLUMNS, rows: Rows::Each(node_row) };
+pub(super) const POD_METRICS: Printer = Printer {
+    columns: COLUMNS,
+    rows: Rows::Each(pod_row),
+};
+pub(super) const NODE_METRICS: Printer = Printer {
+    columns: COLUMNS,
+    rows: Rows::Each(node_row),
+};
 
 /// Sums one resource over usage lists: CPU in millicores, memory in Ki, as metrics-server reports them.
 fn summed<'a>(usages: impl Iterator<Item = &'a Value>, resource: &str) -> String {
     let total: i128 = usages
         .filter_map(|u| u.get(resource).and_then(Value::as_str))
         .filter_map(|q| Quantity::parse(q).ok())
-        .map(|q| if resource == "cpu" { q.millis() } else { q.value() })
+        .map(|q| {
+            if resource == "cpu" {
+                q.millis()
+            } else {
+                q.value()
+            }
+        })
         .sum();
     if resource == "cpu" {
         format!("{total}m")
@@ -33,7 +45,11 @@ fn summed<'a>(usages: impl Iterator<Item = &'a Value>, resource: &str) -> String
 }
 
 fn pod_row(pm: &Value, _now: Timestamp) -> Row {
-    let containers = pm.get("containers").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let containers = pm
+        .get("containers")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let usages = || containers.iter().filter_map(|c| c.get("usage"));
     Row::new(vec![
         meta::name(pm).into(),
@@ -65,7 +81,10 @@ mod tests {
             "containers": [{"name": "a", "usage": {"cpu": "5m", "memory": "10Mi"}},
                            {"name": "b", "usage": {"cpu": "1500000n", "memory": "2048Ki"}}]});
         assert_eq!(cells(&pm), json!(["web", "7m", "12288Ki", "15s"]));
-        assert_eq!(headers(&pm)[1], ("cpu".to_string(), "string".to_string(), 0));
+        assert_eq!(
+            headers(&pm)[1],
+            ("cpu".to_string(), "string".to_string(), 0)
+        );
     }
 
     #[test]

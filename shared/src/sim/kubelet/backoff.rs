@@ -16,13 +16,17 @@ pub struct Backoff {
 impl Backoff {
     fn live_entry(&self, event: Timestamp) -> Option<(i64, Timestamp)> {
         // An entry older than twice the cap (10 min) no longer counts.
-        self.entry.filter(|(_, last)| event.duration_since(*last) <= SignedDuration::from_secs(2 * MAX_SECONDS))
+        self.entry.filter(|(_, last)| {
+            event.duration_since(*last) <= SignedDuration::from_secs(2 * MAX_SECONDS)
+        })
     }
 
     /// Until when a restart of something that stopped at `finished` must wait, if at all.
     pub fn waits_until(&self, finished: Timestamp, now: Timestamp) -> Option<Timestamp> {
         let (delay, _) = self.live_entry(finished)?;
-        let until = finished.checked_add(SignedDuration::from_secs(delay)).ok()?;
+        let until = finished
+            .checked_add(SignedDuration::from_secs(delay))
+            .ok()?;
         (now < until).then_some(until)
     }
 
@@ -52,7 +56,11 @@ mod tests {
     #[test]
     fn delays_double_from_ten_seconds_to_five_minutes() {
         let mut b = Backoff::default();
-        assert_eq!(b.waits_until(t(0), t(0)), None, "the first restart is immediate");
+        assert_eq!(
+            b.waits_until(t(0), t(0)),
+            None,
+            "the first restart is immediate"
+        );
         let mut delays = Vec::new();
         let mut now = t(0);
         for _ in 0..7 {

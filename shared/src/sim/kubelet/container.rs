@@ -25,17 +25,33 @@ pub struct Terminated {
 pub enum State {
     /// Not started yet (the pod's sandbox and volumes come first).
     Created,
-    Pulling { done_at: Timestamp },
+    Pulling {
+        done_at: Timestamp,
+    },
     /// `ErrImagePull` right after a failure, `ImagePullBackOff` while waiting to retry.
-    PullBackOff { reason: &'static str, message: String, failed_at: Timestamp, retry_at: Timestamp },
+    PullBackOff {
+        reason: &'static str,
+        message: String,
+        failed_at: Timestamp,
+        retry_at: Timestamp,
+    },
     /// `CreateContainerConfigError`; retried when config changes and on resync.
-    ConfigError { message: String },
+    ConfigError {
+        message: String,
+    },
     Running(Box<Run>),
     /// Asked to stop (deletion or a failed liveness probe); exits at `done_at`.
-    Stopping { run: Box<Run>, done_at: Timestamp, exit_code: i32, restart: bool },
+    Stopping {
+        run: Box<Run>,
+        done_at: Timestamp,
+        exit_code: i32,
+        restart: bool,
+    },
     Terminated(Terminated),
     /// `CrashLoopBackOff`: the last run is in `last_state`.
-    CrashLoop { retry_at: Timestamp },
+    CrashLoop {
+        retry_at: Timestamp,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,10 +79,18 @@ pub struct Happening {
 
 impl Happening {
     fn normal(reason: &'static str, message: String) -> Self {
-        Self { warning: false, reason, message }
+        Self {
+            warning: false,
+            reason,
+            message,
+        }
     }
     fn warning(reason: &'static str, message: String) -> Self {
-        Self { warning: true, reason, message }
+        Self {
+            warning: true,
+            reason,
+            message,
+        }
     }
 }
 
@@ -103,7 +127,8 @@ pub struct Container {
 const PULL_RESYNC_MILLIS: i64 = 2_000;
 
 fn after(t: Timestamp, millis: i64) -> Timestamp {
-    t.checked_add(SignedDuration::from_millis(millis)).unwrap_or(t)
+    t.checked_add(SignedDuration::from_millis(millis))
+        .unwrap_or(t)
 }
 
 fn secs(millis: i64) -> String {
@@ -117,13 +142,19 @@ fn memory_limit(spec: &Value) -> Option<i64> {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    crate::api::quantity::Quantity::parse(&s).ok().and_then(|q| i64::try_from(q.value()).ok())
+    crate::api::quantity::Quantity::parse(&s)
+        .ok()
+        .and_then(|q| i64::try_from(q.value()).ok())
 }
 
 impl Container {
     pub fn new(spec: &Value) -> Self {
         Self {
-            name: spec.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            name: spec
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             spec: spec.clone(),
             state: State::Created,
             last_state: None,
@@ -137,7 +168,10 @@ impl Container {
     }
 
     pub fn image_name(&self) -> &str {
-        self.spec.get("image").and_then(Value::as_str).unwrap_or_default()
+        self.spec
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     fn image(&self, ctx: &Context) -> Option<&'static Image> {
@@ -150,9 +184,15 @@ impl Container {
 
     /// Memory in use at `now` (base plus leak), for metrics.
     pub fn memory_bytes(&self, faults: Faults, now: Timestamp) -> i64 {
-        let (State::Running(run) | State::Stopping { run, .. }) = &self.state else { return 0 };
+        let (State::Running(run) | State::Stopping { run, .. }) = &self.state else {
+            return 0;
+        };
         let base = images::lookup(self.image_name(), true).map_or(0, |i| i.memory_bytes);
-        let leaked = if faults.leak { now.duration_since(run.started_at).as_secs().max(0) * images::LEAK_BYTES_PER_SECOND } else { 0 };
+        let leaked = if faults.leak {
+            now.duration_since(run.started_at).as_secs().max(0) * images::LEAK_BYTES_PER_SECOND
+        } else {
+            0
+        };
         base + leaked
     }
 
@@ -182,11 +222,24 @@ impl Container {
     pub fn wake(&self) -> Option<Timestamp> {
         match &self.state {
             State::Pulling { done_at } => Some(*done_at),
-            State::PullBackOff { reason: "ErrImagePull", failed_at, .. } => Some(after(*failed_at, PULL_RESYNC_MILLIS)),
+            State::PullBackOff {
+                reason: "ErrImagePull",
+                failed_at,
+                ..
+            } => Some(after(*failed_at, PULL_RESYNC_MILLIS)),
             State::PullBackOff { retry_at, .. } | State::CrashLoop { retry_at } => Some(*retry_at),
             State::Running(run) => {
-                let probes = run.workers.iter().filter(|w| run.started || w.probe.kind == ProbeKind::Startup).map(|w| w.next);
-                run.exit.map(|e| e.0).into_iter().chain(run.oom_at).chain(probes).min()
+                let probes = run
+                    .workers
+                    .iter()
+                    .filter(|w| run.started || w.probe.kind == ProbeKind::Startup)
+                    .map(|w| w.next);
+                run.exit
+                    .map(|e| e.0)
+                    .into_iter()
+                    .chain(run.oom_at)
+                    .chain(probes)
+                    .min()
             }
             State::Stopping { done_at, .. } => Some(*done_at),
             State::Created | State::ConfigError { .. } | State::Terminated(_) => None,
@@ -194,7 +247,12 @@ impl Container {
     }
 
     /// One transition if one is due; `Some(())` when the state changed.
-    fn transition(&mut self, ctx: &Context, now: Timestamp, out: &mut Vec<Happening>) -> Option<()> {
+    fn transition(
+        &mut self,
+        ctx: &Context,
+        now: Timestamp,
+        out: &mut Vec<Happening>,
+    ) -> Option<()> {
         let image = self.image_name().to_string();
         match &mut self.state {
             State::Created => self.start_or_pull(ctx, now, out),
@@ -229,12 +287,22 @@ impl Container {
                         out.push(Happening::warning("Failed", "Error: ErrImagePull".into()));
                         self.pull_backoff.step(done_at);
                         let retry_at = after(done_at, self.pull_backoff.delay() * 1000);
-                        self.state = State::PullBackOff { reason: "ErrImagePull", message, failed_at: done_at, retry_at };
+                        self.state = State::PullBackOff {
+                            reason: "ErrImagePull",
+                            message,
+                            failed_at: done_at,
+                            retry_at,
+                        };
                         Some(())
                     }
                 }
             }
-            State::PullBackOff { reason, retry_at, failed_at, .. } => {
+            State::PullBackOff {
+                reason,
+                retry_at,
+                failed_at,
+                ..
+            } => {
                 if *retry_at <= now {
                     self.state = State::Created;
                     return self.start_or_pull(ctx, now, out);
@@ -243,8 +311,14 @@ impl Container {
                 if *reason == "ErrImagePull" && after(*failed_at, PULL_RESYNC_MILLIS) <= now {
                     // The next sync finds the pull in back-off.
                     *reason = "ImagePullBackOff";
-                    out.push(Happening::normal("BackOff", format!("Back-off pulling image \"{image}\"")));
-                    out.push(Happening::warning("Failed", "Error: ImagePullBackOff".into()));
+                    out.push(Happening::normal(
+                        "BackOff",
+                        format!("Back-off pulling image \"{image}\""),
+                    ));
+                    out.push(Happening::warning(
+                        "Failed",
+                        "Error: ImagePullBackOff".into(),
+                    ));
                     return Some(());
                 }
                 None
@@ -254,7 +328,13 @@ impl Container {
                 if *done_at > now {
                     return None;
                 }
-                let State::Stopping { run, done_at, exit_code, restart } = std::mem::replace(&mut self.state, State::Created) else {
+                let State::Stopping {
+                    run,
+                    done_at,
+                    exit_code,
+                    restart,
+                } = std::mem::replace(&mut self.state, State::Created)
+                else {
                     return None;
                 };
                 let reason = if exit_code == 0 { "Completed" } else { "Error" };
@@ -280,7 +360,10 @@ impl Container {
                     Some(until) => {
                         out.push(Happening::warning(
                             "BackOff",
-                            format!("Back-off restarting failed container {} in pod {}", self.name, ctx.pod_ref),
+                            format!(
+                                "Back-off restarting failed container {} in pod {}",
+                                self.name, ctx.pod_ref
+                            ),
                         ));
                         self.state = State::CrashLoop { retry_at: until };
                     }
@@ -304,18 +387,37 @@ impl Container {
         }
     }
 
-    fn start_or_pull(&mut self, ctx: &Context, now: Timestamp, out: &mut Vec<Happening>) -> Option<()> {
+    fn start_or_pull(
+        &mut self,
+        ctx: &Context,
+        now: Timestamp,
+        out: &mut Vec<Happening>,
+    ) -> Option<()> {
         let image = self.image_name().to_string();
         let known = self.image(ctx);
         if (ctx.image_present || self.pulled) && !self.pull_always() && known.is_some() {
             if matches!(self.state, State::Created) {
-                out.push(Happening::normal("Pulled", format!("Container image \"{image}\" already present on machine")));
+                out.push(Happening::normal(
+                    "Pulled",
+                    format!("Container image \"{image}\" already present on machine"),
+                ));
             }
             return self.create(ctx, now, out);
         }
-        out.push(Happening::normal("Pulling", format!("Pulling image \"{image}\"")));
-        let pull = known.map_or(1_500, |i| if ctx.image_present { 400 } else { i.pull_millis });
-        self.state = State::Pulling { done_at: after(now, pull) };
+        out.push(Happening::normal(
+            "Pulling",
+            format!("Pulling image \"{image}\""),
+        ));
+        let pull = known.map_or(1_500, |i| {
+            if ctx.image_present {
+                400
+            } else {
+                i.pull_millis
+            }
+        });
+        self.state = State::Pulling {
+            done_at: after(now, pull),
+        };
         Some(())
     }
 
@@ -323,12 +425,15 @@ impl Container {
         let env = match &ctx.env {
             Ok(env) => env.clone(),
             Err(message) => {
-                let already = matches!(&self.state, State::ConfigError { message: m } if m == message);
+                let already =
+                    matches!(&self.state, State::ConfigError { message: m } if m == message);
                 if already {
                     return None;
                 }
                 out.push(Happening::warning("Failed", format!("Error: {message}")));
-                self.state = State::ConfigError { message: message.clone() };
+                self.state = State::ConfigError {
+                    message: message.clone(),
+                };
                 return Some(());
             }
         };
@@ -336,7 +441,13 @@ impl Container {
         self.env = env;
         let command: Vec<String> = ["command", "args"]
             .iter()
-            .flat_map(|f| self.spec.get(*f).and_then(Value::as_array).cloned().unwrap_or_default())
+            .flat_map(|f| {
+                self.spec
+                    .get(*f)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect();
         let exit = match images::exit_of(img, &command, ctx.faults) {
@@ -344,19 +455,38 @@ impl Container {
             Exit::After { after_millis, code } => Some((after(now, after_millis), code)),
         };
         let oom_at = match (ctx.faults.leak, memory_limit(&self.spec)) {
-            (true, Some(limit)) => Some(after(now, (limit - img.memory_bytes).max(0) * 1000 / images::LEAK_BYTES_PER_SECOND)),
+            (true, Some(limit)) => Some(after(
+                now,
+                (limit - img.memory_bytes).max(0) * 1000 / images::LEAK_BYTES_PER_SECOND,
+            )),
             _ => None,
         };
-        let workers: Vec<Worker> = [ProbeKind::Startup, ProbeKind::Liveness, ProbeKind::Readiness]
-            .into_iter()
-            .filter_map(|k| Probe::of(&self.spec, k))
-            .map(|p| Worker::new(p, now))
-            .collect();
+        let workers: Vec<Worker> = [
+            ProbeKind::Startup,
+            ProbeKind::Liveness,
+            ProbeKind::Readiness,
+        ]
+        .into_iter()
+        .filter_map(|k| Probe::of(&self.spec, k))
+        .map(|p| Worker::new(p, now))
+        .collect();
         let has_startup = workers.iter().any(|w| w.probe.kind == ProbeKind::Startup);
         let has_readiness = workers.iter().any(|w| w.probe.kind == ProbeKind::Readiness);
-        let container_id = format!("containerd://{}", images::digest(&format!("{}/{}/{}", ctx.pod_ref, self.name, self.restart_count)));
-        out.push(Happening::normal("Created", format!("Created container: {}", self.name)));
-        out.push(Happening::normal("Started", format!("Started container {}", self.name)));
+        let container_id = format!(
+            "containerd://{}",
+            images::digest(&format!(
+                "{}/{}/{}",
+                ctx.pod_ref, self.name, self.restart_count
+            ))
+        );
+        out.push(Happening::normal(
+            "Created",
+            format!("Created container: {}", self.name),
+        ));
+        out.push(Happening::normal(
+            "Started",
+            format!("Started container {}", self.name),
+        ));
         self.state = State::Running(Box::new(Run {
             started_at: now,
             container_id,
@@ -384,10 +514,17 @@ impl Container {
     fn run_due(&mut self, ctx: &Context, now: Timestamp, out: &mut Vec<Happening>) -> Option<()> {
         let due = self.wake().filter(|t| *t <= now)?;
         let image = self.image(ctx)?;
-        let State::Running(run) = &mut self.state else { return None };
+        let State::Running(run) = &mut self.state else {
+            return None;
+        };
         if let Some((at, code)) = run.exit.filter(|(at, _)| *at == due) {
             let run = run.clone();
-            self.finish(&run, at, code, if code == 0 { "Completed" } else { "Error" });
+            self.finish(
+                &run,
+                at,
+                code,
+                if code == 0 { "Completed" } else { "Error" },
+            );
             return Some(());
         }
         if run.oom_at == Some(due) {
@@ -395,19 +532,33 @@ impl Container {
             self.finish(&run, due, 137, "OOMKilled");
             return Some(());
         }
-        let view = AppView { image, faults: ctx.faults, listening: run.listening_at <= due, pod_ip: ctx.pod_ip };
+        let view = AppView {
+            image,
+            faults: ctx.faults,
+            listening: run.listening_at <= due,
+            pod_ip: ctx.pod_ip,
+        };
         let started = run.started;
-        let idx = run.workers.iter().position(|w| w.next == due && (started || w.probe.kind == ProbeKind::Startup))?;
+        let idx = run
+            .workers
+            .iter()
+            .position(|w| w.next == due && (started || w.probe.kind == ProbeKind::Startup))?;
         let worker = &mut run.workers[idx];
         let result = probes::run(&worker.probe, &self.spec, view);
         if let Err(e) = &result {
-            out.push(Happening::warning("Unhealthy", format!("{} probe failed: {e}", worker.probe.kind.title())));
+            out.push(Happening::warning(
+                "Unhealthy",
+                format!("{} probe failed: {e}", worker.probe.kind.title()),
+            ));
         }
         let kind = worker.probe.kind;
         match (kind, worker.record(result.is_ok(), due)) {
             (ProbeKind::Startup, Verdict::NowPassing) => {
                 run.started = true;
-                let has_readiness = run.workers.iter().any(|w| w.probe.kind == ProbeKind::Readiness);
+                let has_readiness = run
+                    .workers
+                    .iter()
+                    .any(|w| w.probe.kind == ProbeKind::Readiness);
                 run.ready = !has_readiness;
                 // Liveness and readiness start counting once startup has passed.
                 for w in &mut run.workers {
@@ -416,17 +567,30 @@ impl Container {
                     }
                 }
             }
-            (ProbeKind::Readiness, v) => {
-                if v != Verdict::Unchanged {
-                    run.ready = v == Verdict::NowPassing;
-                }
+            (ProbeKind::Readiness, v) if v != Verdict::Unchanged => {
+                run.ready = v == Verdict::NowPassing;
             }
             (ProbeKind::Liveness | ProbeKind::Startup, Verdict::NowFailing) => {
-                let which = if kind == ProbeKind::Liveness { "liveness" } else { "startup" };
-                out.push(Happening::normal("Killing", format!("Container {} failed {which} probe, will be restarted", self.name)));
+                let which = if kind == ProbeKind::Liveness {
+                    "liveness"
+                } else {
+                    "startup"
+                };
+                out.push(Happening::normal(
+                    "Killing",
+                    format!(
+                        "Container {} failed {which} probe, will be restarted",
+                        self.name
+                    ),
+                ));
                 let stop = image.stop_millis.min(30_000);
                 let run = Box::new(run.as_ref().clone());
-                self.state = State::Stopping { run, done_at: after(due, stop), exit_code: 137, restart: true };
+                self.state = State::Stopping {
+                    run,
+                    done_at: after(due, stop),
+                    exit_code: 137,
+                    restart: true,
+                };
             }
             _ => {}
         }
@@ -439,12 +603,34 @@ impl Container {
             State::Running(run) => {
                 let stop = self.image(ctx).map_or(0, |i| i.stop_millis);
                 let grace = grace_seconds.max(0) * 1000;
-                let (millis, code) = if stop <= grace { (stop, 0) } else { (grace, 137) };
-                self.state = State::Stopping { run, done_at: after(now, millis), exit_code: code, restart: false };
-                vec![Happening::normal("Killing", format!("Stopping container {}", self.name))]
+                let (millis, code) = if stop <= grace {
+                    (stop, 0)
+                } else {
+                    (grace, 137)
+                };
+                self.state = State::Stopping {
+                    run,
+                    done_at: after(now, millis),
+                    exit_code: code,
+                    restart: false,
+                };
+                vec![Happening::normal(
+                    "Killing",
+                    format!("Stopping container {}", self.name),
+                )]
             }
-            State::Stopping { run, done_at, exit_code, .. } => {
-                self.state = State::Stopping { run, done_at, exit_code, restart: false };
+            State::Stopping {
+                run,
+                done_at,
+                exit_code,
+                ..
+            } => {
+                self.state = State::Stopping {
+                    run,
+                    done_at,
+                    exit_code,
+                    restart: false,
+                };
                 Vec::new()
             }
             State::Terminated(t) => {
@@ -505,11 +691,18 @@ mod tests {
     #[test]
     fn a_missing_config_holds_the_container_until_it_appears() {
         let mut c = Container::new(&json!({"name": "web", "image": "nginx"}));
-        let mut cx = Context { image_present: true, env: Err("configmap \"x\" not found".into()), ..ctx() };
+        let mut cx = Context {
+            image_present: true,
+            env: Err("configmap \"x\" not found".into()),
+            ..ctx()
+        };
         let (ev, _) = c.step(&cx, t(0));
         assert_eq!(reasons(&ev), ["Pulled", "Failed"]);
         assert!(matches!(c.state, State::ConfigError { .. }));
-        assert!(c.step(&cx, t(10)).0.is_empty(), "no repeated event while nothing changed");
+        assert!(
+            c.step(&cx, t(10)).0.is_empty(),
+            "no repeated event while nothing changed"
+        );
         cx.env = Ok(vec![("A".into(), "1".into())]);
         let (ev, _) = c.step(&cx, t(20));
         assert_eq!(reasons(&ev), ["Created", "Started"]);
@@ -518,11 +711,19 @@ mod tests {
 
     #[test]
     fn never_restarts_nothing() {
-        let mut c = Container::new(&json!({"name": "job", "image": "busybox", "command": ["sh", "-c", "exit 3"]}));
-        let cx = Context { restart_policy: "Never", image_present: true, ..ctx() };
+        let mut c = Container::new(
+            &json!({"name": "job", "image": "busybox", "command": ["sh", "-c", "exit 3"]}),
+        );
+        let cx = Context {
+            restart_policy: "Never",
+            image_present: true,
+            ..ctx()
+        };
         c.step(&cx, t(0));
         c.step(&cx, t(5));
-        assert!(matches!(&c.state, State::Terminated(t) if t.exit_code == 3 && t.reason == "Error"));
+        assert!(
+            matches!(&c.state, State::Terminated(t) if t.exit_code == 3 && t.reason == "Error")
+        );
         assert_eq!(c.restart_count, 0);
     }
 }

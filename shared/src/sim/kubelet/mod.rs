@@ -84,12 +84,20 @@ impl SimKubelet {
         }
         let name = meta::name(node).to_string();
         let failed = nodes::is_failed(node);
-        let agent = self.nodes.entry(name.clone()).or_insert_with(|| NodeAgent::new(node, now));
+        let agent = self
+            .nodes
+            .entry(name.clone())
+            .or_insert_with(|| NodeAgent::new(node, now));
         if agent.failed && !failed {
             // Recovered: heartbeat at once and look at every pod again.
             agent.next_lease = now;
             agent.next_status = now;
-            let keys: Vec<PodKey> = self.pods.iter().filter(|(_, p)| p.node == name).map(|(k, _)| k.clone()).collect();
+            let keys: Vec<PodKey> = self
+                .pods
+                .iter()
+                .filter(|(_, p)| p.node == name)
+                .map(|(k, _)| k.clone())
+                .collect();
             self.dirty.extend(keys);
         }
         agent.failed = failed;
@@ -99,21 +107,36 @@ impl SimKubelet {
     }
 
     fn observe_pod(&mut self, pod: &Value) {
-        let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or_default();
+        let node = pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if node.is_empty() {
             return;
         }
-        let key = (meta::namespace(pod).to_string(), meta::name(pod).to_string());
+        let key = (
+            meta::namespace(pod).to_string(),
+            meta::name(pod).to_string(),
+        );
         if self.nodes.contains_key(node) {
             self.dirty.insert(key);
         } else {
-            self.waiting_for_node.entry(node.to_string()).or_default().insert(key);
+            self.waiting_for_node
+                .entry(node.to_string())
+                .or_default()
+                .insert(key);
         }
     }
 
     fn observe_service(&mut self, svc: &Value, deleted: bool) {
-        let key = (meta::namespace(svc).to_string(), meta::name(svc).to_string());
-        let selector = svc.pointer("/spec/selector").and_then(Value::as_object).cloned();
+        let key = (
+            meta::namespace(svc).to_string(),
+            meta::name(svc).to_string(),
+        );
+        let selector = svc
+            .pointer("/spec/selector")
+            .and_then(Value::as_object)
+            .cloned();
         match (deleted, traffic::rps_of(svc), selector) {
             (false, Some(rps), Some(sel)) if !sel.is_empty() => {
                 self.traffic.insert(key, (sel, rps));
@@ -137,7 +160,9 @@ impl SimKubelet {
 
     fn resync(&mut self, api: &ApiServer, now: Timestamp) {
         for r in ["nodes", "pods", "services"] {
-            let Some(res) = resources::by_plural("", "v1", r) else { continue };
+            let Some(res) = resources::by_plural("", "v1", r) else {
+                continue;
+            };
             let objects: Vec<Value> = api.list(res, None).map(|o| (**o).clone()).collect();
             for o in objects {
                 match r {
@@ -159,7 +184,8 @@ impl SimKubelet {
                 .into_iter()
                 .filter_map(|e| {
                     let kind = e.key.resource.resource()?.kind;
-                    matches!(kind, "Node" | "Pod" | "Service" | "ConfigMap" | "Secret").then(|| (e.kind, kind, (*e.object).clone()))
+                    matches!(kind, "Node" | "Pod" | "Service" | "ConfigMap" | "Secret")
+                        .then(|| (e.kind, kind, (*e.object).clone()))
                 })
                 .collect(),
         };
@@ -177,21 +203,43 @@ impl SimKubelet {
         }
     }
 
-    fn record(&mut self, api: &mut ApiServer, node: &str, pod: &Value, h: &container::Happening, now: Timestamp) {
-        let rec = self.recorders.entry(node.to_string()).or_insert_with(|| EventRecorder::for_host("kubelet", node));
-        let kind = if h.warning { EventType::Warning } else { EventType::Normal };
+    fn record(
+        &mut self,
+        api: &mut ApiServer,
+        node: &str,
+        pod: &Value,
+        h: &container::Happening,
+        now: Timestamp,
+    ) {
+        let rec = self
+            .recorders
+            .entry(node.to_string())
+            .or_insert_with(|| EventRecorder::for_host("kubelet", node));
+        let kind = if h.warning {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        };
         rec.record(api, pod, kind, h.reason, &h.message, now);
     }
 
     /// Brings one pod up to date at `now`; returns whether it wrote.
     fn sync_pod(&mut self, api: &mut ApiServer, key: &PodKey, now: Timestamp) -> bool {
-        let Some(res) = pods_resource() else { return false };
+        let Some(res) = pods_resource() else {
+            return false;
+        };
         let Ok(pod) = api.get(res, &key.0, &key.1).map(|p| (**p).clone()) else {
             self.forget_pod(api, key, now);
             return true;
         };
-        let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or_default().to_string();
-        let Some(agent) = self.nodes.get_mut(&node) else { return false };
+        let node = pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let Some(agent) = self.nodes.get_mut(&node) else {
+            return false;
+        };
         if agent.failed {
             return false;
         }
@@ -199,38 +247,81 @@ impl SimKubelet {
         if self.pods.get(key).is_some_and(|p| p.uid != uid) {
             self.pods.remove(key);
         }
-        let phase_now = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or_default();
-        if !self.pods.contains_key(key) && matches!(phase_now, "Succeeded" | "Failed") && !meta::is_terminating(&pod) {
+        let phase_now = pod
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !self.pods.contains_key(key)
+            && matches!(phase_now, "Succeeded" | "Failed")
+            && !meta::is_terminating(&pod)
+        {
             return false;
         }
         let mut wrote = false;
         if !self.pods.contains_key(key) {
-            let in_use: HashSet<String> = self.pods.values().filter(|p| p.node == node).map(|p| p.ip.clone()).collect();
+            let in_use: HashSet<String> = self
+                .pods
+                .values()
+                .filter(|p| p.node == node)
+                .map(|p| p.ip.clone())
+                .collect();
             let ip = agent.allocate_ip(|ip| in_use.contains(ip));
-            let containers = pod.pointer("/spec/containers").and_then(Value::as_array).map(|cs| cs.iter().map(Container::new).collect()).unwrap_or_default();
+            let containers = pod
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .map(|cs| cs.iter().map(Container::new).collect())
+                .unwrap_or_default();
             self.pods.insert(
                 key.clone(),
-                PodRuntime { node: node.clone(), uid: uid.clone(), ip, start: now, containers, volumes: Vec::new(), wake: None, stopping: false, rps: 0.0 },
+                PodRuntime {
+                    node: node.clone(),
+                    uid: uid.clone(),
+                    ip,
+                    start: now,
+                    containers,
+                    volumes: Vec::new(),
+                    wake: None,
+                    stopping: false,
+                    rps: 0.0,
+                },
             );
         }
-        let host_ip = self.nodes.get(&node).map(NodeAgent::internal_ip).unwrap_or_default();
+        let host_ip = self
+            .nodes
+            .get(&node)
+            .map(NodeAgent::internal_ip)
+            .unwrap_or_default();
         let pod_ref = format!("{}_{}({uid})", key.1, key.0);
-        let restart_policy = pod.pointer("/spec/restartPolicy").and_then(Value::as_str).unwrap_or("Always").to_string();
+        let restart_policy = pod
+            .pointer("/spec/restartPolicy")
+            .and_then(Value::as_str)
+            .unwrap_or("Always")
+            .to_string();
         let faults = Faults::of_pod(&pod);
         let simulate = meta::annotation(&pod, SIMULATE_ANNOTATION) == Some("true");
         let mounted = env::pod_volumes(api, &pod);
         let envs: Vec<Result<Vec<(String, String)>, String>> = pod
             .pointer("/spec/containers")
             .and_then(Value::as_array)
-            .map(|cs| cs.iter().map(|c| env::container_env(api, &pod, c).map_err(|e| e.to_string())).collect())
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| env::container_env(api, &pod, c).map_err(|e| e.to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
-        let Some(mut rt) = self.pods.remove(key) else { return wrote };
+        let Some(mut rt) = self.pods.remove(key) else {
+            return wrote;
+        };
         let mut happenings = Vec::new();
         let mut wake: Option<Timestamp> = None;
         let terminating = meta::is_terminating(&pod);
         match mounted {
             Err(e) if !terminating => {
-                happenings.push(container::Happening { warning: true, reason: "FailedMount", message: e.to_string() });
+                happenings.push(container::Happening {
+                    warning: true,
+                    reason: "FailedMount",
+                    message: e.to_string(),
+                });
                 wake = Some(after_secs(now, 10));
             }
             Err(_) => {}
@@ -248,7 +339,10 @@ impl SimKubelet {
                         env: envs.get(i).cloned().unwrap_or(Ok(Vec::new())),
                     };
                     if terminating && !rt.stopping {
-                        let grace = pod.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+                        let grace = pod
+                            .pointer("/metadata/deletionGracePeriodSeconds")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(30);
                         happenings.extend(c.stop(&ctx, now, grace));
                     }
                     let (h, w) = c.step(&ctx, now);
@@ -257,7 +351,9 @@ impl SimKubelet {
                         node_images.insert(img);
                     }
                     if let State::ConfigError { .. } = c.state {
-                        wake = Some(wake.map_or(after_secs(now, 10), |x: Timestamp| x.min(after_secs(now, 10))));
+                        wake = Some(wake.map_or(after_secs(now, 10), |x: Timestamp| {
+                            x.min(after_secs(now, 10))
+                        }));
                     }
                     wake = match (wake, w) {
                         (Some(a), Some(b)) => Some(a.min(b)),
@@ -275,12 +371,33 @@ impl SimKubelet {
         wrote |= !happenings.is_empty();
         let phase = status::phase(&rt.containers, &restart_policy);
         let old_status = pod.get("status").cloned().unwrap_or(Value::Null);
-        let new_status = status::pod_status(&old_status, &pod_ref, &rt.containers, phase, &rt.ip, &host_ip, rt.start, now);
+        let new_status = status::pod_status(
+            &old_status,
+            &pod_ref,
+            &rt.containers,
+            phase,
+            &rt.ip,
+            &host_ip,
+            rt.start,
+            now,
+        );
         if terminating && rt.containers.iter().all(Container::stopped) {
             let mut final_pod = pod.clone();
             final_pod["status"] = new_status;
-            let _ = api.update(res, &key.0, &key.1, final_pod, Some("status"), now, WriteOptions::default());
-            let opts = DeleteOptions { grace_period_seconds: Some(0), precondition_uid: Some(uid), ..DeleteOptions::default() };
+            let _ = api.update(
+                res,
+                &key.0,
+                &key.1,
+                final_pod,
+                Some("status"),
+                now,
+                WriteOptions::default(),
+            );
+            let opts = DeleteOptions {
+                grace_period_seconds: Some(0),
+                precondition_uid: Some(uid),
+                ..DeleteOptions::default()
+            };
             let _ = api.delete(res, &key.0, &key.1, &opts, now);
             metrics::delete_pod(api, &key.0, &key.1, now);
             return true;
@@ -288,7 +405,17 @@ impl SimKubelet {
         if old_status != new_status {
             let mut updated = pod.clone();
             updated["status"] = new_status;
-            wrote |= api.update(res, &key.0, &key.1, updated, Some("status"), now, WriteOptions::default()).is_ok();
+            wrote |= api
+                .update(
+                    res,
+                    &key.0,
+                    &key.1,
+                    updated,
+                    Some("status"),
+                    now,
+                    WriteOptions::default(),
+                )
+                .is_ok();
         }
         if let Some(old) = rt.wake.take() {
             self.queue.remove(&(old, key.clone()));
@@ -322,8 +449,15 @@ impl SimKubelet {
             let ready: Vec<PodKey> = self
                 .pods
                 .iter()
-                .filter(|((pns, _), rt)| pns == ns && !rt.containers.is_empty() && rt.containers.iter().all(Container::ready))
-                .filter(|(k, _)| api.get(res, &k.0, &k.1).is_ok_and(|p| sel.matches(meta::labels(p))))
+                .filter(|((pns, _), rt)| {
+                    pns == ns
+                        && !rt.containers.is_empty()
+                        && rt.containers.iter().all(Container::ready)
+                })
+                .filter(|(k, _)| {
+                    api.get(res, &k.0, &k.1)
+                        .is_ok_and(|p| sel.matches(meta::labels(p)))
+                })
                 .map(|(k, _)| k.clone())
                 .collect();
             let each = traffic::share(*rps, ready.len());
@@ -337,12 +471,18 @@ impl SimKubelet {
         let mut per_node: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let keys: Vec<PodKey> = self.pods.keys().cloned().collect();
         for key in keys {
-            let Some(rt) = self.pods.get(&key) else { continue };
+            let Some(rt) = self.pods.get(&key) else {
+                continue;
+            };
             if self.nodes.get(&rt.node).is_none_or(|n| n.failed) {
                 continue;
             }
-            let faults = pods_resource().and_then(|r| api.get(r, &key.0, &key.1).ok()).map(|p| Faults::of_pod(p)).unwrap_or_default();
-            let running: Vec<&Container> = rt.containers.iter().filter(|c| c.is_running()).collect();
+            let faults = pods_resource()
+                .and_then(|r| api.get(r, &key.0, &key.1).ok())
+                .map(|p| Faults::of_pod(p))
+                .unwrap_or_default();
+            let running: Vec<&Container> =
+                rt.containers.iter().filter(|c| c.is_running()).collect();
             if running.is_empty() {
                 continue;
             }
@@ -351,10 +491,16 @@ impl SimKubelet {
                 .iter()
                 .map(|c| {
                     let image = images::lookup(c.image_name(), true);
-                    let limit = c.spec.pointer("/resources/limits/cpu").and_then(Value::as_str).and_then(|q| crate::api::quantity::Quantity::parse(q).ok()).and_then(|q| i64::try_from(q.millis()).ok());
+                    let limit = c
+                        .spec
+                        .pointer("/resources/limits/cpu")
+                        .and_then(Value::as_str)
+                        .and_then(|q| crate::api::quantity::Quantity::parse(q).ok())
+                        .and_then(|q| i64::try_from(q.millis()).ok());
                     ContainerUsage {
                         name: c.name.clone(),
-                        cpu_millicores: image.map_or(0, |i| traffic::cpu_millicores(i, share, limit)),
+                        cpu_millicores: image
+                            .map_or(0, |i| traffic::cpu_millicores(i, share, limit)),
                         memory_bytes: c.memory_bytes(faults, now),
                     }
                 })
@@ -418,6 +564,9 @@ impl Controller for SimKubelet {
             .chain(self.nodes.values().filter_map(NodeAgent::wake))
             .chain(self.next_scrape.filter(|_| !self.nodes.is_empty()))
             .min();
-        Reconciled { wrote: wrote || more_work, requeue_at: wake }
+        Reconciled {
+            wrote: wrote || more_work,
+            requeue_at: wake,
+        }
     }
 }

@@ -13,13 +13,28 @@ fn terminated(t: &Terminated) -> Value {
 
 fn container_status(c: &Container, pod_ref: &str) -> Value {
     let state = match &c.state {
-        State::Created | State::Pulling { .. } => json!({"waiting": {"reason": "ContainerCreating"}}),
-        State::PullBackOff { reason, message, .. } => {
-            let message = if *reason == "ImagePullBackOff" { format!("Back-off pulling image \"{}\": ErrImagePull: {message}", c.image_name()) } else { message.clone() };
+        State::Created | State::Pulling { .. } => {
+            json!({"waiting": {"reason": "ContainerCreating"}})
+        }
+        State::PullBackOff {
+            reason, message, ..
+        } => {
+            let message = if *reason == "ImagePullBackOff" {
+                format!(
+                    "Back-off pulling image \"{}\": ErrImagePull: {message}",
+                    c.image_name()
+                )
+            } else {
+                message.clone()
+            };
             json!({"waiting": {"reason": reason, "message": message}})
         }
-        State::ConfigError { message } => json!({"waiting": {"reason": "CreateContainerConfigError", "message": message}}),
-        State::Running(run) | State::Stopping { run, .. } => json!({"running": {"startedAt": format_time(run.started_at)}}),
+        State::ConfigError { message } => {
+            json!({"waiting": {"reason": "CreateContainerConfigError", "message": message}})
+        }
+        State::Running(run) | State::Stopping { run, .. } => {
+            json!({"running": {"startedAt": format_time(run.started_at)}})
+        }
         State::Terminated(t) => terminated(t),
         State::CrashLoop { .. } => {
             let message = format!(
@@ -37,7 +52,11 @@ fn container_status(c: &Container, pod_ref: &str) -> Value {
     });
     if c.pulled || c.restart_count > 0 || c.is_running() {
         let r = crate::sim::images::Reference::parse(c.image_name());
-        s["imageID"] = json!(format!("{}@sha256:{}", r.canonical().rsplit_once(':').map_or("", |x| x.0), crate::sim::images::digest(c.image_name())));
+        s["imageID"] = json!(format!(
+            "{}@sha256:{}",
+            r.canonical().rsplit_once(':').map_or("", |x| x.0),
+            crate::sim::images::digest(c.image_name())
+        ));
     }
     if let State::Running(run) | State::Stopping { run, .. } = &c.state {
         s["containerID"] = json!(run.container_id);
@@ -50,7 +69,9 @@ pub fn phase(containers: &[Container], restart_policy: &str) -> &'static str {
     let done = |c: &Container| matches!(c.state, State::Terminated(_));
     let ever_ran = |c: &Container| c.is_running() || c.restart_count > 0 || done(c);
     if containers.iter().all(done) && !containers.is_empty() {
-        let ok = containers.iter().all(|c| matches!(&c.state, State::Terminated(t) if t.exit_code == 0));
+        let ok = containers
+            .iter()
+            .all(|c| matches!(&c.state, State::Terminated(t) if t.exit_code == 0));
         return match (restart_policy, ok) {
             (_, true) if restart_policy != "Always" => "Succeeded",
             ("Never", false) => "Failed",
@@ -66,8 +87,22 @@ pub fn phase(containers: &[Container], restart_policy: &str) -> &'static str {
 
 /// The pod's new status, keeping transition times of conditions that did not change.
 #[allow(clippy::too_many_arguments)]
-pub fn pod_status(old: &Value, pod_ref: &str, containers: &[Container], phase: &str, pod_ip: &str, host_ip: &str, start: Timestamp, now: Timestamp) -> Value {
-    let old_conditions = old.as_object().and_then(|o| o.get("conditions")).and_then(Value::as_array).cloned().unwrap_or_default();
+pub fn pod_status(
+    old: &Value,
+    pod_ref: &str,
+    containers: &[Container],
+    phase: &str,
+    pod_ip: &str,
+    host_ip: &str,
+    start: Timestamp,
+    now: Timestamp,
+) -> Value {
+    let old_conditions = old
+        .as_object()
+        .and_then(|o| o.get("conditions"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let cond = |ty: &str, ok: bool, reason: Option<&str>, message: Option<String>| {
         let status = if ok { "True" } else { "False" };
         let since = old_conditions
@@ -84,7 +119,11 @@ pub fn pod_status(old: &Value, pod_ref: &str, containers: &[Container], phase: &
         }
         c
     };
-    let unready: Vec<&str> = containers.iter().filter(|c| !c.ready()).map(|c| c.name.as_str()).collect();
+    let unready: Vec<&str> = containers
+        .iter()
+        .filter(|c| !c.ready())
+        .map(|c| c.name.as_str())
+        .collect();
     let all_ready = unready.is_empty();
     let terminal = matches!(phase, "Succeeded" | "Failed");
     let (reason, message) = if all_ready {
@@ -92,17 +131,34 @@ pub fn pod_status(old: &Value, pod_ref: &str, containers: &[Container], phase: &
     } else if terminal {
         (Some("PodCompleted"), None)
     } else {
-        (Some("ContainersNotReady"), Some(format!("containers with unready status: [{}]", unready.join(" "))))
+        (
+            Some("ContainersNotReady"),
+            Some(format!(
+                "containers with unready status: [{}]",
+                unready.join(" ")
+            )),
+        )
     };
-    let scheduled = old_conditions.iter().find(|c| c["type"] == "PodScheduled").cloned();
+    let scheduled = old_conditions
+        .iter()
+        .find(|c| c["type"] == "PodScheduled")
+        .cloned();
     let mut conditions = vec![
         cond("PodReadyToStartContainers", !terminal, None, None),
-        cond("Initialized", true, terminal.then_some("PodCompleted"), None),
+        cond(
+            "Initialized",
+            true,
+            terminal.then_some("PodCompleted"),
+            None,
+        ),
         cond("Ready", all_ready, reason, message.clone()),
         cond("ContainersReady", all_ready, reason, message),
     ];
     conditions.extend(scheduled);
-    let mut statuses: Vec<Value> = containers.iter().map(|c| container_status(c, pod_ref)).collect();
+    let mut statuses: Vec<Value> = containers
+        .iter()
+        .map(|c| container_status(c, pod_ref))
+        .collect();
     statuses.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     let mut status = json!({
         "phase": phase, "conditions": conditions, "hostIP": host_ip, "hostIPs": [{"ip": host_ip}],
