@@ -6,6 +6,7 @@ pub mod decode;
 pub mod defaults;
 pub mod go_float;
 pub mod meta;
+pub mod metrics;
 pub mod names;
 pub mod pod_spec;
 pub mod quantity;

@@ -106,6 +106,8 @@ pub static RESOURCES: &[Resource] = &[
     resource!("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, ["sc"], []),
     resource!("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, ["hpa"], ["status"]),
     resource!("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, [], []),
+    resource!("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", true, [], []),
+    resource!("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", false, [], []),
 ];
 
 /// Finds a resource by the URL segments of a request: group, version, plural.

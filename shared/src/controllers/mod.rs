@@ -78,6 +78,7 @@ impl ControllerManager {
             Box::new(node_lifecycle::taint_eviction::TaintEvictionController::default()),
             Box::new(node_lifecycle::pod_gc::PodGarbageCollector::default()),
             Box::new(persistent_volume::PersistentVolumeController::default()),
+            Box::new(crate::sim::SimKubelet::default()),
         ])
     }
 

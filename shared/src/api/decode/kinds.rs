@@ -46,6 +46,8 @@ where
         ("autoscaling", "v2", "HorizontalPodAutoscaler") => api::autoscaling::v2::HorizontalPodAutoscaler,
         ("coordination.k8s.io", "v1", "Lease") => api::coordination::v1::Lease,
         ("events.k8s.io", "v1", "Event") => api::events::v1::Event,
+        ("metrics.k8s.io", "v1beta1", "PodMetrics") => crate::api::metrics::PodMetrics,
+        ("metrics.k8s.io", "v1beta1", "NodeMetrics") => crate::api::metrics::NodeMetrics,
     }
 }
 

@@ -10,6 +10,7 @@ mod descriptions;
 pub mod duration;
 mod events;
 mod fields;
+mod metrics;
 mod networking;
 mod nodes;
 mod pods;
@@ -147,6 +148,10 @@ impl Column {
     }
 
     /// The same column with a different type (`boolean`, `date`...).
+    pub const fn formatted(self, format: &'static str) -> Self {
+        Self { format, ..self }
+    }
+
     pub const fn typed(self, kind: &'static str) -> Self {
         Self { kind, ..self }
     }
@@ -243,6 +248,8 @@ fn printer_for(resource: &Resource) -> Printer {
         ("networking.k8s.io", "Ingress") => networking::INGRESS,
         ("networking.k8s.io", "IngressClass") => networking::INGRESS_CLASS,
         ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::PRINTER,
+        ("metrics.k8s.io", "PodMetrics") => metrics::POD_METRICS,
+        ("metrics.k8s.io", "NodeMetrics") => metrics::NODE_METRICS,
         _ => DEFAULT,
     }
 }
