@@ -45,14 +45,21 @@ pub fn is_failed(node: &Value) -> bool {
     meta::annotation(node, FAILED_ANNOTATION) == Some("true")
 }
 
-/// The `N` of a node's `10.244.N.0/24`.
-pub fn cidr_index(node: &Value) -> Option<u8> {
+/// The cluster's pod network, 10.244.0.0/14: one /24 per node, for up to 1,023 nodes.
+const POD_CIDR_BLOCKS: u16 = 1024;
+
+/// The node's `/24` within the pod network: index `i` is `10.(244 + i / 256).(i % 256).0/24`.
+fn pod_cidr(index: u16) -> String {
+    format!("10.{}.{}.0/24", 244 + index / 256, index % 256)
+}
+
+/// The index of a node's pod `/24` (see [`pod_cidr`]).
+pub fn cidr_index(node: &Value) -> Option<u16> {
     let cidr = node.pointer("/spec/podCIDR").and_then(Value::as_str)?;
-    cidr.strip_prefix("10.244.")?
-        .split('.')
-        .next()?
-        .parse()
-        .ok()
+    let mut octets = cidr.strip_prefix("10.")?.split('.');
+    let second: u16 = octets.next()?.parse().ok()?;
+    let third: u16 = octets.next()?.parse().ok()?;
+    (244..248).contains(&second).then(|| (second - 244) * 256 + third)
 }
 
 fn resources_of(spec: &NodeSpec) -> Value {
@@ -66,8 +73,8 @@ pub fn add_node(
     now: Timestamp,
 ) -> Result<Arc<Value>, ApiError> {
     let r = nodes()?;
-    let used: Vec<u8> = api.list(r, None).filter_map(|n| cidr_index(n)).collect();
-    let index = (1..=254u8)
+    let used: std::collections::HashSet<u16> = api.list(r, None).filter_map(|n| cidr_index(n)).collect();
+    let index = (1..POD_CIDR_BLOCKS)
         .find(|i| !used.contains(i))
         .ok_or_else(|| ApiError::internal("no pod CIDR left"))?;
     let node = json!({
@@ -76,7 +83,7 @@ pub fn add_node(
             "kubernetes.io/hostname": spec.name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
             "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64", SIMULATED_LABEL: "true"},
             "annotations": {"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
-        "spec": {"podCIDR": format!("10.244.{index}.0/24"), "podCIDRs": [format!("10.244.{index}.0/24")]},
+        "spec": {"podCIDR": pod_cidr(index), "podCIDRs": [pod_cidr(index)]},
         "status": {"capacity": resources_of(spec), "allocatable": resources_of(spec)},
     });
     let created = api.create(r, "", node.clone(), now, WriteOptions::default())?;
