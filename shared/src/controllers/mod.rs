@@ -4,10 +4,12 @@
 //! Each controller is a small module with its own state; none reads another's.
 //! They share only the store, which they follow through a [`feed::ChangeFeed`].
 
+pub mod deployment;
 pub mod events;
 pub mod feed;
 pub mod garbage_collector;
 pub mod namespace;
+pub mod replicaset;
 
 use crate::apiserver::ApiServer;
 use jiff::Timestamp;
@@ -59,6 +61,9 @@ impl ControllerManager {
         Self::new(vec![
             Box::new(garbage_collector::GarbageCollector::default()),
             Box::new(namespace::NamespaceController::default()),
+            // Before the Deployment controller, so it reads ReplicaSet statuses that match the pods.
+            Box::new(replicaset::ReplicaSetController::default()),
+            Box::new(deployment::DeploymentController::default()),
         ])
     }
 
