@@ -20,7 +20,9 @@ fn fnv1a32(bytes: impl IntoIterator<Item = u8>, mut hash: u32) -> u32 {
 /// Maps each byte into `bcdfghjklmnpqrstvwxz2456789`, as Kubernetes' SafeEncodeString.
 fn safe_encode(s: &str) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    s.bytes().map(|b| ALPHABET[usize::from(b) % ALPHABET.len()] as char).collect()
+    s.bytes()
+        .map(|b| ALPHABET[usize::from(b) % ALPHABET.len()] as char)
+        .collect()
 }
 
 /// The hash of `template`; a non-zero `collision_count` moves it to a fresh name.
@@ -36,7 +38,10 @@ pub(crate) fn pod_template_hash(template: &Value, collision_count: Option<i64>) 
 /// `template` without its `pod-template-hash` label (and no empty label map left behind).
 fn without_hash(template: &Value) -> Value {
     let mut t = template.clone();
-    if let Some(labels) = t.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+    if let Some(labels) = t
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
         labels.remove(POD_TEMPLATE_HASH);
         if labels.is_empty() {
             if let Some(m) = t.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -69,7 +74,10 @@ mod tests {
         assert_ne!(a, pod_template_hash(&template("myapp:2.0"), None));
         assert_ne!(a, pod_template_hash(&template("myapp:1.0"), Some(1)));
         assert_eq!(a, pod_template_hash(&template("myapp:1.0"), Some(0)));
-        assert!(a.len() <= 10 && a.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)), "{a}");
+        assert!(
+            a.len() <= 10 && a.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)),
+            "{a}"
+        );
     }
 
     #[test]

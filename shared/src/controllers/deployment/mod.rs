@@ -90,7 +90,15 @@ impl Sync<'_> {
         let Some(res) = deployments() else { return };
         let mut obj = (*self.d.obj).clone();
         obj["status"] = status;
-        if let Ok(stored) = self.api.update(res, &self.d.namespace, &self.d.name, obj, Some("status"), self.now, WriteOptions::default()) {
+        if let Ok(stored) = self.api.update(
+            res,
+            &self.d.namespace,
+            &self.d.name,
+            obj,
+            Some("status"),
+            self.now,
+            WriteOptions::default(),
+        ) {
             self.wrote = true;
             self.d = DeploymentView::new(stored);
         }
@@ -105,7 +113,15 @@ impl Sync<'_> {
         let Some(res) = deployments() else { return };
         let mut obj = (*self.d.obj).clone();
         obj["metadata"]["annotations"][view::REVISION] = json!(revision);
-        if let Ok(stored) = self.api.update(res, &self.d.namespace, &self.d.name, obj, None, self.now, WriteOptions::default()) {
+        if let Ok(stored) = self.api.update(
+            res,
+            &self.d.namespace,
+            &self.d.name,
+            obj,
+            None,
+            self.now,
+            WriteOptions::default(),
+        ) {
             self.wrote = true;
             self.d = DeploymentView::new(stored);
         }
@@ -113,8 +129,18 @@ impl Sync<'_> {
 
     /// Writes a changed ReplicaSet and refreshes its view.
     pub(crate) fn update_set(&mut self, set: &mut SetView, obj: Value) -> bool {
-        let Some(res) = replica_sets() else { return false };
-        match self.api.update(res, &self.d.namespace, &set.name.clone(), obj, None, self.now, WriteOptions::default()) {
+        let Some(res) = replica_sets() else {
+            return false;
+        };
+        match self.api.update(
+            res,
+            &self.d.namespace,
+            &set.name.clone(),
+            obj,
+            None,
+            self.now,
+            WriteOptions::default(),
+        ) {
             Ok(stored) => {
                 self.wrote = true;
                 *set = SetView::new(stored);
@@ -150,9 +176,19 @@ impl Sync<'_> {
         }
         if resize {
             let direction = if size > old { "up" } else { "down" };
-            let msg = format!("Scaled {direction} replica set {} from {old} to {size}", set.name);
+            let msg = format!(
+                "Scaled {direction} replica set {} from {old} to {size}",
+                set.name
+            );
             let d = self.d.obj.clone();
-            self.recorder.record(self.api, &d, EventKind::Normal, "ScalingReplicaSet", &msg, self.now);
+            self.recorder.record(
+                self.api,
+                &d,
+                EventKind::Normal,
+                "ScalingReplicaSet",
+                &msg,
+                self.now,
+            );
         }
         resize
     }
@@ -197,7 +233,11 @@ fn sync_deployment(s: &mut Sync, sets: &mut Vec<SetView>) {
 
 impl DeploymentController {
     fn dirty_owner_of_set(&mut self, set_uid: &str) {
-        if let Some(d) = self.set_owner.get(set_uid).and_then(|d| self.deployments.get(d)) {
+        if let Some(d) = self
+            .set_owner
+            .get(set_uid)
+            .and_then(|d| self.deployments.get(d))
+        {
             self.dirty.insert(d.clone());
         }
     }
@@ -217,7 +257,8 @@ impl DeploymentController {
     fn observe_deployment(&mut self, name: &ObjectName, obj: Option<&Value>) {
         match obj {
             Some(o) => {
-                self.deployments.insert(meta::uid(o).to_string(), name.clone());
+                self.deployments
+                    .insert(meta::uid(o).to_string(), name.clone());
                 let view = DeploymentView::new(Arc::new(o.clone()));
                 self.selectors.insert(name.clone(), view.selector);
                 self.dirty.insert(name.clone());
@@ -233,7 +274,11 @@ impl DeploymentController {
 
     fn observe_set(&mut self, name: &ObjectName, obj: &Value, deleted: bool) {
         let uid = meta::uid(obj).to_string();
-        let previous = if deleted { self.sets.forget(name) } else { self.sets.observe(name, obj) };
+        let previous = if deleted {
+            self.sets.forget(name)
+        } else {
+            self.sets.observe(name, obj)
+        };
         if let Some(p) = previous.and_then(|p| self.deployments.get(&p)) {
             self.dirty.insert(p.clone());
         }
@@ -253,7 +298,10 @@ impl DeploymentController {
 
     /// Pods matter to a Deployment only when they go (Recreate waits for old ones).
     fn observe_pod(&mut self, name: &ObjectName, obj: &Value, deleted: bool) {
-        let finished = matches!(obj.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed"));
+        let finished = matches!(
+            obj.pointer("/status/phase").and_then(Value::as_str),
+            Some("Succeeded" | "Failed")
+        );
         if deleted {
             self.pods.forget(name);
         } else {
@@ -274,33 +322,56 @@ impl DeploymentController {
         self.set_owner.clear();
         self.pods.clear();
         self.wakeups.clear();
-        let (Some(dr), Some(rr), Some(pr)) = (deployments(), replica_sets(), by_kind("Pod")) else { return };
+        let (Some(dr), Some(rr), Some(pr)) = (deployments(), replica_sets(), by_kind("Pod")) else {
+            return;
+        };
         let all: Vec<Arc<Value>> = api.list(dr, None).cloned().collect();
         for d in all {
-            self.observe_deployment(&ObjectName::new(meta::namespace(&d), meta::name(&d)), Some(&d));
+            self.observe_deployment(
+                &ObjectName::new(meta::namespace(&d), meta::name(&d)),
+                Some(&d),
+            );
         }
         let all: Vec<Arc<Value>> = api.list(rr, None).cloned().collect();
         for rs in all {
-            self.observe_set(&ObjectName::new(meta::namespace(&rs), meta::name(&rs)), &rs, false);
+            self.observe_set(
+                &ObjectName::new(meta::namespace(&rs), meta::name(&rs)),
+                &rs,
+                false,
+            );
         }
         let all: Vec<Arc<Value>> = api.list(pr, None).cloned().collect();
         for p in all {
-            self.pods.observe(&ObjectName::new(meta::namespace(&p), meta::name(&p)), &p);
+            self.pods
+                .observe(&ObjectName::new(meta::namespace(&p), meta::name(&p)), &p);
         }
     }
 
     fn catch_up(&mut self, api: &ApiServer) {
-        let changes: Vec<(EventType, ObjectName, &'static str, Arc<Value>)> = match self.feed.changes(api.store()) {
-            Changes::Resync => {
-                self.resync(api);
-                return;
-            }
-            Changes::Events(events) => events
-                .into_iter()
-                .filter(|e| matches!((e.key.resource.group, e.key.resource.plural), ("", "pods") | ("apps", "replicasets" | "deployments")))
-                .map(|e| (e.kind, e.key.name.clone(), e.key.resource.plural, e.object.clone()))
-                .collect(),
-        };
+        let changes: Vec<(EventType, ObjectName, &'static str, Arc<Value>)> =
+            match self.feed.changes(api.store()) {
+                Changes::Resync => {
+                    self.resync(api);
+                    return;
+                }
+                Changes::Events(events) => events
+                    .into_iter()
+                    .filter(|e| {
+                        matches!(
+                            (e.key.resource.group, e.key.resource.plural),
+                            ("", "pods") | ("apps", "replicasets" | "deployments")
+                        )
+                    })
+                    .map(|e| {
+                        (
+                            e.kind,
+                            e.key.name.clone(),
+                            e.key.resource.plural,
+                            e.object.clone(),
+                        )
+                    })
+                    .collect(),
+            };
         for (kind, name, plural, obj) in changes {
             let deleted = kind == EventType::Deleted;
             match plural {
@@ -313,7 +384,9 @@ impl DeploymentController {
 
     /// The Deployment's ReplicaSets, oldest first; adopts matching orphans.
     fn claim_sets(&self, api: &mut ApiServer, d: &DeploymentView, now: Timestamp) -> Vec<SetView> {
-        let Some(rr) = replica_sets() else { return Vec::new() };
+        let Some(rr) = replica_sets() else {
+            return Vec::new();
+        };
         let mut sets: Vec<SetView> = self
             .sets
             .children(&d.uid)
@@ -323,12 +396,22 @@ impl DeploymentController {
             .collect();
         if !d.terminating {
             for orphan in self.sets.orphans(&d.namespace) {
-                let Ok(rs) = api.get(rr, &d.namespace, &orphan).cloned() else { continue };
+                let Ok(rs) = api.get(rr, &d.namespace, &orphan).cloned() else {
+                    continue;
+                };
                 if meta::is_terminating(&rs) || !d.selector.matches(meta::labels(&rs)) {
                     continue;
                 }
                 let adopted = owner_index::with_controller_ref(&rs, &d.obj);
-                if let Ok(stored) = api.update(rr, &d.namespace, &orphan, adopted, None, now, WriteOptions::default()) {
+                if let Ok(stored) = api.update(
+                    rr,
+                    &d.namespace,
+                    &orphan,
+                    adopted,
+                    None,
+                    now,
+                    WriteOptions::default(),
+                ) {
                     sets.push(SetView::new(stored));
                 }
             }
@@ -338,11 +421,22 @@ impl DeploymentController {
     }
 
     fn sync(&mut self, api: &mut ApiServer, name: &ObjectName, now: Timestamp) -> bool {
-        let Some(dr) = deployments() else { return false };
-        let Ok(obj) = api.get(dr, &name.namespace, &name.name).cloned() else { return false };
+        let Some(dr) = deployments() else {
+            return false;
+        };
+        let Ok(obj) = api.get(dr, &name.namespace, &name.name).cloned() else {
+            return false;
+        };
         let d = DeploymentView::new(obj);
         let mut sets = self.claim_sets(api, &d, now);
-        let mut s = Sync { api, recorder: &mut self.recorder, pods: &self.pods, now, d, wrote: false };
+        let mut s = Sync {
+            api,
+            recorder: &mut self.recorder,
+            pods: &self.pods,
+            now,
+            d,
+            wrote: false,
+        };
         sync_deployment(&mut s, &mut sets);
         let wrote = s.wrote;
         match status::deadline_wakeup(&s.d) {
@@ -360,12 +454,20 @@ impl Controller for DeploymentController {
 
     fn reconcile(&mut self, api: &mut ApiServer, now: Timestamp) -> Reconciled {
         self.catch_up(api);
-        let due: Vec<ObjectName> = self.wakeups.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
+        let due: Vec<ObjectName> = self
+            .wakeups
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
         self.dirty.extend(due);
         let mut wrote = false;
         for name in std::mem::take(&mut self.dirty) {
             wrote |= self.sync(api, &name, now);
         }
-        Reconciled { wrote, requeue_at: self.wakeups.values().filter(|t| **t > now).min().copied() }
+        Reconciled {
+            wrote,
+            requeue_at: self.wakeups.values().filter(|t| **t > now).min().copied(),
+        }
     }
 }

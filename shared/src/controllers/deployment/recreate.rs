@@ -39,10 +39,17 @@ fn old_pods_running(s: &Sync, sets: &[SetView], new: Option<usize>) -> bool {
     if old.iter().any(|i| sets[*i].status_replicas > 0) {
         return true;
     }
-    let Some(pods) = by_kind("Pod") else { return false };
-    old.iter().flat_map(|i| s.pods.children(sets[*i].uid())).any(|p| {
-        s.api
-            .get(pods, &p.namespace, &p.name)
-            .is_ok_and(|pod| !matches!(super::super::replicaset::pod_state::phase(pod), "Succeeded" | "Failed"))
-    })
+    let Some(pods) = by_kind("Pod") else {
+        return false;
+    };
+    old.iter()
+        .flat_map(|i| s.pods.children(sets[*i].uid()))
+        .any(|p| {
+            s.api.get(pods, &p.namespace, &p.name).is_ok_and(|pod| {
+                !matches!(
+                    super::super::replicaset::pod_state::phase(pod),
+                    "Succeeded" | "Failed"
+                )
+            })
+        })
 }

@@ -3,11 +3,11 @@
 //! every older one, which is how a rollback takes a new revision, and
 //! trimming history beyond `revisionHistoryLimit`.
 
+use super::super::events::EventType as EventKind;
+use super::super::replicaset::owner_index::{controller_ref, controller_uid};
 use super::hash::{equal_ignoring_hash, pod_template_hash, POD_TEMPLATE_HASH};
 use super::view::{DeploymentView, SetView, DESIRED_REPLICAS, MAX_REPLICAS, REVISION};
 use super::{old_indices, replica_sets, status, Sync};
-use super::super::events::EventType as EventKind;
-use super::super::replicaset::owner_index::{controller_ref, controller_uid};
 use crate::api::meta;
 use crate::apiserver::{DeleteOptions, Reason, WriteOptions};
 use serde_json::{json, Value};
@@ -17,7 +17,8 @@ const MAX_COLLISIONS: usize = 5;
 
 /// The oldest set whose template is the Deployment's.
 pub(crate) fn find_new(d: &DeploymentView, sets: &[SetView]) -> Option<usize> {
-    sets.iter().position(|s| equal_ignoring_hash(s.template(), d.template()))
+    sets.iter()
+        .position(|s| equal_ignoring_hash(s.template(), d.template()))
 }
 
 /// Annotations a Deployment does not pass on to its ReplicaSets.
@@ -33,7 +34,11 @@ fn annotate_new(d: &DeploymentView, rs: &mut Value, revision: i64, exists: bool)
     if !rs["metadata"]["annotations"].is_object() {
         rs["metadata"]["annotations"] = json!({});
     }
-    if let Some(a) = d.obj.pointer("/metadata/annotations").and_then(Value::as_object) {
+    if let Some(a) = d
+        .obj
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    {
         for (k, v) in a.iter().filter(|(k, _)| !skip_copy(k)) {
             if rs["metadata"]["annotations"].get(k) != Some(v) {
                 rs["metadata"]["annotations"][k] = v.clone();
@@ -41,14 +46,17 @@ fn annotate_new(d: &DeploymentView, rs: &mut Value, revision: i64, exists: bool)
             }
         }
     }
-    let current: i64 = meta::annotation(rs, REVISION).and_then(|r| r.parse().ok()).unwrap_or(0);
+    let current: i64 = meta::annotation(rs, REVISION)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0);
     if current < revision {
         rs["metadata"]["annotations"][REVISION] = json!(revision.to_string());
         changed = true;
     }
     if !exists {
         rs["metadata"]["annotations"][DESIRED_REPLICAS] = json!(d.replicas.to_string());
-        rs["metadata"]["annotations"][MAX_REPLICAS] = json!((d.replicas + d.max_surge()).to_string());
+        rs["metadata"]["annotations"][MAX_REPLICAS] =
+            json!((d.replicas + d.max_surge()).to_string());
         changed = true;
     }
     changed
@@ -72,12 +80,21 @@ pub(crate) fn new_set_replicas(d: &DeploymentView, sets: &[SetView], new: Option
 /// (created if `create` and missing), with revisions brought up to date.
 pub(crate) fn sync_revision(s: &mut Sync, sets: &mut Vec<SetView>, create: bool) -> Option<usize> {
     let existing = find_new(&s.d, sets);
-    let max_old = old_indices(sets, existing).iter().map(|i| sets[*i].revision()).max().unwrap_or(0);
+    let max_old = old_indices(sets, existing)
+        .iter()
+        .map(|i| sets[*i].revision())
+        .max()
+        .unwrap_or(0);
     let revision = max_old + 1;
     if let Some(i) = existing {
         let mut obj = (*sets[i].obj).clone();
         let mut changed = annotate_new(&s.d, &mut obj, revision, true);
-        if obj.pointer("/spec/minReadySeconds").and_then(Value::as_i64).unwrap_or(0) != s.d.min_ready_seconds {
+        if obj
+            .pointer("/spec/minReadySeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            != s.d.min_ready_seconds
+        {
             obj["spec"]["minReadySeconds"] = json!(s.d.min_ready_seconds);
             changed = true;
         }
@@ -99,9 +116,19 @@ pub(crate) fn sync_revision(s: &mut Sync, sets: &mut Vec<SetView>, create: bool)
     sets.push(set);
     let i = sets.len() - 1;
     if !already && sets[i].replicas > 0 {
-        let msg = format!("Scaled up replica set {} from 0 to {}", sets[i].name, sets[i].replicas);
+        let msg = format!(
+            "Scaled up replica set {} from 0 to {}",
+            sets[i].name, sets[i].replicas
+        );
         let d = s.d.obj.clone();
-        s.recorder.record(s.api, &d, EventKind::Normal, "ScalingReplicaSet", &msg, s.now);
+        s.recorder.record(
+            s.api,
+            &d,
+            EventKind::Normal,
+            "ScalingReplicaSet",
+            &msg,
+            s.now,
+        );
     }
     s.set_revision(revision);
     if !already {
@@ -120,7 +147,11 @@ fn create_new(s: &mut Sync, sets: &[SetView], revision: i64) -> Option<(SetView,
         let hash = pod_template_hash(s.d.template(), collisions);
         let mut template = s.d.template().clone();
         template["metadata"]["labels"][POD_TEMPLATE_HASH] = json!(hash);
-        let mut selector = s.d.obj.pointer("/spec/selector").cloned().unwrap_or(json!({}));
+        let mut selector =
+            s.d.obj
+                .pointer("/spec/selector")
+                .cloned()
+                .unwrap_or(json!({}));
         selector["matchLabels"][POD_TEMPLATE_HASH] = json!(hash);
         let name = format!("{}-{hash}", s.d.name);
         let mut rs = json!({
@@ -131,7 +162,10 @@ fn create_new(s: &mut Sync, sets: &[SetView], revision: i64) -> Option<(SetView,
         });
         rs["spec"]["replicas"] = json!(new_set_replicas(&s.d, sets, None));
         annotate_new(&s.d, &mut rs, revision, false);
-        match s.api.create(res, &s.d.namespace, rs, s.now, WriteOptions::default()) {
+        match s
+            .api
+            .create(res, &s.d.namespace, rs, s.now, WriteOptions::default())
+        {
             Ok(stored) => {
                 s.wrote = true;
                 return Some((SetView::new(stored), false));
@@ -139,7 +173,10 @@ fn create_new(s: &mut Sync, sets: &[SetView], revision: i64) -> Option<(SetView,
             Err(e) if e.reason == Reason::AlreadyExists => {
                 let existing = s.api.get(res, &s.d.namespace, &name).ok()?.clone();
                 if controller_uid(&existing) == Some(s.d.uid.as_str())
-                    && equal_ignoring_hash(existing.pointer("/spec/template").unwrap_or(&Value::Null), s.d.template())
+                    && equal_ignoring_hash(
+                        existing.pointer("/spec/template").unwrap_or(&Value::Null),
+                        s.d.template(),
+                    )
                 {
                     return Some((SetView::new(existing), true));
                 }
@@ -156,19 +193,39 @@ fn create_new(s: &mut Sync, sets: &[SetView], revision: i64) -> Option<(SetView,
 /// Deletes the oldest revisions beyond `revisionHistoryLimit` that have
 /// scaled to zero and settled.
 pub(crate) fn cleanup(s: &mut Sync, sets: &[SetView], new: Option<usize>) {
-    let Some(limit) = s.d.revision_history_limit else { return };
+    let Some(limit) = s.d.revision_history_limit else {
+        return;
+    };
     let Some(res) = replica_sets() else { return };
-    let mut cleanable: Vec<&SetView> = old_indices(sets, new).into_iter().map(|i| &sets[i]).filter(|s| !s.terminating).collect();
+    let mut cleanable: Vec<&SetView> = old_indices(sets, new)
+        .into_iter()
+        .map(|i| &sets[i])
+        .filter(|s| !s.terminating)
+        .collect();
     let excess = cleanable.len() as i64 - limit;
     if excess <= 0 {
         return;
     }
-    cleanable.sort_by(|a, b| a.revision().cmp(&b.revision()).then_with(|| a.created.cmp(&b.created)));
+    cleanable.sort_by(|a, b| {
+        a.revision()
+            .cmp(&b.revision())
+            .then_with(|| a.created.cmp(&b.created))
+    });
     for set in cleanable.into_iter().take(excess as usize) {
-        if set.status_replicas != 0 || set.replicas != 0 || set.generation > set.observed_generation {
+        if set.status_replicas != 0 || set.replicas != 0 || set.generation > set.observed_generation
+        {
             continue;
         }
-        if s.api.delete(res, &s.d.namespace, &set.name, &DeleteOptions::default(), s.now).is_ok() {
+        if s.api
+            .delete(
+                res,
+                &s.d.namespace,
+                &set.name,
+                &DeleteOptions::default(),
+                s.now,
+            )
+            .is_ok()
+        {
             s.wrote = true;
         }
     }

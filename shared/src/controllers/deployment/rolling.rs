@@ -24,7 +24,11 @@ pub(crate) fn rollout(s: &mut Sync, sets: &mut Vec<SetView>) {
 
 /// Scales the new set towards `replicas` as far as the surge allows.
 fn reconcile_new(s: &mut Sync, sets: &mut [SetView], i: usize) -> bool {
-    let target = if sets[i].replicas > s.d.replicas { s.d.replicas } else { revision::new_set_replicas(&s.d, sets, Some(i)) };
+    let target = if sets[i].replicas > s.d.replicas {
+        s.d.replicas
+    } else {
+        revision::new_set_replicas(&s.d, sets, Some(i))
+    };
     let mut set = sets[i].clone();
     let scaled = s.scale_if_needed(&mut set, target);
     sets[i] = set;
@@ -33,7 +37,10 @@ fn reconcile_new(s: &mut Sync, sets: &mut [SetView], i: usize) -> bool {
 
 /// Scales old sets down: first their unavailable pods, then as far as availability allows.
 fn reconcile_old(s: &mut Sync, sets: &mut [SetView], new: Option<usize>) -> bool {
-    let old: Vec<usize> = old_indices(sets, new).into_iter().filter(|i| sets[*i].replicas > 0).collect();
+    let old: Vec<usize> = old_indices(sets, new)
+        .into_iter()
+        .filter(|i| sets[*i].replicas > 0)
+        .collect();
     if old.is_empty() {
         return false;
     }

@@ -8,7 +8,10 @@ use super::{old_indices, revision, status, Sync};
 /// Whether `spec.replicas` moved away from what the active sets were sized for.
 pub(crate) fn is_scaling_event(s: &mut Sync, sets: &mut Vec<SetView>) -> bool {
     revision::sync_revision(s, sets, false);
-    sets.iter().filter(|r| r.replicas > 0).any(|r| r.annotated(DESIRED_REPLICAS).is_some_and(|d| d != s.d.replicas))
+    sets.iter().filter(|r| r.replicas > 0).any(|r| {
+        r.annotated(DESIRED_REPLICAS)
+            .is_some_and(|d| d != s.d.replicas)
+    })
 }
 
 /// Kubernetes' sync: scale, trim history when paused, write the counts.
@@ -41,9 +44,12 @@ fn proportion(s: &Sync, set: &SetView, to_add: i64, added: i64) -> i64 {
         -set.replicas
     } else {
         let allowed = s.d.replicas + s.d.max_surge();
-        let annotated = set
-            .annotated(MAX_REPLICAS)
-            .unwrap_or_else(|| s.d.status().get("replicas").and_then(serde_json::Value::as_i64).unwrap_or(0));
+        let annotated = set.annotated(MAX_REPLICAS).unwrap_or_else(|| {
+            s.d.status()
+                .get("replicas")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0)
+        });
         if annotated == 0 {
             0
         } else {
@@ -67,7 +73,9 @@ fn scale(s: &mut Sync, sets: &mut [SetView], new: Option<usize>) {
     }
     let saturated = new.is_some_and(|i| {
         let n = &sets[i];
-        n.replicas == s.d.replicas && n.annotated(DESIRED_REPLICAS) == Some(s.d.replicas) && n.available == s.d.replicas
+        n.replicas == s.d.replicas
+            && n.annotated(DESIRED_REPLICAS) == Some(s.d.replicas)
+            && n.available == s.d.replicas
     });
     if saturated {
         for i in old_indices(sets, new) {
@@ -81,14 +89,21 @@ fn scale(s: &mut Sync, sets: &mut [SetView], new: Option<usize>) {
         return;
     }
     let mut active: Vec<usize> = (0..sets.len()).filter(|i| sets[*i].replicas > 0).collect();
-    let allowed = if s.d.replicas > 0 { s.d.replicas + s.d.max_surge() } else { 0 };
+    let allowed = if s.d.replicas > 0 {
+        s.d.replicas + s.d.max_surge()
+    } else {
+        0
+    };
     let current: i64 = active.iter().map(|i| sets[*i].replicas).sum();
     let to_add = allowed - current;
     // Bigger sets first; on a tie the newer one when growing, the older when shrinking.
     active.sort_by(|a, b| {
         let (x, y) = (&sets[*a], &sets[*b]);
-        let by_age = (x.created.as_str(), x.name.as_str()).cmp(&(y.created.as_str(), y.name.as_str()));
-        y.replicas.cmp(&x.replicas).then(if to_add > 0 { by_age.reverse() } else { by_age })
+        let by_age =
+            (x.created.as_str(), x.name.as_str()).cmp(&(y.created.as_str(), y.name.as_str()));
+        y.replicas
+            .cmp(&x.replicas)
+            .then(if to_add > 0 { by_age.reverse() } else { by_age })
     });
     let mut sizes: Vec<i64> = active.iter().map(|i| sets[*i].replicas).collect();
     if to_add != 0 {

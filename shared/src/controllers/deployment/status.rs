@@ -16,14 +16,26 @@ const PAUSED: &str = "DeploymentPaused";
 const RESUMED: &str = "DeploymentResumed";
 
 pub(crate) fn condition<'a>(status: &'a Value, kind: &str) -> Option<&'a Value> {
-    status.get("conditions")?.as_array()?.iter().find(|c| c["type"] == kind)
+    status
+        .get("conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == kind)
 }
 
 fn reason(c: Option<&Value>) -> &str {
-    c.and_then(|c| c.get("reason")).and_then(Value::as_str).unwrap_or("")
+    c.and_then(|c| c.get("reason"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
-pub(crate) fn new_condition(kind: &str, status: &str, reason: &str, message: &str, now: Timestamp) -> Value {
+pub(crate) fn new_condition(
+    kind: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: Timestamp,
+) -> Value {
     let t = format_time(now);
     json!({"type": kind, "status": status, "reason": reason, "message": message, "lastUpdateTime": t, "lastTransitionTime": t})
 }
@@ -61,14 +73,22 @@ fn count(status: &Value, field: &str) -> i64 {
 
 /// The status Kubernetes' calculateStatus gives: counts from the sets, the
 /// Available condition, other conditions carried over.
-pub(crate) fn calculate(d: &DeploymentView, sets: &[SetView], new: Option<usize>, now: Timestamp) -> Value {
+pub(crate) fn calculate(
+    d: &DeploymentView,
+    sets: &[SetView],
+    new: Option<usize>,
+    now: Timestamp,
+) -> Value {
     let available: i64 = sets.iter().map(|s| s.available).sum();
     let total: i64 = sets.iter().map(|s| s.replicas).sum();
     let mut status = json!({});
     let fields = [
         ("observedGeneration", d.generation),
         ("replicas", sets.iter().map(|s| s.status_replicas).sum()),
-        ("updatedReplicas", new.map_or(0, |i| sets[i].status_replicas)),
+        (
+            "updatedReplicas",
+            new.map_or(0, |i| sets[i].status_replicas),
+        ),
         ("readyReplicas", sets.iter().map(|s| s.ready).sum()),
         ("availableReplicas", available),
         ("unavailableReplicas", (total - available).max(0)),
@@ -85,9 +105,21 @@ pub(crate) fn calculate(d: &DeploymentView, sets: &[SetView], new: Option<usize>
         status["conditions"] = cs.clone();
     }
     let c = if available >= d.replicas - d.max_unavailable() {
-        new_condition(AVAILABLE, "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now)
+        new_condition(
+            AVAILABLE,
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.",
+            now,
+        )
     } else {
-        new_condition(AVAILABLE, "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now)
+        new_condition(
+            AVAILABLE,
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.",
+            now,
+        )
     };
     set_condition(&mut status, c);
     status
@@ -116,8 +148,12 @@ fn last_update(c: &Value) -> Option<Timestamp> {
 }
 
 fn timed_out(d: &DeploymentView, status: &Value, now: Timestamp) -> bool {
-    let Some(deadline) = d.progress_deadline_seconds else { return false };
-    let Some(c) = condition(status, PROGRESSING) else { return false };
+    let Some(deadline) = d.progress_deadline_seconds else {
+        return false;
+    };
+    let Some(c) = condition(status, PROGRESSING) else {
+        return false;
+    };
     match reason(Some(c)) {
         NEW_RS_AVAILABLE => false,
         TIMED_OUT => true,
@@ -134,7 +170,8 @@ pub(crate) fn sync_rollout(s: &mut Sync, sets: &[SetView], new: Option<usize>) {
         remove_condition(&mut st, PROGRESSING);
     }
     let current = condition(&st, PROGRESSING).cloned();
-    let done = count(&st, "replicas") == count(&st, "updatedReplicas") && reason(current.as_ref()) == NEW_RS_AVAILABLE;
+    let done = count(&st, "replicas") == count(&st, "updatedReplicas")
+        && reason(current.as_ref()) == NEW_RS_AVAILABLE;
     if s.d.progress_deadline_seconds.is_some() && !done {
         let subject = match new {
             Some(i) => format!("ReplicaSet \"{}\"", sets[i].name),
@@ -142,7 +179,10 @@ pub(crate) fn sync_rollout(s: &mut Sync, sets: &[SetView], new: Option<usize>) {
         };
         if is_complete(&s.d, &st) {
             let msg = format!("{subject} has successfully progressed.");
-            set_condition(&mut st, new_condition(PROGRESSING, "True", NEW_RS_AVAILABLE, &msg, s.now));
+            set_condition(
+                &mut st,
+                new_condition(PROGRESSING, "True", NEW_RS_AVAILABLE, &msg, s.now),
+            );
         } else if progressing(&s.d, &st) {
             let msg = format!("{subject} is progressing.");
             let mut c = new_condition(PROGRESSING, "True", "ReplicaSetUpdated", &msg, s.now);
@@ -153,7 +193,10 @@ pub(crate) fn sync_rollout(s: &mut Sync, sets: &[SetView], new: Option<usize>) {
             set_condition(&mut st, c);
         } else if timed_out(&s.d, &st, s.now) {
             let msg = format!("{subject} has timed out progressing.");
-            set_condition(&mut st, new_condition(PROGRESSING, "False", TIMED_OUT, &msg, s.now));
+            set_condition(
+                &mut st,
+                new_condition(PROGRESSING, "False", TIMED_OUT, &msg, s.now),
+            );
         }
     }
     s.write_status(st);
@@ -161,14 +204,19 @@ pub(crate) fn sync_rollout(s: &mut Sync, sets: &[SetView], new: Option<usize>) {
 
 /// Sets a Progressing condition on the stored status (FoundNewReplicaSet, NewReplicaSetCreated).
 pub(crate) fn set_progressing(s: &mut Sync, reason: &str, message: &str, only_if_absent: bool) {
-    if s.d.progress_deadline_seconds.is_none() || (only_if_absent && condition(s.d.status(), PROGRESSING).is_some()) {
+    if s.d.progress_deadline_seconds.is_none()
+        || (only_if_absent && condition(s.d.status(), PROGRESSING).is_some())
+    {
         return;
     }
     let mut st = s.d.status().clone();
     if !st.is_object() {
         st = json!({});
     }
-    set_condition(&mut st, new_condition(PROGRESSING, "True", reason, message, s.now));
+    set_condition(
+        &mut st,
+        new_condition(PROGRESSING, "True", reason, message, s.now),
+    );
     s.write_status(st);
 }
 
@@ -182,8 +230,20 @@ pub(crate) fn check_paused(s: &mut Sync) {
         return;
     }
     let c = match (s.d.paused, current == PAUSED) {
-        (true, false) => new_condition(PROGRESSING, "Unknown", PAUSED, "Deployment is paused", s.now),
-        (false, true) => new_condition(PROGRESSING, "Unknown", RESUMED, "Deployment is resumed", s.now),
+        (true, false) => new_condition(
+            PROGRESSING,
+            "Unknown",
+            PAUSED,
+            "Deployment is paused",
+            s.now,
+        ),
+        (false, true) => new_condition(
+            PROGRESSING,
+            "Unknown",
+            RESUMED,
+            "Deployment is resumed",
+            s.now,
+        ),
         _ => return,
     };
     let mut st = s.d.status().clone();
@@ -205,5 +265,7 @@ pub(crate) fn deadline_wakeup(d: &DeploymentView) -> Option<Timestamp> {
     if matches!(reason(Some(c)), NEW_RS_AVAILABLE | TIMED_OUT | PAUSED) {
         return None;
     }
-    last_update(c)?.checked_add(SignedDuration::from_secs(deadline + 1)).ok()
+    last_update(c)?
+        .checked_add(SignedDuration::from_secs(deadline + 1))
+        .ok()
 }

@@ -33,27 +33,40 @@ fn create(cp: &mut ControlPlane, d: Value) {
 }
 
 fn get_deploy(api: &ApiServer) -> Value {
-    (**api.get(by_kind("Deployment").unwrap(), "default", "my-api").unwrap()).clone()
+    (**api
+        .get(by_kind("Deployment").unwrap(), "default", "my-api")
+        .unwrap())
+    .clone()
 }
 
 fn sets(api: &ApiServer) -> Vec<Value> {
-    api.list(by_kind("ReplicaSet").unwrap(), Some("default")).map(|r| (**r).clone()).collect()
+    api.list(by_kind("ReplicaSet").unwrap(), Some("default"))
+        .map(|r| (**r).clone())
+        .collect()
 }
 
 fn set_named(api: &ApiServer, name: &str) -> Value {
-    (**api.get(by_kind("ReplicaSet").unwrap(), "default", name).unwrap()).clone()
+    (**api
+        .get(by_kind("ReplicaSet").unwrap(), "default", name)
+        .unwrap())
+    .clone()
 }
 
 /// Edits the Deployment as `kubectl edit` / `set image` would.
 fn edit(cp: &mut ControlPlane, now: Timestamp, f: impl FnOnce(&mut Value)) {
     let mut d = get_deploy(cp.api());
     f(&mut d);
-    let r = cp.handle(&Request::put(&format!("{DEPLOY}/my-api"), d.to_string()), now);
+    let r = cp.handle(
+        &Request::put(&format!("{DEPLOY}/my-api"), d.to_string()),
+        now,
+    );
     assert_eq!(r.status(), 200, "{r:?}");
 }
 
 fn set_image(cp: &mut ControlPlane, image: &str, now: Timestamp) {
-    edit(cp, now, |d| d["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image));
+    edit(cp, now, |d| {
+        d["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image)
+    });
 }
 
 /// One round of kubelet work then the controllers, until quiet or `rounds` pass.
@@ -66,11 +79,25 @@ fn settle(cp: &mut ControlPlane, now: Timestamp) {
 }
 
 fn condition(d: &Value, kind: &str) -> Value {
-    d["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == kind).cloned().unwrap_or(Value::Null)
+    d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == kind)
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 fn images(api: &ApiServer) -> Vec<String> {
-    active_pods(api, "default").iter().map(|p| p["spec"]["containers"][0]["image"].as_str().unwrap().to_string()).collect()
+    active_pods(api, "default")
+        .iter()
+        .map(|p| {
+            p["spec"]["containers"][0]["image"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
 }
 
 fn events(api: &ApiServer, reason: &str) -> Vec<String> {
@@ -85,21 +112,47 @@ fn a_deployment_creates_a_hashed_replica_set_and_becomes_available() {
     let mut cp = ControlPlane::new(1, start());
     create(&mut cp, deployment(3, json!({"type": "RollingUpdate"})));
     let rs = sets(cp.api()).pop().unwrap();
-    let hash = rs["metadata"]["labels"]["pod-template-hash"].as_str().unwrap().to_string();
+    let hash = rs["metadata"]["labels"]["pod-template-hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(meta::name(&rs), format!("my-api-{hash}"));
-    assert_eq!(rs["spec"]["selector"]["matchLabels"], json!({"app": "my-api", "pod-template-hash": hash}));
-    assert_eq!(rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
-    assert_eq!(rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"], "3");
-    assert_eq!(rs["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"], "4");
+    assert_eq!(
+        rs["spec"]["selector"]["matchLabels"],
+        json!({"app": "my-api", "pod-template-hash": hash})
+    );
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "1"
+    );
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"],
+        "3"
+    );
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"],
+        "4"
+    );
     assert_eq!(rs["metadata"]["ownerReferences"][0]["kind"], "Deployment");
-    assert_eq!(events(cp.api(), "ScalingReplicaSet"), [format!("Scaled up replica set my-api-{hash} from 0 to 3")]);
+    assert_eq!(
+        events(cp.api(), "ScalingReplicaSet"),
+        [format!("Scaled up replica set my-api-{hash} from 0 to 3")]
+    );
     let pods = active_pods(cp.api(), "default");
     assert_eq!(pods.len(), 3);
-    assert!(pods.iter().all(|p| p["metadata"]["labels"]["pod-template-hash"] == hash.as_str()));
+    assert!(pods
+        .iter()
+        .all(|p| p["metadata"]["labels"]["pod-template-hash"] == hash.as_str()));
 
     let d = get_deploy(cp.api());
-    assert_eq!(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
-    assert_eq!(condition(&d, "Available")["reason"], "MinimumReplicasUnavailable");
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "1"
+    );
+    assert_eq!(
+        condition(&d, "Available")["reason"],
+        "MinimumReplicasUnavailable"
+    );
     assert_eq!(condition(&d, "Progressing")["reason"], "ReplicaSetUpdated");
     settle(&mut cp, start());
     let d = get_deploy(cp.api());
@@ -108,10 +161,22 @@ fn a_deployment_creates_a_hashed_replica_set_and_becomes_available() {
         json!({"observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}).as_object().unwrap().clone()
     );
     assert_eq!(condition(&d, "Available")["status"], "True");
-    assert_eq!(condition(&d, "Available")["message"], "Deployment has minimum availability.");
-    assert_eq!(condition(&d, "Progressing")["reason"], "NewReplicaSetAvailable");
-    assert_eq!(condition(&d, "Progressing")["message"], format!("ReplicaSet \"my-api-{hash}\" has successfully progressed."));
-    assert_eq!(d["status"]["conditions"][0]["type"], "Available", "kubectl lists Available first");
+    assert_eq!(
+        condition(&d, "Available")["message"],
+        "Deployment has minimum availability."
+    );
+    assert_eq!(
+        condition(&d, "Progressing")["reason"],
+        "NewReplicaSetAvailable"
+    );
+    assert_eq!(
+        condition(&d, "Progressing")["message"],
+        format!("ReplicaSet \"my-api-{hash}\" has successfully progressed.")
+    );
+    assert_eq!(
+        d["status"]["conditions"][0]["type"], "Available",
+        "kubectl lists Available first"
+    );
 }
 
 #[test]
@@ -126,7 +191,8 @@ fn scaling_the_deployment_scales_its_replica_set() {
     settle(&mut cp, start());
     assert_eq!(active_pods(cp.api(), "default").len(), 0);
     let name = meta::name(&sets(cp.api())[0]).to_string();
-    assert!(events(cp.api(), "ScalingReplicaSet").contains(&format!("Scaled down replica set {name} from 5 to 0")));
+    assert!(events(cp.api(), "ScalingReplicaSet")
+        .contains(&format!("Scaled down replica set {name} from 5 to 0")));
 }
 
 #[test]
@@ -139,21 +205,42 @@ fn history_and_rollback_reuse_the_old_replica_set() {
     set_image(&mut cp, "myapp:2.0", start());
     settle(&mut cp, start());
     assert_eq!(images(cp.api()), ["myapp:2.0", "myapp:2.0"]);
-    let second = sets(cp.api()).into_iter().map(|s| meta::name(&s).to_string()).find(|n| *n != first).unwrap();
-    assert_eq!(set_named(cp.api(), &second)["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "2");
-    assert_eq!(set_named(cp.api(), &first)["spec"]["replicas"], 0, "kept for history at zero");
+    let second = sets(cp.api())
+        .into_iter()
+        .map(|s| meta::name(&s).to_string())
+        .find(|n| *n != first)
+        .unwrap();
+    assert_eq!(
+        set_named(cp.api(), &second)["metadata"]["annotations"]
+            ["deployment.kubernetes.io/revision"],
+        "2"
+    );
+    assert_eq!(
+        set_named(cp.api(), &first)["spec"]["replicas"],
+        0,
+        "kept for history at zero"
+    );
 
     // `kubectl rollout undo --to-revision=1`: the old template, hash label removed, patched back.
     let mut template = first_template;
-    template["metadata"]["labels"].as_object_mut().unwrap().remove("pod-template-hash");
+    template["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("pod-template-hash");
     edit(&mut cp, start(), |d| d["spec"]["template"] = template);
     settle(&mut cp, start());
     assert_eq!(sets(cp.api()).len(), 2, "no third ReplicaSet");
     assert_eq!(images(cp.api()), ["myapp:1.0", "myapp:1.0"]);
     let revived = set_named(cp.api(), &first);
     assert_eq!(revived["spec"]["replicas"], 2);
-    assert_eq!(revived["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3", "revision 1 is gone from history");
-    assert_eq!(get_deploy(cp.api())["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
+    assert_eq!(
+        revived["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3",
+        "revision 1 is gone from history"
+    );
+    assert_eq!(
+        get_deploy(cp.api())["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
 }
 
 #[test]
@@ -169,7 +256,12 @@ fn history_beyond_the_limit_is_deleted() {
     settle(&mut cp, start());
     let mut revisions: Vec<String> = sets(cp.api())
         .iter()
-        .map(|s| s["metadata"]["annotations"]["deployment.kubernetes.io/revision"].as_str().unwrap().to_string())
+        .map(|s| {
+            s["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     revisions.sort();
     assert_eq!(revisions, ["3", "4"]);
@@ -184,11 +276,20 @@ fn recreate_never_runs_old_and_new_pods_together() {
     let mut seen_new = false;
     for round in 0..10 {
         let all = pods_of(cp.api(), "default");
-        let imgs: Vec<&str> = all.iter().map(|p| p["spec"]["containers"][0]["image"].as_str().unwrap()).collect();
-        assert!(!(imgs.contains(&"myapp:1.0") && imgs.contains(&"myapp:2.0")), "overlap in round {round}: {imgs:?}");
+        let imgs: Vec<&str> = all
+            .iter()
+            .map(|p| p["spec"]["containers"][0]["image"].as_str().unwrap())
+            .collect();
+        assert!(
+            !(imgs.contains(&"myapp:1.0") && imgs.contains(&"myapp:2.0")),
+            "overlap in round {round}: {imgs:?}"
+        );
         seen_new |= imgs.contains(&"myapp:2.0");
         if round == 0 {
-            assert!(imgs.iter().all(|i| *i == "myapp:1.0"), "old pods terminate before any new pod");
+            assert!(
+                imgs.iter().all(|i| *i == "myapp:1.0"),
+                "old pods terminate before any new pod"
+            );
             assert!(all.iter().all(meta::is_terminating));
         }
         make_pods_ready(cp.api_mut(), "default", start());
@@ -216,7 +317,10 @@ fn a_paused_deployment_scales_but_does_not_roll_out_until_resumed() {
     edit(&mut cp, start(), |d| d["spec"]["paused"] = json!(false));
     settle(&mut cp, start());
     assert_eq!(images(cp.api()), ["myapp:2.0"; 4]);
-    assert_eq!(condition(&get_deploy(cp.api()), "Progressing")["reason"], "NewReplicaSetAvailable");
+    assert_eq!(
+        condition(&get_deploy(cp.api()), "Progressing")["reason"],
+        "NewReplicaSetAvailable"
+    );
 }
 
 #[test]
@@ -228,25 +332,57 @@ fn a_stuck_rollout_exceeds_its_progress_deadline() {
     settle(&mut cp, start());
     set_image(&mut cp, "myapp:broken", start());
     // The new pods never become ready.
-    cp.run_until(start(), t("2026-01-01T00:00:59Z"), SignedDuration::from_secs(10));
-    assert_eq!(condition(&get_deploy(cp.api()), "Progressing")["reason"], "ReplicaSetUpdated");
-    cp.run_until(t("2026-01-01T00:00:59Z"), t("2026-01-01T00:05:00Z"), SignedDuration::from_secs(600));
+    cp.run_until(
+        start(),
+        t("2026-01-01T00:00:59Z"),
+        SignedDuration::from_secs(10),
+    );
+    assert_eq!(
+        condition(&get_deploy(cp.api()), "Progressing")["reason"],
+        "ReplicaSetUpdated"
+    );
+    cp.run_until(
+        t("2026-01-01T00:00:59Z"),
+        t("2026-01-01T00:05:00Z"),
+        SignedDuration::from_secs(600),
+    );
     let c = condition(&get_deploy(cp.api()), "Progressing");
-    assert_eq!((c["status"].as_str(), c["reason"].as_str()), (Some("False"), Some("ProgressDeadlineExceeded")));
-    let new = sets(cp.api()).into_iter().find(|s| s["spec"]["template"]["spec"]["containers"][0]["image"] == "myapp:broken").unwrap();
-    assert_eq!(c["message"], format!("ReplicaSet \"{}\" has timed out progressing.", meta::name(&new)));
+    assert_eq!(
+        (c["status"].as_str(), c["reason"].as_str()),
+        (Some("False"), Some("ProgressDeadlineExceeded"))
+    );
+    let new = sets(cp.api())
+        .into_iter()
+        .find(|s| s["spec"]["template"]["spec"]["containers"][0]["image"] == "myapp:broken")
+        .unwrap();
+    assert_eq!(
+        c["message"],
+        format!(
+            "ReplicaSet \"{}\" has timed out progressing.",
+            meta::name(&new)
+        )
+    );
     assert_eq!(c["lastTransitionTime"], "2026-01-01T00:01:01Z");
 }
 
 #[test]
 fn scaling_mid_rollout_is_shared_in_proportion() {
     let mut cp = ControlPlane::new(1, start());
-    create(&mut cp, deployment(10, json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}})));
+    create(
+        &mut cp,
+        deployment(
+            10,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}}),
+        ),
+    );
     settle(&mut cp, start());
     set_image(&mut cp, "myapp:2.0", start());
     // Nothing new becomes ready: old 8, new 5 (10 + 3 surge).
     let sizes = |api: &ApiServer| {
-        let mut v: Vec<i64> = sets(api).iter().map(|s| s["spec"]["replicas"].as_i64().unwrap()).collect();
+        let mut v: Vec<i64> = sets(api)
+            .iter()
+            .map(|s| s["spec"]["replicas"].as_i64().unwrap())
+            .collect();
         v.sort();
         v
     };
@@ -274,7 +410,9 @@ impl Controller for BoundsProbe {
             let active = active_pods(api, "default");
             let available = active.iter().filter(|p| pod_state::is_ready(p)).count();
             if active.len() > self.max_total || available < self.min_available {
-                self.violations.borrow_mut().push(format!("{} pods, {available} available", active.len()));
+                self.violations
+                    .borrow_mut()
+                    .push(format!("{} pods, {available} available", active.len()));
             }
         }
         Reconciled::default()
@@ -286,14 +424,21 @@ fn bound(v: &Value, replicas: i64, round_up: bool) -> i64 {
         Value::String(p) => {
             let pct: i64 = p.trim_end_matches('%').parse().unwrap();
             let x = pct * replicas;
-            if round_up { (x + 99) / 100 } else { x / 100 }
+            if round_up {
+                (x + 99) / 100
+            } else {
+                x / 100
+            }
         }
         n => n.as_i64().unwrap(),
     }
 }
 
 fn int_or_percent() -> impl Strategy<Value = Value> {
-    prop_oneof![(0i64..4).prop_map(|n| json!(n)), prop::sample::select(vec![0, 10, 25, 50, 100]).prop_map(|p| json!(format!("{p}%")))]
+    prop_oneof![
+        (0i64..4).prop_map(|n| json!(n)),
+        prop::sample::select(vec![0, 10, 25, 50, 100]).prop_map(|p| json!(format!("{p}%")))
+    ]
 }
 
 proptest! {

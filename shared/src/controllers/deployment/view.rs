@@ -23,7 +23,11 @@ pub(crate) fn scaled_value(v: Option<&Value>, total: i64, round_up: bool) -> i64
                 return s.parse().unwrap_or(0);
             };
             let exact = (pct * total) as f64 / 100.0;
-            (if round_up { exact.ceil() } else { exact.floor() }) as i64
+            (if round_up {
+                exact.ceil()
+            } else {
+                exact.floor()
+            }) as i64
         }
         _ => 0,
     }
@@ -32,7 +36,10 @@ pub(crate) fn scaled_value(v: Option<&Value>, total: i64, round_up: bool) -> i64
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Strategy {
     Recreate,
-    RollingUpdate { max_surge: Option<Value>, max_unavailable: Option<Value> },
+    RollingUpdate {
+        max_surge: Option<Value>,
+        max_unavailable: Option<Value>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -57,8 +64,12 @@ impl DeploymentView {
         let strategy = match obj.pointer("/spec/strategy/type").and_then(Value::as_str) {
             Some("Recreate") => Strategy::Recreate,
             _ => Strategy::RollingUpdate {
-                max_surge: obj.pointer("/spec/strategy/rollingUpdate/maxSurge").cloned(),
-                max_unavailable: obj.pointer("/spec/strategy/rollingUpdate/maxUnavailable").cloned(),
+                max_surge: obj
+                    .pointer("/spec/strategy/rollingUpdate/maxSurge")
+                    .cloned(),
+                max_unavailable: obj
+                    .pointer("/spec/strategy/rollingUpdate/maxUnavailable")
+                    .cloned(),
             },
         };
         Self {
@@ -66,10 +77,18 @@ impl DeploymentView {
             namespace: meta::namespace(&obj).to_string(),
             uid: meta::uid(&obj).to_string(),
             generation: int(&obj, "/metadata/generation"),
-            replicas: obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1),
-            paused: obj.pointer("/spec/paused").and_then(Value::as_bool).unwrap_or(false),
+            replicas: obj
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1),
+            paused: obj
+                .pointer("/spec/paused")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             min_ready_seconds: int(&obj, "/spec/minReadySeconds"),
-            revision_history_limit: obj.pointer("/spec/revisionHistoryLimit").and_then(Value::as_i64),
+            revision_history_limit: obj
+                .pointer("/spec/revisionHistoryLimit")
+                .and_then(Value::as_i64),
             // Kubernetes' "no deadline" is MaxInt32.
             progress_deadline_seconds: obj
                 .pointer("/spec/progressDeadlineSeconds")
@@ -100,7 +119,13 @@ impl DeploymentView {
     /// (maxSurge, maxUnavailable) in pods: surge rounds up, unavailable down,
     /// and both zero would deadlock, so unavailable becomes 1.
     pub(crate) fn fenceposts(&self) -> (i64, i64) {
-        let Strategy::RollingUpdate { max_surge, max_unavailable } = &self.strategy else { return (0, 0) };
+        let Strategy::RollingUpdate {
+            max_surge,
+            max_unavailable,
+        } = &self.strategy
+        else {
+            return (0, 0);
+        };
         let surge = scaled_value(max_surge.as_ref(), self.replicas, true);
         let unavailable = scaled_value(max_unavailable.as_ref(), self.replicas, false);
         if surge == 0 && unavailable == 0 {
@@ -147,7 +172,11 @@ impl SetView {
             available: int(&obj, "/status/availableReplicas"),
             generation: int(&obj, "/metadata/generation"),
             observed_generation: int(&obj, "/status/observedGeneration"),
-            created: obj.pointer("/metadata/creationTimestamp").and_then(Value::as_str).unwrap_or("").to_string(),
+            created: obj
+                .pointer("/metadata/creationTimestamp")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             terminating: meta::is_terminating(&obj),
             obj,
         }
@@ -162,13 +191,14 @@ impl SetView {
     }
 
     pub(crate) fn revision(&self) -> i64 {
-        meta::annotation(&self.obj, REVISION).and_then(|r| r.parse().ok()).unwrap_or(0)
+        meta::annotation(&self.obj, REVISION)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0)
     }
 
     pub(crate) fn annotated(&self, key: &str) -> Option<i64> {
         meta::annotation(&self.obj, key).and_then(|r| r.parse().ok())
     }
-
 }
 
 #[cfg(test)]
@@ -191,6 +221,10 @@ mod tests {
     #[test]
     fn zero_surge_and_zero_unavailable_still_make_progress() {
         assert_eq!(rolling(3, json!(0), json!("10%")).fenceposts(), (0, 1));
-        assert_eq!(rolling(2, json!(0), json!(5)).max_unavailable(), 2, "never more than replicas");
+        assert_eq!(
+            rolling(2, json!(0), json!(5)).max_unavailable(),
+            2,
+            "never more than replicas"
+        );
     }
 }

@@ -15,8 +15,8 @@ mod tests;
 use super::events::{EventRecorder, EventType as EventKind};
 use super::feed::{ChangeFeed, Changes};
 use super::{Controller, Reconciled};
-use crate::api::resources::{by_kind, Resource};
 use crate::api::meta;
+use crate::api::resources::{by_kind, Resource};
 use crate::apiserver::{ApiServer, DeleteOptions, WriteOptions};
 use crate::store::selector::LabelSelector;
 use crate::store::{EventType, ObjectName};
@@ -72,7 +72,10 @@ fn int(obj: &Value, pointer: &str) -> i64 {
 /// Whether a pod carries every label of the template (`fullyLabeledReplicas`).
 fn fully_labeled(pod: &Value, template_labels: Option<&Map<String, Value>>) -> bool {
     let labels = meta::labels(pod);
-    template_labels.into_iter().flatten().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+    template_labels
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
 }
 
 impl ReplicaSetController {
@@ -100,7 +103,9 @@ impl ReplicaSetController {
             Some(o) => self.pods.observe(name, o),
             None => self.pods.forget(name),
         };
-        let current = obj.and_then(owner_index::controller_uid).map(str::to_string);
+        let current = obj
+            .and_then(owner_index::controller_uid)
+            .map(str::to_string);
         for uid in previous.iter().chain(current.iter()) {
             if let Some(set) = self.sets.get(uid) {
                 self.dirty.insert(set.clone());
@@ -124,30 +129,44 @@ impl ReplicaSetController {
         self.selectors.clear();
         self.pods.clear();
         self.wakeups.clear();
-        let (Some(rs), Some(po)) = (replica_sets(), pods()) else { return };
+        let (Some(rs), Some(po)) = (replica_sets(), pods()) else {
+            return;
+        };
         let sets: Vec<Arc<Value>> = api.list(rs, None).cloned().collect();
         for s in sets {
             self.observe_set(&ObjectName::new(meta::namespace(&s), meta::name(&s)), &s);
         }
         let all: Vec<Arc<Value>> = api.list(po, None).cloned().collect();
         for p in all {
-            self.pods.observe(&ObjectName::new(meta::namespace(&p), meta::name(&p)), &p);
+            self.pods
+                .observe(&ObjectName::new(meta::namespace(&p), meta::name(&p)), &p);
         }
     }
 
     fn catch_up(&mut self, api: &ApiServer) {
-        let changes: Vec<(EventType, ObjectName, &'static str, Arc<Value>)> = match self.feed.changes(api.store()) {
-            Changes::Resync => {
-                self.resync(api);
-                return;
-            }
-            Changes::Events(events) => events
-                .into_iter()
-                .filter(|e| e.key.resource.group.is_empty() && e.key.resource.plural == "pods"
-                    || e.key.resource.group == "apps" && e.key.resource.plural == "replicasets")
-                .map(|e| (e.kind, e.key.name.clone(), e.key.resource.plural, e.object.clone()))
-                .collect(),
-        };
+        let changes: Vec<(EventType, ObjectName, &'static str, Arc<Value>)> =
+            match self.feed.changes(api.store()) {
+                Changes::Resync => {
+                    self.resync(api);
+                    return;
+                }
+                Changes::Events(events) => events
+                    .into_iter()
+                    .filter(|e| {
+                        e.key.resource.group.is_empty() && e.key.resource.plural == "pods"
+                            || e.key.resource.group == "apps"
+                                && e.key.resource.plural == "replicasets"
+                    })
+                    .map(|e| {
+                        (
+                            e.kind,
+                            e.key.name.clone(),
+                            e.key.resource.plural,
+                            e.object.clone(),
+                        )
+                    })
+                    .collect(),
+            };
         for (kind, name, plural, obj) in changes {
             match (plural, kind) {
                 ("pods", EventType::Deleted) => self.observe_pod(&name, None),
@@ -160,17 +179,32 @@ impl ReplicaSetController {
 
     /// One ReplicaSet's sync: claim pods, create or delete to reach the
     /// desired count, then report the status.
-    fn sync(&mut self, api: &mut ApiServer, name: &ObjectName, now: Timestamp) -> (bool, Option<Timestamp>) {
-        let (Some(rs_res), Some(pod_res)) = (replica_sets(), pods()) else { return (false, None) };
-        let Ok(rs) = api.get(rs_res, &name.namespace, &name.name).cloned() else { return (false, None) };
-        let selector = self.selectors.get(name).cloned().unwrap_or_else(LabelSelector::nothing);
+    fn sync(
+        &mut self,
+        api: &mut ApiServer,
+        name: &ObjectName,
+        now: Timestamp,
+    ) -> (bool, Option<Timestamp>) {
+        let (Some(rs_res), Some(pod_res)) = (replica_sets(), pods()) else {
+            return (false, None);
+        };
+        let Ok(rs) = api.get(rs_res, &name.namespace, &name.name).cloned() else {
+            return (false, None);
+        };
+        let selector = self
+            .selectors
+            .get(name)
+            .cloned()
+            .unwrap_or_else(LabelSelector::nothing);
         let uid = meta::uid(&rs).to_string();
         let deleting = meta::is_terminating(&rs);
         let mut wrote = false;
 
         let mut active: Vec<Arc<Value>> = Vec::new();
         for child in self.pods.children(&uid) {
-            let Ok(pod) = api.get(pod_res, &child.namespace, &child.name).cloned() else { continue };
+            let Ok(pod) = api.get(pod_res, &child.namespace, &child.name).cloned() else {
+                continue;
+            };
             if !pod_state::is_active(&pod) {
                 continue;
             }
@@ -179,17 +213,37 @@ impl ReplicaSetController {
             } else {
                 // Relabelled away: no longer ours.
                 let released = owner_index::without_owner(&pod, &uid);
-                wrote |= api.update(pod_res, &child.namespace, &child.name, released, None, now, WriteOptions::default()).is_ok();
+                wrote |= api
+                    .update(
+                        pod_res,
+                        &child.namespace,
+                        &child.name,
+                        released,
+                        None,
+                        now,
+                        WriteOptions::default(),
+                    )
+                    .is_ok();
             }
         }
         if !deleting {
             for orphan in self.pods.orphans(&name.namespace) {
-                let Ok(pod) = api.get(pod_res, &name.namespace, &orphan).cloned() else { continue };
+                let Ok(pod) = api.get(pod_res, &name.namespace, &orphan).cloned() else {
+                    continue;
+                };
                 if !pod_state::is_active(&pod) || !selector.matches(meta::labels(&pod)) {
                     continue;
                 }
                 let adopted = owner_index::with_controller_ref(&pod, &rs);
-                if let Ok(p) = api.update(pod_res, &name.namespace, &orphan, adopted, None, now, WriteOptions::default()) {
+                if let Ok(p) = api.update(
+                    pod_res,
+                    &name.namespace,
+                    &orphan,
+                    adopted,
+                    None,
+                    now,
+                    WriteOptions::default(),
+                ) {
                     wrote = true;
                     active.push(p);
                 }
@@ -201,7 +255,13 @@ impl ReplicaSetController {
     }
 
     /// Creates or deletes pods until the active count is `spec.replicas`.
-    fn manage_replicas(&mut self, api: &mut ApiServer, rs: &Value, active: &mut Vec<Arc<Value>>, now: Timestamp) -> bool {
+    fn manage_replicas(
+        &mut self,
+        api: &mut ApiServer,
+        rs: &Value,
+        active: &mut Vec<Arc<Value>>,
+        now: Timestamp,
+    ) -> bool {
         let Some(pod_res) = pods() else { return false };
         let want = usize::try_from(int(rs, "/spec/replicas")).unwrap_or(0);
         let ns = meta::namespace(rs).to_string();
@@ -219,12 +279,26 @@ impl ReplicaSetController {
                             wrote = true;
                             created += 1;
                             let msg = format!("Created pod: {}", meta::name(&p));
-                            self.recorder.record(api, rs, EventKind::Normal, "SuccessfulCreate", &msg, now);
+                            self.recorder.record(
+                                api,
+                                rs,
+                                EventKind::Normal,
+                                "SuccessfulCreate",
+                                &msg,
+                                now,
+                            );
                             active.push(p);
                         }
                         Err(e) => {
                             let msg = format!("Error creating: {}", e.message);
-                            self.recorder.record(api, rs, EventKind::Warning, "FailedCreate", &msg, now);
+                            self.recorder.record(
+                                api,
+                                rs,
+                                EventKind::Warning,
+                                "FailedCreate",
+                                &msg,
+                                now,
+                            );
                             break 'batches;
                         }
                     }
@@ -234,11 +308,24 @@ impl ReplicaSetController {
         } else if active.len() > want {
             let excess = (active.len() - want).min(BURST_REPLICAS);
             let refs: Vec<&Value> = active.iter().map(|p| p.as_ref()).collect();
-            let doomed: Vec<String> = ranking::pods_to_delete(&refs, excess, now).iter().map(|p| meta::name(p).to_string()).collect();
+            let doomed: Vec<String> = ranking::pods_to_delete(&refs, excess, now)
+                .iter()
+                .map(|p| meta::name(p).to_string())
+                .collect();
             for pod_name in &doomed {
-                if api.delete(pod_res, &ns, pod_name, &DeleteOptions::default(), now).is_ok() {
+                if api
+                    .delete(pod_res, &ns, pod_name, &DeleteOptions::default(), now)
+                    .is_ok()
+                {
                     wrote = true;
-                    self.recorder.record(api, rs, EventKind::Normal, "SuccessfulDelete", &format!("Deleted pod: {pod_name}"), now);
+                    self.recorder.record(
+                        api,
+                        rs,
+                        EventKind::Normal,
+                        "SuccessfulDelete",
+                        &format!("Deleted pod: {pod_name}"),
+                        now,
+                    );
                 }
             }
             active.retain(|p| !doomed.iter().any(|d| d == meta::name(p)));
@@ -248,10 +335,20 @@ impl ReplicaSetController {
 
     /// Writes replicas / fullyLabeledReplicas / readyReplicas / availableReplicas;
     /// returns when a Ready pod will turn available.
-    fn update_status(&mut self, api: &mut ApiServer, rs: &Value, active: &[Arc<Value>], now: Timestamp) -> (bool, Option<Timestamp>) {
-        let Some(rs_res) = replica_sets() else { return (false, None) };
+    fn update_status(
+        &mut self,
+        api: &mut ApiServer,
+        rs: &Value,
+        active: &[Arc<Value>],
+        now: Timestamp,
+    ) -> (bool, Option<Timestamp>) {
+        let Some(rs_res) = replica_sets() else {
+            return (false, None);
+        };
         let min_ready = int(rs, "/spec/minReadySeconds");
-        let template_labels = rs.pointer("/spec/template/metadata/labels").and_then(Value::as_object);
+        let template_labels = rs
+            .pointer("/spec/template/metadata/labels")
+            .and_then(Value::as_object);
         let mut fully = 0;
         let mut ready = 0;
         let mut available = 0;
@@ -267,7 +364,11 @@ impl ReplicaSetController {
             }
         }
         let mut status = json!({"replicas": active.len()});
-        for (field, n) in [("fullyLabeledReplicas", fully), ("readyReplicas", ready), ("availableReplicas", available)] {
+        for (field, n) in [
+            ("fullyLabeledReplicas", fully),
+            ("readyReplicas", ready),
+            ("availableReplicas", available),
+        ] {
             if n > 0 {
                 status[field] = json!(n);
             }
@@ -287,10 +388,22 @@ impl ReplicaSetController {
         if rs.get("status") == Some(&status) {
             return (false, wake);
         }
-        let Ok(current) = api.get(rs_res, &name.namespace, &name.name).cloned() else { return (false, wake) };
+        let Ok(current) = api.get(rs_res, &name.namespace, &name.name).cloned() else {
+            return (false, wake);
+        };
         let mut updated = (*current).clone();
         updated["status"] = status;
-        let ok = api.update(rs_res, &name.namespace, &name.name, updated, Some("status"), now, WriteOptions::default()).is_ok();
+        let ok = api
+            .update(
+                rs_res,
+                &name.namespace,
+                &name.name,
+                updated,
+                Some("status"),
+                now,
+                WriteOptions::default(),
+            )
+            .is_ok();
         (ok, wake)
     }
 }
@@ -318,13 +431,21 @@ impl Controller for ReplicaSetController {
 
     fn reconcile(&mut self, api: &mut ApiServer, now: Timestamp) -> Reconciled {
         self.catch_up(api);
-        let due: Vec<ObjectName> = self.wakeups.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
+        let due: Vec<ObjectName> = self
+            .wakeups
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
         self.dirty.extend(due);
         let mut wrote = false;
         for name in std::mem::take(&mut self.dirty) {
             let (w, _) = self.sync(api, &name, now);
             wrote |= w;
         }
-        Reconciled { wrote, requeue_at: self.wakeups.values().min().copied() }
+        Reconciled {
+            wrote,
+            requeue_at: self.wakeups.values().min().copied(),
+        }
     }
 }

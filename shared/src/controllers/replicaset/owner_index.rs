@@ -34,7 +34,11 @@ pub(crate) fn controller_ref(owner: &Value) -> Value {
 /// `obj` with `owner`'s controller reference appended (adoption).
 pub(crate) fn with_controller_ref(obj: &Value, owner: &Value) -> Value {
     let mut obj = obj.clone();
-    let mut refs = obj.pointer("/metadata/ownerReferences").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut refs = obj
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     refs.push(controller_ref(owner));
     obj["metadata"]["ownerReferences"] = Value::Array(refs);
     obj
@@ -46,7 +50,12 @@ pub(crate) fn without_owner(obj: &Value, owner_uid: &str) -> Value {
     let refs: Vec<Value> = obj
         .pointer("/metadata/ownerReferences")
         .and_then(Value::as_array)
-        .map(|r| r.iter().filter(|x| x.get("uid").and_then(Value::as_str) != Some(owner_uid)).cloned().collect())
+        .map(|r| {
+            r.iter()
+                .filter(|x| x.get("uid").and_then(Value::as_str) != Some(owner_uid))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         if refs.is_empty() {
@@ -73,10 +82,16 @@ impl OwnerIndex {
         let controller = controller_uid(obj).map(str::to_string);
         match &controller {
             Some(uid) => {
-                self.children.entry(uid.clone()).or_default().insert(name.clone());
+                self.children
+                    .entry(uid.clone())
+                    .or_default()
+                    .insert(name.clone());
             }
             None => {
-                self.orphans.entry(name.namespace.clone()).or_default().insert(name.name.clone());
+                self.orphans
+                    .entry(name.namespace.clone())
+                    .or_default()
+                    .insert(name.name.clone());
             }
         }
         self.controller_of.insert(name.clone(), controller);
@@ -105,11 +120,17 @@ impl OwnerIndex {
     }
 
     pub(crate) fn children(&self, uid: &str) -> Vec<ObjectName> {
-        self.children.get(uid).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        self.children
+            .get(uid)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn orphans(&self, namespace: &str) -> Vec<String> {
-        self.orphans.get(namespace).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        self.orphans
+            .get(namespace)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn clear(&mut self) {
@@ -139,7 +160,12 @@ mod tests {
     fn release_drops_only_that_owner() {
         let pod = json!({"metadata": {"ownerReferences": [{"uid": "a"}, {"uid": "b", "controller": true}]}});
         let released = without_owner(&pod, "b");
-        assert_eq!(released["metadata"]["ownerReferences"], json!([{"uid": "a"}]));
-        assert!(without_owner(&released, "a")["metadata"].get("ownerReferences").is_none());
+        assert_eq!(
+            released["metadata"]["ownerReferences"],
+            json!([{"uid": "a"}])
+        );
+        assert!(without_owner(&released, "a")["metadata"]
+            .get("ownerReferences")
+            .is_none());
     }
 }

@@ -5,7 +5,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 pub(crate) fn phase(pod: &Value) -> &str {
-    pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("")
+    pod.pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// Neither finished nor being deleted: the pods a ReplicaSet counts.
@@ -21,7 +23,10 @@ fn ready_condition(pod: &Value) -> Option<&Value> {
 }
 
 pub(crate) fn is_ready(pod: &Value) -> bool {
-    ready_condition(pod).and_then(|c| c.get("status")).and_then(Value::as_str) == Some("True")
+    ready_condition(pod)
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
+        == Some("True")
 }
 
 /// When the pod last became Ready, if it is Ready.
@@ -29,7 +34,11 @@ pub(crate) fn ready_since(pod: &Value) -> Option<Timestamp> {
     if !is_ready(pod) {
         return None;
     }
-    ready_condition(pod)?.get("lastTransitionTime")?.as_str()?.parse().ok()
+    ready_condition(pod)?
+        .get("lastTransitionTime")?
+        .as_str()?
+        .parse()
+        .ok()
 }
 
 /// When a Ready pod turns available: strictly after `minReadySeconds` of readiness.
@@ -42,7 +51,9 @@ pub(crate) fn available_after(pod: &Value, min_ready_seconds: i64) -> Option<Tim
         return Some(Timestamp::MIN);
     }
     let since = ready_since(pod)?;
-    since.checked_add(SignedDuration::from_secs(min_ready_seconds)).ok()
+    since
+        .checked_add(SignedDuration::from_secs(min_ready_seconds))
+        .ok()
 }
 
 pub(crate) fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) -> bool {
@@ -53,7 +64,11 @@ pub(crate) fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) 
 pub(crate) fn restarts(pod: &Value) -> i64 {
     pod.pointer("/status/containerStatuses")
         .and_then(Value::as_array)
-        .map(|cs| cs.iter().filter_map(|c| c.get("restartCount").and_then(Value::as_i64)).sum())
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -79,6 +94,8 @@ mod tests {
     fn terminating_and_finished_pods_are_not_active() {
         assert!(is_active(&json!({"status": {"phase": "Pending"}})));
         assert!(!is_active(&json!({"status": {"phase": "Failed"}})));
-        assert!(!is_active(&json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}})));
+        assert!(!is_active(
+            &json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}})
+        ));
     }
 }

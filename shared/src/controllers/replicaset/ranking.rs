@@ -17,7 +17,9 @@ pub(crate) struct Candidate<'a> {
 }
 
 fn node(pod: &Value) -> &str {
-    pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("")
+    pod.pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 fn phase_rank(pod: &Value) -> u8 {
@@ -30,11 +32,15 @@ fn phase_rank(pod: &Value) -> u8 {
 }
 
 fn deletion_cost(pod: &Value) -> i64 {
-    meta::annotation(pod, "controller.kubernetes.io/pod-deletion-cost").and_then(|c| c.parse().ok()).unwrap_or(0)
+    meta::annotation(pod, "controller.kubernetes.io/pod-deletion-cost")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
 fn created(pod: &Value) -> Option<Timestamp> {
-    pod.pointer("/metadata/creationTimestamp").and_then(Value::as_str).and_then(|s| s.parse().ok())
+    pod.pointer("/metadata/creationTimestamp")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
 }
 
 /// The power-of-two bucket of `now - t`, so pods of similar age tie (Kubernetes' logarithmic scale-down).
@@ -57,11 +63,13 @@ pub(crate) fn deletion_order(a: &Candidate, b: &Candidate, now: Timestamp) -> Or
         .then_with(|| pod_state::is_ready(pa).cmp(&pod_state::is_ready(pb)))
         .then_with(|| deletion_cost(pa).cmp(&deletion_cost(pb)))
         .then_with(|| b.colocated.cmp(&a.colocated))
-        .then_with(|| match (pod_state::ready_since(pa), pod_state::ready_since(pb)) {
-            // Ready more recently (a smaller bucket of time since) goes first.
-            (Some(x), Some(y)) => age_bucket(x, now).cmp(&age_bucket(y, now)),
-            _ => Ordering::Equal,
-        })
+        .then_with(
+            || match (pod_state::ready_since(pa), pod_state::ready_since(pb)) {
+                // Ready more recently (a smaller bucket of time since) goes first.
+                (Some(x), Some(y)) => age_bucket(x, now).cmp(&age_bucket(y, now)),
+                _ => Ordering::Equal,
+            },
+        )
         .then_with(|| pod_state::restarts(pb).cmp(&pod_state::restarts(pa)))
         .then_with(|| match (created(pa), created(pb)) {
             (Some(x), Some(y)) => age_bucket(x, now).cmp(&age_bucket(y, now)),
@@ -73,7 +81,11 @@ pub(crate) fn deletion_order(a: &Candidate, b: &Candidate, now: Timestamp) -> Or
 }
 
 /// The `count` pods to delete, in the order Kubernetes would pick them.
-pub(crate) fn pods_to_delete<'a>(pods: &[&'a Value], count: usize, now: Timestamp) -> Vec<&'a Value> {
+pub(crate) fn pods_to_delete<'a>(
+    pods: &[&'a Value],
+    count: usize,
+    now: Timestamp,
+) -> Vec<&'a Value> {
     let mut per_node: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for p in pods {
         if !node(p).is_empty() {
@@ -82,7 +94,10 @@ pub(crate) fn pods_to_delete<'a>(pods: &[&'a Value], count: usize, now: Timestam
     }
     let mut candidates: Vec<Candidate<'a>> = pods
         .iter()
-        .map(|p| Candidate { pod: p, colocated: per_node.get(node(p)).copied().unwrap_or(0) })
+        .map(|p| Candidate {
+            pod: p,
+            colocated: per_node.get(node(p)).copied().unwrap_or(0),
+        })
         .collect();
     candidates.sort_by(|a, b| deletion_order(a, b, now));
     candidates.into_iter().take(count).map(|c| c.pod).collect()
@@ -97,7 +112,14 @@ mod tests {
         "2026-01-01T01:00:00Z".parse().unwrap()
     }
 
-    fn pod(name: &str, node: &str, phase: &str, ready_since: Option<&str>, restarts: i64, created: &str) -> Value {
+    fn pod(
+        name: &str,
+        node: &str,
+        phase: &str,
+        ready_since: Option<&str>,
+        restarts: i64,
+        created: &str,
+    ) -> Value {
         let ready = match ready_since {
             Some(t) => json!([{"type": "Ready", "status": "True", "lastTransitionTime": t}]),
             None => json!([{"type": "Ready", "status": "False"}]),
@@ -109,7 +131,10 @@ mod tests {
 
     fn order(pods: &[Value]) -> Vec<String> {
         let refs: Vec<&Value> = pods.iter().collect();
-        pods_to_delete(&refs, pods.len(), now()).iter().map(|p| meta::name(p).to_string()).collect()
+        pods_to_delete(&refs, pods.len(), now())
+            .iter()
+            .map(|p| meta::name(p).to_string())
+            .collect()
     }
 
     #[test]
@@ -121,7 +146,10 @@ mod tests {
             pod("not-ready", "n2", "Running", None, 0, t),
             pod("pending", "n3", "Pending", None, 0, t),
         ];
-        assert_eq!(order(&pods), ["unscheduled", "pending", "not-ready", "ready"]);
+        assert_eq!(
+            order(&pods),
+            ["unscheduled", "pending", "not-ready", "ready"]
+        );
     }
 
     #[test]
@@ -129,10 +157,20 @@ mod tests {
         let old = "2026-01-01T00:00:00Z";
         let pods = vec![
             pod("long-ready", "n1", "Running", Some(old), 0, old),
-            pod("just-ready", "n2", "Running", Some("2026-01-01T00:59:59Z"), 0, old),
+            pod(
+                "just-ready",
+                "n2",
+                "Running",
+                Some("2026-01-01T00:59:59Z"),
+                0,
+                old,
+            ),
         ];
         assert_eq!(order(&pods), ["just-ready", "long-ready"]);
-        let pods = vec![pod("steady", "n1", "Running", Some(old), 0, old), pod("flaky", "n2", "Running", Some(old), 5, old)];
+        let pods = vec![
+            pod("steady", "n1", "Running", Some(old), 0, old),
+            pod("flaky", "n2", "Running", Some(old), 5, old),
+        ];
         assert_eq!(order(&pods), ["flaky", "steady"]);
         let pods = vec![
             pod("elder", "n1", "Pending", None, 0, old),

@@ -12,18 +12,30 @@ pub(crate) fn t(s: &str) -> Timestamp {
 }
 
 pub(crate) fn pods_of(api: &ApiServer, ns: &str) -> Vec<Value> {
-    api.list(by_kind("Pod").unwrap(), Some(ns)).map(|p| (**p).clone()).collect()
+    api.list(by_kind("Pod").unwrap(), Some(ns))
+        .map(|p| (**p).clone())
+        .collect()
 }
 
 /// Binds every unbound pod to `node-1` and marks those `pick` chooses Running and Ready at `now`.
-pub(crate) fn make_some_ready(api: &mut ApiServer, ns: &str, now: Timestamp, mut pick: impl FnMut(&Value) -> bool) {
+pub(crate) fn make_some_ready(
+    api: &mut ApiServer,
+    ns: &str,
+    now: Timestamp,
+    mut pick: impl FnMut(&Value) -> bool,
+) {
     let pod_res = by_kind("Pod").unwrap();
     for pod in pods_of(api, ns) {
         let name = meta::name(&pod).to_string();
         if meta::is_terminating(&pod) {
             continue;
         }
-        if pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("").is_empty() {
+        if pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             api.bind(ns, &name, "node-1", now).unwrap();
         }
         let pod = (**api.get(pod_res, ns, &name).unwrap()).clone();
@@ -37,7 +49,16 @@ pub(crate) fn make_some_ready(api: &mut ApiServer, ns: &str, now: Timestamp, mut
             {"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": at},
             {"type": "Ready", "status": "True", "lastProbeTime": null, "lastTransitionTime": at},
         ]);
-        api.update(pod_res, ns, &name, p, Some("status"), now, WriteOptions::default()).unwrap();
+        api.update(
+            pod_res,
+            ns,
+            &name,
+            p,
+            Some("status"),
+            now,
+            WriteOptions::default(),
+        )
+        .unwrap();
     }
 }
 
@@ -50,12 +71,18 @@ pub(crate) fn make_pods_ready(api: &mut ApiServer, ns: &str, now: Timestamp) {
 pub(crate) fn finish_terminating(api: &mut ApiServer, ns: &str, now: Timestamp) {
     let pod_res = by_kind("Pod").unwrap();
     for pod in pods_of(api, ns).into_iter().filter(meta::is_terminating) {
-        let opts = DeleteOptions { grace_period_seconds: Some(0), ..DeleteOptions::default() };
+        let opts = DeleteOptions {
+            grace_period_seconds: Some(0),
+            ..DeleteOptions::default()
+        };
         let _ = api.delete(pod_res, ns, meta::name(&pod), &opts, now);
     }
 }
 
 /// Pods that count: neither terminating nor finished.
 pub(crate) fn active_pods(api: &ApiServer, ns: &str) -> Vec<Value> {
-    pods_of(api, ns).into_iter().filter(super::pod_state::is_active).collect()
+    pods_of(api, ns)
+        .into_iter()
+        .filter(super::pod_state::is_active)
+        .collect()
 }

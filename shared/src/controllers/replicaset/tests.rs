@@ -24,7 +24,11 @@ fn cluster(replicas: i64) -> ControlPlane {
 }
 
 fn get_rs(cp: &ControlPlane) -> Value {
-    (**cp.api().get(by_kind("ReplicaSet").unwrap(), "default", "my-api").unwrap()).clone()
+    (**cp
+        .api()
+        .get(by_kind("ReplicaSet").unwrap(), "default", "my-api")
+        .unwrap())
+    .clone()
 }
 
 fn scale(cp: &mut ControlPlane, replicas: i64, now: jiff::Timestamp) {
@@ -48,18 +52,42 @@ fn creates_pods_from_the_template_owned_by_the_set() {
     let rs = get_rs(&cp);
     for p in &pods {
         assert!(meta::name(p).starts_with("my-api-") && meta::name(p).len() == "my-api-".len() + 5);
-        assert_eq!(p["metadata"]["labels"], json!({"app": "my-api", "tier": "web"}));
+        assert_eq!(
+            p["metadata"]["labels"],
+            json!({"app": "my-api", "tier": "web"})
+        );
         let owner = &p["metadata"]["ownerReferences"][0];
         assert_eq!(owner["uid"], rs["metadata"]["uid"]);
-        assert_eq!((owner["controller"].clone(), owner["blockOwnerDeletion"].clone()), (json!(true), json!(true)));
+        assert_eq!(
+            (
+                owner["controller"].clone(),
+                owner["blockOwnerDeletion"].clone()
+            ),
+            (json!(true), json!(true))
+        );
         assert_eq!(owner["kind"], "ReplicaSet");
     }
-    assert_eq!(rs["status"], json!({"replicas": 3, "fullyLabeledReplicas": 3, "observedGeneration": 1}));
-    let events = cp.api().list(by_kind("Event").unwrap(), Some("default")).filter(|e| e["reason"] == "SuccessfulCreate").count();
+    assert_eq!(
+        rs["status"],
+        json!({"replicas": 3, "fullyLabeledReplicas": 3, "observedGeneration": 1})
+    );
+    let events = cp
+        .api()
+        .list(by_kind("Event").unwrap(), Some("default"))
+        .filter(|e| e["reason"] == "SuccessfulCreate")
+        .count();
     assert_eq!(events, 3);
-    let one = cp.api().list(by_kind("Event").unwrap(), Some("default")).find(|e| e["reason"] == "SuccessfulCreate").unwrap().clone();
+    let one = cp
+        .api()
+        .list(by_kind("Event").unwrap(), Some("default"))
+        .find(|e| e["reason"] == "SuccessfulCreate")
+        .unwrap()
+        .clone();
     assert_eq!(one["source"]["component"], "replicaset-controller");
-    assert!(one["message"].as_str().unwrap().starts_with("Created pod: my-api-"));
+    assert!(one["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Created pod: my-api-"));
 }
 
 #[test]
@@ -68,7 +96,10 @@ fn a_deleted_pod_is_replaced() {
     let now = t("2026-01-01T00:01:00Z");
     settle(&mut cp, now);
     let victim = meta::name(&active_pods(cp.api(), "default")[0]).to_string();
-    let r = cp.handle(&Request::delete(&format!("/api/v1/namespaces/default/pods/{victim}")), now);
+    let r = cp.handle(
+        &Request::delete(&format!("/api/v1/namespaces/default/pods/{victim}")),
+        now,
+    );
     assert!(r.status() < 300);
     let pods = active_pods(cp.api(), "default");
     assert_eq!(pods.len(), 3);
@@ -76,7 +107,13 @@ fn a_deleted_pod_is_replaced() {
     make_pods_ready(cp.api_mut(), "default", now);
     cp.tick(now);
     let rs = get_rs(&cp);
-    assert_eq!((rs["status"]["replicas"].clone(), rs["status"]["readyReplicas"].clone()), (json!(3), json!(3)));
+    assert_eq!(
+        (
+            rs["status"]["replicas"].clone(),
+            rs["status"]["readyReplicas"].clone()
+        ),
+        (json!(3), json!(3))
+    );
 }
 
 #[test]
@@ -90,9 +127,16 @@ fn scales_up_to_five_and_down_to_zero() {
     assert_eq!(get_rs(&cp)["status"]["availableReplicas"], 5);
     scale(&mut cp, 0, now);
     assert_eq!(active_pods(cp.api(), "default").len(), 0);
-    let deleted = cp.api().list(by_kind("Event").unwrap(), Some("default")).filter(|e| e["reason"] == "SuccessfulDelete").count();
+    let deleted = cp
+        .api()
+        .list(by_kind("Event").unwrap(), Some("default"))
+        .filter(|e| e["reason"] == "SuccessfulDelete")
+        .count();
     assert_eq!(deleted, 5);
-    assert_eq!(get_rs(&cp)["status"], json!({"replicas": 0, "observedGeneration": 3}));
+    assert_eq!(
+        get_rs(&cp)["status"],
+        json!({"replicas": 0, "observedGeneration": 3})
+    );
 }
 
 #[test]
@@ -113,7 +157,10 @@ fn scale_down_deletes_unready_pods_first() {
         .collect();
     assert_eq!(ready.len(), 2);
     scale(&mut cp, 2, now);
-    let left: Vec<String> = active_pods(cp.api(), "default").iter().map(|p| meta::name(p).to_string()).collect();
+    let left: Vec<String> = active_pods(cp.api(), "default")
+        .iter()
+        .map(|p| meta::name(p).to_string())
+        .collect();
     assert_eq!(left, ready);
 }
 
@@ -123,21 +170,51 @@ fn adopts_a_matching_orphan_and_releases_a_relabelled_pod() {
     let mut cp = ControlPlane::new(3, now);
     let orphan = json!({"metadata": {"name": "stray", "labels": {"app": "my-api"}},
         "spec": {"containers": [{"name": "api", "image": "myapp:1.0"}]}});
-    assert_eq!(cp.handle(&Request::post("/api/v1/namespaces/default/pods", orphan.to_string()), now).status(), 201);
+    assert_eq!(
+        cp.handle(
+            &Request::post("/api/v1/namespaces/default/pods", orphan.to_string()),
+            now
+        )
+        .status(),
+        201
+    );
     cp.handle(&Request::post(RS, replica_set(2).to_string()), now);
     let pods = active_pods(cp.api(), "default");
     assert_eq!(pods.len(), 2, "the orphan counts as one of two");
     let stray = pods.iter().find(|p| meta::name(p) == "stray").unwrap();
-    assert_eq!(stray["metadata"]["ownerReferences"][0]["uid"], get_rs(&cp)["metadata"]["uid"]);
-    assert_eq!(get_rs(&cp)["status"]["fullyLabeledReplicas"], 1, "the orphan lacks tier=web");
+    assert_eq!(
+        stray["metadata"]["ownerReferences"][0]["uid"],
+        get_rs(&cp)["metadata"]["uid"]
+    );
+    assert_eq!(
+        get_rs(&cp)["status"]["fullyLabeledReplicas"],
+        1,
+        "the orphan lacks tier=web"
+    );
 
     let mut relabelled = stray.clone();
     relabelled["metadata"]["labels"] = json!({"app": "debug"});
-    let r = cp.handle(&Request::put("/api/v1/namespaces/default/pods/stray", relabelled.to_string()), now);
+    let r = cp.handle(
+        &Request::put(
+            "/api/v1/namespaces/default/pods/stray",
+            relabelled.to_string(),
+        ),
+        now,
+    );
     assert_eq!(r.status(), 200, "{r:?}");
-    let stray = (**cp.api().get(by_kind("Pod").unwrap(), "default", "stray").unwrap()).clone();
-    assert!(stray["metadata"].get("ownerReferences").is_none(), "released");
-    let owned = active_pods(cp.api(), "default").iter().filter(|p| p["metadata"]["labels"]["app"] == "my-api").count();
+    let stray = (**cp
+        .api()
+        .get(by_kind("Pod").unwrap(), "default", "stray")
+        .unwrap())
+    .clone();
+    assert!(
+        stray["metadata"].get("ownerReferences").is_none(),
+        "released"
+    );
+    let owned = active_pods(cp.api(), "default")
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["app"] == "my-api")
+        .count();
     assert_eq!(owned, 2, "a replacement was created");
 }
 
@@ -147,7 +224,15 @@ fn terminating_pods_do_not_count() {
     let now = t("2026-01-01T00:01:00Z");
     settle(&mut cp, now);
     let victim = meta::name(&active_pods(cp.api(), "default")[0]).to_string();
-    cp.api_mut().delete(by_kind("Pod").unwrap(), "default", &victim, &DeleteOptions::default(), now).unwrap();
+    cp.api_mut()
+        .delete(
+            by_kind("Pod").unwrap(),
+            "default",
+            &victim,
+            &DeleteOptions::default(),
+            now,
+        )
+        .unwrap();
     cp.tick(now);
     let all = pods_of(cp.api(), "default");
     assert_eq!(all.len(), 3, "the terminating pod waits for its kubelet");
@@ -160,10 +245,24 @@ fn min_ready_seconds_delays_availability() {
     let mut rs = get_rs(&cp);
     rs["spec"]["minReadySeconds"] = json!(10);
     let start = t("2026-01-01T00:00:00Z");
-    cp.api_mut().update(by_kind("ReplicaSet").unwrap(), "default", "my-api", rs, None, start, WriteOptions::default()).unwrap();
+    cp.api_mut()
+        .update(
+            by_kind("ReplicaSet").unwrap(),
+            "default",
+            "my-api",
+            rs,
+            None,
+            start,
+            WriteOptions::default(),
+        )
+        .unwrap();
     make_pods_ready(cp.api_mut(), "default", start);
     cp.tick(start);
     assert!(get_rs(&cp)["status"].get("availableReplicas").is_none());
-    cp.run_until(start, t("2026-01-01T00:00:30Z"), SignedDuration::from_secs(60));
+    cp.run_until(
+        start,
+        t("2026-01-01T00:00:30Z"),
+        SignedDuration::from_secs(60),
+    );
     assert_eq!(get_rs(&cp)["status"]["availableReplicas"], 1);
 }
