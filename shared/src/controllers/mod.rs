@@ -6,6 +6,7 @@
 
 pub mod endpoints;
 pub mod endpointslice;
+pub mod deployment;
 pub mod events;
 pub mod feed;
 pub mod garbage_collector;
@@ -17,6 +18,7 @@ pub mod service_lb;
 pub mod node_lifecycle;
 pub mod persistent_volume;
 pub mod serviceaccount;
+pub mod replicaset;
 
 use crate::apiserver::ApiServer;
 use jiff::Timestamp;
@@ -79,6 +81,9 @@ impl ControllerManager {
             Box::new(node_lifecycle::pod_gc::PodGarbageCollector::default()),
             Box::new(persistent_volume::PersistentVolumeController::default()),
             Box::new(crate::sim::SimKubelet::default()),
+            // Before the Deployment controller, so it reads ReplicaSet statuses that match the pods.
+            Box::new(replicaset::ReplicaSetController::default()),
+            Box::new(deployment::DeploymentController::default()),
         ])
     }
 

@@ -48,9 +48,13 @@ pub fn is_failed(node: &Value) -> bool {
 /// The cluster's pod network, 10.244.0.0/14: one /24 per node, for up to 1,023 nodes.
 const POD_CIDR_BLOCKS: u16 = 1024;
 
-/// The node's `/24` within the pod network: index `i` is `10.(244 + i / 256).(i % 256).0/24`.
+/// The first three octets of node `index`'s pod `/24`: `10.(244 + i / 256).(i % 256)`.
+fn pod_prefix(index: u16) -> String {
+    format!("10.{}.{}", 244 + index / 256, index % 256)
+}
+
 fn pod_cidr(index: u16) -> String {
-    format!("10.{}.{}.0/24", 244 + index / 256, index % 256)
+    format!("{}.0/24", pod_prefix(index))
 }
 
 /// The index of a node's pod `/24` (see [`pod_cidr`]).
@@ -166,7 +170,7 @@ pub fn set_failed(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeAgent {
     pub name: String,
-    pub index: u8,
+    pub index: u16,
     pub failed: bool,
     pub next_lease: Timestamp,
     pub next_status: Timestamp,
@@ -189,7 +193,9 @@ impl NodeAgent {
     }
 
     pub fn internal_ip(&self) -> String {
-        format!("172.18.0.{}", u16::from(self.index) + 1)
+        // Nodes sit on the kind-like 172.18.0.0/16 network, after the control plane's .2.
+        let host = self.index + 2;
+        format!("172.18.{}.{}", host / 256, host % 256)
     }
 
     /// The next free pod IP in the node's /24, skipping those in use.
@@ -200,12 +206,12 @@ impl NodeAgent {
             } else {
                 self.last_ip + 1
             };
-            let ip = format!("10.244.{}.{}", self.index, self.last_ip);
+            let ip = format!("{}.{}", pod_prefix(self.index), self.last_ip);
             if !in_use(&ip) {
                 return ip;
             }
         }
-        format!("10.244.{}.254", self.index)
+        format!("{}.254", pod_prefix(self.index))
     }
 
     pub fn wake(&self) -> Option<Timestamp> {

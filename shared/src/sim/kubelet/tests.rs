@@ -93,7 +93,7 @@ fn a_pod_goes_from_container_creating_to_running_with_its_events_in_order() {
     let p = pod(&mut cp, "web", 10);
     assert_eq!(p["status"]["phase"], "Running");
     assert_eq!(p["status"]["containerStatuses"][0]["ready"], true);
-    assert_eq!(p["status"]["hostIP"], "172.18.0.2");
+    assert_eq!(p["status"]["hostIP"], "172.18.0.3");
     let ready = p["status"]["conditions"]
         .as_array()
         .unwrap()
