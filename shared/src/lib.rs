@@ -12,6 +12,7 @@ pub mod control_plane;
 pub mod controllers;
 pub mod manifest;
 pub mod rng;
+pub mod scheduler;
 pub mod store;
 pub mod workload;
 

@@ -59,6 +59,7 @@ impl ControllerManager {
         Self::new(vec![
             Box::new(garbage_collector::GarbageCollector::default()),
             Box::new(namespace::NamespaceController::default()),
+            Box::new(crate::scheduler::Scheduler::default()),
         ])
     }
 
