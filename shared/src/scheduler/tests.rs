@@ -497,3 +497,4 @@ fn pods_of_other_schedulers_and_finished_pods_are_left_alone() {
     run(&mut cp, 1);
     assert_eq!(node_of(&cp, "next"), "node-1");
 }
+

@@ -15,6 +15,9 @@ const SEED: u64 = 7;
 
 struct Options {
     pods: usize,
+    /// The scheduler figure: pods placed on `nodes` nodes.
+    sched_pods: usize,
+    nodes: usize,
     runs: usize,
     dist: Option<PathBuf>,
 }
@@ -22,6 +25,8 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         pods: 5000,
+        sched_pods: 10_000,
+        nodes: 1000,
         runs: 7,
         dist: None,
     };
@@ -30,6 +35,12 @@ fn parse_args() -> Result<Options, String> {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--pods" => options.pods = value()?.parse().map_err(|_| "--pods takes a number")?,
+            "--sched-pods" => {
+                options.sched_pods = value()?
+                    .parse()
+                    .map_err(|_| "--sched-pods takes a number")?
+            }
+            "--nodes" => options.nodes = value()?.parse().map_err(|_| "--nodes takes a number")?,
             "--runs" => options.runs = value()?.parse().map_err(|_| "--runs takes a number")?,
             "--dist" => options.dist = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}")),
@@ -73,6 +84,20 @@ fn native_watch_events(o: &Options, now: Timestamp) -> Vec<Run> {
         .collect()
 }
 
+/// Pods bound per second by the scheduler; building the cluster is not timed.
+fn native_schedules(o: &Options, now: Timestamp) -> Vec<Run> {
+    (0..o.runs)
+        .map(|_| {
+            let mut api = ApiServer::new(SEED, now);
+            workload::prepare_scheduling(&mut api, o.nodes, o.sched_pods, now);
+            timed(|| {
+                let bound = workload::schedule_pending(&mut api, now);
+                (bound, bound == o.sched_pods)
+            })
+        })
+        .collect()
+}
+
 fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
     let page = Page::launch_from("bench_store", dist).map_err(|e| e.to_string())?;
     page.open(&format!("?bench=store&n={}&runs={}", o.pods, o.runs))
@@ -93,7 +118,7 @@ fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("bench: {message}\nusage: bench [--pods N] [--runs R] [--dist DIR]");
+            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--runs R] [--dist DIR]");
             return ExitCode::from(2);
         }
     };
@@ -107,6 +132,7 @@ fn main() -> ExitCode {
             "store_watch_events_per_s",
             native_watch_events(&options, now),
         ),
+        ("sched_pods_per_s_native", native_schedules(&options, now)),
     ];
     let mut failed = false;
     if let Some(dist) = &options.dist {
