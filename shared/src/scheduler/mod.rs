@@ -139,7 +139,7 @@ impl Scheduler {
             if !self.cache.holds(&key, node, meta::labels(pod)) {
                 self.cache.add_pod(Arc::new(PodInfo::from_value(pod)), node);
                 // A new neighbour may be what a pod with affinity waits for.
-                self.queue.move_all_unschedulable(now);
+                self.queue.move_waiting_for_pods(now);
             }
             return;
         }
@@ -206,6 +206,7 @@ impl Scheduler {
                 Ok(bound) => {
                     self.queue.remove(&key);
                     self.cache.add_pod(Arc::new(info), &node);
+                    self.queue.move_waiting_for_pods(now);
                     let message = format!("Successfully assigned {}/{} to {node}", key.0, key.1);
                     self.recorder.record(
                         api,
@@ -219,12 +220,13 @@ impl Scheduler {
                 }
                 Err(_) => {
                     // Someone else bound or changed it meanwhile; the feed will tell.
-                    self.queue.failed(key, now);
+                    self.queue.failed(key, false, now);
                     false
                 }
             },
             Err(fit) => {
-                self.queue.failed(key.clone(), now);
+                let waits_for_pods = !info.affinity.required_affinity.is_empty();
+                self.queue.failed(key.clone(), waits_for_pods, now);
                 let message = fit.to_string();
                 mark_unschedulable(api, &pod, &message, now);
                 // The Event refers to the pod as it is now (after the status write).

@@ -5,7 +5,7 @@
 use super::pod_info::PodKey;
 use jiff::{SignedDuration, Timestamp};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 const INITIAL_BACKOFF: SignedDuration = SignedDuration::from_secs(1);
 const MAX_BACKOFF: SignedDuration = SignedDuration::from_secs(10);
@@ -27,6 +27,8 @@ struct Entry {
     /// Until when the last failure holds the pod back.
     backoff_until: Option<Timestamp>,
     place: Place,
+    /// Its last failure may be cured by a pod arriving (required pod affinity).
+    waits_for_pods: bool,
 }
 
 type Ordered = (Reverse<i64>, u64, PodKey);
@@ -37,6 +39,8 @@ pub struct SchedulingQueue {
     active: BTreeSet<Ordered>,
     backoff: BTreeSet<(Timestamp, u64, PodKey)>,
     unschedulable: BTreeSet<(Timestamp, u64, PodKey)>,
+    /// The parked pods that wait for a neighbour, so a bind finds them without a scan.
+    waiting_for_pods: HashSet<PodKey>,
     next_seq: u64,
 }
 
@@ -84,6 +88,7 @@ impl SchedulingQueue {
                 attempts: 0,
                 backoff_until: None,
                 place: Place::Active,
+                waits_for_pods: false,
             },
         );
     }
@@ -95,7 +100,10 @@ impl SchedulingQueue {
                 .active
                 .remove(&(Reverse(e.priority), e.seq, key.clone())),
             Place::Backoff(at) => self.backoff.remove(&(at, e.seq, key.clone())),
-            Place::Unschedulable(at) => self.unschedulable.remove(&(at, e.seq, key.clone())),
+            Place::Unschedulable(at) => {
+                self.waiting_for_pods.remove(key);
+                self.unschedulable.remove(&(at, e.seq, key.clone()))
+            }
         };
         Some(e)
     }
@@ -110,7 +118,12 @@ impl SchedulingQueue {
                 .active
                 .insert((Reverse(e.priority), e.seq, key.clone())),
             Place::Backoff(at) => self.backoff.insert((at, e.seq, key.clone())),
-            Place::Unschedulable(at) => self.unschedulable.insert((at, e.seq, key.clone())),
+            Place::Unschedulable(at) => {
+                if e.waits_for_pods {
+                    self.waiting_for_pods.insert(key.clone());
+                }
+                self.unschedulable.insert((at, e.seq, key.clone()))
+            }
         };
         e.place = place;
         self.entries.insert(key, e);
@@ -125,11 +138,13 @@ impl SchedulingQueue {
     }
 
     /// The pod could not be scheduled: park it until something changes.
-    pub fn failed(&mut self, key: PodKey, now: Timestamp) {
+    /// `waits_for_pods`: a newly placed pod might be what it needs.
+    pub fn failed(&mut self, key: PodKey, waits_for_pods: bool, now: Timestamp) {
         let Some(mut e) = self.unlink(&key) else {
             return;
         };
         e.attempts += 1;
+        e.waits_for_pods = waits_for_pods;
         e.backoff_until = now.checked_add(backoff_for(e.attempts)).ok();
         self.place(key, e, Place::Unschedulable(now));
     }
@@ -151,6 +166,17 @@ impl SchedulingQueue {
             .map(|(_, _, k)| k.clone())
             .collect();
         for key in parked {
+            if let Some(e) = self.unlink(&key) {
+                self.requeue(key, e, now);
+            }
+        }
+    }
+
+    /// A pod was placed: retry only the parked pods that wait for a neighbour, as
+    /// Kubernetes' queueing hints do, so a busy cluster does not retry everything.
+    pub fn move_waiting_for_pods(&mut self, now: Timestamp) {
+        let waiting: Vec<PodKey> = self.waiting_for_pods.iter().cloned().collect();
+        for key in waiting {
             if let Some(e) = self.unlink(&key) {
                 self.requeue(key, e, now);
             }
@@ -235,7 +261,7 @@ mod tests {
         let t0 = t("2026-01-01T00:00:00Z");
         q.add(key("a"), 0);
         assert_eq!(q.pop(t0), Some(key("a")));
-        q.failed(key("a"), t0);
+        q.failed(key("a"), false, t0);
         assert_eq!(
             q.pop(t("2026-01-01T00:00:05Z")),
             None,
@@ -249,7 +275,7 @@ mod tests {
         );
         assert_eq!(q.next_wake(), Some(t("2026-01-01T00:00:01Z")));
         assert_eq!(q.pop(t("2026-01-01T00:00:01Z")), Some(key("a")));
-        q.failed(key("a"), t("2026-01-01T00:00:01Z"));
+        q.failed(key("a"), false, t("2026-01-01T00:00:01Z"));
         q.move_all_unschedulable(t("2026-01-01T00:00:01Z"));
         assert_eq!(
             q.next_wake(),
@@ -264,9 +290,25 @@ mod tests {
         let t0 = t("2026-01-01T00:00:00Z");
         q.add(key("a"), 0);
         q.pop(t0);
-        q.failed(key("a"), t0);
+        q.failed(key("a"), false, t0);
         assert_eq!(q.next_wake(), Some(t("2026-01-01T00:05:00Z")));
         assert_eq!(q.pop(t("2026-01-01T00:05:00Z")), Some(key("a")));
+    }
+
+    #[test]
+    fn a_placed_pod_wakes_only_pods_waiting_for_neighbours() {
+        let mut q = SchedulingQueue::default();
+        let t0 = t("2026-01-01T00:00:00Z");
+        q.add(key("near"), 0);
+        q.add(key("big"), 0);
+        q.pop(t0);
+        q.pop(t0);
+        q.failed(key("near"), true, t0);
+        q.failed(key("big"), false, t0);
+        q.move_waiting_for_pods(t("2026-01-01T00:00:02Z"));
+        let later = t("2026-01-01T00:00:02Z");
+        assert_eq!(q.pop(later), Some(key("near")));
+        assert_eq!(q.pop(later), None);
     }
 
     #[test]

@@ -345,6 +345,23 @@ fn pod_affinity_follows_the_first_matching_pod() {
 }
 
 #[test]
+fn a_pod_waiting_for_its_affinity_partner_follows_it() {
+    let mut cp = cluster(&[("node-1", "4"), ("node-2", "4")]);
+    let mut near = pod("near", "100m");
+    near["metadata"]["labels"] = json!({"app": "near"});
+    near["spec"]["affinity"] = json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "cache"}}, "topologyKey": "kubernetes.io/hostname"}]}});
+    add_pod(cp.api_mut(), near);
+    run(&mut cp, 5);
+    assert_eq!(node_of(&cp, "near"), "");
+    let mut cache = pod("cache", "100m");
+    cache["metadata"]["labels"] = json!({"app": "cache"});
+    add_pod(cp.api_mut(), cache);
+    run(&mut cp, 20);
+    assert_eq!(node_of(&cp, "near"), node_of(&cp, "cache"));
+}
+
+#[test]
 fn an_unschedulable_pod_is_placed_once_a_node_joins() {
     let mut cp = cluster(&[("node-1", "1")]);
     add_pod(cp.api_mut(), pod("big", "2"));
@@ -497,4 +514,3 @@ fn pods_of_other_schedulers_and_finished_pods_are_left_alone() {
     run(&mut cp, 1);
     assert_eq!(node_of(&cp, "next"), "node-1");
 }
-

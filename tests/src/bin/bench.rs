@@ -98,10 +98,10 @@ fn native_schedules(o: &Options, now: Timestamp) -> Vec<Run> {
         .collect()
 }
 
-fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
-    let page = Page::launch_from("bench_store", dist).map_err(|e| e.to_string())?;
-    page.open(&format!("?bench=store&n={}&runs={}", o.pods, o.runs))
-        .map_err(|e| e.to_string())?;
+/// Opens the page's bench mode with `query` and reads its timed runs.
+fn wasm_runs(dist: &std::path::Path, profile: &str, query: &str) -> Result<Vec<Run>, String> {
+    let page = Page::launch_from(profile, dist).map_err(|e| e.to_string())?;
+    page.open(query).map_err(|e| e.to_string())?;
     let text = page
         .wait_for(
             "the benchmark result",
@@ -113,6 +113,27 @@ fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String>
         .map_err(|e| format!("bench result: {e}"))?;
     runs_from_page(&result).ok_or_else(|| format!("malformed bench result: {result}"))
 }
+
+fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
+    wasm_runs(
+        dist,
+        "bench_store",
+        &format!("?bench=store&n={}&runs={}", o.pods, o.runs),
+    )
+}
+
+fn wasm_schedules(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
+    wasm_runs(
+        dist,
+        "bench_sched",
+        &format!(
+            "?bench=sched&n={}&nodes={}&runs={}",
+            o.sched_pods, o.nodes, o.runs
+        ),
+    )
+}
+
+type WasmWorkload = fn(&Options, &std::path::Path) -> Result<Vec<Run>, String>;
 
 fn main() -> ExitCode {
     let options = match parse_args() {
@@ -136,11 +157,17 @@ fn main() -> ExitCode {
     ];
     let mut failed = false;
     if let Some(dist) = &options.dist {
-        match wasm_creates(&options, dist) {
-            Ok(runs) => measured.push(("store_creates_per_s_wasm", runs)),
-            Err(message) => {
-                eprintln!("bench: in-browser run failed: {message}");
-                failed = true;
+        let wasm: [(&str, WasmWorkload); 2] = [
+            ("store_creates_per_s_wasm", wasm_creates),
+            ("sched_pods_per_s_wasm", wasm_schedules),
+        ];
+        for (name, workload) in wasm {
+            match workload(&options, dist) {
+                Ok(runs) => measured.push((name, runs)),
+                Err(message) => {
+                    eprintln!("bench: in-browser run {name} failed: {message}");
+                    failed = true;
+                }
             }
         }
     }
