@@ -50,6 +50,7 @@ pub struct CycleState {
     /// Node affinities of the PersistentVolumes the pod's claims are bound to.
     pub volume_node_affinity: Vec<NodeSelector>,
     pub inter_pod: filter::inter_pod_affinity::Topologies,
+    pub spread: filter::pod_topology_spread::Spread,
     pub preferred_pods: score::inter_pod_affinity::Preferences,
 }
 
@@ -120,6 +121,7 @@ impl Default for Framework {
                 Box::new(filter::node_resources_fit::NodeResourcesFit),
                 Box::new(filter::volume_restrictions::VolumeRestrictions),
                 Box::new(filter::volume_binding::VolumeBinding),
+                Box::new(filter::pod_topology_spread::PodTopologySpread),
                 Box::new(filter::inter_pod_affinity::InterPodAffinity),
             ],
             scores: vec![
@@ -129,6 +131,7 @@ impl Default for Framework {
                 Box::new(score::balanced_allocation::BalancedAllocation),
                 Box::new(score::inter_pod_affinity::InterPodAffinity),
                 Box::new(score::spread::ReplicaSpread),
+                Box::new(score::spread::TopologySpread),
             ],
             next_start: 0,
         }

@@ -171,6 +171,30 @@ impl PodAffinities {
     }
 }
 
+/// One `topologySpreadConstraints` entry.
+#[derive(Debug, Clone)]
+pub struct SpreadConstraint {
+    pub max_skew: i64,
+    pub topology_key: String,
+    /// `DoNotSchedule` (a filter) rather than `ScheduleAnyway` (a score).
+    pub hard: bool,
+    pub selector: LabelSelector,
+}
+
+impl SpreadConstraint {
+    fn from_value(v: &Value) -> SpreadConstraint {
+        SpreadConstraint {
+            max_skew: v.get("maxSkew").and_then(Value::as_i64).unwrap_or(1),
+            topology_key: str_at(v, "topologyKey").to_string(),
+            hard: str_at(v, "whenUnsatisfiable") != "ScheduleAnyway",
+            selector: LabelSelector::from_label_selector_json(
+                v.get("labelSelector").unwrap_or(&Value::Null),
+            )
+            .unwrap_or_else(|_| LabelSelector::nothing()),
+        }
+    }
+}
+
 /// A pod, parsed for scheduling.
 #[derive(Debug, Clone)]
 pub struct PodInfo {
@@ -192,6 +216,7 @@ pub struct PodInfo {
     pub preferred_node_affinity: Vec<(i64, NodeSelector)>,
     pub affinity: PodAffinities,
     pub claims: Vec<String>,
+    pub spread_constraints: Vec<SpreadConstraint>,
     /// The controller that owns the pod (its uid), for spreading replicas.
     pub owner: Option<String>,
 }
@@ -250,6 +275,10 @@ impl PodInfo {
                         .and_then(Value::as_str)
                 })
                 .map(str::to_string)
+                .collect(),
+            spread_constraints: list(spec, "topologySpreadConstraints")
+                .iter()
+                .map(SpreadConstraint::from_value)
                 .collect(),
             owner: list(
                 pod.get("metadata").unwrap_or(&Value::Null),

@@ -514,3 +514,32 @@ fn pods_of_other_schedulers_and_finished_pods_are_left_alone() {
     run(&mut cp, 1);
     assert_eq!(node_of(&cp, "next"), "node-1");
 }
+
+#[test]
+fn topology_spread_keeps_zones_within_max_skew() {
+    let mut cp = ControlPlane::new(1, t0());
+    for (name, zone) in [("node-1", "a"), ("node-2", "a"), ("node-3", "b")] {
+        let mut n = node(name, "8", "32Gi");
+        n["metadata"]["labels"]["topology.kubernetes.io/zone"] = json!(zone);
+        add_node(cp.api_mut(), n);
+    }
+    let mut unlabelled = node("node-4", "8", "32Gi");
+    unlabelled["metadata"]["labels"] = json!({});
+    add_node(cp.api_mut(), unlabelled);
+    for i in 0..4 {
+        let mut p = pod(&format!("s{i}"), "100m");
+        p["spec"]["topologySpreadConstraints"] = json!([{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}}]);
+        add_pod(cp.api_mut(), p);
+    }
+    run(&mut cp, 1);
+    let zone = |n: String| match n.as_str() {
+        "node-1" | "node-2" => "a",
+        "node-3" => "b",
+        other => panic!("placed on {other:?}"),
+    };
+    let in_b = (0..4)
+        .filter(|i| zone(node_of(&cp, &format!("s{i}"))) == "b")
+        .count();
+    assert_eq!(in_b, 2, "two per zone");
+}
