@@ -13,6 +13,7 @@ pub mod controllers;
 pub mod manifest;
 pub mod rng;
 pub mod sim;
+pub mod scheduler;
 pub mod store;
 pub mod workload;
 

@@ -84,6 +84,7 @@ impl ControllerManager {
             // Before the Deployment controller, so it reads ReplicaSet statuses that match the pods.
             Box::new(replicaset::ReplicaSetController::default()),
             Box::new(deployment::DeploymentController::default()),
+            Box::new(crate::scheduler::Scheduler::default()),
         ])
     }
 

@@ -15,6 +15,9 @@ const SEED: u64 = 7;
 
 struct Options {
     pods: usize,
+    /// The scheduler figure: pods placed on `nodes` nodes.
+    sched_pods: usize,
+    nodes: usize,
     runs: usize,
     dist: Option<PathBuf>,
 }
@@ -22,6 +25,8 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         pods: 5000,
+        sched_pods: 10_000,
+        nodes: 1000,
         runs: 7,
         dist: None,
     };
@@ -30,6 +35,12 @@ fn parse_args() -> Result<Options, String> {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--pods" => options.pods = value()?.parse().map_err(|_| "--pods takes a number")?,
+            "--sched-pods" => {
+                options.sched_pods = value()?
+                    .parse()
+                    .map_err(|_| "--sched-pods takes a number")?
+            }
+            "--nodes" => options.nodes = value()?.parse().map_err(|_| "--nodes takes a number")?,
             "--runs" => options.runs = value()?.parse().map_err(|_| "--runs takes a number")?,
             "--dist" => options.dist = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}")),
@@ -73,10 +84,24 @@ fn native_watch_events(o: &Options, now: Timestamp) -> Vec<Run> {
         .collect()
 }
 
-fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
-    let page = Page::launch_from("bench_store", dist).map_err(|e| e.to_string())?;
-    page.open(&format!("?bench=store&n={}&runs={}", o.pods, o.runs))
-        .map_err(|e| e.to_string())?;
+/// Pods bound per second by the scheduler; building the cluster is not timed.
+fn native_schedules(o: &Options, now: Timestamp) -> Vec<Run> {
+    (0..o.runs)
+        .map(|_| {
+            let mut api = ApiServer::new(SEED, now);
+            workload::prepare_scheduling(&mut api, o.nodes, o.sched_pods, now);
+            timed(|| {
+                let bound = workload::schedule_pending(&mut api, now);
+                (bound, bound == o.sched_pods)
+            })
+        })
+        .collect()
+}
+
+/// Opens the page's bench mode with `query` and reads its timed runs.
+fn wasm_runs(dist: &std::path::Path, profile: &str, query: &str) -> Result<Vec<Run>, String> {
+    let page = Page::launch_from(profile, dist).map_err(|e| e.to_string())?;
+    page.open(query).map_err(|e| e.to_string())?;
     let text = page
         .wait_for(
             "the benchmark result",
@@ -89,11 +114,32 @@ fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String>
     runs_from_page(&result).ok_or_else(|| format!("malformed bench result: {result}"))
 }
 
+fn wasm_creates(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
+    wasm_runs(
+        dist,
+        "bench_store",
+        &format!("?bench=store&n={}&runs={}", o.pods, o.runs),
+    )
+}
+
+fn wasm_schedules(o: &Options, dist: &std::path::Path) -> Result<Vec<Run>, String> {
+    wasm_runs(
+        dist,
+        "bench_sched",
+        &format!(
+            "?bench=sched&n={}&nodes={}&runs={}",
+            o.sched_pods, o.nodes, o.runs
+        ),
+    )
+}
+
+type WasmWorkload = fn(&Options, &std::path::Path) -> Result<Vec<Run>, String>;
+
 fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("bench: {message}\nusage: bench [--pods N] [--runs R] [--dist DIR]");
+            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--runs R] [--dist DIR]");
             return ExitCode::from(2);
         }
     };
@@ -107,14 +153,21 @@ fn main() -> ExitCode {
             "store_watch_events_per_s",
             native_watch_events(&options, now),
         ),
+        ("sched_pods_per_s_native", native_schedules(&options, now)),
     ];
     let mut failed = false;
     if let Some(dist) = &options.dist {
-        match wasm_creates(&options, dist) {
-            Ok(runs) => measured.push(("store_creates_per_s_wasm", runs)),
-            Err(message) => {
-                eprintln!("bench: in-browser run failed: {message}");
-                failed = true;
+        let wasm: [(&str, WasmWorkload); 2] = [
+            ("store_creates_per_s_wasm", wasm_creates),
+            ("sched_pods_per_s_wasm", wasm_schedules),
+        ];
+        for (name, workload) in wasm {
+            match workload(&options, dist) {
+                Ok(runs) => measured.push((name, runs)),
+                Err(message) => {
+                    eprintln!("bench: in-browser run {name} failed: {message}");
+                    failed = true;
+                }
             }
         }
     }
