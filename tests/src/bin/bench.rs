@@ -18,6 +18,8 @@ struct Options {
     /// The scheduler figure: pods placed on `nodes` nodes.
     sched_pods: usize,
     nodes: usize,
+    /// The convergence figure: a Deployment of this many replicas on `nodes` simulated nodes.
+    converge_pods: usize,
     runs: usize,
     dist: Option<PathBuf>,
 }
@@ -27,6 +29,7 @@ fn parse_args() -> Result<Options, String> {
         pods: 5000,
         sched_pods: 10_000,
         nodes: 1000,
+        converge_pods: 10_000,
         runs: 7,
         dist: None,
     };
@@ -41,6 +44,11 @@ fn parse_args() -> Result<Options, String> {
                     .map_err(|_| "--sched-pods takes a number")?
             }
             "--nodes" => options.nodes = value()?.parse().map_err(|_| "--nodes takes a number")?,
+            "--converge-pods" => {
+                options.converge_pods = value()?
+                    .parse()
+                    .map_err(|_| "--converge-pods takes a number")?
+            }
             "--runs" => options.runs = value()?.parse().map_err(|_| "--runs takes a number")?,
             "--dist" => options.dist = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}")),
@@ -98,6 +106,17 @@ fn native_schedules(o: &Options, now: Timestamp) -> Vec<Run> {
         .collect()
 }
 
+/// Wall seconds for a Deployment of `converge_pods` replicas to be all Running
+/// and ready on `nodes` simulated nodes (cluster time runs from wake-up to
+/// wake-up, so only the control plane's work is timed). Building the nodes is
+/// not timed. One run: it is the largest workload.
+fn native_convergence(o: &Options, now: Timestamp) -> (f64, bool) {
+    let (mut cp, now) = workload::simulated_cluster(SEED, o.nodes, now);
+    let start = Instant::now();
+    let ready = workload::converge_deployment(&mut cp, o.converge_pods, now);
+    (start.elapsed().as_secs_f64(), ready == o.converge_pods)
+}
+
 /// Opens the page's bench mode with `query` and reads its timed runs.
 fn wasm_runs(dist: &std::path::Path, profile: &str, query: &str) -> Result<Vec<Run>, String> {
     let page = Page::launch_from(profile, dist).map_err(|e| e.to_string())?;
@@ -139,7 +158,7 @@ fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--runs R] [--dist DIR]");
+            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--converge-pods N] [--runs R] [--dist DIR]");
             return ExitCode::from(2);
         }
     };
@@ -156,6 +175,12 @@ fn main() -> ExitCode {
         ("sched_pods_per_s_native", native_schedules(&options, now)),
     ];
     let mut failed = false;
+    let (converge_s, converged) = native_convergence(&options, now);
+    println!("converge_10k_pods_1k_nodes_s_native {converge_s:.2}");
+    if !converged {
+        eprintln!("bench: WARNING: the {}-replica Deployment did not converge on {} nodes", options.converge_pods, options.nodes);
+        failed = true;
+    }
     if let Some(dist) = &options.dist {
         let wasm: [(&str, WasmWorkload); 2] = [
             ("store_creates_per_s_wasm", wasm_creates),
