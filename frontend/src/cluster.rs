@@ -26,6 +26,18 @@ pub enum ClusterError {
     },
 }
 
+/// The worker nodes a new playground starts with: laptop-sized, as on kind.
+fn default_nodes() -> Vec<kubeplay_shared::sim::nodes::NodeSpec> {
+    (1..=3)
+        .map(|i| kubeplay_shared::sim::nodes::NodeSpec {
+            name: format!("node-{i}"),
+            cpu: "4".into(),
+            memory: "8Gi".into(),
+            pods: 110,
+        })
+        .collect()
+}
+
 /// The control plane (API server plus controllers) that lives in this tab.
 pub struct Cluster {
     core: ControlPlane,
@@ -34,12 +46,15 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// A fresh cluster with Kubernetes' initial objects stamped `now`.
+    /// A fresh cluster with Kubernetes' initial objects stamped `now`, and
+    /// three simulated worker nodes so what students apply has somewhere to run.
     pub fn new(seed: u64, now: Timestamp) -> Self {
-        let mut cluster = Self {
-            core: ControlPlane::new(seed, now),
-            wake: None,
-        };
+        let mut core = ControlPlane::new(seed, now);
+        for spec in default_nodes() {
+            // A fresh cluster has no nodes yet, so adding these cannot clash.
+            let _ = kubeplay_shared::sim::nodes::add_node(core.api_mut(), &spec, now);
+        }
+        let mut cluster = Self { core, wake: None };
         cluster.tick(now);
         cluster
     }

@@ -2,7 +2,7 @@
 //!
 //! Paths follow Kubernetes' REST layout: core kinds under `/api/v1`, apps kinds under `/apis/apps/v1`.
 
-/// A namespaced kind shown as a tab.
+/// A kind shown as a tab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ObjectKind {
     Pod,
@@ -10,16 +10,18 @@ pub enum ObjectKind {
     ReplicaSet,
     Service,
     ConfigMap,
+    Node,
 }
 
 impl ObjectKind {
     /// In the order the tabs show them: what students look at most comes first.
-    pub const ALL: [ObjectKind; 5] = [
+    pub const ALL: [ObjectKind; 6] = [
         Self::Pod,
         Self::Deployment,
         Self::ReplicaSet,
         Self::Service,
         Self::ConfigMap,
+        Self::Node,
     ];
 
     /// The resource name, as in `kubectl get pods`.
@@ -30,6 +32,7 @@ impl ObjectKind {
             Self::ReplicaSet => "replicasets",
             Self::Service => "services",
             Self::ConfigMap => "configmaps",
+            Self::Node => "nodes",
         }
     }
 
@@ -40,18 +43,27 @@ impl ObjectKind {
             Self::ReplicaSet => "ReplicaSets",
             Self::Service => "Services",
             Self::ConfigMap => "ConfigMaps",
+            Self::Node => "Nodes",
         }
     }
 
     fn api_prefix(self) -> &'static str {
         match self {
-            Self::Pod | Self::Service | Self::ConfigMap => "/api/v1",
+            Self::Pod | Self::Service | Self::ConfigMap | Self::Node => "/api/v1",
             Self::Deployment | Self::ReplicaSet => "/apis/apps/v1",
         }
     }
 
-    /// The list endpoint for this kind in `namespace`.
+    /// Nodes belong to the cluster, not to a namespace.
+    pub fn namespaced(self) -> bool {
+        self != Self::Node
+    }
+
+    /// The list endpoint for this kind in `namespace` (ignored for cluster-scoped kinds).
     pub fn list_path(self, namespace: &str) -> String {
+        if !self.namespaced() {
+            return format!("{}/{}", self.api_prefix(), self.plural());
+        }
         format!(
             "{}/namespaces/{namespace}/{}",
             self.api_prefix(),
@@ -74,6 +86,11 @@ mod tests {
             ObjectKind::ConfigMap.list_path("kube-system"),
             "/api/v1/namespaces/kube-system/configmaps"
         );
+    }
+
+    #[test]
+    fn nodes_list_without_a_namespace() {
+        assert_eq!(ObjectKind::Node.list_path("default"), "/api/v1/nodes");
     }
 
     #[test]

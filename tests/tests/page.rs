@@ -34,7 +34,8 @@ fn page_renders_the_shell() {
             "deployments",
             "replicasets",
             "services",
-            "configmaps"
+            "configmaps",
+            "nodes"
         ])
     );
 }
@@ -105,4 +106,35 @@ fn services_tab_shows_the_kubernetes_service_as_kubectl_prints_it() {
     assert_eq!(row[2], "10.96.0.1");
     assert_eq!(row[3], "<none>");
     assert_eq!(row[4], "443/TCP");
+}
+
+#[test]
+fn a_new_playground_has_three_ready_nodes() {
+    let Some(page) = page_or_skip("a_new_playground_has_three_ready_nodes") else {
+        return;
+    };
+    page.open("").unwrap();
+    page.wait_for(
+        "the kind tabs",
+        "document.querySelector('.tabs [data-kind=nodes]') ? true : null",
+        LOAD,
+    )
+    .unwrap();
+    page.execute("document.querySelector('.tabs [data-kind=nodes]').click(); return true;")
+        .unwrap();
+    let rows = page.wait_for(
+        "three Ready nodes",
+        "(() => { const rows = [...document.querySelectorAll('table tbody tr:not(.empty)')]
+                      .map(r => [...r.querySelectorAll('td')].map(c => c.textContent));
+                  return rows.length === 3 && rows.every(r => r[1] === 'Ready') ? rows : null; })()",
+        LOAD,
+    );
+    let shot = page.screenshot().unwrap();
+    let rows = rows.unwrap_or_else(|e| panic!("{e} (screenshot {})", shot.display()));
+    let names: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(names, ["node-1", "node-2", "node-3"]);
+    let heads = page
+        .execute("return [...document.querySelectorAll('table th')].map(h => h.textContent);")
+        .unwrap();
+    assert_eq!(heads, serde_json::json!(["NAME", "STATUS", "ROLES", "AGE", "VERSION"]));
 }
