@@ -1,3 +1,5 @@
+//! The store's guarantees: ordering, conflicts, history and watch delivery.
+
 use super::*;
 use proptest::prelude::*;
 use serde_json::json;

@@ -1,3 +1,5 @@
+//! Decoding bodies as the API server does: round trips, strictness and Go-worded errors.
+
 use super::*;
 use crate::api::resources::by_kind;
 use crate::api::RESOURCES;

@@ -1,3 +1,5 @@
+//! The Deployment controller on a fake clock: rollouts, history, rollback, pause and conditions.
+
 use super::super::garbage_collector::GarbageCollector;
 use super::super::replicaset::pod_state;
 use super::super::replicaset::test_support::*;

@@ -1,3 +1,5 @@
+//! The ReplicaSet controller on a fake clock: replica counts, adoption, release and deletion order.
+
 use super::test_support::*;
 use crate::api::meta;
 use crate::api::resources::by_kind;
