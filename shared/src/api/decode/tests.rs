@@ -428,26 +428,3 @@ fn decode_errors_are_bad_requests() {
     let err = ApiError::from(DecodeError::Strict(vec![r#"unknown field "x""#.into()]));
     assert_eq!(err.reason, Reason::BadRequest);
 }
-
-/// Rough cost of decoding a pod; run with `--ignored --nocapture` to see it.
-#[test]
-#[ignore]
-fn decoding_a_typical_pod_is_cheap() {
-    let pod = json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "my-api-7d9f8-abcde", "namespace": "default", "labels": {"app": "my-api", "pod-template-hash": "7d9f8"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "my-api-7d9f8", "uid": "u", "controller": true}]},
-        "spec": seed_deployment()["spec"]["template"]["spec"].clone(),
-        "status": {"phase": "Running", "podIP": "10.244.0.5", "conditions": [{"type": "Ready", "status": "True"}]}});
-    let bytes = body(&pod);
-    let pods = by_kind("Pod").unwrap();
-    let n = 2000;
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        decode(pods, &bytes, FieldValidation::Strict).unwrap();
-    }
-    println!(
-        "{} bytes: {:?} per decode",
-        bytes.len(),
-        start.elapsed() / n
-    );
-}
