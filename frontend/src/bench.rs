@@ -1,6 +1,6 @@
-//! The in-browser half of `cargo xtask bench`: runs a shared workload (store creates, or the
-//! scheduler placing pods) with the page's clock and reports raw per-run timings; the harness
-//! turns them into the same figures as natively.
+//! The in-browser half of `cargo xtask bench`: runs a shared workload (store creates, the
+//! scheduler placing pods, or a Deployment converging) with the page's clock and reports raw
+//! per-run timings; the harness turns them into the same figures as natively.
 
 use crate::clock;
 use crate::query;
@@ -20,6 +20,8 @@ pub enum Workload {
     Store,
     /// `?bench=sched`: the scheduler binding pending pods to `nodes` nodes.
     Sched,
+    /// `?bench=converge`: a Deployment of `n` replicas becoming ready on `nodes` simulated nodes.
+    Converge,
 }
 
 #[derive(Debug, PartialEq)]
@@ -31,11 +33,13 @@ pub struct BenchParams {
 }
 
 impl BenchParams {
-    /// `?bench=store|sched[&n=PODS][&runs=RUNS][&nodes=NODES]`; `None` for the normal page.
+    /// `?bench=store|sched|converge[&n=PODS][&runs=RUNS][&nodes=NODES]`; `None` for the normal
+    /// page.
     pub fn from_query(search: &str) -> Option<Self> {
         let workload = match query::param(search, "bench") {
             Some("store") => Workload::Store,
             Some("sched") => Workload::Sched,
+            Some("converge") => Workload::Converge,
             _ => return None,
         };
         let number = |key, default| {
@@ -58,6 +62,7 @@ pub fn run(params: &BenchParams) -> String {
     match params.workload {
         Workload::Store => run_store(params),
         Workload::Sched => run_sched(params),
+        Workload::Converge => run_converge(params),
     }
 }
 
@@ -98,6 +103,18 @@ fn run_sched(params: &BenchParams) -> String {
         .to_string()
 }
 
+/// Builds `nodes` simulated nodes, then times only a Deployment of `pods` replicas becoming
+/// ready (`ok`: ready replicas). One run whatever `runs` says, and no warm-up: it is the largest
+/// workload, and at tens of seconds the engine's tier-up is lost in the noise.
+fn run_converge(params: &BenchParams) -> String {
+    let (mut cp, now) = workload::simulated_cluster(BENCH_SEED, params.nodes, clock::now());
+    let start = clock::monotonic_ms();
+    let ok = workload::converge_deployment(&mut cp, params.pods, now);
+    let run = json!({"ms": clock::monotonic_ms() - start, "ok": ok});
+    json!({"workload": "converge", "n": params.pods, "nodes": params.nodes, "runs": [run]})
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +126,9 @@ mod tests {
         let sched = BenchParams::from_query("?bench=sched&n=500&nodes=50").unwrap();
         assert_eq!(sched.workload, Workload::Sched);
         assert_eq!((sched.pods, sched.nodes), (500, 50));
+        let converge = BenchParams::from_query("?bench=converge&n=10000&nodes=1000").unwrap();
+        assert_eq!(converge.workload, Workload::Converge);
+        assert_eq!((converge.pods, converge.nodes), (10_000, 1000));
     }
 
     #[test]

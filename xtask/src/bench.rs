@@ -79,14 +79,28 @@ fn parse_figures(text: &str) -> Result<Vec<(String, f64)>> {
         .collect()
 }
 
-/// How much of native speed the browser keeps; only meaningful when both figures exist.
+/// Browser figure over native figure, named `ratio`; only meaningful when both exist. For the
+/// store a rate (the share of native speed kept), for convergence seconds (how many times longer).
+const RATIOS: [(&str, &str, &str); 2] = [
+    (
+        "store_creates_wasm_vs_native",
+        "store_creates_per_s_wasm",
+        "store_creates_per_s",
+    ),
+    (
+        "converge_wasm_vs_native",
+        "converge_10k_pods_1k_nodes_s_wasm",
+        "converge_10k_pods_1k_nodes_s_native",
+    ),
+];
+
 fn add_ratio(figures: &mut Vec<(String, f64)>) {
-    let get = |name: &str| figures.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
-    if let (Some(wasm), Some(native)) =
-        (get("store_creates_per_s_wasm"), get("store_creates_per_s"))
-    {
-        if native > 0.0 {
-            figures.push(("store_creates_wasm_vs_native".into(), wasm / native));
+    for (ratio, wasm, native) in RATIOS {
+        let get = |name: &str| figures.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+        if let (Some(wasm), Some(native)) = (get(wasm), get(native)) {
+            if native > 0.0 {
+                figures.push((ratio.into(), wasm / native));
+            }
         }
     }
 }
@@ -139,6 +153,19 @@ mod tests {
         assert_eq!(
             figures.last(),
             Some(&("store_creates_wasm_vs_native".to_string(), 0.25))
+        );
+    }
+
+    #[test]
+    fn convergence_ratio_is_wasm_seconds_over_native_seconds() {
+        let mut figures = vec![
+            ("converge_10k_pods_1k_nodes_s_native".into(), 12.0),
+            ("converge_10k_pods_1k_nodes_s_wasm".into(), 30.0),
+        ];
+        add_ratio(&mut figures);
+        assert_eq!(
+            figures.last(),
+            Some(&("converge_wasm_vs_native".to_string(), 2.5))
         );
     }
 
