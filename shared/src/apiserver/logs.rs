@@ -33,13 +33,28 @@ pub struct LogStore {
 
 impl LogStore {
     /// Records one line printed by `instance` of `container` in the pod `pod_uid`.
-    pub fn append(&mut self, pod_uid: &str, container: &str, instance: u32, time: Timestamp, line: &str) {
-        let instances = self.pods.entry(pod_uid.to_string()).or_default().entry(container.to_string()).or_default();
+    pub fn append(
+        &mut self,
+        pod_uid: &str,
+        container: &str,
+        instance: u32,
+        time: Timestamp,
+        line: &str,
+    ) {
+        let instances = self
+            .pods
+            .entry(pod_uid.to_string())
+            .or_default()
+            .entry(container.to_string())
+            .or_default();
         let lines = instances.entry(instance).or_default();
         if lines.len() == MAX_LINES_PER_CONTAINER {
             lines.pop_front();
         }
-        lines.push_back(LogLine { time, text: line.to_string() });
+        lines.push_back(LogLine {
+            time,
+            text: line.to_string(),
+        });
         while instances.len() > INSTANCES_KEPT {
             instances.pop_first();
         }
@@ -51,17 +66,32 @@ impl LogStore {
     }
 
     /// The lines of one instance, oldest first (empty when it printed nothing).
-    pub fn lines(&self, pod_uid: &str, container: &str, instance: u32) -> impl Iterator<Item = &LogLine> {
-        self.instances(pod_uid, container).and_then(|i| i.get(&instance)).into_iter().flatten()
+    pub fn lines(
+        &self,
+        pod_uid: &str,
+        container: &str,
+        instance: u32,
+    ) -> impl Iterator<Item = &LogLine> {
+        self.instances(pod_uid, container)
+            .and_then(|i| i.get(&instance))
+            .into_iter()
+            .flatten()
     }
 
-    fn instances(&self, pod_uid: &str, container: &str) -> Option<&BTreeMap<u32, VecDeque<LogLine>>> {
+    fn instances(
+        &self,
+        pod_uid: &str,
+        container: &str,
+    ) -> Option<&BTreeMap<u32, VecDeque<LogLine>>> {
         self.pods.get(pod_uid)?.get(container)
     }
 
     /// The newest instance at or below `at_most` that printed anything.
     fn newest(&self, pod_uid: &str, container: &str, at_most: u32) -> Option<u32> {
-        self.instances(pod_uid, container)?.range(..=at_most).next_back().map(|(i, _)| *i)
+        self.instances(pod_uid, container)?
+            .range(..=at_most)
+            .next_back()
+            .map(|(i, _)| *i)
     }
 }
 
@@ -81,35 +111,61 @@ impl LogOptions {
         let int = |name: &str| -> Result<Option<i64>, ApiError> {
             match query.get(name) {
                 None | Some("") => Ok(None),
-                Some(v) => v.parse::<i64>().map(Some).map_err(|_| ApiError::bad_request(format!("{name}: invalid value {v:?}"))),
+                Some(v) => v
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| ApiError::bad_request(format!("{name}: invalid value {v:?}"))),
             }
         };
         let mut errors = Vec::new();
         let tail = int("tailLines")?;
         if let Some(t) = tail.filter(|t| *t < 0) {
-            errors.push(FieldError::invalid("tailLines", t, "must be greater than or equal to 0"));
+            errors.push(FieldError::invalid(
+                "tailLines",
+                t,
+                "must be greater than or equal to 0",
+            ));
         }
         let since_seconds = int("sinceSeconds")?;
         if let Some(s) = since_seconds.filter(|s| *s < 1) {
-            errors.push(FieldError::invalid("sinceSeconds", s, "must be greater than 0"));
+            errors.push(FieldError::invalid(
+                "sinceSeconds",
+                s,
+                "must be greater than 0",
+            ));
         }
         let limit = int("limitBytes")?;
         if let Some(l) = limit.filter(|l| *l < 1) {
-            errors.push(FieldError::invalid("limitBytes", l, "must be greater than 0"));
+            errors.push(FieldError::invalid(
+                "limitBytes",
+                l,
+                "must be greater than 0",
+            ));
         }
-        let since_time = match query.get("sinceTime") {
-            None | Some("") => None,
-            Some(v) => Some(v.parse::<Timestamp>().map_err(|_| ApiError::bad_request(format!("sinceTime: invalid value {v:?}")))?),
-        };
+        let since_time =
+            match query.get("sinceTime") {
+                None | Some("") => None,
+                Some(v) => Some(v.parse::<Timestamp>().map_err(|_| {
+                    ApiError::bad_request(format!("sinceTime: invalid value {v:?}"))
+                })?),
+            };
         if since_time.is_some() && since_seconds.is_some() {
-            errors.push(FieldError::forbidden("", "at most one of `sinceTime` or `sinceSeconds` may be specified"));
+            errors.push(FieldError::forbidden(
+                "",
+                "at most one of `sinceTime` or `sinceSeconds` may be specified",
+            ));
         }
         if !errors.is_empty() {
             return Err(ApiError::invalid("", "PodLogOptions", pod, errors));
         }
-        let since = since_time.or_else(|| since_seconds.and_then(|s| now.checked_sub(SignedDuration::from_secs(s)).ok()));
+        let since = since_time.or_else(|| {
+            since_seconds.and_then(|s| now.checked_sub(SignedDuration::from_secs(s)).ok())
+        });
         Ok(Self {
-            container: query.get("container").filter(|c| !c.is_empty()).map(str::to_string),
+            container: query
+                .get("container")
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
             previous: query.flag("previous"),
             timestamps: query.flag("timestamps"),
             tail_lines: tail.map(|t| usize::try_from(t).unwrap_or(0)),
@@ -139,13 +195,23 @@ fn pick_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<String
     let init = names(pod, "initContainers");
     match asked {
         Some(c) if containers.iter().chain(&init).any(|n| n == c) => Ok(c.to_string()),
-        Some(c) => Err(ApiError::bad_request(format!("container {c} is not valid for pod {name}"))),
+        Some(c) => Err(ApiError::bad_request(format!(
+            "container {c} is not valid for pod {name}"
+        ))),
         None if containers.len() == 1 => Ok(containers[0].clone()),
-        None if containers.is_empty() => Err(ApiError::bad_request(format!("a container name must be specified for pod {name}"))),
+        None if containers.is_empty() => Err(ApiError::bad_request(format!(
+            "a container name must be specified for pod {name}"
+        ))),
         None => {
-            let mut message = format!("a container name must be specified for pod {name}, choose one of: {}", go_list(&containers));
+            let mut message = format!(
+                "a container name must be specified for pod {name}, choose one of: {}",
+                go_list(&containers)
+            );
             if !init.is_empty() {
-                message.push_str(&format!(" or one of the init containers: {}", go_list(&init)));
+                message.push_str(&format!(
+                    " or one of the init containers: {}",
+                    go_list(&init)
+                ));
             }
             Err(ApiError::bad_request(message))
         }
@@ -153,26 +219,52 @@ fn pick_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<String
 }
 
 /// Which instance's log the kubelet would read, from the container's status.
-fn pick_instance(logs: &LogStore, uid: &str, pod: &Value, container: &str, previous: bool) -> Result<u32, ApiError> {
+fn pick_instance(
+    logs: &LogStore,
+    uid: &str,
+    pod: &Value,
+    container: &str,
+    previous: bool,
+) -> Result<u32, ApiError> {
     let name = meta::name(pod);
     let status = ["containerStatuses", "initContainerStatuses"]
         .iter()
-        .filter_map(|f| pod.pointer(&format!("/status/{f}")).and_then(Value::as_array))
+        .filter_map(|f| {
+            pod.pointer(&format!("/status/{f}"))
+                .and_then(Value::as_array)
+        })
         .flatten()
         .find(|s| s.get("name").and_then(Value::as_str) == Some(container))
-        .ok_or_else(|| ApiError::bad_request(format!("container {container:?} in pod {name:?} is not available")))?;
-    let restarts = status.get("restartCount").and_then(Value::as_u64).and_then(|r| u32::try_from(r).ok()).unwrap_or(0);
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "container {container:?} in pod {name:?} is not available"
+            ))
+        })?;
+    let restarts = status
+        .get("restartCount")
+        .and_then(Value::as_u64)
+        .and_then(|r| u32::try_from(r).ok())
+        .unwrap_or(0);
     let state = status.get("state").unwrap_or(&Value::Null);
     let has_last = status.pointer("/lastState/terminated").is_some();
     let active = state.get("running").is_some() || state.get("terminated").is_some();
     if previous {
         // While running, the previous instance is the one before; while waiting to
         // restart, the last one to terminate is the newest the runtime holds.
-        let before = if active { restarts.checked_sub(1) } else { Some(restarts) };
-        return match before.and_then(|b| logs.newest(uid, container, b)).filter(|_| has_last) {
+        let before = if active {
+            restarts.checked_sub(1)
+        } else {
+            Some(restarts)
+        };
+        return match before
+            .and_then(|b| logs.newest(uid, container, b))
+            .filter(|_| has_last)
+        {
             Some(i) => Ok(i),
             None if has_last && before.is_some() => Ok(before.unwrap_or(0)),
-            None => Err(ApiError::bad_request(format!("previous terminated container {container:?} in pod {name:?} not found"))),
+            None => Err(ApiError::bad_request(format!(
+                "previous terminated container {container:?} in pod {name:?} not found"
+            ))),
         };
     }
     if active {
@@ -232,13 +324,29 @@ impl ApiServer {
     }
 
     /// `GET /api/v1/namespaces/{ns}/pods/{name}/log`.
-    pub(super) fn serve_log(&self, namespace: &str, name: &str, query: &Query, now: Timestamp) -> Result<Response, ApiError> {
+    pub(super) fn serve_log(
+        &self,
+        namespace: &str,
+        name: &str,
+        query: &Query,
+        now: Timestamp,
+    ) -> Result<Response, ApiError> {
         let res = resources::by_plural("", "v1", "pods").ok_or_else(super::path::not_served)?;
         let pod = self.get(res, namespace, name)?;
         let opts = LogOptions::parse(query, name, now)?;
         let container = pick_container(pod, name, opts.container.as_deref())?;
-        let text_plain = |body| Response::Body { status: 200, content_type: "text/plain", body, warnings: Vec::new() };
-        if pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("").is_empty() {
+        let text_plain = |body| Response::Body {
+            status: 200,
+            content_type: "text/plain",
+            body,
+            warnings: Vec::new(),
+        };
+        if pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             // Not scheduled: no kubelet to ask, so Kubernetes answers with nothing.
             return Ok(text_plain(Vec::new()));
         }
@@ -280,12 +388,20 @@ mod tests {
 
     #[test]
     fn tail_since_timestamps_and_limit_apply_like_the_kubelet() {
-        let lines: Vec<LogLine> = (0..5).map(|i| LogLine { time: t(i * 30), text: format!("l{i}") }).collect();
+        let lines: Vec<LogLine> = (0..5)
+            .map(|i| LogLine {
+                time: t(i * 30),
+                text: format!("l{i}"),
+            })
+            .collect();
         let refs: Vec<&LogLine> = lines.iter().collect();
         assert_eq!(render(&refs, &opts("tailLines=2")), b"l3\nl4\n");
         assert_eq!(render(&refs, &opts("sinceSeconds=30")), b"l3\nl4\n");
         assert_eq!(render(&refs, &opts("limitBytes=4")), b"l0\nl");
-        assert_eq!(render(&refs, &opts("tailLines=1&timestamps=true")), b"2026-01-01T00:02:00Z l4\n");
+        assert_eq!(
+            render(&refs, &opts("tailLines=1&timestamps=true")),
+            b"2026-01-01T00:02:00Z l4\n"
+        );
     }
 
     #[test]
