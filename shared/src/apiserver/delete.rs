@@ -168,6 +168,9 @@ impl ApiServer {
         if resource.kind == "Service" {
             super::service_allocation::release(&mut self.allocator, &object);
         }
+        if resource.kind == "Pod" {
+            self.logs.remove_pod(meta::uid(&object));
+        }
         Ok(Deleted { object, finished: true })
     }
 

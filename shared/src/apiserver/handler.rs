@@ -48,6 +48,7 @@ impl ApiServer {
         match (req.method, target.name.as_deref()) {
             (Method::Get, None) if target.watch || query.flag("watch") => self.serve_watch(query, &target, table, now),
             (Method::Get, None) => self.serve_list(query, &target, table, now),
+            (Method::Get, Some(name)) if sub == Some("log") && resource.kind == "Pod" => self.serve_log(&namespace, name, query, now),
             (Method::Get, Some(name)) => {
                 let obj = match sub {
                     None | Some("status") => self.get(resource, &namespace, name)?.as_ref().clone(),

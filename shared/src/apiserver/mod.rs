@@ -14,6 +14,7 @@ mod delete;
 mod discovery;
 pub mod error;
 mod handler;
+pub mod logs;
 pub mod patch;
 pub mod path;
 pub mod query;
@@ -61,6 +62,8 @@ pub struct ApiServer {
     rng: Rng,
     allocator: Allocator,
     watches: watch::Watches,
+    /// Container logs, which live beside the store rather than in it, as a runtime keeps them.
+    logs: logs::LogStore,
 }
 
 impl ApiServer {
@@ -72,7 +75,7 @@ impl ApiServer {
 
     /// Like [`ApiServer::new`] with a store of a chosen history size.
     pub fn with_store(seed: u64, store: Store, now: Timestamp) -> Self {
-        let mut api = Self { store, rng: Rng::new(seed), allocator: Allocator::default(), watches: watch::Watches::default() };
+        let mut api = Self { store, rng: Rng::new(seed), allocator: Allocator::default(), watches: watch::Watches::default(), logs: logs::LogStore::default() };
         bootstrap::install(&mut api, now);
         api
     }

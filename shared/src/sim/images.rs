@@ -113,9 +113,11 @@ pub static CATALOG: &[Image] = &[
         ports: &[5432],
         http_paths: &[],
         program: Program::Server,
+        // Preceded by initdb's output or by finding the database (see the kubelet's output).
         logs: &[
-            "PostgreSQL init process complete; ready for start up.",
-            "database system is ready to accept connections",
+            "LOG:  starting PostgreSQL 16.6 on x86_64-pc-linux-gnu",
+            "LOG:  listening on IPv4 address \"0.0.0.0\", port 5432",
+            "LOG:  database system is ready to accept connections",
         ],
     },
     Image {

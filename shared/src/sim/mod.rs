@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod nodes;
 pub mod probes;
 pub mod traffic;
+pub mod volumes;
 
 pub use env::container_env;
 pub use kubelet::SimKubelet;

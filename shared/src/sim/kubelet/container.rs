@@ -94,6 +94,13 @@ impl Happening {
     }
 }
 
+/// What a process did, for the pod driver to turn into log lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Started { instance: u32, at: Timestamp },
+    Exited { instance: u32, at: Timestamp, exit_code: i32, reason: String },
+}
+
 /// What the machine is told about the world at a step.
 pub struct Context<'a> {
     pub pod_ref: &'a str,
@@ -121,6 +128,8 @@ pub struct Container {
     pub pulled: bool,
     /// Images the machine pulled this step (for the node's cache).
     pub just_pulled: Option<String>,
+    /// Starts and exits since the driver last took them (for the logs).
+    pub outputs: Vec<Output>,
 }
 
 /// How soon after a failed pull the pod is synced again (and shows `ImagePullBackOff`).
@@ -164,6 +173,7 @@ impl Container {
             env: Vec::new(),
             pulled: false,
             just_pulled: None,
+            outputs: Vec::new(),
         }
     }
 
@@ -487,6 +497,7 @@ impl Container {
             "Started",
             format!("Started container {}", self.name),
         ));
+        self.outputs.push(Output::Started { instance: self.restart_count, at: now });
         self.state = State::Running(Box::new(Run {
             started_at: now,
             container_id,
@@ -501,6 +512,7 @@ impl Container {
     }
 
     fn finish(&mut self, run: &Run, at: Timestamp, exit_code: i32, reason: &str) {
+        self.outputs.push(Output::Exited { instance: self.restart_count, at, exit_code, reason: reason.to_string() });
         self.state = State::Terminated(Terminated {
             exit_code,
             reason: reason.to_string(),

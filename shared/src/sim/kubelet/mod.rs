@@ -7,6 +7,7 @@
 
 pub mod backoff;
 pub mod container;
+pub mod output;
 pub mod status;
 
 #[cfg(test)]
@@ -62,6 +63,8 @@ pub struct SimKubelet {
     /// Services with a traffic annotation: key → (selector, rps).
     traffic: BTreeMap<PodKey, (serde_json::Map<String, Value>, f64)>,
     next_scrape: Option<Timestamp>,
+    /// Data in volumes, which outlives pods (PersistentVolumes) or goes with them (emptyDir).
+    volumes: super::volumes::VolumeStore,
 }
 
 fn pods_resource() -> Option<&'static resources::Resource> {
@@ -244,7 +247,8 @@ impl SimKubelet {
             return false;
         }
         let uid = meta::uid(&pod).to_string();
-        if self.pods.get(key).is_some_and(|p| p.uid != uid) {
+        if let Some(old) = self.pods.get(key).filter(|p| p.uid != uid) {
+            self.volumes.drop_pod(&old.uid);
             self.pods.remove(key);
         }
         let phase_now = pod
@@ -363,6 +367,10 @@ impl SimKubelet {
                 if terminating {
                     rt.stopping = true;
                 }
+                let view = output::PodView { pod: &pod, uid: &uid, volumes: &rt.volumes };
+                for c in &mut rt.containers {
+                    output::print(api, &mut self.volumes, &view, c);
+                }
             }
         }
         for h in &happenings {
@@ -435,6 +443,7 @@ impl SimKubelet {
                 self.queue.remove(&(w, key.clone()));
             }
             metrics::delete_pod(api, &key.0, &key.1, now);
+            self.volumes.drop_pod(&rt.uid);
         }
     }
 
@@ -487,6 +496,10 @@ impl SimKubelet {
                 continue;
             }
             let share = rt.rps / running.len() as f64;
+            let requests = (share * metrics::SCRAPE_SECONDS as f64).round() as u64;
+            for c in &running {
+                output::traffic(api, &rt.uid, c, c.restart_count, now, requests);
+            }
             let usage: Vec<ContainerUsage> = running
                 .iter()
                 .map(|c| {

@@ -366,3 +366,137 @@ fn metrics_are_written_for_running_pods_and_nodes() {
     let nm = get(&mut cp, "/apis/metrics.k8s.io/v1beta1/nodes/node-1", 40).expect("node metrics");
     assert!(nm["usage"]["memory"].as_str().unwrap().ends_with("Ki"));
 }
+
+mod logs {
+    use super::*;
+    use crate::manifest::apply::apply;
+
+    fn logs(cp: &mut ControlPlane, name: &str, query: &str, at: i64) -> (u16, String) {
+        let path = format!("/api/v1/namespaces/default/pods/{name}/log{query}");
+        match cp.api_mut().handle(&Request::get(&path), t(at)) {
+            crate::apiserver::Response::Body { status: 200, content_type, body, .. } => {
+                assert_eq!(content_type, "text/plain");
+                (200, String::from_utf8(body).unwrap())
+            }
+            other => (other.status(), other.json_body()["message"].as_str().unwrap_or_default().to_string()),
+        }
+    }
+
+    fn delete_and_wait(cp: &mut ControlPlane, name: &str, from: i64, to: i64) {
+        let path = format!("/api/v1/namespaces/default/pods/{name}");
+        assert!(cp.api_mut().handle(&Request::delete(&path), t(from)).status() < 300);
+        until(cp, from, to);
+        assert!(get(cp, &path, to).is_none(), "{name} is gone");
+    }
+
+    #[test]
+    fn a_running_myapp_shows_its_start_up_lines_and_its_env() {
+        let mut cp = cluster();
+        let c = json!({"name": "api", "image": "myapp:1.0", "env": [{"name": "DATABASE_URL", "value": "postgres://db:5432/app"}]});
+        run_pod(&mut cp, simple("web", c), 1);
+        until(&mut cp, 1, 10);
+        let (status, text) = logs(&mut cp, "web", "", 10);
+        assert_eq!(status, 200, "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "> myapp@1.0 start");
+        assert!(lines.contains(&"DATABASE_URL=postgres://db:5432/app"), "{text}");
+        assert!(lines.contains(&"Server listening on port 3000"), "{text}");
+        assert_eq!(logs(&mut cp, "web", "?tailLines=1", 10).1, format!("{}\n", lines[lines.len() - 1]));
+        let (_, stamped) = logs(&mut cp, "web", "?tailLines=1&timestamps=true", 10);
+        assert!(stamped.starts_with("2026-01-01T00:00:"), "{stamped}");
+    }
+
+    #[test]
+    fn a_pod_of_several_containers_needs_a_container_name() {
+        let mut cp = cluster();
+        let pod = json!({"metadata": {"name": "web"}, "spec": {"containers": [
+            {"name": "a", "image": "nginx"}, {"name": "b", "image": "redis"}]}});
+        run_pod(&mut cp, pod, 1);
+        until(&mut cp, 1, 10);
+        let (status, message) = logs(&mut cp, "web", "", 10);
+        assert_eq!((status, message.as_str()), (400, "a container name must be specified for pod web, choose one of: [a b]"));
+        let (status, text) = logs(&mut cp, "web", "?container=b", 10);
+        assert_eq!(status, 200);
+        assert!(text.contains("Ready to accept connections tcp"), "{text}");
+        assert_eq!(logs(&mut cp, "web", "?container=c", 10).1, "container c is not valid for pod web");
+    }
+
+    #[test]
+    fn a_pod_not_started_yet_is_waiting_to_start() {
+        let mut cp = cluster();
+        run_pod(&mut cp, simple("web", json!({"name": "api", "image": "myapp:1.0"})), 1);
+        cp.tick(t(1));
+        let (status, message) = logs(&mut cp, "web", "", 1);
+        assert_eq!((status, message.as_str()), (400, "container \"api\" in pod \"web\" is waiting to start: ContainerCreating"));
+    }
+
+    #[test]
+    fn previous_shows_the_instance_before_a_crash_restart() {
+        let mut cp = cluster();
+        let mut pod = simple("web", json!({"name": "api", "image": "myapp:1.0"}));
+        pod["metadata"]["annotations"] = json!({crate::sim::images::FAULT_ANNOTATION: "crash"});
+        run_pod(&mut cp, pod, 1);
+        until(&mut cp, 1, 4);
+        assert_eq!(
+            logs(&mut cp, "web", "?previous=true", 4).1,
+            "previous terminated container \"api\" in pod \"web\" not found"
+        );
+        until(&mut cp, 4, 12);
+        let p = super::pod(&mut cp, "web", 12);
+        assert_eq!(p["status"]["containerStatuses"][0]["restartCount"], 1, "{p}");
+        assert!(p["status"]["containerStatuses"][0]["state"]["running"].is_object(), "{p}");
+        let (status, previous) = logs(&mut cp, "web", "?previous=true", 12);
+        assert_eq!(status, 200, "{previous}");
+        assert!(previous.ends_with("Error: simulated crash (kubeplay.dev/fault=crash)\n"), "{previous}");
+        let (_, current) = logs(&mut cp, "web", "", 12);
+        assert!(current.starts_with("> myapp@1.0 start") && !current.contains("crash"), "{current}");
+    }
+
+    #[test]
+    fn a_busybox_echo_is_its_log() {
+        let mut cp = cluster();
+        let c = json!({"name": "hello", "image": "busybox", "command": ["sh", "-c", "echo hi"]});
+        let mut pod = simple("hello", c);
+        pod["spec"]["restartPolicy"] = json!("Never");
+        run_pod(&mut cp, pod, 1);
+        until(&mut cp, 1, 10);
+        assert_eq!(logs(&mut cp, "hello", "", 10), (200, "hi\n".to_string()));
+    }
+
+    #[test]
+    fn postgres_data_on_a_claim_survives_the_pod() {
+        let mut cp = cluster();
+        let out = apply(cp.api_mut(), include_str!("../../../tests/fixtures/seed/pvc.yaml"), "default", t(1)).unwrap();
+        assert!(out.iter().all(|o| o.result.is_ok()));
+        let pod_yaml = include_str!("../../../tests/fixtures/seed/postgres-pod.yaml");
+        apply(cp.api_mut(), pod_yaml, "default", t(1)).unwrap();
+        until(&mut cp, 1, 20);
+        let (status, first) = logs(&mut cp, "postgres", "", 20);
+        assert_eq!(status, 200, "{first}");
+        assert!(first.starts_with("The files belonging to this database system will be owned by user \"postgres\"."), "{first}");
+        assert!(first.contains("PostgreSQL init process complete; ready for start up."), "{first}");
+        delete_and_wait(&mut cp, "postgres", 20, 60);
+        apply(cp.api_mut(), pod_yaml, "default", t(60)).unwrap();
+        until(&mut cp, 60, 80);
+        let (_, second) = logs(&mut cp, "postgres", "", 80);
+        assert!(second.contains("PostgreSQL Database directory appears to contain a database; Skipping initialization"), "{second}");
+        assert!(!second.contains("init process complete"), "{second}");
+    }
+
+    #[test]
+    fn an_empty_dir_starts_empty_for_a_recreated_pod() {
+        let mut cp = cluster();
+        let pod = json!({"metadata": {"name": "scratch-db"}, "spec": {
+            "containers": [{"name": "postgres", "image": "postgres:16",
+                "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}],
+            "volumes": [{"name": "data", "emptyDir": {}}]}});
+        run_pod(&mut cp, pod.clone(), 1);
+        until(&mut cp, 1, 20);
+        assert!(logs(&mut cp, "scratch-db", "", 20).1.contains("init process complete"));
+        delete_and_wait(&mut cp, "scratch-db", 20, 60);
+        run_pod(&mut cp, pod, 60);
+        until(&mut cp, 60, 80);
+        let (_, again) = logs(&mut cp, "scratch-db", "", 80);
+        assert!(again.contains("init process complete") && !again.contains("appears to contain"), "{again}");
+    }
+}
