@@ -5,7 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 use kubeplay_shared::api::resources;
 use kubeplay_shared::manifest::apply::apply;
-use kubeplay_shared::sim::nodes::{add_node, set_failed, NodeSpec};
+use kubeplay_shared::sim::nodes::{add_node, set_failed, set_unschedulable, NodeSpec};
 use kubeplay_shared::{ControlPlane, Request};
 use serde_json::{json, Value};
 
@@ -71,6 +71,13 @@ impl Cluster {
             self.now,
         );
         assert_eq!(r.status(), 200);
+    }
+
+    fn log(&mut self, pod: &str) -> String {
+        match self.cp.api_mut().handle(&Request::get(&format!("/api/v1/namespaces/default/pods/{pod}/log")), self.now) {
+            kubeplay_shared::Response::Body { body, .. } => String::from_utf8_lossy(&body).into_owned(),
+            other => panic!("{other:?}"),
+        }
     }
 
     fn events(&mut self, reason: &str) -> Vec<Value> {
@@ -258,5 +265,21 @@ fn a_claim_is_bound_and_postgres_runs_on_it() {
     assert_eq!(pvc["status"]["capacity"]["storage"], "10Gi");
     let pod = c.get("/api/v1/namespaces/default/pods/postgres");
     assert_eq!(pod["status"]["phase"], "Running", "{pod}");
+    assert!(c.log("postgres").contains("PostgreSQL init process complete"), "{}", c.log("postgres"));
+
+    // Move it: cordon its node, delete it, create it again. The data is on the claim, not the node.
+    let first_node = pod["spec"]["nodeName"].as_str().unwrap().to_string();
+    set_unschedulable(c.cp.api_mut(), &first_node, true, c.now).unwrap();
+    let r = c.cp.api_mut().handle(&Request::delete("/api/v1/namespaces/default/pods/postgres"), c.now);
+    assert!(r.status() < 300);
+    c.run(SignedDuration::from_secs(60));
+    c.apply(include_str!("fixtures/seed/postgres-pod.yaml"));
+    c.run(SignedDuration::from_secs(60));
+    let pod = c.get("/api/v1/namespaces/default/pods/postgres");
+    assert_eq!(pod["status"]["phase"], "Running", "{pod}");
+    assert_ne!(pod["spec"]["nodeName"].as_str().unwrap(), first_node, "rescheduled elsewhere");
+    let log = c.log("postgres");
+    assert!(log.contains("PostgreSQL Database directory appears to contain a database; Skipping initialization"), "{log}");
+    assert!(!log.contains("init process complete"), "{log}");
     let _ = resources::by_kind("Pod");
 }
