@@ -5,6 +5,7 @@
 //! Services without a selector are left alone: their Endpoints are whoever made
 //! them. Terminating pods are dropped unless `publishNotReadyAddresses` is set.
 
+use super::pod_state;
 use super::service_pods::{self, Caught, ServicePods};
 use super::{Controller, Reconciled};
 use crate::api::{meta, resources, Resource};
@@ -90,7 +91,7 @@ fn desired_subsets<'a>(
             .entry(key)
             .or_insert_with(|| (ports, Vec::new(), Vec::new()));
         let addr = address(pod, ip, service);
-        if publish_not_ready || service_pods::pod_ready(pod) {
+        if publish_not_ready || pod_state::is_ready(pod) {
             group.1.push(addr);
         } else {
             group.2.push(addr);

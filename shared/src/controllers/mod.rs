@@ -17,6 +17,7 @@ mod service_pods;
 pub mod service_lb;
 pub mod node_lifecycle;
 pub mod persistent_volume;
+pub(crate) mod pod_state;
 pub mod serviceaccount;
 pub mod replicaset;
 

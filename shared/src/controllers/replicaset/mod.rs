@@ -5,7 +5,7 @@
 //! owner (or, for an orphan, the sets in its namespace whose selector takes it).
 
 pub(crate) mod owner_index;
-pub(crate) mod pod_state;
+use super::pod_state;
 mod ranking;
 #[cfg(test)]
 pub(crate) mod test_support;
