@@ -15,6 +15,7 @@ pub mod ingress;
 pub mod namespace;
 mod service_pods;
 pub mod service_lb;
+mod status_write;
 pub mod node_lifecycle;
 pub mod persistent_volume;
 pub(crate) mod pod_state;
