@@ -444,11 +444,7 @@ impl Controller for EndpointSliceController {
 mod tests {
     use super::*;
     use crate::control_plane::ControlPlane;
-    use crate::controllers::endpoints::tests::{create, pod, set_pod_status};
-
-    fn t0() -> Timestamp {
-        "2026-01-01T00:00:00Z".parse().unwrap()
-    }
+    use crate::controllers::test_support::{create, pod, set_pod_status, t0};
 
     fn slices(cp: &ControlPlane, service: &str) -> Vec<Value> {
         let r = slices_resource().unwrap();

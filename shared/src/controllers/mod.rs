@@ -16,6 +16,8 @@ pub mod namespace;
 mod service_pods;
 pub mod service_lb;
 mod status_write;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod node_lifecycle;
 pub mod persistent_volume;
 pub(crate) mod pod_state;

@@ -261,10 +261,7 @@ mod tests {
     use super::*;
     use crate::apiserver::{DeleteOptions, Request, WriteOptions};
     use crate::control_plane::ControlPlane;
-
-    fn t0() -> Timestamp {
-        "2026-01-01T00:00:00Z".parse().unwrap()
-    }
+    use crate::controllers::test_support::t0;
 
     fn lb(cp: &mut ControlPlane, name: &str) {
         let svc = json!({"metadata": {"name": name}, "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80}]}});

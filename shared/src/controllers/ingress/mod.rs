@@ -177,11 +177,7 @@ mod tests {
     use super::*;
     use crate::apiserver::Request;
     use crate::control_plane::ControlPlane;
-    use crate::controllers::endpoints::tests::{create, pod, set_pod_status};
-
-    fn t0() -> Timestamp {
-        "2026-01-01T00:00:00Z".parse().unwrap()
-    }
+    use crate::controllers::test_support::{create, pod, set_pod_status, t0};
 
     fn shop(class: Option<&str>) -> Value {
         let mut ing = json!({"metadata": {"name": "shop"}, "spec": {"rules": [{"host": "shop.example.com", "http": {"paths": [
