@@ -5,6 +5,7 @@
 //! Services without a selector are left alone: their Endpoints are whoever made
 //! them. Terminating pods are dropped unless `publishNotReadyAddresses` is set.
 
+use super::pod_state;
 use super::service_pods::{self, Caught, ServicePods};
 use super::{Controller, Reconciled};
 use crate::api::{meta, resources, Resource};
@@ -90,7 +91,7 @@ fn desired_subsets<'a>(
             .entry(key)
             .or_insert_with(|| (ports, Vec::new(), Vec::new()));
         let addr = address(pod, ip, service);
-        if publish_not_ready || service_pods::pod_ready(pod) {
+        if publish_not_ready || pod_state::is_ready(pod) {
             group.1.push(addr);
         } else {
             group.2.push(addr);
@@ -306,61 +307,13 @@ impl Controller for EndpointsController {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use crate::api::resources;
     use crate::apiserver::{DeleteOptions, WriteOptions};
     use crate::control_plane::ControlPlane;
-    use jiff::Timestamp;
     use serde_json::{json, Value};
 
-    fn t0() -> Timestamp {
-        "2026-01-01T00:00:00Z".parse().unwrap()
-    }
-
-    pub(crate) fn create(cp: &mut ControlPlane, plural: &str, obj: Value) -> Value {
-        let r = resources::RESOURCES
-            .iter()
-            .find(|r| r.plural == plural)
-            .unwrap();
-        let created = cp
-            .api_mut()
-            .create(r, "default", obj, t0(), WriteOptions::default())
-            .unwrap();
-        cp.tick(t0());
-        (*created).clone()
-    }
-
-    /// Plays the kubelet: gives the pod an IP and a Ready condition.
-    pub(crate) fn set_pod_status(cp: &mut ControlPlane, name: &str, ip: &str, ready: bool) {
-        let pods = resources::by_plural("", "v1", "pods").unwrap();
-        let mut pod = (**cp.api().get(pods, "default", name).unwrap()).clone();
-        let status = if ready { "True" } else { "False" };
-        pod["status"] = json!({"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
-            "conditions": [{"type": "Ready", "status": status}]});
-        cp.api_mut()
-            .update(
-                pods,
-                "default",
-                name,
-                pod,
-                Some("status"),
-                t0(),
-                WriteOptions::default(),
-            )
-            .unwrap();
-        cp.tick(t0());
-    }
-
-    pub(crate) fn pod(cp: &mut ControlPlane, name: &str, labels: Value, node: &str) {
-        let ports = json!([{"name": "http", "containerPort": 8080}]);
-        create(
-            cp,
-            "pods",
-            json!({"metadata": {"name": name, "labels": labels},
-            "spec": {"containers": [{"name": "app", "image": "nginx", "ports": ports}]}}),
-        );
-        cp.api_mut().bind("default", name, node, t0()).unwrap();
-    }
+    use crate::controllers::test_support::{create, pod, set_pod_status, t0};
 
     fn endpoints(cp: &ControlPlane, name: &str) -> Option<Value> {
         let r = resources::by_plural("", "v1", "endpoints").unwrap();

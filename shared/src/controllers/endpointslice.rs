@@ -5,6 +5,7 @@
 //! is in, new pods fill slices with room before new slices are made, and a
 //! Service without pods keeps one empty placeholder slice.
 
+use super::pod_state;
 use super::service_pods::{self, Caught, ServicePods};
 use super::{Controller, Reconciled};
 use crate::api::{meta, resources, Resource};
@@ -78,7 +79,7 @@ fn endpoint(api: &ApiServer, pod: &Value, ip: &str, service: &Value) -> Value {
         .pointer("/spec/publishNotReadyAddresses")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let serving = service_pods::pod_ready(pod);
+    let serving = pod_state::is_ready(pod);
     let terminating = meta::is_terminating(pod);
     // A terminating pod is never `ready` (it may still be `serving`), unless the
     // Service publishes every address anyway.
@@ -443,11 +444,7 @@ impl Controller for EndpointSliceController {
 mod tests {
     use super::*;
     use crate::control_plane::ControlPlane;
-    use crate::controllers::endpoints::tests::{create, pod, set_pod_status};
-
-    fn t0() -> Timestamp {
-        "2026-01-01T00:00:00Z".parse().unwrap()
-    }
+    use crate::controllers::test_support::{create, pod, set_pod_status, t0};
 
     fn slices(cp: &ControlPlane, service: &str) -> Vec<Value> {
         let r = slices_resource().unwrap();

@@ -15,8 +15,12 @@ pub mod ingress;
 pub mod namespace;
 mod service_pods;
 pub mod service_lb;
+mod status_write;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod node_lifecycle;
 pub mod persistent_volume;
+pub(crate) mod pod_state;
 pub mod serviceaccount;
 pub mod replicaset;
 

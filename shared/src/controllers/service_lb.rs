@@ -7,9 +7,10 @@
 
 use super::events::{EventRecorder, EventType};
 use super::feed::{ChangeFeed, Changes};
+use super::status_write::write_status;
 use super::{Controller, Reconciled};
 use crate::api::{meta, resources, Resource};
-use crate::apiserver::{ApiServer, WriteOptions};
+use crate::apiserver::ApiServer;
 use crate::store::{EventType as Change, ObjectName};
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -171,17 +172,7 @@ impl ServiceLbController {
             );
             let mut updated = svc.clone();
             updated["status"]["loadBalancer"] = want;
-            let ok = api
-                .update(
-                    r,
-                    &name.namespace,
-                    &name.name,
-                    updated,
-                    Some("status"),
-                    now,
-                    WriteOptions::default(),
-                )
-                .is_ok();
+            let ok = write_status(api, r, name, updated, now);
             if ok {
                 self.recorder.record(
                     api,
@@ -207,17 +198,7 @@ impl ServiceLbController {
         );
         let mut updated = svc.clone();
         updated["status"]["loadBalancer"] = json!({});
-        let ok = api
-            .update(
-                r,
-                &name.namespace,
-                &name.name,
-                updated,
-                Some("status"),
-                now,
-                WriteOptions::default(),
-            )
-            .is_ok();
+        let ok = write_status(api, r, name, updated, now);
         self.recorder.record(
             api,
             &svc,
@@ -278,12 +259,9 @@ impl Controller for ServiceLbController {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::{DeleteOptions, Request};
+    use crate::apiserver::{DeleteOptions, Request, WriteOptions};
     use crate::control_plane::ControlPlane;
-
-    fn t0() -> Timestamp {
-        "2026-01-01T00:00:00Z".parse().unwrap()
-    }
+    use crate::controllers::test_support::t0;
 
     fn lb(cp: &mut ControlPlane, name: &str) {
         let svc = json!({"metadata": {"name": name}, "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80}]}});

@@ -239,15 +239,6 @@ pub(crate) fn pod_ip(pod: &Value) -> Option<&str> {
         .filter(|ip| !ip.is_empty())
 }
 
-/// The pod's `Ready` condition is `True`.
-pub(crate) fn pod_ready(pod: &Value) -> bool {
-    pod.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|c| c["type"] == "Ready" && c["status"] == "True")
-}
-
 /// Whether a pod belongs in a Service's endpoints at all: it has an IP, is not
 /// terminating (unless those are wanted), and has not finished for good.
 pub(crate) fn pod_in_endpoints(pod: &Value, include_terminating: bool) -> bool {

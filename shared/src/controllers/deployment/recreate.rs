@@ -47,7 +47,7 @@ fn old_pods_running(s: &Sync, sets: &[SetView], new: Option<usize>) -> bool {
         .any(|p| {
             s.api.get(pods, &p.namespace, &p.name).is_ok_and(|pod| {
                 !matches!(
-                    super::super::replicaset::pod_state::phase(pod),
+                    crate::controllers::pod_state::phase(pod),
                     "Succeeded" | "Failed"
                 )
             })

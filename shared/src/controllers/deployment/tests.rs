@@ -1,7 +1,7 @@
 //! The Deployment controller on a fake clock: rollouts, history, rollback, pause and conditions.
 
 use super::super::garbage_collector::GarbageCollector;
-use super::super::replicaset::pod_state;
+use crate::controllers::pod_state;
 use super::super::replicaset::test_support::*;
 use super::super::replicaset::ReplicaSetController;
 use super::super::{Controller, ControllerManager, Reconciled};

@@ -12,6 +12,7 @@ pub use routing::{ready_destinations, route, Backend, BackendPort, Destination};
 use super::events::{EventRecorder, EventType};
 use super::feed::{ChangeFeed, Changes};
 use super::service_lb::INGRESS_ADDRESS;
+use super::status_write::write_status;
 use super::{Controller, Reconciled};
 use crate::api::{meta, resources, Resource};
 use crate::apiserver::{ApiServer, WriteOptions};
@@ -110,16 +111,7 @@ impl IngressController {
         }
         let mut updated = ing;
         updated["status"] = json!({"loadBalancer": want});
-        api.update(
-            r,
-            &name.namespace,
-            &name.name,
-            updated,
-            Some("status"),
-            now,
-            WriteOptions::default(),
-        )
-        .is_ok()
+        write_status(api, r, name, updated, now)
     }
 }
 
@@ -185,11 +177,7 @@ mod tests {
     use super::*;
     use crate::apiserver::Request;
     use crate::control_plane::ControlPlane;
-    use crate::controllers::endpoints::tests::{create, pod, set_pod_status};
-
-    fn t0() -> Timestamp {
-        "2026-01-01T00:00:00Z".parse().unwrap()
-    }
+    use crate::controllers::test_support::{create, pod, set_pod_status, t0};
 
     fn shop(class: Option<&str>) -> Value {
         let mut ing = json!({"metadata": {"name": "shop"}, "spec": {"rules": [{"host": "shop.example.com", "http": {"paths": [

@@ -5,7 +5,7 @@
 //! owner (or, for an orphan, the sets in its namespace whose selector takes it).
 
 pub(crate) mod owner_index;
-pub(crate) mod pod_state;
+use super::pod_state;
 mod ranking;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -15,6 +15,7 @@ mod tests;
 use super::events::{EventRecorder, EventType as EventKind};
 use super::feed::{ChangeFeed, Changes};
 use super::{Controller, Reconciled};
+use super::status_write::write_status;
 use crate::api::meta;
 use crate::api::resources::{by_kind, Resource};
 use crate::apiserver::{ApiServer, DeleteOptions, WriteOptions};
@@ -393,17 +394,7 @@ impl ReplicaSetController {
         };
         let mut updated = (*current).clone();
         updated["status"] = status;
-        let ok = api
-            .update(
-                rs_res,
-                &name.namespace,
-                &name.name,
-                updated,
-                Some("status"),
-                now,
-                WriteOptions::default(),
-            )
-            .is_ok();
+        let ok = write_status(api, rs_res, &name, updated, now);
         (ok, wake)
     }
 }

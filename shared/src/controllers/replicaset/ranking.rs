@@ -2,7 +2,7 @@
 //! ActivePods ranking, cheapest to lose first (not yet scheduled, not running,
 //! not ready, recently ready, crash-looping, young).
 
-use super::pod_state;
+use crate::controllers::pod_state;
 use crate::api::meta;
 use jiff::Timestamp;
 use serde_json::Value;

@@ -39,7 +39,7 @@ pub(crate) fn make_some_ready(
             api.bind(ns, &name, "node-1", now).unwrap();
         }
         let pod = (**api.get(pod_res, ns, &name).unwrap()).clone();
-        if super::pod_state::is_ready(&pod) || !pick(&pod) {
+        if crate::controllers::pod_state::is_ready(&pod) || !pick(&pod) {
             continue;
         }
         let mut p = pod.clone();

@@ -154,7 +154,7 @@ fn scale_down_deletes_unready_pods_first() {
     cp.tick(now);
     let ready: Vec<String> = active_pods(cp.api(), "default")
         .iter()
-        .filter(|p| super::pod_state::is_ready(p))
+        .filter(|p| crate::controllers::pod_state::is_ready(p))
         .map(|p| meta::name(p).to_string())
         .collect();
     assert_eq!(ready.len(), 2);

@@ -22,6 +22,8 @@ fn ready_condition(pod: &Value) -> Option<&Value> {
         .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
 }
 
+/// The pod's `Ready` condition is `True`: one readiness check for every
+/// controller, so Services and ReplicaSets agree on which pods are Ready.
 pub(crate) fn is_ready(pod: &Value) -> bool {
     ready_condition(pod)
         .and_then(|c| c.get("status"))
