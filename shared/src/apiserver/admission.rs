@@ -159,6 +159,28 @@ pub fn name_of(obj: &Value) -> String {
     meta::name(obj).to_string()
 }
 
+/// DefaultStorageClass admission: a claim that names no class gets the
+/// cluster's default one (the newest, if several are marked default).
+pub fn default_storage_class(store: &crate::store::Store, claim: &mut Value) {
+    if claim.pointer("/spec/storageClassName").is_some_and(|c| !c.is_null()) {
+        return;
+    }
+    let Some(classes) = crate::api::resources::by_plural("storage.k8s.io", "v1", "storageclasses") else {
+        return;
+    };
+    let default = store
+        .list(classes.into(), None)
+        .map(|(_, sc)| sc)
+        .filter(|sc| meta::annotation(sc, "storageclass.kubernetes.io/is-default-class") == Some("true"))
+        .max_by(|a, b| {
+            let created = |o: &Value| o.pointer("/metadata/creationTimestamp").and_then(Value::as_str).unwrap_or("").to_string();
+            created(a).cmp(&created(b)).then_with(|| meta::name(a).cmp(meta::name(b)))
+        });
+    if let (Some(sc), Some(spec)) = (default, claim.get_mut("spec").and_then(Value::as_object_mut)) {
+        spec.insert("storageClassName".into(), json!(meta::name(sc)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,27 +213,5 @@ mod tests {
     fn times_have_second_precision() {
         let t: Timestamp = "2024-05-01T12:00:00.750Z".parse().unwrap();
         assert_eq!(format_time(t), "2024-05-01T12:00:00Z");
-    }
-}
-
-/// DefaultStorageClass admission: a claim that names no class gets the
-/// cluster's default one (the newest, if several are marked default).
-pub fn default_storage_class(store: &crate::store::Store, claim: &mut Value) {
-    if claim.pointer("/spec/storageClassName").is_some_and(|c| !c.is_null()) {
-        return;
-    }
-    let Some(classes) = crate::api::resources::by_plural("storage.k8s.io", "v1", "storageclasses") else {
-        return;
-    };
-    let default = store
-        .list(classes.into(), None)
-        .map(|(_, sc)| sc)
-        .filter(|sc| meta::annotation(sc, "storageclass.kubernetes.io/is-default-class") == Some("true"))
-        .max_by(|a, b| {
-            let created = |o: &Value| o.pointer("/metadata/creationTimestamp").and_then(Value::as_str).unwrap_or("").to_string();
-            created(a).cmp(&created(b)).then_with(|| meta::name(a).cmp(meta::name(b)))
-        });
-    if let (Some(sc), Some(spec)) = (default, claim.get_mut("spec").and_then(Value::as_object_mut)) {
-        spec.insert("storageClassName".into(), json!(meta::name(sc)));
     }
 }
