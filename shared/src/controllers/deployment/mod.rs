@@ -16,14 +16,14 @@ mod tests;
 mod view;
 
 use super::events::{EventRecorder, EventType as EventKind};
-use super::feed::{ChangeFeed, Changes};
+use super::feed::{ChangeFeed, OwnedChanges};
 use super::replicaset::owner_index::{self, OwnerIndex};
 use super::{Controller, Reconciled};
 use crate::api::meta;
 use crate::api::resources::{by_kind, Resource};
 use crate::apiserver::{ApiServer, WriteOptions};
 use crate::store::selector::LabelSelector;
-use crate::store::{EventType, ObjectName};
+use crate::store::{EventType, ObjectName, ResourceKey};
 use jiff::Timestamp;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -348,36 +348,21 @@ impl DeploymentController {
     }
 
     fn catch_up(&mut self, api: &ApiServer) {
-        let changes: Vec<(EventType, ObjectName, &'static str, Arc<Value>)> =
-            match self.feed.changes(api.store()) {
-                Changes::Resync => {
-                    self.resync(api);
-                    return;
-                }
-                Changes::Events(events) => events
-                    .into_iter()
-                    .filter(|e| {
-                        matches!(
-                            (e.key.resource.group, e.key.resource.plural),
-                            ("", "pods") | ("apps", "replicasets" | "deployments")
-                        )
-                    })
-                    .map(|e| {
-                        (
-                            e.kind,
-                            e.key.name.clone(),
-                            e.key.resource.plural,
-                            e.object.clone(),
-                        )
-                    })
-                    .collect(),
-            };
-        for (kind, name, plural, obj) in changes {
-            let deleted = kind == EventType::Deleted;
-            match plural {
-                "deployments" => self.observe_deployment(&name, (!deleted).then_some(&*obj)),
-                "replicasets" => self.observe_set(&name, &obj, deleted),
-                _ => self.observe_pod(&name, &obj, deleted),
+        const WATCHED: [ResourceKey; 3] = [
+            ResourceKey { group: "", plural: "pods" },
+            ResourceKey { group: "apps", plural: "replicasets" },
+            ResourceKey { group: "apps", plural: "deployments" },
+        ];
+        let OwnedChanges::Events(events) = self.feed.changes_to(api.store(), &WATCHED) else {
+            self.resync(api);
+            return;
+        };
+        for e in events {
+            let deleted = e.kind == EventType::Deleted;
+            match e.key.resource.plural {
+                "deployments" => self.observe_deployment(&e.key.name, (!deleted).then_some(&*e.object)),
+                "replicasets" => self.observe_set(&e.key.name, &e.object, deleted),
+                _ => self.observe_pod(&e.key.name, &e.object, deleted),
             }
         }
     }

@@ -13,14 +13,14 @@ pub(crate) mod test_support;
 mod tests;
 
 use super::events::{EventRecorder, EventType as EventKind};
-use super::feed::{ChangeFeed, Changes};
+use super::feed::{ChangeFeed, OwnedChanges};
 use super::{Controller, Reconciled};
 use super::status_write::write_status;
 use crate::api::meta;
 use crate::api::resources::{by_kind, Resource};
 use crate::apiserver::{ApiServer, DeleteOptions, WriteOptions};
 use crate::store::selector::LabelSelector;
-use crate::store::{EventType, ObjectName};
+use crate::store::{EventType, ObjectName, ResourceKey};
 use jiff::{SignedDuration, Timestamp};
 use owner_index::OwnerIndex;
 use serde_json::{json, Map, Value};
@@ -145,35 +145,20 @@ impl ReplicaSetController {
     }
 
     fn catch_up(&mut self, api: &ApiServer) {
-        let changes: Vec<(EventType, ObjectName, &'static str, Arc<Value>)> =
-            match self.feed.changes(api.store()) {
-                Changes::Resync => {
-                    self.resync(api);
-                    return;
-                }
-                Changes::Events(events) => events
-                    .into_iter()
-                    .filter(|e| {
-                        e.key.resource.group.is_empty() && e.key.resource.plural == "pods"
-                            || e.key.resource.group == "apps"
-                                && e.key.resource.plural == "replicasets"
-                    })
-                    .map(|e| {
-                        (
-                            e.kind,
-                            e.key.name.clone(),
-                            e.key.resource.plural,
-                            e.object.clone(),
-                        )
-                    })
-                    .collect(),
-            };
-        for (kind, name, plural, obj) in changes {
-            match (plural, kind) {
-                ("pods", EventType::Deleted) => self.observe_pod(&name, None),
-                ("pods", _) => self.observe_pod(&name, Some(&obj)),
-                (_, EventType::Deleted) => self.forget_set(&name, &obj),
-                _ => self.observe_set(&name, &obj),
+        const WATCHED: [ResourceKey; 2] = [
+            ResourceKey { group: "", plural: "pods" },
+            ResourceKey { group: "apps", plural: "replicasets" },
+        ];
+        let OwnedChanges::Events(events) = self.feed.changes_to(api.store(), &WATCHED) else {
+            self.resync(api);
+            return;
+        };
+        for e in events {
+            match (e.key.resource.plural, e.kind) {
+                ("pods", EventType::Deleted) => self.observe_pod(&e.key.name, None),
+                ("pods", _) => self.observe_pod(&e.key.name, Some(&e.object)),
+                (_, EventType::Deleted) => self.forget_set(&e.key.name, &e.object),
+                _ => self.observe_set(&e.key.name, &e.object),
             }
         }
     }
