@@ -7,6 +7,9 @@ use kubeplay_shared::node_link::registration::AGENT_LABEL;
 use kubeplay_shared::node_link::{LinkEvent, NodeLink};
 use kubeplay_shared::node_protocol::node::{NodeAddress, NodeInfo, NodeRegistration, NodeStatusReport};
 use kubeplay_shared::node_protocol::report::{ContainerUsage, MetricsReport, PodRef, PodStatusReport, PodUsage, Usage};
+use kubeplay_shared::node_link::StreamEvent;
+use kubeplay_shared::node_protocol::flow::Sender;
+use kubeplay_shared::node_protocol::stream::{Channel, StreamData, StreamOpen, INITIAL_WINDOW};
 use kubeplay_shared::node_protocol::{decode, encode, DesiredPod, EnvVar, FromAgent, Hello, ToAgent, PROTOCOL_VERSION};
 use kubeplay_shared::sim::nodes::{add_node, NodeSpec};
 use kubeplay_shared::{ControlPlane, Request};
@@ -304,4 +307,45 @@ fn agent_metrics_feed_kubectl_top() {
     assert_eq!(m["containers"][0]["usage"], json!({"cpu": "25000000n", "memory": "65536Ki"}));
     let n = c.get(&format!("/apis/metrics.k8s.io/v1beta1/nodes/{NODE}"));
     assert_eq!(n["usage"]["cpu"], "400000000n");
+}
+
+#[test]
+fn a_slow_page_stalls_an_exec_stream_instead_of_growing_buffers() {
+    let mut c = seed_running();
+    let pod = name(&c.desired()[0]);
+    let open = StreamOpen::Exec { namespace: "default".into(), pod, container: "api".into(), command: vec!["cat".into(), "/big".into()], stdin: false, tty: false };
+    let (id, msg) = c.link.open_stream(open).unwrap();
+    assert!(matches!(decode::<ToAgent>(&encode(&msg).unwrap()).unwrap(), ToAgent::OpenStream(o) if o.stream == id));
+    // The agent's side: 1 MiB of stdout through a bounded queue; the page reads 10 KiB a turn.
+    const TOTAL: usize = 1 << 20;
+    const AGENT_QUEUE: usize = 64 * 1024;
+    let mut agent = Sender::new(INITIAL_WINDOW, AGENT_QUEUE);
+    let (mut produced, mut delivered, mut page_buffer, mut received) = (0, 0, 0, 0);
+    while received < TOTAL {
+        produced += agent.push(Channel::Stdout, &vec![b'x'; (TOTAL - produced).min(AGENT_QUEUE)]).unwrap();
+        while let Some((channel, data)) = agent.next_chunk() {
+            delivered += data.len();
+            let out = c.link.on_message(FromAgent::Data(StreamData { stream: id, channel, data }), c.cp.api_mut(), c.now);
+            for e in out.events {
+                if let LinkEvent::Stream(StreamEvent::Data(d)) = e {
+                    page_buffer += d.data.len();
+                }
+            }
+        }
+        assert!(page_buffer <= INITIAL_WINDOW as usize, "the page never holds more than the window");
+        assert!(agent.queued() <= AGENT_QUEUE, "the agent never queues more than its bound");
+        assert!(delivered - received <= INITIAL_WINDOW as usize);
+        let take = page_buffer.min(10 * 1024);
+        page_buffer -= take;
+        received += take;
+        for m in c.link.consumed(id, take) {
+            if let ToAgent::Credit(credit) = decode::<ToAgent>(&encode(&m).unwrap()).unwrap() {
+                agent.grant(credit.bytes);
+            }
+        }
+    }
+    assert_eq!(received, TOTAL);
+    let closed = c.link.on_message(FromAgent::CloseStream(kubeplay_shared::node_protocol::stream::CloseStream { stream: id, exit_code: Some(0), error: None }), c.cp.api_mut(), c.now);
+    assert!(matches!(&closed.events[..], [LinkEvent::Stream(StreamEvent::Closed(cs))] if cs.exit_code == Some(0)));
+    assert!(c.link.streams().is_empty());
 }

@@ -13,6 +13,9 @@ pub struct DesiredPod {
     pub pod: Value,
     /// Each container's environment by container name, in the kubelet's order (`envFrom`, then
     /// `env`, later entries winning), with ConfigMap, Secret and field references resolved.
+    /// Resolved when sent: `status.podIP` is empty until the agent has reported one, so the
+    /// agent fills the pod's own IP fields itself; a changed env never restarts a running
+    /// container (the kubelet reads env only when it creates one).
     pub env: BTreeMap<String, Vec<EnvVar>>,
     /// Each volume of `spec.volumes` by volume name.
     pub volumes: BTreeMap<String, ResolvedVolume>,
