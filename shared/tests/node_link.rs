@@ -40,18 +40,11 @@ impl Cluster {
         let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut c = Self { cp: ControlPlane::new(7, now), link: NodeLink::default(), now, syncs: Vec::new(), heartbeating: true, last_heartbeat: now };
         c.send(FromAgent::Hello(Hello { protocol_versions: vec![PROTOCOL_VERSION], agent_version: "fake-agent".into() }));
-        let both = [("cpu", "4"), ("memory", "8Gi"), ("pods", "110")].map(|(k, v)| (k.to_string(), v.to_string())).into();
-        c.send(FromAgent::Register(Box::new(NodeRegistration {
-            node_name: NODE.into(),
-            capacity: both,
-            allocatable: [("cpu", "4"), ("memory", "8Gi"), ("pods", "110")].map(|(k, v)| (k.to_string(), v.to_string())).into(),
-            node_info: NodeInfo { operating_system: "linux".into(), architecture: "arm64".into(), container_runtime_version: "docker://27.3.1".into(), ..NodeInfo::default() },
-            addresses: vec![NodeAddress { kind: "InternalIP".into(), address: HOST_IP.into() }],
-            labels: Default::default(),
-        })));
+        c.send(FromAgent::Register(Box::new(registration())));
         c.run(5);
         c
     }
+
 
     /// The agent sends a message, through a real frame.
     fn send(&mut self, msg: FromAgent) {
@@ -121,6 +114,18 @@ impl Cluster {
             "containerStatuses": containers,
         });
         self.send(FromAgent::PodStatus(PodStatusReport { pod: pod_ref(pod), status }));
+    }
+}
+
+fn registration() -> NodeRegistration {
+    let resources = || [("cpu", "4"), ("memory", "8Gi"), ("pods", "110")].map(|(k, v)| (k.to_string(), v.to_string())).into();
+    NodeRegistration {
+        node_name: NODE.into(),
+        capacity: resources(),
+        allocatable: resources(),
+        node_info: NodeInfo { operating_system: "linux".into(), architecture: "arm64".into(), container_runtime_version: "docker://27.3.1".into(), ..NodeInfo::default() },
+        addresses: vec![NodeAddress { kind: "InternalIP".into(), address: HOST_IP.into() }],
+        labels: Default::default(),
     }
 }
 
@@ -348,4 +353,26 @@ fn a_slow_page_stalls_an_exec_stream_instead_of_growing_buffers() {
     let closed = c.link.on_message(FromAgent::CloseStream(kubeplay_shared::node_protocol::stream::CloseStream { stream: id, exit_code: Some(0), error: None }), c.cp.api_mut(), c.now);
     assert!(matches!(&closed.events[..], [LinkEvent::Stream(StreamEvent::Closed(cs))] if cs.exit_code == Some(0)));
     assert!(c.link.streams().is_empty());
+}
+
+#[test]
+fn a_reconnecting_agent_takes_its_node_back_and_gets_its_pods_again() {
+    let mut c = seed_running();
+    c.link.close();
+    c.run(120);
+    assert_eq!(ready(&c.get(&format!("/api/v1/nodes/{NODE}"))).as_deref(), Some("Unknown"));
+    let uid = c.get(&format!("/api/v1/nodes/{NODE}"))["metadata"]["uid"].clone();
+    let cidr = c.get(&format!("/api/v1/nodes/{NODE}"))["spec"]["podCIDR"].clone();
+    // A new link, as after the tab reloads: the same node, the same pods.
+    c.link = NodeLink::default();
+    c.syncs.clear();
+    c.last_heartbeat = c.now;
+    c.send(FromAgent::Hello(Hello { protocol_versions: vec![PROTOCOL_VERSION], agent_version: "fake-agent".into() }));
+    c.send(FromAgent::Register(Box::new(registration())));
+    c.run(10);
+    let node = c.get(&format!("/api/v1/nodes/{NODE}"));
+    assert_eq!(ready(&node).as_deref(), Some("True"));
+    assert_eq!(node["metadata"]["uid"], uid);
+    assert_eq!(node["spec"]["podCIDR"], cidr);
+    assert_eq!(c.desired().len(), 3);
 }
