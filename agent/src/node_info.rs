@@ -4,9 +4,11 @@
 //! Reading (`NodeFacts::gather`) is separate from the parsers and from building the Node's
 //! status, which are plain functions tested on fixed input.
 
-use jiff::Timestamp;
 use kubeplay_shared::api::names::is_dns1123_subdomain;
-use serde_json::{json, Value};
+use kubeplay_shared::node_protocol::node::{
+    NodeAddress, NodeCondition, NodeInfo, NodeRegistration, NodeStatusReport, ResourceList,
+};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, UdpSocket};
 
 /// Kubernetes' default `--max-pods`.
@@ -14,8 +16,6 @@ pub const MAX_PODS: u32 = 110;
 /// The kubelet's default hard eviction threshold `memory.available<100Mi`, which Kubernetes
 /// subtracts from capacity to get allocatable memory.
 const EVICTION_HARD_MEMORY_KIB: u64 = 100 * 1024;
-/// The port `kubectl describe node` shows as the kubelet endpoint.
-const KUBELET_PORT: u16 = 10250;
 
 /// What the kubelet version string says this node is.
 pub fn kubelet_version() -> String {
@@ -87,73 +87,74 @@ impl NodeFacts {
         self.memory_kib.saturating_sub(EVICTION_HARD_MEMORY_KIB)
     }
 
-    /// The Node object this agent registers: labels as the kubelet sets them and a full status.
-    pub fn node(&self, now: Timestamp, memory_pressure: bool) -> Value {
-        json!({
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {
-                "name": self.name,
-                "labels": {
-                    "kubernetes.io/hostname": self.name,
-                    "kubernetes.io/os": "linux",
-                    "kubernetes.io/arch": self.architecture,
-                    "beta.kubernetes.io/os": "linux",
-                    "beta.kubernetes.io/arch": self.architecture,
-                },
+    /// What the agent registers as: the Node's capacity, nodeInfo, addresses and kubelet labels.
+    pub fn registration(&self) -> NodeRegistration {
+        let resources = |memory_kib: u64| -> ResourceList {
+            [
+                ("cpu", self.cpu_cores.to_string()),
+                ("memory", format!("{memory_kib}Ki")),
+                ("pods", MAX_PODS.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+        };
+        let labels = [
+            ("kubernetes.io/hostname", self.name.as_str()),
+            ("kubernetes.io/os", "linux"),
+            ("kubernetes.io/arch", self.architecture.as_str()),
+            ("beta.kubernetes.io/os", "linux"),
+            ("beta.kubernetes.io/arch", self.architecture.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<BTreeMap<_, _>>();
+        NodeRegistration {
+            node_name: self.name.clone(),
+            capacity: resources(self.memory_kib),
+            allocatable: resources(self.allocatable_memory_kib()),
+            node_info: NodeInfo {
+                machine_id: self.machine_id.clone(),
+                system_uuid: self.machine_id.clone(),
+                boot_id: self.boot_id.clone(),
+                kernel_version: self.kernel_version.clone(),
+                os_image: self.os_image.clone(),
+                container_runtime_version: self.container_runtime_version.clone(),
+                kubelet_version: kubelet_version(),
+                kube_proxy_version: String::new(),
+                operating_system: "linux".to_string(),
+                architecture: self.architecture.clone(),
             },
-            "spec": {},
-            "status": self.status(now, memory_pressure),
-        })
+            addresses: vec![
+                NodeAddress { kind: "InternalIP".into(), address: self.internal_ip.to_string() },
+                NodeAddress { kind: "Hostname".into(), address: self.hostname.clone() },
+            ],
+            labels,
+        }
     }
+}
 
-    /// `status` as the kubelet posts it on every heartbeat.
-    pub fn status(&self, now: Timestamp, memory_pressure: bool) -> Value {
-        let t = now.to_string();
-        let condition = |ty: &str, status: bool, reason: &str, message: &str| {
-            json!({"type": ty, "status": if status { "True" } else { "False" }, "reason": reason,
-                   "message": message, "lastHeartbeatTime": t, "lastTransitionTime": t})
-        };
-        let memory_condition = if memory_pressure {
-            condition("MemoryPressure", true, "KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
-        } else {
-            condition("MemoryPressure", false, "KubeletHasSufficientMemory", "kubelet has sufficient memory available")
-        };
-        json!({
-            "capacity": {
-                "cpu": self.cpu_cores.to_string(),
-                "memory": format!("{}Ki", self.memory_kib),
-                "pods": MAX_PODS.to_string(),
-            },
-            "allocatable": {
-                "cpu": self.cpu_cores.to_string(),
-                "memory": format!("{}Ki", self.allocatable_memory_kib()),
-                "pods": MAX_PODS.to_string(),
-            },
-            "conditions": [
-                memory_condition,
-                condition("DiskPressure", false, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-                condition("PIDPressure", false, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-                condition("Ready", true, "KubeletReady", "kubelet is posting ready status"),
-            ],
-            "addresses": [
-                {"type": "InternalIP", "address": self.internal_ip.to_string()},
-                {"type": "Hostname", "address": self.hostname},
-            ],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": KUBELET_PORT}},
-            "nodeInfo": {
-                "architecture": self.architecture,
-                "bootID": self.boot_id,
-                "containerRuntimeVersion": self.container_runtime_version,
-                "kernelVersion": self.kernel_version,
-                "kubeProxyVersion": "",
-                "kubeletVersion": kubelet_version(),
-                "machineID": self.machine_id,
-                "operatingSystem": "linux",
-                "osImage": self.os_image,
-                "systemUUID": self.machine_id,
-            },
-        })
+/// The node's conditions as the kubelet words them; the control plane stamps the times.
+pub fn status_report(memory_pressure: bool) -> NodeStatusReport {
+    let condition = |kind: &str, status: bool, reason: &str, message: &str| NodeCondition {
+        kind: kind.to_string(),
+        status: if status { "True" } else { "False" }.to_string(),
+        reason: reason.to_string(),
+        message: message.to_string(),
+    };
+    let memory = if memory_pressure {
+        condition("MemoryPressure", true, "KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
+    } else {
+        condition("MemoryPressure", false, "KubeletHasSufficientMemory", "kubelet has sufficient memory available")
+    };
+    NodeStatusReport {
+        conditions: vec![
+            memory,
+            condition("DiskPressure", false, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            condition("PIDPressure", false, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            condition("Ready", true, "KubeletReady", "kubelet is posting ready status"),
+        ],
+        images: Vec::new(),
     }
 }
 
@@ -241,11 +242,11 @@ mod tests {
         let meminfo = "MemTotal:        8000000 kB\nMemFree:  100 kB\nMemAvailable:   50000 kB\n";
         assert_eq!(meminfo_kib(meminfo, "MemTotal"), Some(8_000_000));
         assert_eq!(meminfo_kib(meminfo, "MemAvailable"), Some(50_000));
-        let status = facts().status(Timestamp::UNIX_EPOCH, false);
-        assert_eq!(status["capacity"]["memory"], "8000000Ki");
-        assert_eq!(status["allocatable"]["memory"], "7897600Ki");
-        assert_eq!(status["capacity"]["pods"], "110");
-        assert_eq!(status["capacity"]["cpu"], "4");
+        let registration = facts().registration();
+        assert_eq!(registration.capacity["memory"], "8000000Ki");
+        assert_eq!(registration.allocatable["memory"], "7897600Ki");
+        assert_eq!(registration.capacity["pods"], "110");
+        assert_eq!(registration.capacity["cpu"], "4");
     }
 
     #[test]
@@ -269,23 +270,26 @@ mod tests {
     }
 
     #[test]
-    fn the_node_carries_kubelet_labels_runtime_and_addresses() {
-        let node = facts().node(Timestamp::UNIX_EPOCH, false);
-        assert_eq!(node["metadata"]["labels"]["kubernetes.io/arch"], "arm64");
-        let info = &node["status"]["nodeInfo"];
-        assert_eq!(info["containerRuntimeVersion"], "docker://27.3.1");
-        assert_eq!(info["kubeletVersion"], kubelet_version());
-        assert_eq!(info["operatingSystem"], "linux");
-        assert_eq!(node["status"]["addresses"][0], json!({"type": "InternalIP", "address": "192.168.1.20"}));
-        let ready = &node["status"]["conditions"][3];
-        assert_eq!((ready["type"].as_str(), ready["status"].as_str()), (Some("Ready"), Some("True")));
+    fn the_registration_carries_kubelet_labels_runtime_and_addresses() {
+        let registration = facts().registration();
+        assert_eq!(registration.labels["kubernetes.io/arch"], "arm64");
+        let info = &registration.node_info;
+        assert_eq!(info.container_runtime_version, "docker://27.3.1");
+        assert_eq!(info.kubelet_version, kubelet_version());
+        assert_eq!(info.operating_system, "linux");
+        assert_eq!(registration.addresses[0].kind, "InternalIP");
+        assert_eq!(registration.addresses[0].address, "192.168.1.20");
+        assert_eq!(registration.addresses[1].address, "pi-1");
     }
 
     #[test]
-    fn memory_pressure_turns_the_condition_true() {
-        let status = facts().status(Timestamp::UNIX_EPOCH, true);
-        assert_eq!(status["conditions"][0]["status"], "True");
-        assert_eq!(status["conditions"][0]["reason"], "KubeletHasInsufficientMemory");
+    fn the_node_is_ready_and_memory_pressure_turns_its_condition_true() {
+        let calm = status_report(false);
+        assert_eq!((calm.conditions[3].kind.as_str(), calm.conditions[3].status.as_str()), ("Ready", "True"));
+        assert_eq!(calm.conditions[0].status, "False");
+        let pressed = status_report(true);
+        assert_eq!(pressed.conditions[0].status, "True");
+        assert_eq!(pressed.conditions[0].reason, "KubeletHasInsufficientMemory");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! A second connection replaces the first (see [`slot`]).
 
 mod link;
+mod metrics;
 pub mod slot;
 mod streams;
 

@@ -2,13 +2,11 @@
 //! flow control: a stream sends only as many bytes as the control plane has granted, so a slow
 //! browser stalls the container's output at Docker instead of filling the agent's memory.
 
-use kubeplay_agent::runtime::{ExecOutput, LogOptions, PodRuntime, RuntimeError};
-use kubeplay_agent::runtime::exec::ExecControl;
-use kubeplay_shared::node_protocol::{
-    Channel, CloseStream, Credit, FromAgent, OpenStream, Resize, StreamData, StreamId, StreamOpen, INITIAL_WINDOW,
-    MAX_CHUNK,
-};
 use futures_util::StreamExt;
+use kubeplay_agent::runtime::exec::ExecControl;
+use kubeplay_agent::runtime::{ExecOutput, LogOptions, PodRuntime, RuntimeError};
+use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream, Resize};
+use kubeplay_shared::node_protocol::{Channel, FromAgent, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
