@@ -67,6 +67,7 @@ impl Token {
     }
 
     /// The `Sec-WebSocket-Protocol` entry a browser offers to present this token.
+    #[cfg(test)]
     pub fn as_subprotocol(&self) -> String {
         format!("{TOKEN_SUBPROTOCOL_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.0.as_bytes()))
     }
@@ -174,14 +175,6 @@ pub struct Gate {
 impl Gate {
     pub fn new(token: Token, origins: OriginPolicy) -> Self {
         Self { token, origins }
-    }
-
-    pub fn token(&self) -> &Token {
-        &self.token
-    }
-
-    pub fn origins(&self) -> &OriginPolicy {
-        &self.origins
     }
 
     /// The Origin is checked first: a page from a foreign origin learns nothing about tokens.

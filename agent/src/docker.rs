@@ -7,10 +7,9 @@ use std::time::Duration;
 /// How long the first ping may take before the engine counts as unreachable.
 const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A connected engine and the facts the node reports about it.
-#[derive(Clone)]
+/// The engine the agent reached (the pod runtime opens its own client to it).
+#[derive(Debug, Clone)]
 pub struct Engine {
-    pub docker: Docker,
     /// The engine's version, e.g. `27.3.1` (shown as `docker://27.3.1` on the node).
     pub version: String,
 }
@@ -31,10 +30,8 @@ pub async fn connect() -> Result<Engine, DockerUnavailable> {
     let attempt = async {
         let docker = docker.negotiate_version().await?;
         let version = docker.version().await?;
-        Ok::<_, bollard::errors::Error>(Engine {
-            version: version.version.unwrap_or_else(|| "unknown".to_string()),
-            docker,
-        })
+        let _ = docker;
+        Ok::<_, bollard::errors::Error>(Engine { version: version.version.unwrap_or_else(|| "unknown".to_string()) })
     };
     match tokio::time::timeout(PING_TIMEOUT, attempt).await {
         Ok(Ok(engine)) => Ok(engine),

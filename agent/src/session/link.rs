@@ -111,7 +111,7 @@ async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sende
     if !SUPPORTED_VERSIONS.contains(&welcome.protocol_version) {
         return Ending::Protocol(format!("the control plane chose protocol version {}, which this agent does not speak", welcome.protocol_version));
     }
-    if out.send(FromAgent::Register(sessions.facts.registration())).await.is_err() {
+    if out.send(FromAgent::Register(Box::new(sessions.facts.registration()))).await.is_err() {
         return Ending::PeerClosed;
     }
     let (heartbeat_seconds, metrics_seconds) = match handshake(incoming, |m| match m {
@@ -280,7 +280,7 @@ fn from_report(report: Report) -> FromAgent {
         Report::Event(event) => FromAgent::Event(EventReport {
             involved_pod: pod_ref(&event.pod),
             field_path: event.field_path,
-            kind: match event.event_type {
+            event_type: match event.event_type {
                 runtime::EventType::Normal => EventType::Normal,
                 runtime::EventType::Warning => EventType::Warning,
             },
