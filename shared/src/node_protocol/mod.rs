@@ -29,13 +29,13 @@
 //! # Streams and flow control
 //! `openStream` starts a log, exec, port-forward (opened by the control plane, odd ids) or a
 //! tunnelled kube API request (`http`, opened by the agent's gateway, even ids). Each direction
-//! of a stream has a credit window: a sender may have at most the granted bytes in
+//! of a stream has a credit window ([`flow`]): a sender may have at most the granted bytes in
 //! flight, starting at [`INITIAL_WINDOW`]; the receiver sends `credit` as its consumer takes
 //! data. A slow consumer (a browser tab in the background) thus stalls the producer instead of
 //! growing a buffer anywhere. `closeStream` ends a stream from either side, with an exit code
 //! or an error.
 
-//FLOW
+pub mod flow;
 pub mod messages;
 pub mod node;
 pub mod pod;
