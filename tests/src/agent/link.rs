@@ -94,6 +94,7 @@ impl Link {
             node_name: registration.node_name.clone(),
             heartbeat_seconds: 10,
             metrics_seconds: 60,
+            pod_cidr: "10.244.9.0/24".to_string(),
         };
         write(&mut socket, &registered).await?;
         Ok(Link {

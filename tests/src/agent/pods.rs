@@ -1,10 +1,9 @@
 //! Pods as a control plane hands them to an agent, for tests: plain Kubernetes Pod objects with
 //! a unique uid, and their `DesiredPod` (env resolved by the core from ConfigMaps and Secrets).
 
-use kubeplay_shared::node_protocol::{DesiredPod, EnvVar};
+use kubeplay_shared::node_protocol::DesiredPod;
 use kubeplay_shared::ApiServer;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A uid no other test (or earlier run) uses.
@@ -33,18 +32,18 @@ pub fn pod(node: &str, name: &str, uid: &str, containers: Vec<Value>) -> Value {
     })
 }
 
-/// A pod with nothing to resolve.
+/// A pod that refers to no other object, resolved as the control plane does (literal `env`
+/// values included: the agent takes env only from what the control plane resolved).
 pub fn desired(pod: Value) -> DesiredPod {
-    DesiredPod { pod, env: BTreeMap::new(), volumes: BTreeMap::new() }
+    let api = ApiServer::new(1, kubeplay_shared::Timestamp::UNIX_EPOCH);
+    match desired_from_api(&api, &pod) {
+        Ok(desired) => desired,
+        Err(e) => panic!("test pod does not resolve: {e}"),
+    }
 }
 
-/// A pod whose env the core resolves from the objects in `api`, as the control plane does.
-pub fn desired_from_api(api: &ApiServer, pod: Value) -> Result<DesiredPod, String> {
-    let mut env = BTreeMap::new();
-    for c in pod["spec"]["containers"].as_array().cloned().unwrap_or_default() {
-        let vars = kubeplay_shared::sim::env::container_env(api, &pod, &c).map_err(|e| e.to_string())?;
-        let name = c["name"].as_str().unwrap_or_default().to_string();
-        env.insert(name, vars.into_iter().map(|(name, value)| EnvVar { name, value }).collect());
-    }
-    Ok(DesiredPod { pod, env, volumes: BTreeMap::new() })
+/// A pod resolved from the objects in `api` (ConfigMaps, Secrets) by the control plane's own
+/// node link code, exactly as a browser tab would send it.
+pub fn desired_from_api(api: &ApiServer, pod: &Value) -> Result<DesiredPod, String> {
+    kubeplay_shared::node_link::desired::desired_pod(api, pod).map_err(|e| e.to_string())
 }
