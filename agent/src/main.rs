@@ -1,78 +1,181 @@
-//! `kubeplay-agent`: turns a machine into a node of a Kubeplay cluster.
+//! `kubeplay-agent`: turns a machine into a node of a Kubeplay cluster. `run` serves the node
+//! link a control plane connects to and runs its pods on the local Docker engine.
 //!
-//! This is the command-line shell. The node runtime (pods on Docker, probes,
-//! logs, exec) and the kube API gateway for the real kubectl are built on it
-//! next; until then `run` says so and exits non-zero rather than pretending.
+//! Everything with a side effect starts here; the modules below do one job each.
 
-use clap::{Parser, Subcommand};
+mod auth;
+mod cli;
+mod docker;
+mod node_info;
+mod server;
+mod session;
+
+use anyhow::Context as _;
+use auth::{Gate, OriginPolicy, Token};
+use clap::Parser as _;
+use cli::{Cli, Command, ResetArgs, RunArgs};
+use kubeplay_agent::runtime::{PodRuntime, RuntimeConfig};
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-#[derive(Parser, Debug)]
-#[command(name = "kubeplay-agent", version, about = "A Kubeplay node: runs the playground's pods on this machine's Docker engine")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Serve the node link (WebSocket) that a Kubeplay page or control plane connects to.
-    Run(RunArgs),
-    /// Print the Kubernetes version this agent's control plane speaks.
-    Version,
-}
-
-#[derive(clap::Args, Debug)]
-struct RunArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7443")]
-    listen: String,
-    /// Join token every connection must present (generated when absent).
-    #[arg(long)]
-    token: Option<String>,
-    /// Browser origins allowed to connect (repeatable).
-    #[arg(long = "allow-origin")]
-    allow_origin: Vec<String>,
-    /// Node name to register (defaults to the host name).
-    #[arg(long)]
-    node_name: Option<String>,
-}
+/// Exit status when the Docker engine cannot be reached.
+const EXIT_NO_DOCKER: u8 = 3;
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
-        Command::Version => {
-            let v = kubeplay_shared::apiserver::KUBERNETES_VERSION;
-            println!("kubeplay-agent {} (Kubernetes API v{}.{})", env!("CARGO_PKG_VERSION"), v.0, v.1);
-            ExitCode::SUCCESS
+    let cli = Cli::parse();
+    if let Command::Version = cli.command {
+        println!("kubeplay-agent {} (kubelet {})", env!("CARGO_PKG_VERSION"), node_info::kubelet_version());
+        return ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kubeplay-agent: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
         }
-        Command::Run(args) => {
-            eprintln!(
-                "kubeplay-agent: the node runtime is not built yet; nothing listens on {} (token {}, {} allowed origin(s), node name {}).",
-                args.listen,
-                if args.token.is_some() { "given" } else { "to be generated" },
-                args.allow_origin.len(),
-                args.node_name.as_deref().unwrap_or("from the host name"),
-            );
-            ExitCode::from(2)
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run(args).await,
+            Command::Reset(args) => reset(args).await,
+            Command::Version => Ok(()),
         }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::NoDocker(e)) => {
+            eprintln!("kubeplay-agent: {e}");
+            ExitCode::from(EXIT_NO_DOCKER)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("kubeplay-agent: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Failure {
+    NoDocker(docker::DockerUnavailable),
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Other(e.into())
+    }
+}
+
+async fn run(args: RunArgs) -> Result<(), Failure> {
+    let token = match &args.token {
+        Some(given) => Token::given(given).context("--token")?,
+        None => Token::generate()?,
+    };
+    let origins = OriginPolicy::new(&args.allow_origin)?;
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let node_name = node_info::node_name(args.node_name.as_deref(), &hostname)?;
+    let engine = docker::connect().await.map_err(Failure::NoDocker)?;
+    let facts = node_info::NodeFacts::gather(node_name, &engine.version);
+    std::fs::create_dir_all(&args.state_dir)
+        .with_context(|| format!("cannot create the state directory {}", args.state_dir.display()))?;
+    let config = RuntimeConfig {
+        node_name: facts.name.clone(),
+        host_ip: facts.internal_ip.to_string(),
+        state_dir: args.state_dir.clone(),
+    };
+    let (pod_runtime, reports) = PodRuntime::connect(config).await.context("cannot start the pod runtime")?;
+    let adopted = pod_runtime.adopt().await.unwrap_or_else(|e| {
+        tracing::warn!("could not adopt the pods already running ({e}); the first SyncPods reconciles them");
+        Vec::new()
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let bound = listener.local_addr().context("cannot read the listening address")?;
+
+    print_banner(&facts, &engine.version, adopted.len(), &url(bound, &facts), &token, args.token.is_none(), &origins);
+    let gate = Arc::new(Gate::new(token, origins));
+    let sessions = session::Sessions::start(pod_runtime, reports, facts);
+    server::serve(listener, gate, sessions, shutdown_signal()).await;
+    tracing::info!("stopped; pods keep running and are adopted by the next `kubeplay-agent run`");
+    Ok(())
+}
+
+async fn reset(args: ResetArgs) -> Result<(), Failure> {
+    let engine = docker::connect().await.map_err(Failure::NoDocker)?;
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let node_name = node_info::node_name(None, &hostname).unwrap_or_else(|_| "kubeplay-node".to_string());
+    let facts = node_info::NodeFacts::gather(node_name, &engine.version);
+    let config = RuntimeConfig {
+        node_name: facts.name.clone(),
+        host_ip: facts.internal_ip.to_string(),
+        state_dir: args.state_dir.clone(),
+    };
+    let (pod_runtime, _reports) = PodRuntime::connect(config).await.context("cannot start the pod runtime")?;
+    pod_runtime.reset().await.context("reset failed")?;
+    println!("Removed every container, volume and file kubeplay-agent created on this machine.");
+    Ok(())
+}
+
+/// The URL to paste: the listening address, or the node's address when listening on all.
+fn url(bound: SocketAddr, facts: &node_info::NodeFacts) -> String {
+    let host = if bound.ip().is_unspecified() { facts.internal_ip } else { bound.ip() };
+    format!("ws://{}{}", SocketAddr::new(host, bound.port()), server::CONNECT_PATH)
+}
+
+fn print_banner(
+    facts: &node_info::NodeFacts,
+    docker_version: &str,
+    adopted: usize,
+    url: &str,
+    token: &Token,
+    generated: bool,
+    origins: &OriginPolicy,
+) {
+    println!(
+        "kubeplay-agent {}: node \"{}\", {} CPU(s), {} MiB memory, Docker {docker_version}, {adopted} running pod(s) adopted",
+        env!("CARGO_PKG_VERSION"),
+        facts.name,
+        facts.cpu_cores,
+        facts.memory_kib / 1024,
+    );
+    println!("Add this node in the Kubeplay playground with:");
+    println!("  URL:   {url}");
+    if generated {
+        println!("  Token: {}", token.as_str());
+    } else {
+        println!("  Token: the one given with --token");
+    }
+    if origins.allowed().is_empty() {
+        println!("No browser page may connect yet: restart with --allow-origin <the playground's origin>, e.g. --allow-origin http://127.0.0.1:8080");
+    } else {
+        println!("Browser pages allowed from: {}", origins.allowed().join(", "));
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
-    fn the_command_line_is_well_formed() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn run_takes_repeated_origins() {
-        let cli = Cli::try_parse_from(["kubeplay-agent", "run", "--allow-origin", "http://a", "--allow-origin", "http://b"]).unwrap();
-        let Command::Run(args) = cli.command else { panic!("not run") };
-        assert_eq!(args.allow_origin, ["http://a", "http://b"]);
-        assert_eq!(args.listen, "127.0.0.1:7443");
+    fn the_url_names_the_node_address_when_listening_everywhere() {
+        let facts = node_info::NodeFacts::gather("n".into(), "1");
+        let any: SocketAddr = "0.0.0.0:7443".parse().unwrap();
+        assert_eq!(url(any, &facts), format!("ws://{}:7443/v1/connect", facts.internal_ip));
+        let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        assert_eq!(url(local, &facts), "ws://127.0.0.1:9000/v1/connect");
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! Tests call [`policy::page_or_skip`]: without a browser it skips loudly, under `CI=true` it fails.
 
+pub mod agent;
 pub mod bench;
 pub mod chromedriver;
 pub mod error;

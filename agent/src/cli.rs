@@ -1,0 +1,110 @@
+//! The command line: `run` serves the node link, `reset` removes everything the agent created,
+//! `version` says what it is. Parsing only; `main` decides what each command does.
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kubeplay-agent",
+    version,
+    about = "A Kubeplay node: runs the playground's pods on this machine's Docker engine"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the node link (WebSocket) that a Kubeplay page or control plane connects to.
+    Run(RunArgs),
+    /// Remove every container, network and volume this agent ever created on this machine.
+    Reset(ResetArgs),
+    /// Print the agent's version and the Kubernetes version its node reports.
+    Version,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Address to listen on (port 0 picks a free port; the URL printed at start says which).
+    #[arg(long, default_value = "127.0.0.1:7443")]
+    pub listen: SocketAddr,
+    /// Join token every connection must present (a random one is generated when absent).
+    #[arg(long, env = "KUBEPLAY_AGENT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Browser origin allowed to connect, e.g. http://127.0.0.1:8080 (repeatable). Connections
+    /// that send no Origin header (kubectl, scripts) only need the token.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Node name to register (defaults to the host name).
+    #[arg(long)]
+    pub node_name: Option<String>,
+    /// Where the agent keeps volume data and its own state.
+    #[arg(long, default_value_os_t = default_state_dir())]
+    pub state_dir: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ResetArgs {
+    /// The state directory `run` used; its pod data is removed too.
+    #[arg(long, default_value_os_t = default_state_dir())]
+    pub state_dir: PathBuf,
+}
+
+/// `$XDG_STATE_HOME/kubeplay-agent`, else `~/.local/state/kubeplay-agent`, else a directory
+/// under the system temp dir: somewhere a non-root user can always write.
+fn default_state_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".local").join("state"))
+        })
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("kubeplay-agent")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_takes_repeated_origins_and_defaults_to_loopback() {
+        let cli = Cli::try_parse_from([
+            "kubeplay-agent",
+            "run",
+            "--allow-origin",
+            "http://a",
+            "--allow-origin",
+            "http://b",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else { panic!("not run") };
+        assert_eq!(args.allow_origin, ["http://a", "http://b"]);
+        assert_eq!(args.listen, "127.0.0.1:7443".parse().unwrap());
+        assert!(args.state_dir.ends_with("kubeplay-agent"));
+    }
+
+    #[test]
+    fn a_listen_address_that_is_not_one_is_refused() {
+        let err = Cli::try_parse_from(["kubeplay-agent", "run", "--listen", "localhost"]).unwrap_err();
+        assert!(err.to_string().contains("--listen"), "{err}");
+    }
+
+    #[test]
+    fn reset_takes_the_state_dir() {
+        let cli = Cli::try_parse_from(["kubeplay-agent", "reset", "--state-dir", "/tmp/x"]).unwrap();
+        let Command::Reset(args) = cli.command else { panic!("not reset") };
+        assert_eq!(args.state_dir, PathBuf::from("/tmp/x"));
+    }
+}

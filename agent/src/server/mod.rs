@@ -1,0 +1,90 @@
+//! The agent's HTTP face: one WebSocket endpoint a control plane connects to, guarded by the
+//! join token and the Origin check before any upgrade happens.
+//!
+//! Refusals are logged with the peer's address and answered with a status and a plain reason
+//! (401 for a missing or wrong token, 403 for an origin the user did not allow).
+
+use crate::auth::{Gate, Refusal};
+use crate::session::Sessions;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use warp::http::{header, HeaderMap, HeaderValue, StatusCode};
+use warp::reply::Response as Reply;
+use warp::Filter;
+
+/// The path a control plane connects to.
+pub const CONNECT_PATH: &str = "/v1/connect";
+/// Largest WebSocket message the agent reads (a SyncPods with many pods and their volumes).
+const MAX_MESSAGE_BYTES: usize = 32 << 20;
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    gate: Arc<Gate>,
+    sessions: Arc<Sessions>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    warp::serve(routes(gate, sessions)).incoming(listener).graceful(shutdown).run().await;
+}
+
+fn routes(
+    gate: Arc<Gate>,
+    sessions: Arc<Sessions>,
+) -> impl Filter<Extract = (Reply,), Error = warp::Rejection> + Clone + Send + Sync + 'static {
+    let upgrade = warp::ws().map(Some).or(warp::any().map(|| None)).unify();
+    let query = warp::query::raw().or(warp::any().map(String::new)).unify();
+    warp::path!("v1" / "connect")
+        .and(warp::header::headers_cloned())
+        .and(query)
+        .and(warp::addr::remote())
+        .and(upgrade)
+        .map(move |headers: HeaderMap, query: String, peer: Option<SocketAddr>, ws: Option<warp::ws::Ws>| {
+            connect(&gate, &sessions, &headers, &query, peer, ws)
+        })
+}
+
+fn connect(
+    gate: &Gate,
+    sessions: &Arc<Sessions>,
+    headers: &HeaderMap,
+    query: &str,
+    peer: Option<SocketAddr>,
+    ws: Option<warp::ws::Ws>,
+) -> Reply {
+    let peer_text = peer.map_or_else(|| "unknown peer".to_string(), |p| p.to_string());
+    let admitted = match gate.admit(headers, query) {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            tracing::warn!(peer = %peer_text, "refused connection: {refusal}");
+            return refuse(&refusal);
+        }
+    };
+    let Some(ws) = ws else {
+        return plain(StatusCode::BAD_REQUEST, "this endpoint speaks WebSocket only: send an Upgrade: websocket request\n");
+    };
+    tracing::info!(peer = %peer_text, "control plane connected");
+    let sessions = Arc::clone(sessions);
+    let reply = ws
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move { sessions.attach(socket, peer_text).await });
+    let mut response = warp::reply::Reply::into_response(reply);
+    if let Some(protocol) = admitted.subprotocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
+    response
+}
+
+fn refuse(refusal: &Refusal) -> Reply {
+    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN);
+    let mut response = plain(status, &format!("{refusal}\n"));
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"kubeplay-agent\""));
+    }
+    response
+}
+
+fn plain(status: StatusCode, body: &str) -> Reply {
+    warp::reply::Reply::into_response(warp::reply::with_status(body.to_string(), status))
+}

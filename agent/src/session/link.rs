@@ -1,0 +1,333 @@
+//! One control plane's link, from hello to close: version negotiation, registration, then the
+//! loop that turns SyncPods into runtime syncs, runtime reports into messages, and serves
+//! streams, heartbeats and metrics.
+
+use super::metrics::MachineUsage;
+use super::slot::Turn;
+use super::streams::Streams;
+use super::Sessions;
+use crate::node_info;
+use futures_util::{SinkExt, StreamExt};
+use kubeplay_agent::runtime::{self, Report};
+use kubeplay_shared::node_protocol::report::{
+    ContainerUsage, EventReport, EventType, MetricsReport, PodRef, PodStatusReport, PodUsage,
+};
+use kubeplay_shared::node_protocol::{
+    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, SUPPORTED_VERSIONS,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use warp::ws::{Message, WebSocket};
+
+/// How long the control plane may take to answer `hello` and `register`.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Messages waiting for the socket; stream data beyond this waits in its task, not in memory.
+const OUTGOING_QUEUE: usize = 64;
+/// Close code for "a newer connection took over" (application range).
+const CLOSE_REPLACED: u16 = 4001;
+const CLOSE_NORMAL: u16 = 1000;
+const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+
+/// Why a link ended, which decides the close frame and the log line.
+#[derive(Debug)]
+enum Ending {
+    PeerClosed,
+    Replaced(String),
+    Refused(String),
+    Protocol(String),
+}
+
+type Incoming = futures_util::stream::SplitStream<WebSocket>;
+
+pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &str, turn: Turn) {
+    let (mut sink, mut incoming) = socket.split();
+    let (out, mut out_rx) = mpsc::channel::<FromAgent>(OUTGOING_QUEUE);
+    let (close_tx, close_rx) = tokio::sync::oneshot::channel::<(u16, String)>();
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = out_rx.recv().await {
+            let frame = match encode(&msg) {
+                Ok(frame) => frame,
+                Err(e) => {
+                    tracing::error!("dropping a message that cannot be encoded: {e}");
+                    continue;
+                }
+            };
+            let message = match frame {
+                Frame::Text(text) => Message::text(text),
+                Frame::Binary(bytes) => Message::binary(bytes),
+            };
+            if sink.send(message).await.is_err() {
+                return;
+            }
+        }
+        if let Ok((code, reason)) = close_rx.await {
+            let _ = sink.send(Message::close_with(code, reason)).await;
+        }
+        let _ = sink.close().await;
+    });
+    let ending = run(sessions, &mut incoming, out, turn).await;
+    sessions.listen(None);
+    let close = match &ending {
+        Ending::PeerClosed => None,
+        Ending::Replaced(by) => {
+            tracing::info!(peer = %peer, "replaced by a newer connection from {by}");
+            Some((CLOSE_REPLACED, format!("replaced by a newer connection from {by}")))
+        }
+        Ending::Refused(reason) => {
+            tracing::error!(peer = %peer, "the control plane refused this agent: {reason}");
+            Some((CLOSE_NORMAL, "refused".to_string()))
+        }
+        Ending::Protocol(problem) => {
+            tracing::warn!(peer = %peer, "closing the link: {problem}");
+            Some((CLOSE_PROTOCOL_ERROR, truncate(problem, 120)))
+        }
+    };
+    if let Some(close) = close {
+        let _ = close_tx.send(close);
+    }
+    let _ = writer.await;
+}
+
+async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sender<FromAgent>, mut turn: Turn) -> Ending {
+    let hello = Hello {
+        protocol_versions: SUPPORTED_VERSIONS.to_vec(),
+        agent_version: format!("kubeplay-agent {}", env!("CARGO_PKG_VERSION")),
+    };
+    if out.send(FromAgent::Hello(hello)).await.is_err() {
+        return Ending::PeerClosed;
+    }
+    let welcome = match handshake(incoming, |m| match m {
+        ToAgent::Welcome(w) => Some(Ok(w)),
+        ToAgent::Refused(r) => Some(Err(r.reason)),
+        _ => None,
+    })
+    .await
+    {
+        Ok(w) => w,
+        Err(ending) => return ending,
+    };
+    if !SUPPORTED_VERSIONS.contains(&welcome.protocol_version) {
+        return Ending::Protocol(format!("the control plane chose protocol version {}, which this agent does not speak", welcome.protocol_version));
+    }
+    if out.send(FromAgent::Register(Box::new(sessions.facts.registration()))).await.is_err() {
+        return Ending::PeerClosed;
+    }
+    let (heartbeat_seconds, metrics_seconds) = match handshake(incoming, |m| match m {
+        ToAgent::Registered { heartbeat_seconds, metrics_seconds, .. } => Some(Ok((heartbeat_seconds, metrics_seconds))),
+        ToAgent::Refused(r) => Some(Err(r.reason)),
+        _ => None,
+    })
+    .await
+    {
+        Ok(periods) => periods,
+        Err(ending) => return ending,
+    };
+    tracing::info!(node = %sessions.facts.name, "registered; heartbeats every {heartbeat_seconds} s");
+
+    let (reports_tx, mut reports) = mpsc::unbounded_channel();
+    sessions.listen(Some(reports_tx));
+    let mut pods: HashMap<(String, String), String> = HashMap::new();
+    for (pod, status) in sessions.runtime.statuses() {
+        pods.insert((pod.namespace.clone(), pod.name.clone()), pod.uid.clone());
+        let report = FromAgent::PodStatus(PodStatusReport { pod: pod_ref(&pod), status });
+        if out.send(report).await.is_err() {
+            return Ending::PeerClosed;
+        }
+    }
+    if out.send(FromAgent::NodeStatus(node_info::status_report(node_info::memory_pressure()))).await.is_err() {
+        return Ending::PeerClosed;
+    }
+
+    let mut streams = Streams::new(Arc::clone(&sessions.runtime), out.clone());
+    let mut heartbeat = periodic(heartbeat_seconds);
+    let mut metrics = periodic(metrics_seconds);
+    let mut usage = MachineUsage::sample();
+    let mut metrics_task: Option<tokio::task::JoinHandle<()>> = None;
+    loop {
+        tokio::select! {
+            replaced = &mut turn.replaced => {
+                return Ending::Replaced(replaced.map_or_else(|_| "another connection".to_string(), |r| r.by));
+            }
+            message = incoming.next() => {
+                let frame = match message {
+                    None | Some(Err(_)) => return Ending::PeerClosed,
+                    Some(Ok(m)) if m.is_close() => return Ending::PeerClosed,
+                    Some(Ok(m)) => match to_frame(m) {
+                        Some(frame) => frame,
+                        None => continue,
+                    },
+                };
+                let msg = match decode::<ToAgent>(&frame) {
+                    Ok(msg) => msg,
+                    Err(e) => return Ending::Protocol(e.to_string()),
+                };
+                match msg {
+                    ToAgent::SyncPods { pods: desired } => {
+                        index_pods(&mut pods, &desired);
+                        sessions.want(desired);
+                    }
+                    ToAgent::OpenStream(request) => {
+                        let uid = stream_pod(&request.open).and_then(|key| pods.get(&key).cloned());
+                        streams.open(request, uid).await;
+                    }
+                    ToAgent::Resize(resize) => streams.resize(resize).await,
+                    ToAgent::Credit(credit) => streams.credit(credit),
+                    ToAgent::CloseStream(close) => streams.close(close.stream),
+                    ToAgent::Data(data) => streams.data(data).await,
+                    ToAgent::Refused(r) => return Ending::Refused(r.reason),
+                    ToAgent::Welcome(_) | ToAgent::Registered { .. } | ToAgent::HttpResponse(_) => {}
+                }
+            }
+            Some(report) = reports.recv() => {
+                if let Report::Status { pod, .. } = &report {
+                    pods.insert((pod.namespace.clone(), pod.name.clone()), pod.uid.clone());
+                }
+                if out.send(from_report(report)).await.is_err() {
+                    return Ending::PeerClosed;
+                }
+            }
+            _ = heartbeat.tick() => {
+                let status = node_info::status_report(node_info::memory_pressure());
+                if out.send(FromAgent::NodeStatus(status)).await.is_err() {
+                    return Ending::PeerClosed;
+                }
+            }
+            _ = metrics.tick() => {
+                if metrics_task.as_ref().is_none_or(|t| t.is_finished()) {
+                    let (node, window) = usage.next(sessions.facts.cpu_cores);
+                    metrics_task = Some(tokio::spawn(send_metrics(Arc::clone(&sessions.runtime), out.clone(), node, window)));
+                }
+            }
+        }
+    }
+}
+
+/// Waits for the handshake answer `pick` recognises; anything else first is a protocol error.
+async fn handshake<T>(
+    incoming: &mut Incoming,
+    pick: impl Fn(ToAgent) -> Option<Result<T, String>>,
+) -> Result<T, Ending> {
+    let wait = async {
+        loop {
+            let frame = match incoming.next().await {
+                None | Some(Err(_)) => return Err(Ending::PeerClosed),
+                Some(Ok(m)) if m.is_close() => return Err(Ending::PeerClosed),
+                Some(Ok(m)) => match to_frame(m) {
+                    Some(frame) => frame,
+                    None => continue,
+                },
+            };
+            let msg = decode::<ToAgent>(&frame).map_err(|e| Ending::Protocol(e.to_string()))?;
+            let kind = format!("{msg:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_string();
+            return match pick(msg) {
+                Some(Ok(value)) => Ok(value),
+                Some(Err(reason)) => Err(Ending::Refused(reason)),
+                None => Err(Ending::Protocol(format!("unexpected {kind} during the handshake"))),
+            };
+        }
+    };
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, wait)
+        .await
+        .unwrap_or_else(|_| Err(Ending::Protocol(format!("no handshake answer within {} s", HANDSHAKE_TIMEOUT.as_secs()))))
+}
+
+fn to_frame(message: Message) -> Option<Frame> {
+    if message.is_text() {
+        message.to_str().ok().map(|t| Frame::Text(t.to_string()))
+    } else if message.is_binary() {
+        Some(Frame::Binary(message.into_bytes().to_vec()))
+    } else {
+        None
+    }
+}
+
+/// A ticker whose first tick is one period away (the first report was just sent).
+fn periodic(seconds: u32) -> tokio::time::Interval {
+    let period = Duration::from_secs(u64::from(seconds.max(1)));
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval
+}
+
+fn index_pods(index: &mut HashMap<(String, String), String>, desired: &[DesiredPod]) {
+    for pod in desired {
+        let meta = &pod.pod["metadata"];
+        if let (Some(ns), Some(name), Some(uid)) = (meta["namespace"].as_str(), meta["name"].as_str(), meta["uid"].as_str()) {
+            index.insert((ns.to_string(), name.to_string()), uid.to_string());
+        }
+    }
+}
+
+fn stream_pod(open: &kubeplay_shared::node_protocol::StreamOpen) -> Option<(String, String)> {
+    use kubeplay_shared::node_protocol::StreamOpen;
+    match open {
+        StreamOpen::Logs { namespace, pod, .. }
+        | StreamOpen::Exec { namespace, pod, .. }
+        | StreamOpen::PortForward { namespace, pod, .. } => Some((namespace.clone(), pod.clone())),
+        StreamOpen::Http { .. } => None,
+    }
+}
+
+fn pod_ref(pod: &runtime::PodRef) -> PodRef {
+    PodRef { namespace: pod.namespace.clone(), name: pod.name.clone(), uid: pod.uid.clone() }
+}
+
+fn from_report(report: Report) -> FromAgent {
+    match report {
+        Report::Status { pod, status } => FromAgent::PodStatus(PodStatusReport { pod: pod_ref(&pod), status }),
+        Report::Event(event) => FromAgent::Event(EventReport {
+            involved_pod: pod_ref(&event.pod),
+            field_path: event.field_path,
+            event_type: match event.event_type {
+                runtime::EventType::Normal => EventType::Normal,
+                runtime::EventType::Warning => EventType::Warning,
+            },
+            reason: event.reason,
+            message: event.message,
+        }),
+        Report::Removed { pod } => FromAgent::PodRemoved { pod: pod_ref(&pod) },
+    }
+}
+
+async fn send_metrics(
+    runtime: Arc<runtime::PodRuntime>,
+    out: mpsc::Sender<FromAgent>,
+    node: kubeplay_shared::node_protocol::report::Usage,
+    window_seconds: u32,
+) {
+    let pods = match runtime.stats().await {
+        Ok(pods) => pods,
+        Err(e) => {
+            tracing::debug!("no pod metrics this round: {e}");
+            return;
+        }
+    };
+    let pods = pods
+        .into_iter()
+        .map(|p| PodUsage {
+            pod: pod_ref(&p.pod),
+            containers: p
+                .containers
+                .into_iter()
+                .map(|c| ContainerUsage {
+                    name: c.name,
+                    usage: kubeplay_shared::node_protocol::report::Usage {
+                        cpu_nanocores: c.cpu_nanocores,
+                        memory_bytes: c.memory_working_set_bytes,
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let _ = out.send(FromAgent::Metrics(MetricsReport { window_seconds, node, pods })).await;
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}

@@ -1,0 +1,101 @@
+//! What outlives a connection: the pod runtime, the latest desired pods and the routing of the
+//! runtime's reports to whichever control plane is connected now.
+//!
+//! Pods keep running when the control plane goes away. Reports made while nobody listens are
+//! dropped; a control plane that (re)connects first receives every pod's current status, then
+//! sends SyncPods, which the runtime reconciles against what runs (no duplicates, nothing lost).
+//! A second connection replaces the first (see [`slot`]).
+
+mod link;
+mod metrics;
+pub mod slot;
+mod streams;
+
+use crate::node_info::NodeFacts;
+use kubeplay_agent::runtime::{PodRuntime, Report, Reports};
+use kubeplay_shared::node_protocol::DesiredPod;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, watch};
+
+/// How long after a failed sync the agent tries again.
+const SYNC_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The agent's state shared by every connection it serves.
+pub struct Sessions {
+    runtime: Arc<PodRuntime>,
+    facts: NodeFacts,
+    slot: slot::Slot,
+    /// Where runtime reports go: the connected control plane's link, or nowhere.
+    listener: Mutex<Option<mpsc::UnboundedSender<Report>>>,
+    /// The newest SyncPods; the syncer applies only the latest, however many arrive meanwhile.
+    desired: watch::Sender<Option<Vec<DesiredPod>>>,
+}
+
+impl Sessions {
+    /// Starts the report router and the syncer; they run as long as the agent does.
+    pub fn start(runtime: PodRuntime, reports: Reports, facts: NodeFacts) -> Arc<Sessions> {
+        let (desired, desired_rx) = watch::channel(None);
+        let sessions = Arc::new(Sessions {
+            runtime: Arc::new(runtime),
+            facts,
+            slot: slot::Slot::default(),
+            listener: Mutex::new(None),
+            desired,
+        });
+        tokio::spawn(route_reports(Arc::downgrade(&sessions), reports));
+        tokio::spawn(sync_pods(Arc::clone(&sessions.runtime), desired_rx));
+        sessions
+    }
+
+    /// Serves one admitted connection until it closes or a newer one replaces it.
+    pub async fn attach(self: Arc<Self>, socket: warp::ws::WebSocket, peer: String) {
+        let turn = self.slot.take_turn(&peer).await;
+        link::drive(&self, socket, &peer, turn).await;
+        tracing::info!(peer = %peer, "control plane disconnected; pods keep running");
+    }
+
+    fn listen(&self, tx: Option<mpsc::UnboundedSender<Report>>) {
+        *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = tx;
+    }
+
+    fn want(&self, pods: Vec<DesiredPod>) {
+        self.desired.send_replace(Some(pods));
+    }
+}
+
+async fn route_reports(sessions: std::sync::Weak<Sessions>, mut reports: Reports) {
+    while let Some(report) = reports.recv().await {
+        let Some(sessions) = sessions.upgrade() else { return };
+        let listener = sessions.listener.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = listener.as_ref() {
+            let _ = tx.send(report);
+        }
+    }
+}
+
+/// Applies the newest desired pods; a sync in progress finishes before the next starts, and a
+/// failed one is retried (with whatever is newest by then) after [`SYNC_RETRY`].
+async fn sync_pods(runtime: Arc<PodRuntime>, mut desired: watch::Receiver<Option<Vec<DesiredPod>>>) {
+    let mut failed = false;
+    loop {
+        let changed = if failed {
+            tokio::select! {
+                changed = desired.changed() => changed,
+                () = tokio::time::sleep(SYNC_RETRY) => Ok(()),
+            }
+        } else {
+            desired.changed().await
+        };
+        if changed.is_err() {
+            return;
+        }
+        let Some(pods) = desired.borrow_and_update().clone() else { continue };
+        failed = match runtime.sync(pods).await {
+            Ok(()) => false,
+            Err(e) => {
+                tracing::warn!("pod sync failed, retrying in {} s: {e}", SYNC_RETRY.as_secs());
+                true
+            }
+        };
+    }
+}

@@ -1,0 +1,256 @@
+//! Logs and exec streams of one link, bridged between the runtime and the WebSocket with credit
+//! flow control: a stream sends only as many bytes as the control plane has granted, so a slow
+//! browser stalls the container's output at Docker instead of filling the agent's memory.
+
+use futures_util::StreamExt;
+use kubeplay_agent::runtime::exec::ExecControl;
+use kubeplay_agent::runtime::{ExecOutput, LogOptions, PodRuntime, RuntimeError};
+use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream, Resize};
+use kubeplay_shared::node_protocol::{Channel, FromAgent, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinHandle;
+
+/// The streams open on one link; dropping it ends them all.
+pub struct Streams {
+    runtime: Arc<PodRuntime>,
+    out: mpsc::Sender<FromAgent>,
+    open: HashMap<StreamId, Stream>,
+}
+
+struct Stream {
+    /// Bytes the agent may still send on this stream (its send window).
+    window: Arc<Semaphore>,
+    /// Bytes from the control plane for the process, when it reads stdin.
+    stdin: Option<Stdin>,
+    exec: Option<ExecControl>,
+    task: JoinHandle<()>,
+}
+
+struct Stdin {
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+    /// Bytes received and not yet written (and credited back): the control plane may have at
+    /// most [`INITIAL_WINDOW`] outstanding.
+    pending: Arc<AtomicU32>,
+}
+
+impl Streams {
+    pub fn new(runtime: Arc<PodRuntime>, out: mpsc::Sender<FromAgent>) -> Self {
+        Self { runtime, out, open: HashMap::new() }
+    }
+
+    /// Starts serving `request`; `uid` is the pod's uid on this node, `None` when it runs none.
+    pub async fn open(&mut self, request: OpenStream, uid: Option<String>) {
+        self.open.retain(|_, s| !s.task.is_finished());
+        let id = request.stream;
+        if self.open.contains_key(&id) {
+            self.refuse(id, format!("stream {id} is already open")).await;
+            return;
+        }
+        let window = Arc::new(Semaphore::new(INITIAL_WINDOW as usize));
+        let sender = Sender { id, window: Arc::clone(&window), out: self.out.clone() };
+        match request.open {
+            StreamOpen::Logs { namespace, pod, container, follow, tail_lines, previous, timestamps, since_seconds } => {
+                let Some(uid) = uid else {
+                    self.refuse(id, format!("pods \"{pod}\" not found in namespace \"{namespace}\" on this node")).await;
+                    return;
+                };
+                let options = LogOptions {
+                    follow,
+                    tail: tail_lines,
+                    previous,
+                    timestamps,
+                    since: since_seconds.map(|s| jiff::Timestamp::now().as_second() - s as i64),
+                };
+                let runtime = Arc::clone(&self.runtime);
+                let task = tokio::spawn(async move {
+                    let result = match runtime.logs(&uid, &container, options).await {
+                        Ok(mut logs) => {
+                            let mut outcome = Ok(());
+                            while let Some(chunk) = logs.next().await {
+                                match chunk {
+                                    Ok(bytes) => {
+                                        if !sender.send(Channel::Stdout, &bytes).await {
+                                            return;
+                                        }
+                                    }
+                                    Err(e) => {
+                                        outcome = Err(e);
+                                        break;
+                                    }
+                                }
+                            }
+                            outcome
+                        }
+                        Err(e) => Err(e),
+                    };
+                    sender.close(None, result.err().map(|e| e.to_string())).await;
+                });
+                self.open.insert(id, Stream { window, stdin: None, exec: None, task });
+            }
+            StreamOpen::Exec { namespace, pod, container, command, stdin, tty } => {
+                let Some(uid) = uid else {
+                    self.refuse(id, format!("pods \"{pod}\" not found in namespace \"{namespace}\" on this node")).await;
+                    return;
+                };
+                let session = match self.runtime.exec(&uid, &container, command, tty, stdin).await {
+                    Ok(session) => session,
+                    Err(e) => {
+                        self.refuse(id, e.to_string()).await;
+                        return;
+                    }
+                };
+                let control = session.control.clone();
+                let stdin_bridge = session.stdin.map(|writer| spawn_stdin(id, writer, self.out.clone()));
+                let task = tokio::spawn(run_exec(sender, session.output, session.control));
+                self.open.insert(id, Stream { window, stdin: stdin_bridge, exec: Some(control), task });
+            }
+            StreamOpen::PortForward { .. } => {
+                self.refuse(id, "port-forward is not supported by this agent yet".to_string()).await;
+            }
+            StreamOpen::Http { .. } => {
+                self.refuse(id, "HTTP streams are opened by agents, not by the control plane".to_string()).await;
+            }
+        }
+    }
+
+    /// The control plane consumed bytes: widen that stream's send window.
+    pub fn credit(&mut self, credit: Credit) {
+        if let Some(stream) = self.open.get(&credit.stream) {
+            stream.window.add_permits(credit.bytes as usize);
+        }
+    }
+
+    /// Bytes for a process's stdin (the only channel the control plane sends data on).
+    pub async fn data(&mut self, data: StreamData) {
+        let id = data.stream;
+        let Some(stream) = self.open.get(&id) else { return };
+        let Some(stdin) = &stream.stdin else { return };
+        let len = data.data.len() as u32;
+        let pending = stdin.pending.fetch_add(len, Ordering::SeqCst) + len;
+        if pending > INITIAL_WINDOW {
+            self.close(id);
+            self.refuse(id, "the control plane sent more stdin than its credit allowed".to_string()).await;
+            return;
+        }
+        if data.channel == Channel::Stdin && stdin.tx.send(data.data).is_err() {
+            stdin.pending.fetch_sub(len, Ordering::SeqCst);
+        }
+    }
+
+    pub async fn resize(&self, resize: Resize) {
+        if let Some(exec) = self.open.get(&resize.stream).and_then(|s| s.exec.as_ref()) {
+            if let Err(e) = exec.resize(resize.cols, resize.rows).await {
+                tracing::debug!(stream = resize.stream, "resize failed: {e}");
+            }
+        }
+    }
+
+    /// The control plane closed the stream: stop it without answering.
+    pub fn close(&mut self, id: StreamId) {
+        if let Some(stream) = self.open.remove(&id) {
+            stream.task.abort();
+        }
+    }
+
+    async fn refuse(&self, id: StreamId, error: String) {
+        let _ = self.out.send(FromAgent::CloseStream(CloseStream { stream: id, exit_code: None, error: Some(error) })).await;
+    }
+}
+
+impl Drop for Streams {
+    fn drop(&mut self) {
+        for (_, stream) in self.open.drain() {
+            stream.task.abort();
+        }
+    }
+}
+
+/// Sends one stream's bytes, never more than the window allows.
+struct Sender {
+    id: StreamId,
+    window: Arc<Semaphore>,
+    out: mpsc::Sender<FromAgent>,
+}
+
+impl Sender {
+    /// False when the link is gone.
+    async fn send(&self, channel: Channel, bytes: &[u8]) -> bool {
+        for chunk in bytes.chunks(MAX_CHUNK) {
+            let Ok(permit) = self.window.acquire_many(chunk.len() as u32).await else { return false };
+            permit.forget();
+            let data = StreamData { stream: self.id, channel, data: chunk.to_vec() };
+            if self.out.send(FromAgent::Data(data)).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn close(&self, exit_code: Option<i32>, error: Option<String>) {
+        let _ = self.out.send(FromAgent::CloseStream(CloseStream { stream: self.id, exit_code, error })).await;
+    }
+}
+
+async fn run_exec(
+    sender: Sender,
+    mut output: futures_util::stream::BoxStream<'static, Result<ExecOutput, RuntimeError>>,
+    control: ExecControl,
+) {
+    while let Some(item) = output.next().await {
+        let sent = match item {
+            Ok(ExecOutput::Stdout(bytes)) => sender.send(Channel::Stdout, &bytes).await,
+            Ok(ExecOutput::Stderr(bytes)) => sender.send(Channel::Stderr, &bytes).await,
+            Err(e) => {
+                sender.close(None, Some(e.to_string())).await;
+                return;
+            }
+        };
+        if !sent {
+            return;
+        }
+    }
+    // The output ends a moment before Docker records the exit code.
+    for _ in 0..50 {
+        match control.exit_code().await {
+            Ok(Some(code)) => {
+                sender.close(Some(code as i32), None).await;
+                return;
+            }
+            Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(e) => {
+                sender.close(None, Some(e.to_string())).await;
+                return;
+            }
+        }
+    }
+    sender.close(None, Some("the process's exit code could not be read".to_string())).await;
+}
+
+/// Writes stdin bytes to the process in order and credits them back once written.
+fn spawn_stdin(
+    id: StreamId,
+    mut writer: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+    out: mpsc::Sender<FromAgent>,
+) -> Stdin {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let pending = Arc::new(AtomicU32::new(0));
+    let written = Arc::clone(&pending);
+    tokio::spawn(async move {
+        while let Some(bytes) = rx.recv().await {
+            if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
+                return;
+            }
+            let len = bytes.len() as u32;
+            written.fetch_sub(len, Ordering::SeqCst);
+            if out.send(FromAgent::Credit(Credit { stream: id, bytes: len })).await.is_err() {
+                return;
+            }
+        }
+        let _ = writer.shutdown().await;
+    });
+    Stdin { tx, pending }
+}

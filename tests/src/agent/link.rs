@@ -1,0 +1,242 @@
+//! The test's control plane end of a node link: a WebSocket client that answers the agent's
+//! hello and registration, sends SyncPods and stream requests, and keeps what the agent
+//! reports (pod statuses, events, stream output) for the test to wait on.
+//!
+//! It consumes stream data as it arrives and grants the credit back, as a fast browser would.
+
+use super::{AgentHarnessError, Result};
+use futures_util::{SinkExt, StreamExt};
+use kubeplay_shared::node_protocol::node::NodeRegistration;
+use kubeplay_shared::node_protocol::report::{EventReport, PodRef};
+use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream};
+use kubeplay_shared::node_protocol::{
+    decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
+    SUPPORTED_VERSIONS,
+};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What a stream delivered so far.
+#[derive(Debug, Default, Clone)]
+pub struct StreamOutput {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub closed: Option<CloseStream>,
+}
+
+impl StreamOutput {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+pub struct Link {
+    socket: Socket,
+    pub registration: NodeRegistration,
+    /// The latest status the agent reported, by pod uid.
+    pub statuses: HashMap<String, Value>,
+    pub events: Vec<EventReport>,
+    pub removed: Vec<PodRef>,
+    pub heartbeats: usize,
+    /// Whether the agent closed the link, and the close frame's reason.
+    pub closed: Option<String>,
+    streams: HashMap<StreamId, StreamOutput>,
+    next_stream: StreamId,
+}
+
+/// The HTTP status the agent answers a WebSocket handshake with (101 when it upgrades).
+pub async fn handshake_status(url: &str, headers: &[(&str, &str)]) -> Result<u16> {
+    let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    for (name, value) in headers {
+        let value = HeaderValue::from_str(value).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        request.headers_mut().append(name, value);
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((mut socket, response)) => {
+            let _ = socket.close(None).await;
+            Ok(response.status().as_u16())
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Ok(response.status().as_u16()),
+        Err(e) => Err(AgentHarnessError::Link(format!("handshake with {url}: {e}"))),
+    }
+}
+
+impl Link {
+    /// Connects with the token as a bearer header and completes hello and registration.
+    pub async fn connect(url: &str, token: &str) -> Result<Link> {
+        let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        request.headers_mut().insert("authorization", bearer);
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
+        let hello = match read(&mut socket, Duration::from_secs(30)).await? {
+            Some(FromAgent::Hello(hello)) => hello,
+            other => return Err(AgentHarnessError::Link(format!("expected hello, got {other:?}"))),
+        };
+        let welcome = negotiate(&hello, SUPPORTED_VERSIONS).map_err(|r| AgentHarnessError::Link(r.reason))?;
+        write(&mut socket, &ToAgent::Welcome(welcome)).await?;
+        let registration = match read(&mut socket, Duration::from_secs(30)).await? {
+            Some(FromAgent::Register(registration)) => *registration,
+            other => return Err(AgentHarnessError::Link(format!("expected register, got {other:?}"))),
+        };
+        let registered = ToAgent::Registered {
+            node_name: registration.node_name.clone(),
+            heartbeat_seconds: 10,
+            metrics_seconds: 60,
+            pod_cidr: "10.244.9.0/24".to_string(),
+        };
+        write(&mut socket, &registered).await?;
+        Ok(Link {
+            socket,
+            registration,
+            statuses: HashMap::new(),
+            events: Vec::new(),
+            removed: Vec::new(),
+            heartbeats: 0,
+            closed: None,
+            streams: HashMap::new(),
+            next_stream: 1,
+        })
+    }
+
+    pub async fn send(&mut self, msg: &ToAgent) -> Result<()> {
+        write(&mut self.socket, msg).await
+    }
+
+    pub async fn sync(&mut self, pods: Vec<DesiredPod>) -> Result<()> {
+        self.send(&ToAgent::SyncPods { pods }).await
+    }
+
+    /// Opens a control-plane stream (odd ids) and returns its id.
+    pub async fn open(&mut self, open: StreamOpen) -> Result<StreamId> {
+        let stream = self.next_stream;
+        self.next_stream += 2;
+        self.streams.insert(stream, StreamOutput::default());
+        self.send(&ToAgent::OpenStream(OpenStream { stream, open })).await?;
+        Ok(stream)
+    }
+
+    pub fn stream(&self, id: StreamId) -> StreamOutput {
+        self.streams.get(&id).cloned().unwrap_or_default()
+    }
+
+    /// Reads and records the agent's messages until `check` finds what it waits for.
+    pub async fn wait_for<T>(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut check: impl FnMut(&Link) -> Option<T>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(found) = check(self) {
+                return Ok(found);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.closed.is_some() {
+                return Err(AgentHarnessError::Timeout {
+                    what: format!("{what} (link closed: {:?}; last statuses: {:?})", self.closed, self.statuses),
+                    seconds: limit.as_secs(),
+                });
+            }
+            self.pump(left).await?;
+        }
+    }
+
+    /// The pod's latest status once `check` accepts it.
+    pub async fn wait_for_status(&mut self, uid: &str, what: &str, limit: Duration, check: impl Fn(&Value) -> bool) -> Result<Value> {
+        self.wait_for(what, limit, |link| link.statuses.get(uid).filter(|s| check(s)).cloned()).await
+    }
+
+    /// Handles at most one message, waiting up to `limit` for it.
+    async fn pump(&mut self, limit: Duration) -> Result<()> {
+        let msg = match tokio::time::timeout(limit, self.socket.next()).await {
+            Err(_) => return Ok(()),
+            Ok(None) => {
+                self.closed.get_or_insert_with(|| "connection ended".to_string());
+                return Ok(());
+            }
+            Ok(Some(Err(e))) => {
+                self.closed = Some(e.to_string());
+                return Ok(());
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                self.closed = Some(frame.map(|f| f.reason.to_string()).unwrap_or_default());
+                return Ok(());
+            }
+            Ok(Some(Ok(m))) => match to_frame(m) {
+                Some(frame) => decode::<FromAgent>(&frame).map_err(|e| AgentHarnessError::Link(e.to_string()))?,
+                None => return Ok(()),
+            },
+        };
+        match msg {
+            FromAgent::PodStatus(report) => {
+                self.statuses.insert(report.pod.uid, report.status);
+            }
+            FromAgent::Event(event) => self.events.push(event),
+            FromAgent::PodRemoved { pod } => self.removed.push(pod),
+            FromAgent::NodeStatus(_) => self.heartbeats += 1,
+            FromAgent::Data(data) => {
+                let len = data.data.len() as u32;
+                let out = self.streams.entry(data.stream).or_default();
+                match data.channel {
+                    Channel::Stderr => out.stderr.extend_from_slice(&data.data),
+                    _ => out.stdout.extend_from_slice(&data.data),
+                }
+                self.send(&ToAgent::Credit(Credit { stream: data.stream, bytes: len })).await?;
+            }
+            FromAgent::CloseStream(close) => {
+                let id = close.stream;
+                self.streams.entry(id).or_default().closed = Some(close);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+async fn write(socket: &mut Socket, msg: &ToAgent) -> Result<()> {
+    let message = match encode(msg).map_err(|e| AgentHarnessError::Link(e.to_string()))? {
+        Frame::Text(text) => Message::text(text),
+        Frame::Binary(bytes) => Message::binary(bytes),
+    };
+    socket.send(message).await.map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))
+}
+
+async fn read(socket: &mut Socket, limit: Duration) -> Result<Option<FromAgent>> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let next = tokio::time::timeout(left, socket.next())
+            .await
+            .map_err(|_| AgentHarnessError::Timeout { what: "the agent's handshake".into(), seconds: limit.as_secs() })?;
+        match next {
+            None | Some(Ok(Message::Close(_))) => return Ok(None),
+            Some(Err(e)) => return Err(AgentHarnessError::Link(e.to_string())),
+            Some(Ok(m)) => {
+                if let Some(frame) = to_frame(m) {
+                    return decode(&frame).map(Some).map_err(|e| AgentHarnessError::Link(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+fn to_frame(message: Message) -> Option<Frame> {
+    match message {
+        Message::Text(text) => Some(Frame::Text(text.to_string())),
+        Message::Binary(bytes) => Some(Frame::Binary(bytes.to_vec())),
+        _ => None,
+    }
+}
