@@ -278,8 +278,9 @@ impl NodeLink {
     /// When the link next wants `poll` without any change in the cluster.
     pub fn wake(&self) -> Option<Timestamp> {
         let node = self.node.as_ref().filter(|_| self.phase == Phase::Registered)?;
+        // Past the silence deadline nothing is due until the agent speaks again.
         let silent_at = after(node.last_heard, self.config.silence);
-        Some(node.next_lease.min(node.next_status).min(silent_at))
+        Some(node.next_lease.min(node.next_status)).filter(|due| *due <= silent_at)
     }
 
     /// The socket is gone: heartbeats stop (so the node turns NotReady after the grace period)

@@ -146,3 +146,18 @@ fn closing_the_link_stops_heartbeats_and_ends_streams() {
     assert_eq!(link.wake(), None);
     assert!(link.open_stream(StreamOpen::PortForward { namespace: "default".into(), pod: "p".into(), port: 80 }).is_err());
 }
+
+#[test]
+fn wake_asks_for_the_next_lease_renewal_and_the_silence_deadline() {
+    let mut api = ApiServer::new(1, t(0));
+    let (mut link, _) = linked(&mut api, "pi");
+    assert_eq!(link.wake(), Some(t(10)), "the next renewal");
+    link.poll(&mut api, t(10));
+    link.poll(&mut api, t(20));
+    link.poll(&mut api, t(30));
+    assert_eq!(link.wake(), Some(t(40)), "the last renewal before the silence deadline");
+    link.poll(&mut api, t(40));
+    assert_eq!(link.wake(), None, "silent: nothing is due until the agent speaks");
+    link.on_message(FromAgent::NodeStatus(NodeStatusReport::default()), &mut api, t(45));
+    assert_eq!(link.wake(), Some(t(50)));
+}

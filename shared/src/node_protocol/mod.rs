@@ -15,10 +15,12 @@
 //! 1. Agent: `hello` (versions it speaks). Control plane: `welcome` (the newest common
 //!    version) or `refused` (a reason) and close. The shapes of these three never change.
 //! 2. Agent: `register` (node name, capacity, nodeInfo, addresses, labels). Control plane
-//!    creates or updates the Node, answers `registered` (heartbeat and metrics periods), and
-//!    from then on renews the node's Lease while the link is up.
+//!    creates or updates the Node, answers `registered` (heartbeat and metrics periods, the
+//!    node's podCIDR), and from then on renews the node's Lease while the link is up.
 //! 3. Control plane: `syncPods`, the full desired set of the node, whenever it changes
-//!    (level-triggered: the agent converges on the latest one and may ignore older ones).
+//!    (level-triggered: the agent converges on the latest one and may ignore older ones). A
+//!    pod whose ConfigMap, Secret or claim is missing is held back and reported the kubelet's
+//!    way (`CreateContainerConfigError`, `FailedMount`) by the control plane itself.
 //! 4. Agent: `nodeStatus` heartbeats, `podStatus` on change, `event`, `probeResult`, `metrics`,
 //!    and `podRemoved` once a pod's containers are gone (the control plane then deletes a
 //!    terminating pod for good).
