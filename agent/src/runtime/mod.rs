@@ -62,7 +62,7 @@ impl PodRuntime {
     /// Connects to the local Docker engine (negotiating its API version) and makes sure the
     /// infra image exists. Call `adopt` next, before the first `sync`.
     pub async fn connect(config: RuntimeConfig) -> Result<(PodRuntime, Reports), RuntimeError> {
-        let engine = DockerEngine::connect().await.map_err(|e| RuntimeError::Docker(e.0))?;
+        let engine = DockerEngine::connect(&config.node_name).await.map_err(|e| RuntimeError::Docker(e.0))?;
         engine::Engine::infra_image(&engine).await.map_err(|e| RuntimeError::Docker(e.0))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let kubelet = Kubelet::new(Arc::new(engine), config.clone(), tx);
@@ -159,7 +159,7 @@ impl PodRuntime {
         Ok(out)
     }
 
-    /// Removes everything this runtime (or any earlier one) created: containers, volumes
+    /// Removes everything this node (this runtime or an earlier one) created: containers, volumes
     /// (including `kubeplay-pv-*` claims), the pods' state directories and the infra image.
     pub async fn reset(&self) -> Result<(), RuntimeError> {
         use engine::Engine as _;
@@ -176,7 +176,11 @@ impl PodRuntime {
         if pods.exists() {
             std::fs::remove_dir_all(&pods).map_err(|e| RuntimeError::Docker(format!("{}: {e}", pods.display())))?;
         }
-        engine.remove_image(pause_image::INFRA_IMAGE).await.map_err(docker_err)
+        // The infra image goes too, unless another node on this engine still runs pods.
+        if !engine.image_in_use(pause_image::INFRA_IMAGE).await.map_err(docker_err)? {
+            engine.remove_image(pause_image::INFRA_IMAGE).await.map_err(docker_err)?;
+        }
+        Ok(())
     }
 
     /// Stops driving the pods without touching them, as an agent that exits does; a new

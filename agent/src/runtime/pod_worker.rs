@@ -215,6 +215,15 @@ impl<E: Engine> PodWorker<E> {
                 }
             }
         }
+        if let Some(sandbox) = &self.sandbox {
+            let alive = match self.engine.inspect(&sandbox.id).await {
+                Ok(info) => info.is_some_and(|i| i.running),
+                Err(_) => true,
+            };
+            if !alive {
+                self.sandbox_changed(now).await;
+            }
+        }
         if self.sandbox.is_none() {
             match self.create_sandbox().await {
                 Ok(s) => self.sandbox = Some(s),
@@ -255,6 +264,27 @@ impl<E: Engine> PodWorker<E> {
         ctx.init = false;
         for c in self.containers.iter_mut() {
             advance(&mut ctx, c, now).await;
+        }
+    }
+
+    /// The infra container is gone: like the kubelet, kill the containers that joined it and
+    /// start them again (restart counts go up) in a new sandbox.
+    async fn sandbox_changed(&mut self, now: Timestamp) {
+        self.pod_event(EventType::Normal, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.".into(), now);
+        if let Some(old) = self.sandbox.take() {
+            let _ = self.engine.remove(&old.id).await;
+        }
+        for c in self.init.iter_mut().chain(self.containers.iter_mut()) {
+            if let Some(id) = c.current.clone() {
+                let _ = self.engine.stop(&id, Duration::ZERO).await;
+                if let Ok(Some(info)) = self.engine.inspect(&id).await {
+                    c.last_state = Some(terminated_of(&info, now));
+                }
+                c.restart_count += 1;
+            }
+            c.ready = false;
+            c.probes.clear();
+            c.state = State::Creating;
         }
     }
 
@@ -586,6 +616,9 @@ async fn start_instance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState,
     spec.name = labels::container_name(ctx.pod, &c.name, c.restart_count);
     spec.labels = labels::container_labels(ctx.pod, &c.name, c.restart_count);
     spec.network_mode = Some(format!("container:{}", ctx.sandbox.id));
+    // Docker refuses exposed ports on a container joining another's network; the pod's ports
+    // are the infra container's (its IP serves them all).
+    spec.exposed_ports.clear();
     spec.ipc_mode = Some(format!("container:{}", ctx.sandbox.id));
     // The instance before the previous one is no longer needed for `logs --previous`.
     if let Some(current) = c.current.take() {
