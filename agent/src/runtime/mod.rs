@@ -20,6 +20,8 @@ mod probes;
 mod stats;
 pub mod tarball;
 mod volumes;
+#[cfg(test)]
+mod fake_engine;
 
 pub use api::{
     ContainerUsage, EventType, ExecOutput, ExecSession, LogOptions, LogStream, PodEvent, PodRef,

@@ -706,3 +706,7 @@ async fn run_probes<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, id:
         }
     }
 }
+
+#[cfg(test)]
+#[path = "pod_worker_tests.rs"]
+mod tests;
