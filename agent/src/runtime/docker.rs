@@ -20,8 +20,14 @@ pub struct DockerEngine {
     node: String,
 }
 
+/// The engine's own words, as the Docker CLI prints them.
 fn err(e: bollard::errors::Error) -> EngineError {
-    EngineError(e.to_string())
+    match e {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => {
+            EngineError(format!("Error response from daemon: {message}"))
+        }
+        other => EngineError(other.to_string()),
+    }
 }
 
 fn is_not_found(e: &bollard::errors::Error) -> bool {

@@ -585,6 +585,12 @@ async fn start_instance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState,
                     ctx.event(c, EventType::Normal, "Pulled", format!("Successfully pulled image \"{image}\" in {took:.3}s"), now);
                     ctx.engine.image_id(&image).await.ok().flatten().unwrap_or_default()
                 }
+                // No registry may be reachable from a playground node: an image built on this
+                // machine still runs under `Always` (the pull was tried and reported).
+                Err(_) if present.is_some() => {
+                    ctx.event(c, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), now);
+                    present.unwrap_or_default()
+                }
                 Err(e) => {
                     ctx.event(c, EventType::Warning, "Failed", format!("Failed to pull image \"{image}\": {e}"), now);
                     ctx.event(c, EventType::Warning, "Failed", "Error: ErrImagePull".into(), now);

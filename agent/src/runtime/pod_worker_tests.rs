@@ -150,6 +150,17 @@ async fn a_failed_pull_is_err_image_pull_then_image_pull_back_off() {
 }
 
 #[tokio::test]
+async fn an_image_built_here_runs_under_pull_policy_always_when_no_registry_answers() {
+    let engine = Arc::new(FakeEngine::with_images(&["busybox"]));
+    let mut w = worker(&engine, desired(json!([{"name": "app", "image": "busybox"}]), "Always"));
+    w.step(t(0)).await;
+    assert!(engine.calls().contains(&"pull busybox".to_string()), "the pull is tried");
+    assert!(w.containers[0].is_running());
+    let reasons: Vec<String> = events(&mut w).into_iter().map(|(r, _)| r).collect();
+    assert_eq!(reasons, ["Pulling", "Pulled", "Created", "Started"]);
+}
+
+#[tokio::test]
 async fn a_failing_liveness_probe_kills_the_container_after_its_threshold() {
     let engine = Arc::new(FakeEngine::with_images(&["app:1"]));
     let c = json!([{"name": "app", "image": "app:1",
