@@ -85,6 +85,30 @@ async fn containers_of_a_pod_share_localhost_see_their_env_and_answer_exec_and_l
         followed.push_str(&String::from_utf8_lossy(&chunk.expect("the stream stays open").expect("chunk")));
     }
 
+    // An interactive shell with a TTY: what is typed runs, the terminal can be resized.
+    let mut shell = runtime.exec(&pod.uid, "client", vec!["sh".into()], true, true).await.expect("exec a shell");
+    shell.control.resize(100, 30).await.expect("resize");
+    let mut stdin = shell.stdin.take().expect("stdin");
+    use tokio::io::AsyncWriteExt;
+    stdin.write_all(b"stty size; echo typed-$((6*7)); exit 7\n").await.expect("type");
+    let mut screen = Vec::new();
+    while let Some(chunk) = tokio::time::timeout(PATIENCE, shell.output.next()).await.expect("shell output") {
+        if let ExecOutput::Stdout(b) = chunk.expect("chunk") {
+            screen.extend(b);
+        }
+    }
+    let screen = String::from_utf8_lossy(&screen);
+    assert!(screen.contains("30 100") && screen.contains("typed-42"), "{screen}");
+    assert_eq!(shell.control.exit_code().await.expect("exit code"), Some(7));
+
+    // Usage of both running containers, from two samples.
+    let usage = runtime.stats().await.expect("stats");
+    let mine = usage.iter().find(|u| u.pod == pod).expect("the pod's usage");
+    let mut names: Vec<&str> = mine.containers.iter().map(|c| c.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["client", "server"]);
+    assert!(mine.containers.iter().all(|c| c.memory_working_set_bytes > 0), "{mine:?}");
+
     // Deleting the pod stops its containers (SIGTERM, the grace period) and removes everything.
     remove(&runtime, &mut reports, vec![], &pod).await;
     assert_eq!(containers_of(&runtime, &pod).await, 0);

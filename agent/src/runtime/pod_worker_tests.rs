@@ -255,3 +255,24 @@ async fn adoption_takes_over_running_containers_with_their_restart_counts() {
     assert_eq!(app.last_state.as_ref().map(|t| t.exit_code), Some(1), "the previous instance is the last state");
     assert_eq!(engine.calls().len(), calls_before, "nothing created, started or removed");
 }
+
+#[tokio::test]
+async fn init_containers_run_to_completion_in_order_before_the_app_starts() {
+    let engine = Arc::new(FakeEngine::with_images(&["app:1", "init:1"]));
+    let mut d = desired(json!([{"name": "app", "image": "app:1"}]), "Always");
+    d.pod["spec"]["initContainers"] = json!([{"name": "migrate", "image": "init:1"}]);
+    let mut w = worker(&engine, d);
+    w.step(t(0)).await;
+    assert!(w.init[0].is_running());
+    assert!(matches!(w.containers[0].state, State::Creating), "the app waits for init");
+    let status = w.status(t(0));
+    assert_eq!(status["phase"], "Pending");
+    let init = status["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Initialized").cloned().unwrap();
+    assert_eq!(init["status"], "False");
+    assert_eq!(init["message"], "containers with incomplete status: [migrate]");
+    engine.exit("migrate", 0, t(3));
+    w.step(t(3)).await;
+    assert!(w.containers[0].is_running());
+    assert_eq!(w.status(t(3))["phase"], "Running");
+    assert_eq!(w.status(t(3))["initContainerStatuses"][0]["state"]["terminated"]["reason"], "Completed");
+}
