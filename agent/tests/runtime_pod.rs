@@ -10,13 +10,14 @@ use serde_json::json;
 #[tokio::test]
 async fn containers_of_a_pod_share_localhost_see_their_env_and_answer_exec_and_logs() {
     let Some((runtime, mut reports)) = runtime_or_skip("shared-net").await else { return };
+    let host_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     runtime.adopt().await.expect("adopt");
     let desired = pod(
         "shared-net",
         json!([
             {"name": "server", "image": BUSYBOX, "command": ["sh", "-c",
                 "mkdir -p /www && echo hello-from-server > /www/index.html && exec httpd -f -p 8080 -h /www"],
-             "ports": [{"containerPort": 8080}],
+             "ports": [{"containerPort": 8080, "hostPort": host_port}],
              "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}},
             {"name": "client", "image": BUSYBOX, "command": ["sh", "-c",
                 "trap 'exit 0' TERM; until wget -q -O - http://127.0.0.1:8080/; do sleep 1; done; while true; do sleep 1; done"]},
@@ -55,6 +56,14 @@ async fn containers_of_a_pod_share_localhost_see_their_env_and_answer_exec_and_l
     }
     assert!(log.contains("hello-from-server"), "client log: {log:?}");
 
+    // The server's hostPort is published on this machine.
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", host_port)).await.expect("hostPort");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    conn.write_all(b"GET / HTTP/1.0\r\n\r\n").await.expect("request");
+    let mut page = String::new();
+    conn.read_to_string(&mut page).await.expect("response");
+    assert!(page.contains("hello-from-server"), "{page}");
+
     // Exec `env`: the values resolved by the control plane are in the container.
     let mut session = runtime
         .exec(&pod.uid, "client", vec!["env".into()], false, false)
@@ -89,7 +98,6 @@ async fn containers_of_a_pod_share_localhost_see_their_env_and_answer_exec_and_l
     let mut shell = runtime.exec(&pod.uid, "client", vec!["sh".into()], true, true).await.expect("exec a shell");
     shell.control.resize(100, 30).await.expect("resize");
     let mut stdin = shell.stdin.take().expect("stdin");
-    use tokio::io::AsyncWriteExt;
     stdin.write_all(b"stty size; echo typed-$((6*7)); exit 7\n").await.expect("type");
     let mut screen = Vec::new();
     while let Some(chunk) = tokio::time::timeout(PATIENCE, shell.output.next()).await.expect("shell output") {

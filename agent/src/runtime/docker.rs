@@ -4,7 +4,7 @@
 use super::engine::{ContainerInfo, ContainerSpec, Engine, EngineError};
 use super::labels;
 use super::tarball::{self, Entry};
-use bollard::models::{ContainerCreateBody, HostConfig, VolumeCreateRequest};
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding, VolumeCreateRequest};
 use bollard::query_parameters as q;
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -139,6 +139,14 @@ impl Engine for DockerEngine {
             network_mode: spec.network_mode.clone(),
             ipc_mode: spec.ipc_mode.clone(),
             binds: (!spec.binds.is_empty()).then(|| spec.binds.clone()),
+            port_bindings: (!spec.port_bindings.is_empty()).then(|| {
+                let mut map: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+                for (port, host) in &spec.port_bindings {
+                    let binding = PortBinding { host_ip: None, host_port: Some(host.to_string()) };
+                    map.entry(port.clone()).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(binding);
+                }
+                map
+            }),
             memory: spec.memory_limit,
             nano_cpus: spec.nano_cpus,
             cpu_shares: spec.cpu_shares,

@@ -191,3 +191,23 @@ impl PodRuntime {
         self.kubelet.detach().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+
+    /// The session loop shares the runtime between tasks and spawns its calls.
+    #[allow(dead_code, unused_must_use)]
+    fn the_runtime_can_be_shared_and_its_calls_spawned(rt: &'static PodRuntime) {
+        send_sync(rt);
+        send(rt.sync(Vec::new()));
+        send(rt.adopt());
+        send(rt.logs("u", "c", LogOptions::default()));
+        send(rt.exec("u", "c", Vec::new(), false, false));
+        send(rt.stats());
+        send(rt.reset());
+    }
+}

@@ -182,7 +182,15 @@ impl<E: Engine> PodWorker<E> {
 
     /// A newer version of the same pod (labels, annotations, deletion marks); containers keep
     /// running.
+    /// A container whose image changed (the one mutable part of a container) is restarted.
     pub fn update(&mut self, desired: DesiredPod) {
+        let new = specs(&desired.pod, "containers");
+        for c in self.containers.iter_mut() {
+            if let Some(n) = new.iter().find(|n| n.name == c.name && n.image() != c.image()) {
+                c.spec = n.spec.clone();
+                c.definition_changed = true;
+            }
+        }
         self.desired = desired;
     }
 
@@ -299,6 +307,8 @@ impl<E: Engine> PodWorker<E> {
             hostname: Some(hostname),
             labels: labels::container_labels(&self.pod, labels::INFRA, 0),
             ipc_mode: Some("shareable".into()),
+            exposed_ports: container_config::host_ports(&self.desired.pod).into_iter().map(|(p, _)| p).collect(),
+            port_bindings: container_config::host_ports(&self.desired.pod),
             ..Default::default()
         };
         let id = self.engine.create(&spec).await.map_err(|e| e.to_string())?;
@@ -489,6 +499,23 @@ fn arm_probes(c: &mut ContainerState, started_at: Timestamp) {
 
 /// Moves one container one step along its lifecycle.
 async fn advance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, now: Timestamp) {
+    if std::mem::take(&mut c.definition_changed) {
+        match (&c.state, c.current.clone()) {
+            (State::Running { .. }, Some(id)) => {
+                let message = format!("Container {} definition changed, will be restarted", c.name);
+                ctx.event(c, EventType::Normal, "Killing", message, now);
+                let _ = ctx.engine.stop(&id, ctx.grace).await;
+                if let Ok(Some(info)) = ctx.engine.inspect(&id).await {
+                    c.last_state = Some(terminated_of(&info, now));
+                }
+                c.restart_count += 1;
+                start_instance(ctx, c, now).await;
+                return;
+            }
+            (State::Waiting { .. }, _) => c.state = State::Creating,
+            _ => {}
+        }
+    }
     match c.state.clone() {
         State::Creating => start_instance(ctx, c, now).await,
         State::Waiting { reason: "ErrImagePull", message, retry_at } if now < retry_at => {

@@ -276,3 +276,22 @@ async fn init_containers_run_to_completion_in_order_before_the_app_starts() {
     assert_eq!(w.status(t(3))["phase"], "Running");
     assert_eq!(w.status(t(3))["initContainerStatuses"][0]["state"]["terminated"]["reason"], "Completed");
 }
+
+#[tokio::test]
+async fn a_new_image_restarts_the_container_with_it() {
+    let engine = Arc::new(FakeEngine::with_images(&["app:1", "app:2"]));
+    let d = desired(json!([{"name": "app", "image": "app:1"}]), "Always");
+    let mut w = worker(&engine, d.clone());
+    w.step(t(0)).await;
+    events(&mut w);
+    let mut newer = d;
+    newer.pod["spec"]["containers"][0]["image"] = json!("app:2");
+    w.update(newer);
+    w.step(t(5)).await;
+    assert!(events(&mut w).contains(&("Killing".into(), "Container app definition changed, will be restarted".into())));
+    let app = app_state(&w);
+    assert_eq!(app["image"], "app:2");
+    assert_eq!(app["restartCount"], 1);
+    assert!(app["state"]["running"].is_object());
+    assert!(engine.lock().containers.values().any(|c| c.info.running && c.spec.image == "app:2"));
+}
