@@ -7,6 +7,7 @@
 
 mod api;
 mod container_config;
+mod container_lifecycle;
 mod container_state;
 pub mod docker;
 pub mod engine;
