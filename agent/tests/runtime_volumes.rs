@@ -41,15 +41,23 @@ async fn a_claims_data_survives_its_pod_and_config_files_are_mounted() {
     ]);
     let reader = pod("volumes", json!([{"name": "app", "image": BUSYBOX,
         "volumeMounts": [{"name": "data", "mountPath": "/data"}, {"name": "cfg", "mountPath": "/etc/cfg"},
-                         {"name": "cfg", "mountPath": "/app.conf", "subPath": "app.conf"}],
-        "command": ["sh", "-c", "cat /data/note /etc/cfg/app.conf /app.conf; ls -l /etc/cfg/app.conf; touch /etc/cfg/x || echo read-only"]}]), "Never");
+                         {"name": "cfg", "mountPath": "/app.conf", "subPath": "app.conf"},
+                         {"name": "memory", "mountPath": "/memory"}, {"name": "scratch", "mountPath": "/scratch"}],
+        "command": ["sh", "-c", "cat /data/note /etc/cfg/app.conf /app.conf; ls -l /etc/cfg/app.conf; touch /etc/cfg/x || echo read-only; \
+            grep -o ' /memory tmpfs' /proc/mounts; touch /scratch/ok && echo scratch-writable"]}]), "Never");
     let reader = with_volume(with_volume(reader, "data", claim), "cfg", ResolvedVolume::Files { files });
+    let reader = with_volume(reader, "memory", ResolvedVolume::EmptyDir { memory: true });
+    let reader = with_volume(reader, "scratch", ResolvedVolume::EmptyDir { memory: false });
     let _c2 = Cleanup("volumes", pod_ref(&reader));
     let log = finished_log(&runtime, &mut reports, &reader).await;
     // stdout and stderr interleave in the log, so look for each line.
     assert!(log.starts_with("kept-across-pods\nmode=demo\nmode=demo\n"), "{log}");
     assert!(log.lines().any(|l| l.starts_with("-rw-------")), "the file keeps its mode: {log}");
     assert!(log.lines().any(|l| l == "read-only"), "{log}");
+    assert!(log.lines().any(|l| l == " /memory tmpfs"), "a memory emptyDir is tmpfs: {log}");
+    assert!(log.lines().any(|l| l == "scratch-writable"), "{log}");
+    let volumes = runtime.docker().list_managed_volumes().await.expect("volumes");
+    assert!(!volumes.iter().any(|v| v.starts_with("kubeplay-mem-")), "the memory volume went with its pod: {volumes:?}");
 
     use kubeplay_agent::runtime::engine::Engine;
     runtime.docker().remove_volume(&format!("kubeplay-pv-{pv}")).await.expect("remove the claim's volume");

@@ -42,6 +42,13 @@ pub fn config(test: &str) -> RuntimeConfig {
     }
 }
 
+/// Whether an ELF64 file asks for a dynamic loader (has a PT_INTERP program header).
+fn has_interpreter(elf: &[u8]) -> bool {
+    let num = |at: usize, len: usize| elf.get(at..at + len).map_or(0, |b| b.iter().rev().fold(0usize, |n, &x| n << 8 | x as usize));
+    let (offset, size, count) = (num(32, 8), num(54, 2), num(56, 2));
+    (0..count).any(|i| num(offset + i * size, 4) == 3)
+}
+
 /// A connected runtime with the busybox test image present, or `None` after a loud notice when
 /// this machine has no Docker engine or no busybox-static (a failure under `CI=true`).
 pub async fn runtime_or_skip(test: &str) -> Option<(PodRuntime, Reports)> {
@@ -49,6 +56,10 @@ pub async fn runtime_or_skip(test: &str) -> Option<(PodRuntime, Reports)> {
         Ok(b) => b,
         Err(e) => return skip(test, &format!("/bin/busybox (apt-get install busybox-static): {e}")),
     };
+    // The plain `busybox` package installs a dynamic one there, which cannot run FROM scratch.
+    if has_interpreter(&busybox) {
+        return skip(test, "/bin/busybox is dynamically linked (apt-get install busybox-static)");
+    }
     let (runtime, reports) = match PodRuntime::connect(config(test)).await {
         Ok(r) => r,
         Err(e) => return skip(test, &e.to_string()),
