@@ -4,6 +4,23 @@
 //! The session loop drives it level-triggered: `sync` with every pod that should run, read
 //! `Report`s (statuses and events) from the receiver `PodRuntime::connect` returns, and ask for
 //! logs, exec sessions and usage on behalf of kubectl and the metrics API.
+//!
+//! ```no_run
+//! # async fn session(desired: Vec<kubeplay_shared::node_protocol::DesiredPod>) -> Result<(), Box<dyn std::error::Error>> {
+//! use kubeplay_agent::runtime::{PodRuntime, Report, RuntimeConfig};
+//! let config = RuntimeConfig { node_name: "pi-1".into(), host_ip: "192.168.1.20".into(), state_dir: "/var/lib/kubeplay".into() };
+//! let (runtime, mut reports) = PodRuntime::connect(config).await?;
+//! runtime.adopt().await?; // pods a previous agent left running
+//! runtime.sync(desired).await?; // again whenever the control plane's list changes
+//! while let Some(report) = reports.recv().await {
+//!     match report {
+//!         Report::Status { pod, status } => { /* PATCH pods/{name}/status */ }
+//!         Report::Event(event) => { /* create an Event */ }
+//!         Report::Removed { pod } => { /* the pod can go from the API */ }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 mod api;
 mod container_config;
