@@ -87,3 +87,26 @@ async fn a_failing_liveness_probe_restarts_the_container() {
 
     remove(&runtime, &mut reports, vec![], &pod).await;
 }
+
+#[tokio::test]
+async fn a_container_over_its_memory_limit_is_oom_killed_and_the_pod_fails() {
+    let Some((runtime, mut reports)) = runtime_or_skip("oom").await else { return };
+    let desired = pod(
+        "oom",
+        json!([{"name": "hog", "image": BUSYBOX, "resources": {"limits": {"memory": "8Mi"}},
+            "command": ["sh", "-c", "x=aaaaaaaa; while true; do x=$x$x; done"]}]),
+        "Never",
+    );
+    let pod = pod_ref(&desired);
+    let _cleanup = Cleanup("oom", pod.clone());
+    runtime.sync(vec![desired]).await.expect("sync");
+    let (failed, _) = wait_for(&mut reports, &pod, "the pod to fail", |r| {
+        matches!(r, Report::Status { status, .. } if status["phase"] == "Failed")
+    })
+    .await;
+    let hog = container_status(&failed, "hog").expect("hog");
+    assert_eq!(hog["state"]["terminated"]["reason"], "OOMKilled");
+    assert_eq!(hog["state"]["terminated"]["exitCode"], 137);
+    assert_eq!(hog["restartCount"], 0);
+    remove(&runtime, &mut reports, vec![], &pod).await;
+}
