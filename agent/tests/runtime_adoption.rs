@@ -39,7 +39,8 @@ async fn a_new_runtime_adopts_running_pods_without_restarting_them_and_removes_o
     .await;
     first.detach().await;
 
-    let (second, mut reports) = PodRuntime::connect(config("adopt")).await.expect("connect again");
+    let (second, reports) = PodRuntime::connect(config("adopt")).await.expect("connect again");
+    let mut reports = Inbox::new(reports);
     let mut adopted = second.adopt().await.expect("adopt");
     adopted.sort();
     let mut expected = vec![kept_ref.clone(), orphan_ref.clone()];

@@ -9,7 +9,7 @@ use runtime_support::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-async fn finished_log(runtime: &kubeplay_agent::runtime::PodRuntime, reports: &mut kubeplay_agent::runtime::Reports, d: &kubeplay_shared::node_protocol::DesiredPod) -> String {
+async fn finished_log(runtime: &kubeplay_agent::runtime::PodRuntime, reports: &mut Inbox, d: &kubeplay_shared::node_protocol::DesiredPod) -> String {
     let pod = pod_ref(d);
     runtime.sync(vec![d.clone()]).await.expect("sync");
     let (done, _) = wait_for(reports, &pod, "the pod to succeed", |r| {

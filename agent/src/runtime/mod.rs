@@ -65,6 +65,8 @@ pub enum RuntimeError {
     NoPreviousContainer { pod: String, container: String },
     #[error("container {0} is not running")]
     ContainerNotRunning(String),
+    #[error("container \"{container}\" in pod \"{pod}\" is waiting to start: {reason}")]
+    WaitingToStart { pod: String, container: String, reason: String },
     #[error("invalid pod: {0}")]
     InvalidPod(String),
 }
@@ -127,10 +129,18 @@ impl PodRuntime {
         let id = if previous { instances.previous.clone() } else { instances.current.clone() };
         id.ok_or_else(|| {
             if previous {
-                RuntimeError::NoPreviousContainer { pod, container: container.to_string() }
-            } else {
-                RuntimeError::ContainerNotRunning(container.to_string())
+                return RuntimeError::NoPreviousContainer { pod, container: container.to_string() };
             }
+            let statuses = ["containerStatuses", "initContainerStatuses"]
+                .iter()
+                .filter_map(|k| view.status.get(k).and_then(serde_json::Value::as_array))
+                .flatten();
+            let reason = statuses
+                .filter(|c| c["name"] == container)
+                .find_map(|c| c.pointer("/state/waiting/reason").and_then(serde_json::Value::as_str))
+                .unwrap_or("ContainerCreating")
+                .to_string();
+            RuntimeError::WaitingToStart { pod, container: container.to_string(), reason }
         })
     }
 

@@ -21,7 +21,7 @@ fn is_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-fn skip(test: &str, why: &str) -> Option<(PodRuntime, Reports)> {
+fn skip(test: &str, why: &str) -> Option<(PodRuntime, Inbox)> {
     if is_ci() {
         panic!("{test}: CI=true requires the Docker runtime tests to run, but: {why}");
     }
@@ -51,7 +51,7 @@ fn has_interpreter(elf: &[u8]) -> bool {
 
 /// A connected runtime with the busybox test image present, or `None` after a loud notice when
 /// this machine has no Docker engine or no busybox-static (a failure under `CI=true`).
-pub async fn runtime_or_skip(test: &str) -> Option<(PodRuntime, Reports)> {
+pub async fn runtime_or_skip(test: &str) -> Option<(PodRuntime, Inbox)> {
     let busybox = match std::fs::read("/bin/busybox") {
         Ok(b) => b,
         Err(e) => return skip(test, &format!("/bin/busybox (apt-get install busybox-static): {e}")),
@@ -76,7 +76,7 @@ pub async fn runtime_or_skip(test: &str) -> Option<(PodRuntime, Reports)> {
         context.push(Entry::Symlink { path: format!("bin/{applet}"), target: "busybox".into() });
     }
     runtime.docker().build_image(BUSYBOX, &context).await.expect("build the busybox test image");
-    Some((runtime, reports))
+    Some((runtime, Inbox::new(reports)))
 }
 
 /// A unique pod of `containers` in its own namespace.
@@ -136,10 +136,44 @@ impl Drop for Cleanup {
     }
 }
 
-/// Reads reports until one about `pod` satisfies `want`; everything read is returned too, so
-/// tests can look at the events that came before.
+/// The runtime's reports, with those about other pods kept for later, so tests can wait on
+/// several pods whose reports interleave.
+pub struct Inbox {
+    rx: Reports,
+    backlog: std::collections::VecDeque<Report>,
+}
+
+impl Inbox {
+    pub fn new(rx: Reports) -> Self {
+        Self { rx, backlog: Default::default() }
+    }
+
+    /// The next report about `pod`, from the backlog first.
+    async fn next_for(&mut self, pod: &PodRef, deadline: tokio::time::Instant) -> Option<Report> {
+        if let Some(i) = self.backlog.iter().position(|r| about(r) == pod) {
+            return self.backlog.remove(i);
+        }
+        loop {
+            let report = tokio::time::timeout_at(deadline, self.rx.recv()).await.ok()??;
+            if about(&report) == pod {
+                return Some(report);
+            }
+            self.backlog.push_back(report);
+        }
+    }
+}
+
+fn about(report: &Report) -> &PodRef {
+    match report {
+        Report::Status { pod, .. } | Report::Removed { pod } => pod,
+        Report::Event(e) => &e.pod,
+    }
+}
+
+/// Reads `pod`'s reports until one satisfies `want`; the ones before it are returned too, so
+/// tests can look at the events that came first.
 pub async fn wait_for(
-    reports: &mut Reports,
+    inbox: &mut Inbox,
     pod: &PodRef,
     what: &str,
     mut want: impl FnMut(&Report) -> bool,
@@ -147,20 +181,13 @@ pub async fn wait_for(
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let next = tokio::time::timeout_at(deadline, reports.recv()).await;
-        let Ok(Some(report)) = next else {
+        let Some(report) = inbox.next_for(pod, deadline).await else {
             panic!("waited {PATIENCE:?} for {what}; reports so far: {seen:#?}");
         };
-        let mine = match &report {
-            Report::Status { pod: p, .. } | Report::Removed { pod: p } => p == pod,
-            Report::Event(e) => &e.pod == pod,
-        };
-        if mine && want(&report) {
+        if want(&report) {
             return (report, seen);
         }
-        if mine {
-            seen.push(report);
-        }
+        seen.push(report);
     }
 }
 
@@ -175,7 +202,7 @@ pub fn is_event(report: &Report, reason: &str) -> bool {
 }
 
 /// Deletes the pod (sync without it) and waits until it is gone.
-pub async fn remove(runtime: &PodRuntime, reports: &mut Reports, keep: Vec<DesiredPod>, pod: &PodRef) {
+pub async fn remove(runtime: &PodRuntime, reports: &mut Inbox, keep: Vec<DesiredPod>, pod: &PodRef) {
     runtime.sync(keep).await.expect("sync");
     wait_for(reports, pod, "the pod's removal", |r| matches!(r, Report::Removed { .. })).await;
 }
