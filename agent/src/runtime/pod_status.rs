@@ -85,6 +85,9 @@ impl<E: Engine> PodWorker<E> {
         if !self.init.is_empty() {
             status["initContainerStatuses"] = self.init.iter().map(|c| c.status(&pod_ref)).collect();
         }
+        // The API server sets it at creation; a full status from the node keeps it.
+        let spec = self.desired.pod.get("spec").cloned().unwrap_or_default();
+        status["qosClass"] = serde_json::json!(kubeplay_shared::api::defaults::pod::qos_class(&spec));
         if let Some(ip) = self.sandbox.as_ref().map(|s| s.ip.as_str()).filter(|ip| !ip.is_empty()) {
             status["podIP"] = serde_json::json!(ip);
             status["podIPs"] = serde_json::json!([{"ip": ip}]);

@@ -54,6 +54,7 @@ async fn a_pod_starts_its_sandbox_then_its_containers_joined_to_it() {
     assert_eq!(status["podIP"], "10.0.0.7");
     assert_eq!(status["containerStatuses"][0]["containerID"], "docker://c2");
     assert_eq!(status["containerStatuses"][0]["ready"], true);
+    assert_eq!(status["qosClass"], "BestEffort");
 }
 
 #[tokio::test]
