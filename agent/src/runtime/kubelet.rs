@@ -61,6 +61,13 @@ pub struct Kubelet<E: Engine> {
     views: Views,
 }
 
+/// A name Docker accepts in container names and that stays one path component.
+fn is_safe_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -114,9 +121,10 @@ impl<E: Engine> Kubelet<E> {
         let mut wanted = HashSet::new();
         for d in &desired {
             let pod = pod_ref_of(&d.pod);
-            if pod.uid.is_empty() || pod.name.is_empty() || pod.namespace.is_empty() {
+            // They become container names and a directory of this machine: nothing else may pass.
+            if ![&pod.uid, &pod.name, &pod.namespace].iter().all(|s| is_safe_name(s)) {
                 return Err(RuntimeError::InvalidPod(format!(
-                    "metadata.uid, metadata.name and metadata.namespace are required (got {pod:?})"
+                    "metadata.uid, metadata.name and metadata.namespace must be non-empty names of letters, digits, '-', '_' and '.' (got {pod:?})"
                 )));
             }
             if !wanted.insert(pod.uid.clone()) {
@@ -148,7 +156,7 @@ impl<E: Engine> Kubelet<E> {
             .unwrap_or_default();
         for info in orphans {
             let _ = self.engine.remove(&info.id).await;
-            if let Some(owner) = labels::owner(&info.labels) {
+            if let Some(owner) = labels::owner(&info.labels).filter(|o| is_safe_name(&o.pod.uid)) {
                 let _ = std::fs::remove_dir_all(super::volumes::pod_dir(&self.config.state_dir, &owner.pod));
             }
         }
@@ -280,6 +288,8 @@ mod tests {
         let err = k.sync(vec![desired("a"), bad]).await.unwrap_err();
         assert!(matches!(err, RuntimeError::InvalidPod(_)), "{err}");
         assert!(k.engine().calls().is_empty(), "nothing was created");
+        let err = k.sync(vec![desired("../../etc")]).await.unwrap_err();
+        assert!(matches!(err, RuntimeError::InvalidPod(_)), "a uid is one path component");
         let err = k.sync(vec![desired("a"), desired("a")]).await.unwrap_err();
         assert!(err.to_string().contains("listed twice"), "{err}");
     }
