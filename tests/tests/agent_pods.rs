@@ -10,7 +10,7 @@ use kubeplay_e2e::agent::pods::{container, desired, desired_from_api, pod, uniqu
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess, Link};
 use kubeplay_shared::api::resources::by_plural;
 use kubeplay_shared::apiserver::WriteOptions;
-use kubeplay_shared::node_protocol::StreamOpen;
+use kubeplay_shared::node_protocol::{StreamOpen, INITIAL_WINDOW};
 use kubeplay_shared::{ApiServer, Timestamp};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -194,5 +194,40 @@ async fn following_logs_delivers_lines_as_the_container_writes_them() {
     let numbers: Vec<u64> = text.lines().map(|l| l.trim_start_matches("line-").parse().unwrap()).collect();
     assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1), "lines out of order or missing: {numbers:?}");
     assert!(link.stream(id).closed.is_none(), "a followed log stays open");
+    remove_all(&mut link, &docker, &[&uid]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consumer_that_grants_no_credit_gets_no_more_than_the_window() {
+    let Some(docker) = engine_or_skip("a_consumer_that_grants_no_credit_gets_no_more_than_the_window").await else { return };
+    let _turn = TURN.lock().await;
+    let image = ensure_busybox_image(&docker).await.unwrap();
+    let (_agent, mut link) = connected("e2e-credit").await;
+    let uid = unique_uid("credit");
+    // Writes far more than one window as fast as it can.
+    let app = container("chatty", image, &["sh", "-c", "while true; do echo 0123456789abcdef0123456789abcdef0123456789abcdef; done"]);
+    link.sync(vec![desired(pod("e2e-credit", "chatty", &uid, vec![app]))]).await.unwrap();
+    link.wait_for_status(&uid, "the pod to run", START_LIMIT, running).await.unwrap();
+
+    link.auto_credit = false;
+    let logs = StreamOpen::Logs {
+        namespace: "default".into(),
+        pod: "chatty".into(),
+        container: "chatty".into(),
+        follow: true,
+        tail_lines: None,
+        previous: false,
+        timestamps: false,
+        since_seconds: None,
+    };
+    let id = link.open(logs).await.unwrap();
+    let window = INITIAL_WINDOW as usize;
+    link.wait_for("a full window", STREAM_LIMIT, |l| (l.stream(id).stdout.len() >= window).then_some(())).await.unwrap();
+    // Without credit nothing more may come, however long the consumer dawdles.
+    let _ = link.wait_for("more than the window", Duration::from_secs(3), |l| (l.stream(id).stdout.len() > window).then_some(())).await;
+    assert_eq!(link.stream(id).stdout.len(), window, "the agent sent beyond the credit it was given");
+    link.grant(id, 4096).await.unwrap();
+    link.wait_for("the granted bytes", STREAM_LIMIT, |l| (l.stream(id).stdout.len() == window + 4096).then_some(())).await.unwrap();
+    link.auto_credit = true;
     remove_all(&mut link, &docker, &[&uid]).await;
 }

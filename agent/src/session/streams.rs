@@ -177,11 +177,23 @@ struct Sender {
 }
 
 impl Sender {
-    /// False when the link is gone.
+    /// Sends as much as the window allows at once, waiting for credit in between; a chunk is
+    /// never held back waiting for more credit than exists. False when the link is gone.
     async fn send(&self, channel: Channel, bytes: &[u8]) -> bool {
-        for chunk in bytes.chunks(MAX_CHUNK) {
-            let Ok(permit) = self.window.acquire_many(chunk.len() as u32).await else { return false };
-            permit.forget();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let Ok(first) = self.window.acquire().await else { return false };
+            first.forget();
+            let wanted = rest.len().min(MAX_CHUNK) - 1;
+            let extra = wanted.min(self.window.available_permits());
+            if extra > 0 {
+                match self.window.try_acquire_many(extra as u32) {
+                    Ok(permits) => permits.forget(),
+                    Err(_) => return false,
+                }
+            }
+            let (chunk, tail) = rest.split_at(1 + extra);
+            rest = tail;
             let data = StreamData { stream: self.id, channel, data: chunk.to_vec() };
             if self.out.send(FromAgent::Data(data)).await.is_err() {
                 return false;
@@ -253,4 +265,53 @@ fn spawn_stdin(
         let _ = writer.shutdown().await;
     });
     Stdin { tx, pending }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sender(window: usize) -> (Sender, mpsc::Receiver<FromAgent>) {
+        let (out, rx) = mpsc::channel(16);
+        (Sender { id: 1, window: Arc::new(Semaphore::new(window)), out }, rx)
+    }
+
+    fn sent(rx: &mut mpsc::Receiver<FromAgent>) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        while let Ok(FromAgent::Data(d)) = rx.try_recv() {
+            sizes.push(d.data.len());
+        }
+        sizes
+    }
+
+    #[tokio::test]
+    async fn output_beyond_the_window_waits_for_credit_and_goes_out_as_it_is_granted() {
+        let (sender, mut rx) = sender(10);
+        let window = Arc::clone(&sender.window);
+        let task = tokio::spawn(async move { sender.send(Channel::Stdout, &[b'x'; 25]).await });
+        tokio::task::yield_now().await;
+        while rx.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(sent(&mut rx), [10], "no more than the window before any credit");
+        window.add_permits(4);
+        let mut total = 10;
+        while total < 14 {
+            total += sent(&mut rx).iter().sum::<usize>();
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(total, 14, "a small grant is used at once, not held for a whole chunk");
+        window.add_permits(100);
+        assert!(task.await.unwrap());
+        assert_eq!(sent(&mut rx).iter().sum::<usize>(), 11);
+    }
+
+    #[tokio::test]
+    async fn chunks_never_exceed_the_protocol_maximum() {
+        let (sender, mut rx) = sender(3 * MAX_CHUNK);
+        let data = vec![0u8; 2 * MAX_CHUNK + 5];
+        let task = tokio::spawn(async move { sender.send(Channel::Stdout, &data).await });
+        assert!(task.await.unwrap());
+        assert_eq!(sent(&mut rx), [MAX_CHUNK, MAX_CHUNK, 5]);
+    }
 }

@@ -50,6 +50,8 @@ pub struct Link {
     pub closed: Option<String>,
     streams: HashMap<StreamId, StreamOutput>,
     next_stream: StreamId,
+    /// Grant credit for stream data as it arrives (a fast consumer); off, the test grants it.
+    pub auto_credit: bool,
 }
 
 /// The HTTP status the agent answers a WebSocket handshake with (101 when it upgrades).
@@ -107,6 +109,7 @@ impl Link {
             closed: None,
             streams: HashMap::new(),
             next_stream: 1,
+            auto_credit: true,
         })
     }
 
@@ -125,6 +128,11 @@ impl Link {
         self.streams.insert(stream, StreamOutput::default());
         self.send(&ToAgent::OpenStream(OpenStream { stream, open })).await?;
         Ok(stream)
+    }
+
+    /// Lets the agent send `bytes` more on stream `id`.
+    pub async fn grant(&mut self, id: StreamId, bytes: u32) -> Result<()> {
+        self.send(&ToAgent::Credit(Credit { stream: id, bytes })).await
     }
 
     pub fn stream(&self, id: StreamId) -> StreamOutput {
@@ -194,7 +202,9 @@ impl Link {
                     Channel::Stderr => out.stderr.extend_from_slice(&data.data),
                     _ => out.stdout.extend_from_slice(&data.data),
                 }
-                self.send(&ToAgent::Credit(Credit { stream: data.stream, bytes: len })).await?;
+                if self.auto_credit {
+                    self.grant(data.stream, len).await?;
+                }
             }
             FromAgent::CloseStream(close) => {
                 let id = close.stream;

@@ -5,6 +5,7 @@
 //! Tests call [`docker::engine_or_skip`]: without a Docker engine they skip loudly, under
 //! `CI=true` they fail.
 
+pub mod bench;
 pub mod binary;
 pub mod docker;
 pub mod link;
