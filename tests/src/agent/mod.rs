@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod binary;
+pub mod cluster;
 pub mod docker;
 pub mod link;
 pub mod pods;

@@ -1,0 +1,92 @@
+//! The agent under a whole Kubeplay control plane (API server, scheduler, controllers and the
+//! node link, as the browser tab runs them): the node registers with this machine's facts, a
+//! pod created in the API is scheduled onto it, runs in Docker with its ConfigMap and Secret
+//! env, and reports Running back into the API.
+
+use kubeplay_e2e::agent::binary::agent_binary;
+use kubeplay_e2e::agent::cluster::Cluster;
+use kubeplay_e2e::agent::docker::{engine_or_skip, ensure_busybox_image, remove_pods};
+use kubeplay_e2e::agent::pods::unique_uid;
+use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
+use kubeplay_shared::node_protocol::StreamOpen;
+use serde_json::json;
+use std::time::Duration;
+
+const START_LIMIT: Duration = Duration::from_secs(180);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap_and_secret() {
+    let Some(docker) = engine_or_skip("a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap_and_secret").await else {
+        return;
+    };
+    let image = ensure_busybox_image(&docker).await.unwrap();
+    let agent = AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-cluster")).unwrap();
+    let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
+
+    let node = cluster
+        .wait_for("the Node to be Ready", Duration::from_secs(30), |c| {
+            c.get("nodes", "", "e2e-cluster").filter(|n| {
+                n["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+            })
+        })
+        .await
+        .unwrap();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let mem_kib = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:")).unwrap().split_whitespace().next().unwrap();
+    assert_eq!(node["status"]["capacity"]["memory"], format!("{mem_kib}Ki"));
+    assert!(node["status"]["nodeInfo"]["containerRuntimeVersion"].as_str().unwrap().starts_with("docker://"));
+
+    cluster
+        .create("configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-config", "namespace": "default"},
+                                     "data": {"GREETING": "hello from the control plane"}}))
+        .unwrap();
+    cluster
+        .create("secrets", json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-secret", "namespace": "default"},
+                                  "type": "Opaque", "stringData": {"API_KEY": "k3y"}}))
+        .unwrap();
+    let name = unique_uid("web").replace('_', "-");
+    let pod = cluster
+        .create("pods", json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {
+                "terminationGracePeriodSeconds": 1,
+                "containers": [{
+                    "name": "web", "image": image, "imagePullPolicy": "IfNotPresent", "command": ["sleep", "3600"],
+                    "envFrom": [{"configMapRef": {"name": "web-config"}}],
+                    "env": [{"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "web-secret", "key": "API_KEY"}}}],
+                }],
+            },
+        }))
+        .unwrap();
+    let uid = pod["metadata"]["uid"].as_str().unwrap().to_string();
+
+    let running = cluster
+        .wait_for("the pod to be Running in the API", START_LIMIT, |c| {
+            c.get("pods", "default", &name).filter(|p| p["status"]["phase"] == "Running")
+        })
+        .await
+        .unwrap();
+    assert_eq!(running["spec"]["nodeName"], "e2e-cluster", "the scheduler bound it to the agent's node");
+    assert!(running["status"]["containerStatuses"][0]["containerID"].as_str().unwrap().starts_with("docker://"));
+
+    let exec = StreamOpen::Exec {
+        namespace: "default".into(),
+        pod: name.clone(),
+        container: "web".into(),
+        command: vec!["env".into()],
+        stdin: false,
+        tty: false,
+    };
+    let id = cluster.open(exec).await.unwrap();
+    let output = cluster
+        .wait_for("exec env to end", Duration::from_secs(30), |c| c.streams.get(&id).filter(|o| o.closed.is_some()).cloned())
+        .await
+        .unwrap();
+    let env = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.closed.unwrap().exit_code, Some(0));
+    for expected in ["GREETING=hello from the control plane", "API_KEY=k3y"] {
+        assert!(env.lines().any(|l| l == expected), "{expected:?} not in:\n{env}");
+    }
+    remove_pods(&docker, &[&uid]).await;
+}
