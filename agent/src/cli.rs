@@ -19,6 +19,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the node link (WebSocket) that a Kubeplay page or control plane connects to.
+    ///
+    /// One control plane drives the node at a time: a new connection (say, a reloaded tab)
+    /// replaces the current one, which is closed with the reason. Pods keep running while no
+    /// control plane is connected and when the agent stops; the next `run` adopts them.
     Run(RunArgs),
     /// Remove every container, network and volume this agent ever created on this machine.
     Reset(ResetArgs),
