@@ -110,3 +110,19 @@ fn without_a_docker_engine_the_agent_says_how_to_fix_it_and_exits_non_zero() {
     }
     assert!(String::from_utf8_lossy(&output.stdout).is_empty(), "no URL may be printed without Docker");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_refused_by_the_control_plane_says_why_and_closes_the_link() {
+    use kubeplay_e2e::agent::link::{connect_socket, read, write};
+    use kubeplay_shared::node_protocol::{FromAgent, Refused, ToAgent};
+    let Some(_docker) = engine_or_skip("an_agent_refused_by_the_control_plane_says_why_and_closes_the_link").await else { return };
+    let agent = start("e2e-refused", |_| {});
+    let mut socket = connect_socket(&agent.url, &agent.token).await.unwrap();
+    let hello = read(&mut socket, Duration::from_secs(30)).await.unwrap();
+    let Some(FromAgent::Hello(hello)) = hello else { panic!("expected hello, got {hello:?}") };
+    assert!(hello.agent_version.starts_with("kubeplay-agent "), "{hello:?}");
+    let reason = "no common protocol version: this is a test";
+    write(&mut socket, &ToAgent::Refused(Refused { reason: reason.into(), supported_versions: vec![99] })).await.unwrap();
+    assert!(read(&mut socket, Duration::from_secs(30)).await.unwrap().is_none(), "the agent closes the link");
+    assert!(agent.log_text().contains(reason), "{}", agent.log_text());
+}

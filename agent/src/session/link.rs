@@ -220,7 +220,7 @@ async fn handshake<T>(
                 },
             };
             let msg = decode::<ToAgent>(&frame).map_err(|e| Ending::Protocol(e.to_string()))?;
-            let kind = format!("{msg:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_string();
+            let kind = message_kind(&msg);
             return match pick(msg) {
                 Some(Ok(value)) => Ok(value),
                 Some(Err(reason)) => Err(Ending::Refused(reason)),
@@ -231,6 +231,22 @@ async fn handshake<T>(
     tokio::time::timeout(HANDSHAKE_TIMEOUT, wait)
         .await
         .unwrap_or_else(|_| Err(Ending::Protocol(format!("no handshake answer within {} s", HANDSHAKE_TIMEOUT.as_secs()))))
+}
+
+/// The message's `type` as it travels, for error messages.
+fn message_kind(msg: &ToAgent) -> &'static str {
+    match msg {
+        ToAgent::Welcome(_) => "welcome",
+        ToAgent::Refused(_) => "refused",
+        ToAgent::Registered { .. } => "registered",
+        ToAgent::SyncPods { .. } => "syncPods",
+        ToAgent::OpenStream(_) => "openStream",
+        ToAgent::Resize(_) => "resize",
+        ToAgent::Credit(_) => "credit",
+        ToAgent::CloseStream(_) => "closeStream",
+        ToAgent::HttpResponse(_) => "httpResponse",
+        ToAgent::Data(_) => "stream data",
+    }
 }
 
 fn to_frame(message: Message) -> Option<Frame> {

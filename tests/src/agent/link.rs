@@ -22,7 +22,18 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// An authenticated WebSocket to the agent, before any protocol message.
+pub async fn connect_socket(url: &str, token: &str) -> Result<Socket> {
+    let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    request.headers_mut().insert("authorization", bearer);
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
+    Ok(socket)
+}
 
 /// What a stream delivered so far.
 #[derive(Debug, Default, Clone)]
@@ -76,12 +87,7 @@ pub async fn handshake_status(url: &str, headers: &[(&str, &str)]) -> Result<u16
 impl Link {
     /// Connects with the token as a bearer header and completes hello and registration.
     pub async fn connect(url: &str, token: &str) -> Result<Link> {
-        let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
-        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
-        request.headers_mut().insert("authorization", bearer);
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
+        let mut socket = connect_socket(url, token).await?;
         let hello = match read(&mut socket, Duration::from_secs(30)).await? {
             Some(FromAgent::Hello(hello)) => hello,
             other => return Err(AgentHarnessError::Link(format!("expected hello, got {other:?}"))),
@@ -216,7 +222,7 @@ impl Link {
     }
 }
 
-async fn write(socket: &mut Socket, msg: &ToAgent) -> Result<()> {
+pub async fn write(socket: &mut Socket, msg: &ToAgent) -> Result<()> {
     let message = match encode(msg).map_err(|e| AgentHarnessError::Link(e.to_string()))? {
         Frame::Text(text) => Message::text(text),
         Frame::Binary(bytes) => Message::binary(bytes),
@@ -224,7 +230,8 @@ async fn write(socket: &mut Socket, msg: &ToAgent) -> Result<()> {
     socket.send(message).await.map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))
 }
 
-async fn read(socket: &mut Socket, limit: Duration) -> Result<Option<FromAgent>> {
+/// The next protocol message, `None` once the agent closed the link.
+pub async fn read(socket: &mut Socket, limit: Duration) -> Result<Option<FromAgent>> {
     let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
