@@ -14,11 +14,15 @@ use std::time::Duration;
 
 const START_LIMIT: Duration = Duration::from_secs(180);
 
+/// The tests of this file take turns: an agent removes every pod it is not asked to run.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap_and_secret() {
     let Some(docker) = engine_or_skip("a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap_and_secret").await else {
         return;
     };
+    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let agent = AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-cluster")).unwrap();
     let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
@@ -89,4 +93,65 @@ async fn a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap
         assert!(env.lines().any(|l| l == expected), "{expected:?} not in:\n{env}");
     }
     remove_pods(&docker, &[&uid]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_deleted() {
+    let Some(docker) = engine_or_skip("a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_deleted").await else {
+        return;
+    };
+    let _turn = TURN.lock().await;
+    let image = ensure_busybox_image(&docker).await.unwrap();
+    let agent = AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-deploy")).unwrap();
+    let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
+    cluster
+        .create("deployments", json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {
+                        "terminationGracePeriodSeconds": 1,
+                        "containers": [{
+                            "name": "web", "image": image, "imagePullPolicy": "IfNotPresent",
+                            "command": ["sh", "-c", "echo ok > /tmp/index.html && exec httpd -f -p 8080 -h /tmp"],
+                            "readinessProbe": {"httpGet": {"path": "/index.html", "port": 8080}, "periodSeconds": 1},
+                        }],
+                    },
+                },
+            },
+        }))
+        .unwrap();
+    cluster
+        .wait_for("both replicas to be ready", START_LIMIT, |c| {
+            c.get_in("apps", "v1", "deployments", "default", "web").filter(|d| d["status"]["readyReplicas"] == 2)
+        })
+        .await
+        .unwrap();
+    let uids: Vec<String> = cluster
+        .list("", "v1", "pods", "default")
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["app"] == "web")
+        .map(|p| p["metadata"]["uid"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(uids.len(), 2);
+    for uid in &uids {
+        let containers = kubeplay_e2e::agent::docker::pod_containers(&docker, uid).await.unwrap();
+        assert_eq!(containers.iter().filter(|c| c.running).count(), 2, "infra and app container run for pod {uid}");
+    }
+
+    cluster.delete("apps", "v1", "deployments", "default", "web").unwrap();
+    cluster
+        .wait_for("the pods to be gone from the API", Duration::from_secs(90), |c| {
+            c.list("", "v1", "pods", "default").iter().all(|p| p["metadata"]["labels"]["app"] != "web").then_some(())
+        })
+        .await
+        .unwrap();
+    for uid in &uids {
+        let left = kubeplay_e2e::agent::docker::pod_containers(&docker, uid).await.unwrap();
+        assert!(left.is_empty(), "pod {uid} left containers behind: {left:?}");
+    }
 }

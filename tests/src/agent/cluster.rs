@@ -73,9 +73,35 @@ impl Cluster {
         Ok((*created).clone())
     }
 
+    /// A core (`v1`) object.
     pub fn get(&self, plural: &str, namespace: &str, name: &str) -> Option<Value> {
-        let resource = by_plural("", "v1", plural)?;
+        self.get_in("", "v1", plural, namespace, name)
+    }
+
+    pub fn get_in(&self, group: &str, version: &str, plural: &str, namespace: &str, name: &str) -> Option<Value> {
+        let resource = by_plural(group, version, plural)?;
         self.cp.api().get(resource, namespace, name).ok().map(|v| (**v).clone())
+    }
+
+    /// Every object of a kind in `namespace`.
+    pub fn list(&self, group: &str, version: &str, plural: &str, namespace: &str) -> Vec<Value> {
+        let Some(resource) = by_plural(group, version, plural) else { return Vec::new() };
+        self.cp
+            .api()
+            .list(resource, Some(namespace))
+            .map(|v| (**v).clone())
+            .collect()
+    }
+
+    /// Deletes an object as `kubectl delete` does (graceful for pods).
+    pub fn delete(&mut self, group: &str, version: &str, plural: &str, namespace: &str, name: &str) -> Result<()> {
+        let resource = by_plural(group, version, plural).ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
+        let now = self.now();
+        self.cp
+            .api_mut()
+            .delete(resource, namespace, name, &Default::default(), now)
+            .map(|_| ())
+            .map_err(|e| AgentHarnessError::Link(format!("delete {plural}/{name}: {e:?}")))
     }
 
     /// Opens a stream (logs, exec) to the agent through the node link.
