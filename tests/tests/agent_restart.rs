@@ -154,3 +154,27 @@ async fn a_restarted_agent_removes_the_pods_it_is_no_longer_asked_to_run() {
     let _ = link.wait_for("the pod to be removed", Duration::from_secs(60), |l| l.removed.iter().any(|r| r.uid == kept).then_some(())).await;
     remove_pods(&docker, &[&kept, &orphan]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_removes_the_pods_the_agent_created_and_leaves_them_running_until_then() {
+    let Some(docker) = engine_or_skip("reset_removes_the_pods_the_agent_created_and_leaves_them_running_until_then").await else {
+        return;
+    };
+    let _turn = TURN.lock().await;
+    let image = ensure_busybox_image(&docker).await.unwrap();
+    let node = "e2e-reset";
+    let options = AgentOptions::new(node);
+    let binary = agent_binary().unwrap();
+    let uid = unique_uid("reset");
+    let mut agent = AgentProcess::start(&binary, &options).unwrap();
+    let mut link = Link::connect(&agent.url, &agent.token).await.unwrap();
+    link.sync(vec![desired(sleeper(node, "doomed", &uid, image))]).await.unwrap();
+    link.wait_for_status(&uid, "the pod to run", START_LIMIT, running).await.unwrap();
+    agent.stop();
+    drop(link);
+    assert_eq!(running_ids(&pod_containers(&docker, &uid).await.unwrap()).len(), 2, "stopping the agent leaves the pod running");
+
+    let output = std::process::Command::new(&binary).arg("reset").arg("--state-dir").arg(&options.state_dir).output().unwrap();
+    assert!(output.status.success(), "reset failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(pod_containers(&docker, &uid).await.unwrap().is_empty(), "reset left the pod's containers");
+}
