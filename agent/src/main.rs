@@ -151,6 +151,9 @@ fn print_banner(
     } else {
         println!("  Token: the one given with --token");
     }
+    if !url.starts_with("ws://127.") && !url.starts_with("ws://[::1]") {
+        println!("The link is not encrypted: use it on a network you trust (or tunnel it, e.g. over SSH).");
+    }
     if origins.allowed().is_empty() {
         println!("No browser page may connect yet: restart with --allow-origin <the playground's origin>, e.g. --allow-origin http://127.0.0.1:8080");
     } else {

@@ -231,3 +231,30 @@ async fn a_consumer_that_grants_no_credit_gets_no_more_than_the_window() {
     link.auto_credit = true;
     remove_all(&mut link, &docker, &[&uid]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_with_stdin_feeds_the_process() {
+    use kubeplay_shared::node_protocol::{Channel, StreamData, ToAgent};
+    let Some(docker) = engine_or_skip("exec_with_stdin_feeds_the_process").await else { return };
+    let _turn = TURN.lock().await;
+    let image = ensure_busybox_image(&docker).await.unwrap();
+    let (_agent, mut link) = connected("e2e-stdin").await;
+    let uid = unique_uid("stdin");
+    link.sync(vec![desired(pod("e2e-stdin", "reader", &uid, vec![container("app", image, &["sleep", "3600"])]))]).await.unwrap();
+    link.wait_for_status(&uid, "the pod to run", START_LIMIT, running).await.unwrap();
+
+    let open = StreamOpen::Exec {
+        namespace: "default".into(),
+        pod: "reader".into(),
+        container: "app".into(),
+        command: vec!["sh".into(), "-c".into(), "read line; echo got-$line".into()],
+        stdin: true,
+        tty: false,
+    };
+    let id = link.open(open).await.unwrap();
+    link.send(&ToAgent::Data(StreamData { stream: id, channel: Channel::Stdin, data: b"typed\n".to_vec() })).await.unwrap();
+    let out = link.wait_for("the exec to end", STREAM_LIMIT, |l| l.stream(id).closed.map(|_| l.stream(id))).await.unwrap();
+    assert_eq!(out.stdout_text(), "got-typed\n");
+    assert_eq!(out.closed.unwrap().exit_code, Some(0));
+    remove_all(&mut link, &docker, &[&uid]).await;
+}

@@ -124,19 +124,26 @@ impl Streams {
         }
     }
 
-    /// Bytes for a process's stdin (the only channel the control plane sends data on).
+    /// Bytes for a process's stdin (the only channel the control plane sends data on). Bytes
+    /// nobody reads (a stream without stdin, another channel) are credited back at once, so the
+    /// control plane's window never closes on them.
     pub async fn data(&mut self, data: StreamData) {
         let id = data.stream;
-        let Some(stream) = self.open.get(&id) else { return };
-        let Some(stdin) = &stream.stdin else { return };
         let len = data.data.len() as u32;
+        let Some(stream) = self.open.get(&id) else { return };
+        let Some(stdin) = stream.stdin.as_ref().filter(|_| data.channel == Channel::Stdin) else {
+            if len > 0 {
+                let _ = self.out.send(FromAgent::Credit(Credit { stream: id, bytes: len })).await;
+            }
+            return;
+        };
         let pending = stdin.pending.fetch_add(len, Ordering::SeqCst) + len;
         if pending > INITIAL_WINDOW {
             self.close(id);
             self.refuse(id, "the control plane sent more stdin than its credit allowed".to_string()).await;
             return;
         }
-        if data.channel == Channel::Stdin && stdin.tx.send(data.data).is_err() {
+        if stdin.tx.send(data.data).is_err() {
             stdin.pending.fetch_sub(len, Ordering::SeqCst);
         }
     }
