@@ -258,3 +258,32 @@ async fn exec_with_stdin_feeds_the_process() {
     assert_eq!(out.closed.unwrap().exit_code, Some(0));
     remove_all(&mut link, &docker, &[&uid]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminal_resize_reaches_an_exec_with_a_tty() {
+    use kubeplay_shared::node_protocol::stream::Resize;
+    use kubeplay_shared::node_protocol::{Channel, StreamData, ToAgent};
+    let Some(docker) = engine_or_skip("a_terminal_resize_reaches_an_exec_with_a_tty").await else { return };
+    let _turn = TURN.lock().await;
+    let image = ensure_busybox_image(&docker).await.unwrap();
+    let (_agent, mut link) = connected("e2e-tty").await;
+    let uid = unique_uid("tty");
+    link.sync(vec![desired(pod("e2e-tty", "terminal", &uid, vec![container("app", image, &["sleep", "3600"])]))]).await.unwrap();
+    link.wait_for_status(&uid, "the pod to run", START_LIMIT, running).await.unwrap();
+
+    let open = StreamOpen::Exec {
+        namespace: "default".into(),
+        pod: "terminal".into(),
+        container: "app".into(),
+        // Waits for a line, so the size is read only after the resize went through.
+        command: vec!["sh".into(), "-c".into(), "read go; stty size".into()],
+        stdin: true,
+        tty: true,
+    };
+    let id = link.open(open).await.unwrap();
+    link.send(&ToAgent::Resize(Resize { stream: id, cols: 123, rows: 45 })).await.unwrap();
+    link.send(&ToAgent::Data(StreamData { stream: id, channel: Channel::Stdin, data: b"go\n".to_vec() })).await.unwrap();
+    let out = link.wait_for("the exec to end", STREAM_LIMIT, |l| l.stream(id).closed.map(|_| l.stream(id))).await.unwrap();
+    assert!(out.stdout_text().contains("45 123"), "stty size printed {:?}", out.stdout_text());
+    remove_all(&mut link, &docker, &[&uid]).await;
+}

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 /// The test image: Debian's static busybox in an image of its own, so `sh`, `env`, `sleep` and
 /// `httpd` exist in every test container.
-pub const BUSYBOX_IMAGE: &str = "kubeplay-e2e/busybox:1";
+pub const BUSYBOX_IMAGE: &str = "kubeplay-e2e/busybox:2";
 /// Where Debian's `busybox-static` package installs the binary.
 const BUSYBOX_PATH: &str = "/bin/busybox";
 /// The label the agent's runtime puts on a pod's containers, with the pod's uid.
@@ -76,7 +76,7 @@ fn busybox_context(busybox: &[u8]) -> std::io::Result<Vec<u8>> {
     };
     file("Dockerfile", 0o644, dockerfile.as_bytes(), &mut tar)?;
     file("rootfs/bin/busybox", 0o755, busybox, &mut tar)?;
-    for applet in ["sh", "env", "sleep", "cat", "echo", "wget", "httpd", "nc", "ls", "true", "false", "hostname", "ps", "kill"] {
+    for applet in ["sh", "env", "sleep", "cat", "echo", "wget", "httpd", "nc", "ls", "true", "false", "hostname", "ps", "kill", "stty"] {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Symlink);
         header.set_size(0);
