@@ -155,3 +155,38 @@ async fn a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_dele
         assert!(left.is_empty(), "pod {uid} left containers behind: {left:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_reports_pod_and_node_usage_for_kubectl_top() {
+    use kubeplay_shared::node_link::LinkConfig;
+    let Some(docker) = engine_or_skip("the_agent_reports_pod_and_node_usage_for_kubectl_top").await else { return };
+    let _turn = TURN.lock().await;
+    let image = ensure_busybox_image(&docker).await.unwrap();
+    let agent = AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-top")).unwrap();
+    let config = LinkConfig { metrics_seconds: 1, ..LinkConfig::default() };
+    let mut cluster = Cluster::connect_with(&agent.url, &agent.token, config).await.unwrap();
+    let pod = cluster
+        .create("pods", json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "busy", "namespace": "default"},
+            "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
+                "name": "spin", "image": image, "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", "while true; do :; done"],
+            }]},
+        }))
+        .unwrap();
+    let uid = pod["metadata"]["uid"].as_str().unwrap().to_string();
+    let metrics = cluster
+        .wait_for("PodMetrics for the pod", START_LIMIT, |c| c.get_in("metrics.k8s.io", "v1beta1", "pods", "default", "busy"))
+        .await
+        .unwrap();
+    assert_eq!(metrics["containers"][0]["name"], "spin");
+    assert!(metrics["containers"][0]["usage"]["cpu"].is_string(), "{metrics}");
+    let node = cluster
+        .wait_for("NodeMetrics for the node", Duration::from_secs(30), |c| c.get_in("metrics.k8s.io", "v1beta1", "nodes", "", "e2e-top"))
+        .await
+        .unwrap();
+    let memory = node["usage"]["memory"].as_str().unwrap_or_default();
+    assert!(!memory.is_empty() && !memory.starts_with('0'), "the machine uses some memory: {node}");
+    remove_pods(&docker, &[&uid]).await;
+}

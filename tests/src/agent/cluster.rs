@@ -6,7 +6,7 @@ use super::{AgentHarnessError, Result};
 use futures_util::{SinkExt, StreamExt};
 use kubeplay_shared::api::resources::by_plural;
 use kubeplay_shared::apiserver::WriteOptions;
-use kubeplay_shared::node_link::{LinkEvent, NodeLink, StreamEvent};
+use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
 use kubeplay_shared::node_protocol::stream::CloseStream;
 use kubeplay_shared::node_protocol::{decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent};
 use kubeplay_shared::{ControlPlane, Timestamp};
@@ -40,6 +40,11 @@ pub struct Cluster {
 impl Cluster {
     /// A fresh cluster whose only node is the agent at `url`, registered once this returns.
     pub async fn connect(url: &str, token: &str) -> Result<Cluster> {
+        Self::connect_with(url, token, LinkConfig::default()).await
+    }
+
+    /// As [`Cluster::connect`], with the link's timings (e.g. metrics every second).
+    pub async fn connect_with(url: &str, token: &str, config: LinkConfig) -> Result<Cluster> {
         let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         request.headers_mut().insert("authorization", bearer);
@@ -47,7 +52,7 @@ impl Cluster {
             .await
             .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
         let mut cluster =
-            Cluster { cp: ControlPlane::new(7, Timestamp::now()), link: NodeLink::default(), socket, streams: HashMap::new(), refused: None };
+            Cluster { cp: ControlPlane::new(7, Timestamp::now()), link: NodeLink::new(config), socket, streams: HashMap::new(), refused: None };
         cluster.wait_for("the node to register", Duration::from_secs(30), |c| c.link.node_name().map(str::to_string)).await?;
         Ok(cluster)
     }
