@@ -29,6 +29,8 @@ const OUTGOING_QUEUE: usize = 64;
 const CLOSE_REPLACED: u16 = 4001;
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// How long the last messages and the close frame may take to go out.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Why a link ended, which decides the close frame and the log line.
 #[derive(Debug)]
@@ -87,7 +89,11 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
     if let Some(close) = close {
         let _ = close_tx.send(close);
     }
-    let _ = writer.await;
+    // A peer that stopped reading must not hold up the connection that replaces it.
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(CLOSE_LIMIT, writer).await.is_err() {
+        abort.abort();
+    }
 }
 
 async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sender<FromAgent>, mut turn: Turn) -> Ending {
@@ -144,7 +150,7 @@ async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sende
     let mut heartbeat = periodic(heartbeat_seconds);
     let mut metrics = periodic(metrics_seconds);
     let mut usage = MachineUsage::sample();
-    let mut metrics_task: Option<tokio::task::JoinHandle<()>> = None;
+    let mut metrics_task = Background::default();
     loop {
         tokio::select! {
             replaced = &mut turn.replaced => {
@@ -195,11 +201,33 @@ async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sende
                 }
             }
             _ = metrics.tick() => {
-                if metrics_task.as_ref().is_none_or(|t| t.is_finished()) {
+                if metrics_task.is_idle() {
                     let (node, window) = usage.next(sessions.facts.cpu_cores);
-                    metrics_task = Some(tokio::spawn(send_metrics(Arc::clone(&sessions.runtime), out.clone(), node, window)));
+                    metrics_task.run(tokio::spawn(send_metrics(Arc::clone(&sessions.runtime), out.clone(), node, window)));
                 }
             }
+        }
+    }
+}
+
+/// A task of the link that must not outlive it (it holds a sender the writer waits on).
+#[derive(Default)]
+struct Background(Option<tokio::task::JoinHandle<()>>);
+
+impl Background {
+    fn is_idle(&self) -> bool {
+        self.0.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    fn run(&mut self, task: tokio::task::JoinHandle<()>) {
+        self.0 = Some(task);
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
         }
     }
 }
