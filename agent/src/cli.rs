@@ -93,7 +93,9 @@ mod tests {
             "http://b",
         ])
         .unwrap();
-        let Command::Run(args) = cli.command else { panic!("not run") };
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(args.allow_origin, ["http://a", "http://b"]);
         assert_eq!(args.listen, "127.0.0.1:7443".parse().unwrap());
         assert!(args.state_dir.ends_with("kubeplay-agent"));
@@ -101,14 +103,18 @@ mod tests {
 
     #[test]
     fn a_listen_address_that_is_not_one_is_refused() {
-        let err = Cli::try_parse_from(["kubeplay-agent", "run", "--listen", "localhost"]).unwrap_err();
+        let err =
+            Cli::try_parse_from(["kubeplay-agent", "run", "--listen", "localhost"]).unwrap_err();
         assert!(err.to_string().contains("--listen"), "{err}");
     }
 
     #[test]
     fn reset_takes_the_state_dir() {
-        let cli = Cli::try_parse_from(["kubeplay-agent", "reset", "--state-dir", "/tmp/x"]).unwrap();
-        let Command::Reset(args) = cli.command else { panic!("not reset") };
+        let cli =
+            Cli::try_parse_from(["kubeplay-agent", "reset", "--state-dir", "/tmp/x"]).unwrap();
+        let Command::Reset(args) = cli.command else {
+            panic!("not reset")
+        };
         assert_eq!(args.state_dir, PathBuf::from("/tmp/x"));
     }
 }

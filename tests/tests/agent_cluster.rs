@@ -19,26 +19,43 @@ static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap_and_secret() {
-    let Some(docker) = engine_or_skip("a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap_and_secret").await else {
+    let Some(docker) = engine_or_skip(
+        "a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap_and_secret",
+    )
+    .await
+    else {
         return;
     };
     let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
-    let agent = AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-cluster")).unwrap();
+    let agent =
+        AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-cluster")).unwrap();
     let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
 
     let node = cluster
         .wait_for("the Node to be Ready", Duration::from_secs(30), |c| {
             c.get("nodes", "", "e2e-cluster").filter(|n| {
-                n["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+                n["status"]["conditions"].as_array().is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                })
             })
         })
         .await
         .unwrap();
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let mem_kib = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:")).unwrap().split_whitespace().next().unwrap();
+    let mem_kib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     assert_eq!(node["status"]["capacity"]["memory"], format!("{mem_kib}Ki"));
-    assert!(node["status"]["nodeInfo"]["containerRuntimeVersion"].as_str().unwrap().starts_with("docker://"));
+    assert!(node["status"]["nodeInfo"]["containerRuntimeVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with("docker://"));
 
     cluster
         .create("configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-config", "namespace": "default"},
@@ -67,12 +84,19 @@ async fn a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap
 
     let running = cluster
         .wait_for("the pod to be Running in the API", START_LIMIT, |c| {
-            c.get("pods", "default", &name).filter(|p| p["status"]["phase"] == "Running")
+            c.get("pods", "default", &name)
+                .filter(|p| p["status"]["phase"] == "Running")
         })
         .await
         .unwrap();
-    assert_eq!(running["spec"]["nodeName"], "e2e-cluster", "the scheduler bound it to the agent's node");
-    assert!(running["status"]["containerStatuses"][0]["containerID"].as_str().unwrap().starts_with("docker://"));
+    assert_eq!(
+        running["spec"]["nodeName"], "e2e-cluster",
+        "the scheduler bound it to the agent's node"
+    );
+    assert!(running["status"]["containerStatuses"][0]["containerID"]
+        .as_str()
+        .unwrap()
+        .starts_with("docker://"));
 
     let exec = StreamOpen::Exec {
         namespace: "default".into(),
@@ -84,25 +108,35 @@ async fn a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap
     };
     let id = cluster.open(exec).await.unwrap();
     let output = cluster
-        .wait_for("exec env to end", Duration::from_secs(30), |c| c.streams.get(&id).filter(|o| o.closed.is_some()).cloned())
+        .wait_for("exec env to end", Duration::from_secs(30), |c| {
+            c.streams.get(&id).filter(|o| o.closed.is_some()).cloned()
+        })
         .await
         .unwrap();
     let env = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.closed.unwrap().exit_code, Some(0));
     for expected in ["GREETING=hello from the control plane", "API_KEY=k3y"] {
-        assert!(env.lines().any(|l| l == expected), "{expected:?} not in:\n{env}");
+        assert!(
+            env.lines().any(|l| l == expected),
+            "{expected:?} not in:\n{env}"
+        );
     }
     remove_pods(&docker, &[&uid]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_deleted() {
-    let Some(docker) = engine_or_skip("a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_deleted").await else {
+    let Some(docker) = engine_or_skip(
+        "a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_deleted",
+    )
+    .await
+    else {
         return;
     };
     let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
-    let agent = AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-deploy")).unwrap();
+    let agent =
+        AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-deploy")).unwrap();
     let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
     cluster
         .create("deployments", json!({
@@ -127,7 +161,8 @@ async fn a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_dele
         .unwrap();
     cluster
         .wait_for("both replicas to be ready", START_LIMIT, |c| {
-            c.get_in("apps", "v1", "deployments", "default", "web").filter(|d| d["status"]["readyReplicas"] == 2)
+            c.get_in("apps", "v1", "deployments", "default", "web")
+                .filter(|d| d["status"]["readyReplicas"] == 2)
         })
         .await
         .unwrap();
@@ -139,54 +174,96 @@ async fn a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_dele
         .collect();
     assert_eq!(uids.len(), 2);
     for uid in &uids {
-        let containers = kubeplay_e2e::agent::docker::pod_containers(&docker, uid).await.unwrap();
-        assert_eq!(containers.iter().filter(|c| c.running).count(), 2, "infra and app container run for pod {uid}");
+        let containers = kubeplay_e2e::agent::docker::pod_containers(&docker, uid)
+            .await
+            .unwrap();
+        assert_eq!(
+            containers.iter().filter(|c| c.running).count(),
+            2,
+            "infra and app container run for pod {uid}"
+        );
     }
 
-    cluster.delete("apps", "v1", "deployments", "default", "web").unwrap();
     cluster
-        .wait_for("the pods to be gone from the API", Duration::from_secs(90), |c| {
-            c.list("", "v1", "pods", "default").iter().all(|p| p["metadata"]["labels"]["app"] != "web").then_some(())
-        })
+        .delete("apps", "v1", "deployments", "default", "web")
+        .unwrap();
+    cluster
+        .wait_for(
+            "the pods to be gone from the API",
+            Duration::from_secs(90),
+            |c| {
+                c.list("", "v1", "pods", "default")
+                    .iter()
+                    .all(|p| p["metadata"]["labels"]["app"] != "web")
+                    .then_some(())
+            },
+        )
         .await
         .unwrap();
     for uid in &uids {
-        let left = kubeplay_e2e::agent::docker::pod_containers(&docker, uid).await.unwrap();
-        assert!(left.is_empty(), "pod {uid} left containers behind: {left:?}");
+        let left = kubeplay_e2e::agent::docker::pod_containers(&docker, uid)
+            .await
+            .unwrap();
+        assert!(
+            left.is_empty(),
+            "pod {uid} left containers behind: {left:?}"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_agent_reports_pod_and_node_usage_for_kubectl_top() {
     use kubeplay_shared::node_link::LinkConfig;
-    let Some(docker) = engine_or_skip("the_agent_reports_pod_and_node_usage_for_kubectl_top").await else { return };
+    let Some(docker) = engine_or_skip("the_agent_reports_pod_and_node_usage_for_kubectl_top").await
+    else {
+        return;
+    };
     let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
-    let agent = AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-top")).unwrap();
-    let config = LinkConfig { metrics_seconds: 1, ..LinkConfig::default() };
-    let mut cluster = Cluster::connect_with(&agent.url, &agent.token, config).await.unwrap();
+    let agent =
+        AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-top")).unwrap();
+    let config = LinkConfig {
+        metrics_seconds: 1,
+        ..LinkConfig::default()
+    };
+    let mut cluster = Cluster::connect_with(&agent.url, &agent.token, config)
+        .await
+        .unwrap();
     let pod = cluster
-        .create("pods", json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "busy", "namespace": "default"},
-            "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
-                "name": "spin", "image": image, "imagePullPolicy": "IfNotPresent",
-                "command": ["sh", "-c", "while true; do :; done"],
-            }]},
-        }))
+        .create(
+            "pods",
+            json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "busy", "namespace": "default"},
+                "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
+                    "name": "spin", "image": image, "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", "while true; do :; done"],
+                }]},
+            }),
+        )
         .unwrap();
     let uid = pod["metadata"]["uid"].as_str().unwrap().to_string();
     let metrics = cluster
-        .wait_for("PodMetrics for the pod", START_LIMIT, |c| c.get_in("metrics.k8s.io", "v1beta1", "pods", "default", "busy"))
+        .wait_for("PodMetrics for the pod", START_LIMIT, |c| {
+            c.get_in("metrics.k8s.io", "v1beta1", "pods", "default", "busy")
+        })
         .await
         .unwrap();
     assert_eq!(metrics["containers"][0]["name"], "spin");
-    assert!(metrics["containers"][0]["usage"]["cpu"].is_string(), "{metrics}");
+    assert!(
+        metrics["containers"][0]["usage"]["cpu"].is_string(),
+        "{metrics}"
+    );
     let node = cluster
-        .wait_for("NodeMetrics for the node", Duration::from_secs(30), |c| c.get_in("metrics.k8s.io", "v1beta1", "nodes", "", "e2e-top"))
+        .wait_for("NodeMetrics for the node", Duration::from_secs(30), |c| {
+            c.get_in("metrics.k8s.io", "v1beta1", "nodes", "", "e2e-top")
+        })
         .await
         .unwrap();
     let memory = node["usage"]["memory"].as_str().unwrap_or_default();
-    assert!(!memory.is_empty() && !memory.starts_with('0'), "the machine uses some memory: {node}");
+    assert!(
+        !memory.is_empty() && !memory.starts_with('0'),
+        "the machine uses some memory: {node}"
+    );
     remove_pods(&docker, &[&uid]).await;
 }

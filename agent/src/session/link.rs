@@ -75,7 +75,10 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
         Ending::PeerClosed => None,
         Ending::Replaced(by) => {
             tracing::info!(peer = %peer, "replaced by a newer connection from {by}");
-            Some((CLOSE_REPLACED, format!("replaced by a newer connection from {by}")))
+            Some((
+                CLOSE_REPLACED,
+                format!("replaced by a newer connection from {by}"),
+            ))
         }
         Ending::Refused(reason) => {
             tracing::error!(peer = %peer, "the control plane refused this agent: {reason}");
@@ -96,7 +99,12 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
     }
 }
 
-async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sender<FromAgent>, mut turn: Turn) -> Ending {
+async fn run(
+    sessions: &Arc<Sessions>,
+    incoming: &mut Incoming,
+    out: mpsc::Sender<FromAgent>,
+    mut turn: Turn,
+) -> Ending {
     let hello = Hello {
         protocol_versions: SUPPORTED_VERSIONS.to_vec(),
         agent_version: format!("kubeplay-agent {}", env!("CARGO_PKG_VERSION")),
@@ -115,13 +123,24 @@ async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sende
         Err(ending) => return ending,
     };
     if !SUPPORTED_VERSIONS.contains(&welcome.protocol_version) {
-        return Ending::Protocol(format!("the control plane chose protocol version {}, which this agent does not speak", welcome.protocol_version));
+        return Ending::Protocol(format!(
+            "the control plane chose protocol version {}, which this agent does not speak",
+            welcome.protocol_version
+        ));
     }
-    if out.send(FromAgent::Register(Box::new(sessions.facts.registration()))).await.is_err() {
+    if out
+        .send(FromAgent::Register(Box::new(sessions.facts.registration())))
+        .await
+        .is_err()
+    {
         return Ending::PeerClosed;
     }
     let (heartbeat_seconds, metrics_seconds) = match handshake(incoming, |m| match m {
-        ToAgent::Registered { heartbeat_seconds, metrics_seconds, .. } => Some(Ok((heartbeat_seconds, metrics_seconds))),
+        ToAgent::Registered {
+            heartbeat_seconds,
+            metrics_seconds,
+            ..
+        } => Some(Ok((heartbeat_seconds, metrics_seconds))),
         ToAgent::Refused(r) => Some(Err(r.reason)),
         _ => None,
     })
@@ -137,12 +156,21 @@ async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sende
     let mut pods: HashMap<(String, String), String> = HashMap::new();
     for (pod, status) in sessions.runtime.statuses() {
         pods.insert((pod.namespace.clone(), pod.name.clone()), pod.uid.clone());
-        let report = FromAgent::PodStatus(PodStatusReport { pod: pod_ref(&pod), status });
+        let report = FromAgent::PodStatus(PodStatusReport {
+            pod: pod_ref(&pod),
+            status,
+        });
         if out.send(report).await.is_err() {
             return Ending::PeerClosed;
         }
     }
-    if out.send(FromAgent::NodeStatus(node_info::status_report(node_info::memory_pressure()))).await.is_err() {
+    if out
+        .send(FromAgent::NodeStatus(node_info::status_report(
+            node_info::memory_pressure(),
+        )))
+        .await
+        .is_err()
+    {
         return Ending::PeerClosed;
     }
 
@@ -252,13 +280,20 @@ async fn handshake<T>(
             return match pick(msg) {
                 Some(Ok(value)) => Ok(value),
                 Some(Err(reason)) => Err(Ending::Refused(reason)),
-                None => Err(Ending::Protocol(format!("unexpected {kind} during the handshake"))),
+                None => Err(Ending::Protocol(format!(
+                    "unexpected {kind} during the handshake"
+                ))),
             };
         }
     };
     tokio::time::timeout(HANDSHAKE_TIMEOUT, wait)
         .await
-        .unwrap_or_else(|_| Err(Ending::Protocol(format!("no handshake answer within {} s", HANDSHAKE_TIMEOUT.as_secs()))))
+        .unwrap_or_else(|_| {
+            Err(Ending::Protocol(format!(
+                "no handshake answer within {} s",
+                HANDSHAKE_TIMEOUT.as_secs()
+            )))
+        })
 }
 
 /// The message's `type` as it travels, for error messages.
@@ -298,7 +333,11 @@ fn periodic(seconds: u32) -> tokio::time::Interval {
 fn index_pods(index: &mut HashMap<(String, String), String>, desired: &[DesiredPod]) {
     for pod in desired {
         let meta = &pod.pod["metadata"];
-        if let (Some(ns), Some(name), Some(uid)) = (meta["namespace"].as_str(), meta["name"].as_str(), meta["uid"].as_str()) {
+        if let (Some(ns), Some(name), Some(uid)) = (
+            meta["namespace"].as_str(),
+            meta["name"].as_str(),
+            meta["uid"].as_str(),
+        ) {
             index.insert((ns.to_string(), name.to_string()), uid.to_string());
         }
     }
@@ -315,12 +354,19 @@ fn stream_pod(open: &kubeplay_shared::node_protocol::StreamOpen) -> Option<(Stri
 }
 
 fn pod_ref(pod: &runtime::PodRef) -> PodRef {
-    PodRef { namespace: pod.namespace.clone(), name: pod.name.clone(), uid: pod.uid.clone() }
+    PodRef {
+        namespace: pod.namespace.clone(),
+        name: pod.name.clone(),
+        uid: pod.uid.clone(),
+    }
 }
 
 fn from_report(report: Report) -> FromAgent {
     match report {
-        Report::Status { pod, status } => FromAgent::PodStatus(PodStatusReport { pod: pod_ref(&pod), status }),
+        Report::Status { pod, status } => FromAgent::PodStatus(PodStatusReport {
+            pod: pod_ref(&pod),
+            status,
+        }),
         Report::Event(event) => FromAgent::Event(EventReport {
             involved_pod: pod_ref(&event.pod),
             field_path: event.field_path,
@@ -365,7 +411,13 @@ async fn send_metrics(
                 .collect(),
         })
         .collect();
-    let _ = out.send(FromAgent::Metrics(MetricsReport { window_seconds, node, pods })).await;
+    let _ = out
+        .send(FromAgent::Metrics(MetricsReport {
+            window_seconds,
+            node,
+            pods,
+        }))
+        .await;
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -57,7 +57,10 @@ impl Sessions {
     /// Routes reports to `tx` (a link that just registered) or nowhere; a new listener first
     /// gets the removals it missed.
     fn listen(&self, tx: Option<mpsc::UnboundedSender<Report>>) {
-        self.listener.lock().unwrap_or_else(|p| p.into_inner()).attach(tx);
+        self.listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .attach(tx);
     }
 
     fn want(&self, pods: Vec<DesiredPod>) {
@@ -108,14 +111,23 @@ impl Listener {
 
 async fn route_reports(sessions: std::sync::Weak<Sessions>, mut reports: Reports) {
     while let Some(report) = reports.recv().await {
-        let Some(sessions) = sessions.upgrade() else { return };
-        sessions.listener.lock().unwrap_or_else(|p| p.into_inner()).deliver(report);
+        let Some(sessions) = sessions.upgrade() else {
+            return;
+        };
+        sessions
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .deliver(report);
     }
 }
 
 /// Applies the newest desired pods; a sync in progress finishes before the next starts, and a
 /// failed one is retried (with whatever is newest by then) after [`SYNC_RETRY`].
-async fn sync_pods(runtime: Arc<PodRuntime>, mut desired: watch::Receiver<Option<Vec<DesiredPod>>>) {
+async fn sync_pods(
+    runtime: Arc<PodRuntime>,
+    mut desired: watch::Receiver<Option<Vec<DesiredPod>>>,
+) {
     let mut failed = false;
     loop {
         let changed = if failed {
@@ -129,11 +141,16 @@ async fn sync_pods(runtime: Arc<PodRuntime>, mut desired: watch::Receiver<Option
         if changed.is_err() {
             return;
         }
-        let Some(pods) = desired.borrow_and_update().clone() else { continue };
+        let Some(pods) = desired.borrow_and_update().clone() else {
+            continue;
+        };
         failed = match runtime.sync(pods).await {
             Ok(()) => false,
             Err(e) => {
-                tracing::warn!("pod sync failed, retrying in {} s: {e}", SYNC_RETRY.as_secs());
+                tracing::warn!(
+                    "pod sync failed, retrying in {} s: {e}",
+                    SYNC_RETRY.as_secs()
+                );
                 true
             }
         };
@@ -146,7 +163,11 @@ mod tests {
     use kubeplay_agent::runtime::PodRef;
 
     fn pod(uid: &str) -> PodRef {
-        PodRef { uid: uid.into(), namespace: "default".into(), name: uid.into() }
+        PodRef {
+            uid: uid.into(),
+            namespace: "default".into(),
+            name: uid.into(),
+        }
     }
 
     #[test]
@@ -154,8 +175,15 @@ mod tests {
         let mut listener = Listener::default();
         listener.deliver(Report::Removed { pod: pod("a") });
         listener.deliver(Report::Removed { pod: pod("a") });
-        listener.deliver(Report::Status { pod: pod("b"), status: serde_json::json!({}) });
-        assert_eq!(listener.missed_removals, [pod("a")], "statuses are re-sent in full instead");
+        listener.deliver(Report::Status {
+            pod: pod("b"),
+            status: serde_json::json!({}),
+        });
+        assert_eq!(
+            listener.missed_removals,
+            [pod("a")],
+            "statuses are re-sent in full instead"
+        );
         let (tx, mut rx) = mpsc::unbounded_channel();
         listener.attach(Some(tx));
         listener.deliver(Report::Removed { pod: pod("c") });

@@ -6,7 +6,9 @@ use futures_util::StreamExt;
 use kubeplay_agent::runtime::exec::ExecControl;
 use kubeplay_agent::runtime::{ExecOutput, LogOptions, PodRuntime, RuntimeError};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream, Resize};
-use kubeplay_shared::node_protocol::{Channel, FromAgent, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
+use kubeplay_shared::node_protocol::{
+    Channel, FromAgent, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -39,7 +41,11 @@ struct Stdin {
 
 impl Streams {
     pub fn new(runtime: Arc<PodRuntime>, out: mpsc::Sender<FromAgent>) -> Self {
-        Self { runtime, out, open: HashMap::new() }
+        Self {
+            runtime,
+            out,
+            open: HashMap::new(),
+        }
     }
 
     /// Starts serving `request`; `uid` is the pod's uid on this node, `None` when it runs none.
@@ -47,15 +53,35 @@ impl Streams {
         self.open.retain(|_, s| !s.task.is_finished());
         let id = request.stream;
         if self.open.contains_key(&id) {
-            self.refuse(id, format!("stream {id} is already open")).await;
+            self.refuse(id, format!("stream {id} is already open"))
+                .await;
             return;
         }
         let window = Arc::new(Semaphore::new(INITIAL_WINDOW as usize));
-        let sender = Sender { id, window: Arc::clone(&window), out: self.out.clone() };
+        let sender = Sender {
+            id,
+            window: Arc::clone(&window),
+            out: self.out.clone(),
+        };
         match request.open {
-            StreamOpen::Logs { namespace, pod, container, follow, tail_lines, previous, timestamps, since_seconds } => {
+            StreamOpen::Logs {
+                namespace,
+                pod,
+                container,
+                follow,
+                tail_lines,
+                previous,
+                timestamps,
+                since_seconds,
+            } => {
                 let Some(uid) = uid else {
-                    self.refuse(id, format!("pods \"{pod}\" not found in namespace \"{namespace}\" on this node")).await;
+                    self.refuse(
+                        id,
+                        format!(
+                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
+                        ),
+                    )
+                    .await;
                     return;
                 };
                 let options = LogOptions {
@@ -87,16 +113,43 @@ impl Streams {
                         }
                         Err(e) => Err(e),
                     };
-                    sender.close(None, result.err().map(|e| e.to_string())).await;
+                    sender
+                        .close(None, result.err().map(|e| e.to_string()))
+                        .await;
                 });
-                self.open.insert(id, Stream { window, stdin: None, exec: None, task });
+                self.open.insert(
+                    id,
+                    Stream {
+                        window,
+                        stdin: None,
+                        exec: None,
+                        task,
+                    },
+                );
             }
-            StreamOpen::Exec { namespace, pod, container, command, stdin, tty } => {
+            StreamOpen::Exec {
+                namespace,
+                pod,
+                container,
+                command,
+                stdin,
+                tty,
+            } => {
                 let Some(uid) = uid else {
-                    self.refuse(id, format!("pods \"{pod}\" not found in namespace \"{namespace}\" on this node")).await;
+                    self.refuse(
+                        id,
+                        format!(
+                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
+                        ),
+                    )
+                    .await;
                     return;
                 };
-                let session = match self.runtime.exec(&uid, &container, command, tty, stdin).await {
+                let session = match self
+                    .runtime
+                    .exec(&uid, &container, command, tty, stdin)
+                    .await
+                {
                     Ok(session) => session,
                     Err(e) => {
                         self.refuse(id, e.to_string()).await;
@@ -104,15 +157,33 @@ impl Streams {
                     }
                 };
                 let control = session.control.clone();
-                let stdin_bridge = session.stdin.map(|writer| spawn_stdin(id, writer, self.out.clone()));
+                let stdin_bridge = session
+                    .stdin
+                    .map(|writer| spawn_stdin(id, writer, self.out.clone()));
                 let task = tokio::spawn(run_exec(sender, session.output, session.control));
-                self.open.insert(id, Stream { window, stdin: stdin_bridge, exec: Some(control), task });
+                self.open.insert(
+                    id,
+                    Stream {
+                        window,
+                        stdin: stdin_bridge,
+                        exec: Some(control),
+                        task,
+                    },
+                );
             }
             StreamOpen::PortForward { .. } => {
-                self.refuse(id, "port-forward is not supported by this agent yet".to_string()).await;
+                self.refuse(
+                    id,
+                    "port-forward is not supported by this agent yet".to_string(),
+                )
+                .await;
             }
             StreamOpen::Http { .. } => {
-                self.refuse(id, "HTTP streams are opened by agents, not by the control plane".to_string()).await;
+                self.refuse(
+                    id,
+                    "HTTP streams are opened by agents, not by the control plane".to_string(),
+                )
+                .await;
             }
         }
     }
@@ -130,17 +201,33 @@ impl Streams {
     pub async fn data(&mut self, data: StreamData) {
         let id = data.stream;
         let len = data.data.len() as u32;
-        let Some(stream) = self.open.get(&id) else { return };
-        let Some(stdin) = stream.stdin.as_ref().filter(|_| data.channel == Channel::Stdin) else {
+        let Some(stream) = self.open.get(&id) else {
+            return;
+        };
+        let Some(stdin) = stream
+            .stdin
+            .as_ref()
+            .filter(|_| data.channel == Channel::Stdin)
+        else {
             if len > 0 {
-                let _ = self.out.send(FromAgent::Credit(Credit { stream: id, bytes: len })).await;
+                let _ = self
+                    .out
+                    .send(FromAgent::Credit(Credit {
+                        stream: id,
+                        bytes: len,
+                    }))
+                    .await;
             }
             return;
         };
         let pending = stdin.pending.fetch_add(len, Ordering::SeqCst) + len;
         if pending > INITIAL_WINDOW {
             self.close(id);
-            self.refuse(id, "the control plane sent more stdin than its credit allowed".to_string()).await;
+            self.refuse(
+                id,
+                "the control plane sent more stdin than its credit allowed".to_string(),
+            )
+            .await;
             return;
         }
         if stdin.tx.send(data.data).is_err() {
@@ -164,7 +251,14 @@ impl Streams {
     }
 
     async fn refuse(&self, id: StreamId, error: String) {
-        let _ = self.out.send(FromAgent::CloseStream(CloseStream { stream: id, exit_code: None, error: Some(error) })).await;
+        let _ = self
+            .out
+            .send(FromAgent::CloseStream(CloseStream {
+                stream: id,
+                exit_code: None,
+                error: Some(error),
+            }))
+            .await;
     }
 }
 
@@ -189,7 +283,9 @@ impl Sender {
     async fn send(&self, channel: Channel, bytes: &[u8]) -> bool {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let Ok(first) = self.window.acquire().await else { return false };
+            let Ok(first) = self.window.acquire().await else {
+                return false;
+            };
             first.forget();
             let wanted = rest.len().min(MAX_CHUNK) - 1;
             let extra = wanted.min(self.window.available_permits());
@@ -201,7 +297,11 @@ impl Sender {
             }
             let (chunk, tail) = rest.split_at(1 + extra);
             rest = tail;
-            let data = StreamData { stream: self.id, channel, data: chunk.to_vec() };
+            let data = StreamData {
+                stream: self.id,
+                channel,
+                data: chunk.to_vec(),
+            };
             if self.out.send(FromAgent::Data(data)).await.is_err() {
                 return false;
             }
@@ -210,7 +310,14 @@ impl Sender {
     }
 
     async fn close(&self, exit_code: Option<i32>, error: Option<String>) {
-        let _ = self.out.send(FromAgent::CloseStream(CloseStream { stream: self.id, exit_code, error })).await;
+        let _ = self
+            .out
+            .send(FromAgent::CloseStream(CloseStream {
+                stream: self.id,
+                exit_code,
+                error,
+            }))
+            .await;
     }
 }
 
@@ -246,7 +353,12 @@ async fn run_exec(
             }
         }
     }
-    sender.close(None, Some("the process's exit code could not be read".to_string())).await;
+    sender
+        .close(
+            None,
+            Some("the process's exit code could not be read".to_string()),
+        )
+        .await;
 }
 
 /// Writes stdin bytes to the process in order and credits them back once written.
@@ -265,7 +377,14 @@ fn spawn_stdin(
             }
             let len = bytes.len() as u32;
             written.fetch_sub(len, Ordering::SeqCst);
-            if out.send(FromAgent::Credit(Credit { stream: id, bytes: len })).await.is_err() {
+            if out
+                .send(FromAgent::Credit(Credit {
+                    stream: id,
+                    bytes: len,
+                }))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -280,7 +399,14 @@ mod tests {
 
     fn sender(window: usize) -> (Sender, mpsc::Receiver<FromAgent>) {
         let (out, rx) = mpsc::channel(16);
-        (Sender { id: 1, window: Arc::new(Semaphore::new(window)), out }, rx)
+        (
+            Sender {
+                id: 1,
+                window: Arc::new(Semaphore::new(window)),
+                out,
+            },
+            rx,
+        )
     }
 
     fn sent(rx: &mut mpsc::Receiver<FromAgent>) -> Vec<usize> {
@@ -300,14 +426,21 @@ mod tests {
         while rx.is_empty() {
             tokio::task::yield_now().await;
         }
-        assert_eq!(sent(&mut rx), [10], "no more than the window before any credit");
+        assert_eq!(
+            sent(&mut rx),
+            [10],
+            "no more than the window before any credit"
+        );
         window.add_permits(4);
         let mut total = 10;
         while total < 14 {
             total += sent(&mut rx).iter().sum::<usize>();
             tokio::task::yield_now().await;
         }
-        assert_eq!(total, 14, "a small grant is used at once, not held for a whole chunk");
+        assert_eq!(
+            total, 14,
+            "a small grant is used at once, not held for a whole chunk"
+        );
         window.add_permits(100);
         assert!(task.await.unwrap());
         assert_eq!(sent(&mut rx).iter().sum::<usize>(), 11);

@@ -22,29 +22,43 @@ pub type Figures = Vec<(&'static str, f64)>;
 /// Measures everything; an error means the machine could not (no Docker, a failed build).
 pub async fn measure() -> Result<Figures, String> {
     let docker = connect().await.map_err(|e| e.to_string())?;
-    let image = ensure_busybox_image(&docker).await.map_err(|e| e.to_string())?;
+    let image = ensure_busybox_image(&docker)
+        .await
+        .map_err(|e| e.to_string())?;
     let binary = release_binary().map_err(|e| e.to_string())?;
     let mut figures = Figures::new();
-    let bytes = std::fs::metadata(&binary).map_err(|e| format!("{}: {e}", binary.display()))?.len();
+    let bytes = std::fs::metadata(&binary)
+        .map_err(|e| format!("{}: {e}", binary.display()))?
+        .len();
     figures.push(("agent_binary_bytes", bytes as f64));
 
     let docker_runs = docker_run_ms(&docker, image).await?;
     let mut options = AgentOptions::new(NODE);
     options.state_dir = output_dir().join("bench-agent-state");
     let agent = AgentProcess::start(&binary, &options).map_err(|e| e.to_string())?;
-    let mut link = Link::connect(&agent.url, &agent.token).await.map_err(|e| e.to_string())?;
+    let mut link = Link::connect(&agent.url, &agent.token)
+        .await
+        .map_err(|e| e.to_string())?;
     // Idle: registered, heartbeating, no pods.
-    link.wait_for("a heartbeat", Duration::from_secs(30), |l| (l.heartbeats > 0).then_some(())).await.map_err(|e| e.to_string())?;
+    link.wait_for("a heartbeat", Duration::from_secs(30), |l| {
+        (l.heartbeats > 0).then_some(())
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     figures.push(("agent_rss_idle_kib", agent.rss_kib().unwrap_or(0) as f64));
 
     // One pod first, so building the infra image is not counted as a pod start.
     let warm = unique_uid("bench-warm");
-    link.sync(vec![desired(sleeper(&warm, "warm", image))]).await.map_err(|e| e.to_string())?;
-    wait_running(&mut link, &warm).await?;
-    link.sync(vec![]).await.map_err(|e| e.to_string())?;
-    link.wait_for("the warm-up pod to go", LIMIT, |l| l.removed.iter().any(|r| r.uid == warm).then_some(()))
+    link.sync(vec![desired(sleeper(&warm, "warm", image))])
         .await
         .map_err(|e| e.to_string())?;
+    wait_running(&mut link, &warm).await?;
+    link.sync(vec![]).await.map_err(|e| e.to_string())?;
+    link.wait_for("the warm-up pod to go", LIMIT, |l| {
+        l.removed.iter().any(|r| r.uid == warm).then_some(())
+    })
+    .await
+    .map_err(|e| e.to_string())?;
 
     let mut pods = Vec::new();
     let mut uids = Vec::new();
@@ -66,16 +80,29 @@ pub async fn measure() -> Result<Figures, String> {
 
     link.sync(vec![]).await.map_err(|e| e.to_string())?;
     let _ = link
-        .wait_for("the bench pods to go", LIMIT, |l| uids.iter().all(|u| l.removed.iter().any(|r| &r.uid == u)).then_some(()))
+        .wait_for("the bench pods to go", LIMIT, |l| {
+            uids.iter()
+                .all(|u| l.removed.iter().any(|r| &r.uid == u))
+                .then_some(())
+        })
         .await;
     drop(agent);
-    let refs: Vec<&str> = uids.iter().map(String::as_str).chain([warm.as_str()]).collect();
+    let refs: Vec<&str> = uids
+        .iter()
+        .map(String::as_str)
+        .chain([warm.as_str()])
+        .collect();
     remove_pods(&docker, &refs).await;
     Ok(figures)
 }
 
 fn sleeper(uid: &str, name: &str, image: &str) -> serde_json::Value {
-    pod(NODE, name, uid, vec![container("app", image, &["sleep", "3600"])])
+    pod(
+        NODE,
+        name,
+        uid,
+        vec![container("app", image, &["sleep", "3600"])],
+    )
 }
 
 async fn wait_running(link: &mut Link, uid: &str) -> Result<(), String> {
@@ -99,11 +126,21 @@ async fn docker_run_ms(docker: &Docker, image: &str) -> Result<Vec<f64>, String>
         let name = format!("kubeplay-bench-docker-run-{}-{i}", std::process::id());
         let started = Instant::now();
         let options = CreateContainerOptionsBuilder::default().name(&name).build();
-        let id = docker.create_container(Some(options), config.clone()).await.map_err(|e| e.to_string())?.id;
+        let id = docker
+            .create_container(Some(options), config.clone())
+            .await
+            .map_err(|e| e.to_string())?
+            .id;
         ids.push(id.clone());
-        docker.start_container(&id, None).await.map_err(|e| e.to_string())?;
+        docker
+            .start_container(&id, None)
+            .await
+            .map_err(|e| e.to_string())?;
         loop {
-            let inspect = docker.inspect_container(&id, None).await.map_err(|e| e.to_string())?;
+            let inspect = docker
+                .inspect_container(&id, None)
+                .await
+                .map_err(|e| e.to_string())?;
             if inspect.state.and_then(|s| s.running) == Some(true) {
                 break;
             }

@@ -8,7 +8,9 @@ use kubeplay_shared::api::resources::by_plural;
 use kubeplay_shared::apiserver::WriteOptions;
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
 use kubeplay_shared::node_protocol::stream::CloseStream;
-use kubeplay_shared::node_protocol::{decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent};
+use kubeplay_shared::node_protocol::{
+    decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
+};
 use kubeplay_shared::{ControlPlane, Timestamp};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -45,15 +47,27 @@ impl Cluster {
 
     /// As [`Cluster::connect`], with the link's timings (e.g. metrics every second).
     pub async fn connect_with(url: &str, token: &str, config: LinkConfig) -> Result<Cluster> {
-        let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
-        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let mut request = url
+            .into_client_request()
+            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         request.headers_mut().insert("authorization", bearer);
         let (socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
-        let mut cluster =
-            Cluster { cp: ControlPlane::new(7, Timestamp::now()), link: NodeLink::new(config), socket, streams: HashMap::new(), refused: None };
-        cluster.wait_for("the node to register", Duration::from_secs(30), |c| c.link.node_name().map(str::to_string)).await?;
+        let mut cluster = Cluster {
+            cp: ControlPlane::new(7, Timestamp::now()),
+            link: NodeLink::new(config),
+            socket,
+            streams: HashMap::new(),
+            refused: None,
+        };
+        cluster
+            .wait_for("the node to register", Duration::from_secs(30), |c| {
+                c.link.node_name().map(str::to_string)
+            })
+            .await?;
         Ok(cluster)
     }
 
@@ -65,10 +79,17 @@ impl Cluster {
     pub fn create(&mut self, plural: &str, obj: Value) -> Result<Value> {
         let (group, version) = match obj["apiVersion"].as_str().unwrap_or("v1").split_once('/') {
             Some((g, v)) => (g.to_string(), v.to_string()),
-            None => (String::new(), obj["apiVersion"].as_str().unwrap_or("v1").to_string()),
+            None => (
+                String::new(),
+                obj["apiVersion"].as_str().unwrap_or("v1").to_string(),
+            ),
         };
-        let resource = by_plural(&group, &version, plural).ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
-        let namespace = obj["metadata"]["namespace"].as_str().unwrap_or("default").to_string();
+        let resource = by_plural(&group, &version, plural)
+            .ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
+        let namespace = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
         let now = self.now();
         let created = self
             .cp
@@ -83,14 +104,27 @@ impl Cluster {
         self.get_in("", "v1", plural, namespace, name)
     }
 
-    pub fn get_in(&self, group: &str, version: &str, plural: &str, namespace: &str, name: &str) -> Option<Value> {
+    pub fn get_in(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Value> {
         let resource = by_plural(group, version, plural)?;
-        self.cp.api().get(resource, namespace, name).ok().map(|v| (**v).clone())
+        self.cp
+            .api()
+            .get(resource, namespace, name)
+            .ok()
+            .map(|v| (**v).clone())
     }
 
     /// Every object of a kind in `namespace`.
     pub fn list(&self, group: &str, version: &str, plural: &str, namespace: &str) -> Vec<Value> {
-        let Some(resource) = by_plural(group, version, plural) else { return Vec::new() };
+        let Some(resource) = by_plural(group, version, plural) else {
+            return Vec::new();
+        };
         self.cp
             .api()
             .list(resource, Some(namespace))
@@ -99,8 +133,16 @@ impl Cluster {
     }
 
     /// Deletes an object as `kubectl delete` does (graceful for pods).
-    pub fn delete(&mut self, group: &str, version: &str, plural: &str, namespace: &str, name: &str) -> Result<()> {
-        let resource = by_plural(group, version, plural).ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
+    pub fn delete(
+        &mut self,
+        group: &str,
+        version: &str,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<()> {
+        let resource = by_plural(group, version, plural)
+            .ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
         let now = self.now();
         self.cp
             .api_mut()
@@ -111,21 +153,32 @@ impl Cluster {
 
     /// Opens a stream (logs, exec) to the agent through the node link.
     pub async fn open(&mut self, open: StreamOpen) -> Result<StreamId> {
-        let (id, msg) = self.link.open_stream(open).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let (id, msg) = self
+            .link
+            .open_stream(open)
+            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         self.streams.insert(id, Output::default());
         self.send(vec![msg]).await?;
         Ok(id)
     }
 
     /// Runs the cluster and the link until `check` finds what it waits for.
-    pub async fn wait_for<T>(&mut self, what: &str, limit: Duration, mut check: impl FnMut(&Cluster) -> Option<T>) -> Result<T> {
+    pub async fn wait_for<T>(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut check: impl FnMut(&Cluster) -> Option<T>,
+    ) -> Result<T> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(found) = check(self) {
                 return Ok(found);
             }
             if Instant::now() >= deadline || self.refused.is_some() {
-                return Err(AgentHarnessError::Timeout { what: format!("{what} (refused: {:?})", self.refused), seconds: limit.as_secs() });
+                return Err(AgentHarnessError::Timeout {
+                    what: format!("{what} (refused: {:?})", self.refused),
+                    seconds: limit.as_secs(),
+                });
             }
             self.step().await?;
         }
@@ -140,7 +193,8 @@ impl Cluster {
         let message = match tokio::time::timeout(STEP, self.socket.next()).await {
             Err(_) => return Ok(()),
             Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
-                self.refused.get_or_insert_with(|| "the agent closed the link".to_string());
+                self.refused
+                    .get_or_insert_with(|| "the agent closed the link".to_string());
                 return Ok(());
             }
             Ok(Some(Ok(m))) => m,
@@ -150,7 +204,8 @@ impl Cluster {
             Message::Binary(b) => Frame::Binary(b.to_vec()),
             _ => return Ok(()),
         };
-        let msg = decode::<FromAgent>(&frame).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let msg =
+            decode::<FromAgent>(&frame).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         let now = self.now();
         let out = self.link.on_message(msg, self.cp.api_mut(), now);
         self.handle(out.to_agent, out.events).await?;
@@ -188,7 +243,10 @@ impl Cluster {
                 Frame::Text(t) => Message::text(t),
                 Frame::Binary(b) => Message::binary(b),
             };
-            self.socket.send(message).await.map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))?;
+            self.socket
+                .send(message)
+                .await
+                .map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))?;
         }
         Ok(())
     }

@@ -10,8 +10,8 @@ use kubeplay_shared::node_protocol::node::NodeRegistration;
 use kubeplay_shared::node_protocol::report::{EventReport, PodRef};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream};
 use kubeplay_shared::node_protocol::{
-    decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
-    SUPPORTED_VERSIONS,
+    decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamId, StreamOpen,
+    ToAgent, SUPPORTED_VERSIONS,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -26,8 +26,11 @@ pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// An authenticated WebSocket to the agent, before any protocol message.
 pub async fn connect_socket(url: &str, token: &str) -> Result<Socket> {
-    let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
-    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
     request.headers_mut().insert("authorization", bearer);
     let (socket, _) = tokio_tungstenite::connect_async(request)
         .await
@@ -67,9 +70,12 @@ pub struct Link {
 
 /// The HTTP status the agent answers a WebSocket handshake with (101 when it upgrades).
 pub async fn handshake_status(url: &str, headers: &[(&str, &str)]) -> Result<u16> {
-    let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
     for (name, value) in headers {
-        let value = HeaderValue::from_str(value).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         request.headers_mut().append(name, value);
@@ -79,8 +85,12 @@ pub async fn handshake_status(url: &str, headers: &[(&str, &str)]) -> Result<u16
             let _ = socket.close(None).await;
             Ok(response.status().as_u16())
         }
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Ok(response.status().as_u16()),
-        Err(e) => Err(AgentHarnessError::Link(format!("handshake with {url}: {e}"))),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Ok(response.status().as_u16())
+        }
+        Err(e) => Err(AgentHarnessError::Link(format!(
+            "handshake with {url}: {e}"
+        ))),
     }
 }
 
@@ -90,13 +100,22 @@ impl Link {
         let mut socket = connect_socket(url, token).await?;
         let hello = match read(&mut socket, Duration::from_secs(30)).await? {
             Some(FromAgent::Hello(hello)) => hello,
-            other => return Err(AgentHarnessError::Link(format!("expected hello, got {other:?}"))),
+            other => {
+                return Err(AgentHarnessError::Link(format!(
+                    "expected hello, got {other:?}"
+                )))
+            }
         };
-        let welcome = negotiate(&hello, SUPPORTED_VERSIONS).map_err(|r| AgentHarnessError::Link(r.reason))?;
+        let welcome =
+            negotiate(&hello, SUPPORTED_VERSIONS).map_err(|r| AgentHarnessError::Link(r.reason))?;
         write(&mut socket, &ToAgent::Welcome(welcome)).await?;
         let registration = match read(&mut socket, Duration::from_secs(30)).await? {
             Some(FromAgent::Register(registration)) => *registration,
-            other => return Err(AgentHarnessError::Link(format!("expected register, got {other:?}"))),
+            other => {
+                return Err(AgentHarnessError::Link(format!(
+                    "expected register, got {other:?}"
+                )))
+            }
         };
         let registered = ToAgent::Registered {
             node_name: registration.node_name.clone(),
@@ -132,13 +151,15 @@ impl Link {
         let stream = self.next_stream;
         self.next_stream += 2;
         self.streams.insert(stream, StreamOutput::default());
-        self.send(&ToAgent::OpenStream(OpenStream { stream, open })).await?;
+        self.send(&ToAgent::OpenStream(OpenStream { stream, open }))
+            .await?;
         Ok(stream)
     }
 
     /// Lets the agent send `bytes` more on stream `id`.
     pub async fn grant(&mut self, id: StreamId, bytes: u32) -> Result<()> {
-        self.send(&ToAgent::Credit(Credit { stream: id, bytes })).await
+        self.send(&ToAgent::Credit(Credit { stream: id, bytes }))
+            .await
     }
 
     pub fn stream(&self, id: StreamId) -> StreamOutput {
@@ -160,7 +181,10 @@ impl Link {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() || self.closed.is_some() {
                 return Err(AgentHarnessError::Timeout {
-                    what: format!("{what} (link closed: {:?}; last statuses: {:?})", self.closed, self.statuses),
+                    what: format!(
+                        "{what} (link closed: {:?}; last statuses: {:?})",
+                        self.closed, self.statuses
+                    ),
                     seconds: limit.as_secs(),
                 });
             }
@@ -169,8 +193,17 @@ impl Link {
     }
 
     /// The pod's latest status once `check` accepts it.
-    pub async fn wait_for_status(&mut self, uid: &str, what: &str, limit: Duration, check: impl Fn(&Value) -> bool) -> Result<Value> {
-        self.wait_for(what, limit, |link| link.statuses.get(uid).filter(|s| check(s)).cloned()).await
+    pub async fn wait_for_status(
+        &mut self,
+        uid: &str,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&Value) -> bool,
+    ) -> Result<Value> {
+        self.wait_for(what, limit, |link| {
+            link.statuses.get(uid).filter(|s| check(s)).cloned()
+        })
+        .await
     }
 
     /// Handles at most one message, waiting up to `limit` for it.
@@ -178,7 +211,8 @@ impl Link {
         let msg = match tokio::time::timeout(limit, self.socket.next()).await {
             Err(_) => return Ok(()),
             Ok(None) => {
-                self.closed.get_or_insert_with(|| "connection ended".to_string());
+                self.closed
+                    .get_or_insert_with(|| "connection ended".to_string());
                 return Ok(());
             }
             Ok(Some(Err(e))) => {
@@ -190,7 +224,8 @@ impl Link {
                 return Ok(());
             }
             Ok(Some(Ok(m))) => match to_frame(m) {
-                Some(frame) => decode::<FromAgent>(&frame).map_err(|e| AgentHarnessError::Link(e.to_string()))?,
+                Some(frame) => decode::<FromAgent>(&frame)
+                    .map_err(|e| AgentHarnessError::Link(e.to_string()))?,
                 None => return Ok(()),
             },
         };
@@ -227,7 +262,10 @@ pub async fn write(socket: &mut Socket, msg: &ToAgent) -> Result<()> {
         Frame::Text(text) => Message::text(text),
         Frame::Binary(bytes) => Message::binary(bytes),
     };
-    socket.send(message).await.map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))
+    socket
+        .send(message)
+        .await
+        .map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))
 }
 
 /// The next protocol message, `None` once the agent closed the link.
@@ -237,13 +275,18 @@ pub async fn read(socket: &mut Socket, limit: Duration) -> Result<Option<FromAge
         let left = deadline.saturating_duration_since(Instant::now());
         let next = tokio::time::timeout(left, socket.next())
             .await
-            .map_err(|_| AgentHarnessError::Timeout { what: "the agent's handshake".into(), seconds: limit.as_secs() })?;
+            .map_err(|_| AgentHarnessError::Timeout {
+                what: "the agent's handshake".into(),
+                seconds: limit.as_secs(),
+            })?;
         match next {
             None | Some(Ok(Message::Close(_))) => return Ok(None),
             Some(Err(e)) => return Err(AgentHarnessError::Link(e.to_string())),
             Some(Ok(m)) => {
                 if let Some(frame) = to_frame(m) {
-                    return decode(&frame).map(Some).map_err(|e| AgentHarnessError::Link(e.to_string()));
+                    return decode(&frame)
+                        .map(Some)
+                        .map_err(|e| AgentHarnessError::Link(e.to_string()));
                 }
             }
         }
