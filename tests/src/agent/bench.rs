@@ -1,6 +1,7 @@
 //! The agent's figures for `cargo xtask bench`: how long a pod takes from SyncPods to Running
-//! beside a plain `docker run` of the same image measured in the same run, the agent's memory
-//! idle and with 20 pods, and the size of its release binary.
+//! beside a plain `docker run` of the same image measured in the same run (and beside the same
+//! two-container pod shape made by hand), the agent's memory idle and with 20 pods, and the
+//! size of its release binary.
 
 use super::binary::release_binary;
 use super::docker::{connect, ensure_busybox_image, remove_pods};
@@ -33,6 +34,7 @@ pub async fn measure() -> Result<Figures, String> {
     figures.push(("agent_binary_bytes", bytes as f64));
 
     let docker_runs = docker_run_ms(&docker, image).await?;
+    let docker_pods = docker_pod_ms(&docker, image).await?;
     let mut options = AgentOptions::new(NODE);
     options.state_dir = output_dir().join("bench-agent-state");
     let agent = AgentProcess::start(&binary, &options).map_err(|e| e.to_string())?;
@@ -77,6 +79,8 @@ pub async fn measure() -> Result<Figures, String> {
     figures.push(("pod_start_ms_p99", percentile(&starts, 0.99)));
     figures.push(("docker_run_ms_p50", percentile(&docker_runs, 0.50)));
     figures.push(("docker_run_ms_p99", percentile(&docker_runs, 0.99)));
+    figures.push(("docker_pod_ms_p50", percentile(&docker_pods, 0.50)));
+    figures.push(("docker_pod_ms_p99", percentile(&docker_pods, 0.99)));
 
     link.sync(vec![]).await.map_err(|e| e.to_string())?;
     let _ = link
@@ -114,34 +118,58 @@ async fn wait_running(link: &mut Link, uid: &str) -> Result<(), String> {
 
 /// Create + start of a plain container until Docker reports it running, [`SAMPLES`] times.
 async fn docker_run_ms(docker: &Docker, image: &str) -> Result<Vec<f64>, String> {
-    let config = bollard::models::ContainerCreateBody {
-        image: Some(image.to_string()),
-        cmd: Some(vec!["sleep".into(), "3600".into()]),
-        ..Default::default()
-    };
+    timed_runs(docker, |i| {
+        let name = format!("kubeplay-bench-docker-run-{}-{i}", std::process::id());
+        async move {
+            Ok(vec![
+                run_container(docker, &name, sleeper_config(image, None)).await?,
+            ])
+        }
+    })
+    .await
+}
+
+/// The same pod shape by hand: a container holding the network namespace and one joined to
+/// it, so the agent's own cost shows apart from Docker's.
+async fn docker_pod_ms(docker: &Docker, image: &str) -> Result<Vec<f64>, String> {
+    timed_runs(docker, |i| {
+        let base = format!("kubeplay-bench-docker-pod-{}-{i}", std::process::id());
+        async move {
+            let infra = run_container(
+                docker,
+                &format!("{base}-infra"),
+                sleeper_config(image, None),
+            )
+            .await?;
+            let network = format!("container:{infra}");
+            let app = run_container(
+                docker,
+                &format!("{base}-app"),
+                sleeper_config(image, Some(network)),
+            )
+            .await?;
+            Ok(vec![infra, app])
+        }
+    })
+    .await
+}
+
+/// Milliseconds of each of [`SAMPLES`] runs of `start` (after one unmeasured warm-up run),
+/// then removes every container the runs made.
+async fn timed_runs<'a, F, Fut>(docker: &Docker, start: F) -> Result<Vec<f64>, String>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<String>, String>> + 'a,
+{
     let mut times = Vec::new();
     let mut ids = Vec::new();
-    // The first run warms Docker's caches, as the agent's warm-up pod does.
+    let mut outcome = Ok(());
     for i in 0..=SAMPLES {
-        let name = format!("kubeplay-bench-docker-run-{}-{i}", std::process::id());
         let started = Instant::now();
-        let options = CreateContainerOptionsBuilder::default().name(&name).build();
-        let id = docker
-            .create_container(Some(options), config.clone())
-            .await
-            .map_err(|e| e.to_string())?
-            .id;
-        ids.push(id.clone());
-        docker
-            .start_container(&id, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        loop {
-            let inspect = docker
-                .inspect_container(&id, None)
-                .await
-                .map_err(|e| e.to_string())?;
-            if inspect.state.and_then(|s| s.running) == Some(true) {
+        match start(i).await {
+            Ok(made) => ids.extend(made),
+            Err(e) => {
+                outcome = Err(e);
                 break;
             }
         }
@@ -153,7 +181,49 @@ async fn docker_run_ms(docker: &Docker, image: &str) -> Result<Vec<f64>, String>
         let options = RemoveContainerOptionsBuilder::default().force(true).build();
         let _ = docker.remove_container(&id, Some(options)).await;
     }
-    Ok(times)
+    outcome.map(|()| times)
+}
+
+fn sleeper_config(
+    image: &str,
+    network_mode: Option<String>,
+) -> bollard::models::ContainerCreateBody {
+    bollard::models::ContainerCreateBody {
+        image: Some(image.to_string()),
+        cmd: Some(vec!["sleep".into(), "3600".into()]),
+        host_config: Some(bollard::models::HostConfig {
+            network_mode,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Creates and starts a container and waits until Docker reports it running; its id.
+async fn run_container(
+    docker: &Docker,
+    name: &str,
+    config: bollard::models::ContainerCreateBody,
+) -> Result<String, String> {
+    let options = CreateContainerOptionsBuilder::default().name(name).build();
+    let id = docker
+        .create_container(Some(options), config)
+        .await
+        .map_err(|e| e.to_string())?
+        .id;
+    docker
+        .start_container(&id, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    loop {
+        let inspect = docker
+            .inspect_container(&id, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        if inspect.state.and_then(|s| s.running) == Some(true) {
+            return Ok(id);
+        }
+    }
 }
 
 /// Nearest-rank percentile.
