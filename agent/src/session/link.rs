@@ -29,6 +29,10 @@ const OUTGOING_QUEUE: usize = 64;
 const CLOSE_REPLACED: u16 = 4001;
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// Kubernetes' node status update frequency, when the control plane names none.
+const DEFAULT_HEARTBEAT_SECONDS: u32 = 10;
+/// metrics-server's scrape interval, when the control plane names none.
+const DEFAULT_METRICS_SECONDS: u32 = 15;
 /// How long the last messages and the close frame may take to go out.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
@@ -175,8 +179,8 @@ async fn run(
     }
 
     let mut streams = Streams::new(Arc::clone(&sessions.runtime), out.clone());
-    let mut heartbeat = periodic(heartbeat_seconds);
-    let mut metrics = periodic(metrics_seconds);
+    let mut heartbeat = periodic(heartbeat_seconds, DEFAULT_HEARTBEAT_SECONDS);
+    let mut metrics = periodic(metrics_seconds, DEFAULT_METRICS_SECONDS);
     let mut usage = MachineUsage::sample();
     let mut metrics_task = Background::default();
     loop {
@@ -323,8 +327,9 @@ fn to_frame(message: Message) -> Option<Frame> {
 }
 
 /// A ticker whose first tick is one period away (the first report was just sent).
-fn periodic(seconds: u32) -> tokio::time::Interval {
-    let period = Duration::from_secs(u64::from(seconds.max(1)));
+fn periodic(seconds: u32, default: u32) -> tokio::time::Interval {
+    let seconds = if seconds == 0 { default } else { seconds };
+    let period = Duration::from_secs(u64::from(seconds));
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     interval
