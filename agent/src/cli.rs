@@ -23,6 +23,7 @@ pub enum Command {
     /// One control plane drives the node at a time: a new connection (say, a reloaded tab)
     /// replaces the current one, which is closed with the reason. Pods keep running while no
     /// control plane is connected and when the agent stops; the next `run` adopts them.
+    /// Exits with status 3, saying how to fix it, when no Docker engine answers.
     Run(RunArgs),
     /// Remove every container, network and volume this agent ever created on this machine.
     Reset(ResetArgs),
