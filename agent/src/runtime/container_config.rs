@@ -82,6 +82,23 @@ fn clamp(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// The pod's `hostPort`s, published by its infra container: (`80/tcp`, host port).
+pub fn host_ports(pod: &Value) -> Vec<(String, u16)> {
+    ["initContainers", "containers"]
+        .iter()
+        .filter_map(|list| pod.pointer(&format!("/spec/{list}")).and_then(Value::as_array))
+        .flatten()
+        .filter_map(|c| c.get("ports").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|p| {
+            let host = u16::try_from(p.get("hostPort")?.as_u64()?).ok().filter(|h| *h > 0)?;
+            let port = p.get("containerPort")?.as_u64()?;
+            let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_lowercase();
+            Some((format!("{port}/{protocol}"), host))
+        })
+        .collect()
+}
+
 /// What to do about a container's image before creating it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageStep {
@@ -158,6 +175,14 @@ mod tests {
         let spec = container_spec(&c, &env).unwrap();
         assert_eq!(spec.env, ["A=1=2"]);
         assert_eq!(spec.exposed_ports, ["80/tcp", "53/udp"]);
+    }
+
+    #[test]
+    fn host_ports_of_every_container_are_collected() {
+        let pod = json!({"spec": {"containers": [
+            {"ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 443}]},
+            {"ports": [{"containerPort": 53, "hostPort": 5353, "protocol": "UDP"}]}]}});
+        assert_eq!(host_ports(&pod), [("80/tcp".to_string(), 8080), ("53/udp".to_string(), 5353)]);
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub struct ContainerState {
     pub startup_failures: u32,
     pub ready: bool,
     pub started: bool,
+    /// The pod's spec of this container changed (a new image): restart it with the new one.
+    pub definition_changed: bool,
 }
 
 impl ContainerState {
@@ -90,6 +92,7 @@ impl ContainerState {
             startup_failures: 0,
             ready: false,
             started: false,
+            definition_changed: false,
         }
     }
 

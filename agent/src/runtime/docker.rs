@@ -4,7 +4,7 @@
 use super::engine::{ContainerInfo, ContainerSpec, Engine, EngineError};
 use super::labels;
 use super::tarball::{self, Entry};
-use bollard::models::{ContainerCreateBody, HostConfig, VolumeCreateRequest};
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding, VolumeCreateRequest};
 use bollard::query_parameters as q;
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -12,14 +12,22 @@ use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-/// The local Docker engine.
+/// The local Docker engine, as seen by one node: everything it creates carries the node's
+/// label and it lists only its own, so several nodes can share one engine.
 #[derive(Clone)]
 pub struct DockerEngine {
     docker: Docker,
+    node: String,
 }
 
+/// The engine's own words, as the Docker CLI prints them.
 fn err(e: bollard::errors::Error) -> EngineError {
-    EngineError(e.to_string())
+    match e {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => {
+            EngineError(format!("Error response from daemon: {message}"))
+        }
+        other => EngineError(other.to_string()),
+    }
 }
 
 fn is_not_found(e: &bollard::errors::Error) -> bool {
@@ -33,12 +41,31 @@ fn timestamp(s: Option<&String>) -> Option<Timestamp> {
 }
 
 impl DockerEngine {
-    /// Connects to the engine of `DOCKER_HOST` or the local socket.
-    pub async fn connect() -> Result<Self, EngineError> {
+    /// Connects to the engine of `DOCKER_HOST` or the local socket on behalf of `node`.
+    pub async fn connect(node: &str) -> Result<Self, EngineError> {
         let docker = Docker::connect_with_local_defaults().map_err(err)?;
         let docker = docker.negotiate_version().await.map_err(err)?;
         docker.ping().await.map_err(err)?;
-        Ok(Self { docker })
+        Ok(Self { docker, node: node.to_string() })
+    }
+
+    /// The label filter selecting what this node manages.
+    fn mine(&self) -> HashMap<String, Vec<String>> {
+        let wanted = vec![format!("{}=true", labels::MANAGED), format!("{}={}", labels::NODE, self.node)];
+        HashMap::from([("label".to_string(), wanted)])
+    }
+
+    fn labelled(&self, labels: &BTreeMap<String, String>) -> HashMap<String, String> {
+        let mut out: HashMap<String, String> = labels.clone().into_iter().collect();
+        out.insert(labels::NODE.to_string(), self.node.clone());
+        out
+    }
+
+    /// Whether any container of any node still uses `image`.
+    pub async fn image_in_use(&self, image: &str) -> Result<bool, EngineError> {
+        let filters = HashMap::from([("ancestor".to_string(), vec![image.to_string()])]);
+        let options = q::ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+        Ok(!self.docker.list_containers(Some(options)).await.map_err(err)?.is_empty())
     }
 
     pub fn client(&self) -> &Docker {
@@ -71,10 +98,9 @@ impl DockerEngine {
         }
     }
 
-    /// Every named volume labelled as managed by kubeplay.
+    /// Every named volume this node created.
     pub async fn list_managed_volumes(&self) -> Result<Vec<String>, EngineError> {
-        let filters = HashMap::from([("label".to_string(), vec![format!("{}=true", labels::MANAGED)])]);
-        let list = self.docker.list_volumes(Some(q::ListVolumesOptions { filters: Some(filters) })).await.map_err(err)?;
+        let list = self.docker.list_volumes(Some(q::ListVolumesOptions { filters: Some(self.mine()) })).await.map_err(err)?;
         Ok(list.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect())
     }
 }
@@ -113,6 +139,14 @@ impl Engine for DockerEngine {
             network_mode: spec.network_mode.clone(),
             ipc_mode: spec.ipc_mode.clone(),
             binds: (!spec.binds.is_empty()).then(|| spec.binds.clone()),
+            port_bindings: (!spec.port_bindings.is_empty()).then(|| {
+                let mut map: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+                for (port, host) in &spec.port_bindings {
+                    let binding = PortBinding { host_ip: None, host_port: Some(host.to_string()) };
+                    map.entry(port.clone()).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(binding);
+                }
+                map
+            }),
             memory: spec.memory_limit,
             nano_cpus: spec.nano_cpus,
             cpu_shares: spec.cpu_shares,
@@ -125,7 +159,7 @@ impl Engine for DockerEngine {
             env: Some(spec.env.clone()),
             working_dir: spec.working_dir.clone(),
             hostname: spec.hostname.clone(),
-            labels: Some(spec.labels.clone().into_iter().collect()),
+            labels: Some(self.labelled(&spec.labels)),
             exposed_ports: (!spec.exposed_ports.is_empty())
                 .then(|| spec.exposed_ports.clone()),
             tty: Some(spec.tty),
@@ -187,8 +221,7 @@ impl Engine for DockerEngine {
     }
 
     async fn list_managed(&self) -> Result<Vec<ContainerInfo>, EngineError> {
-        let filters = HashMap::from([("label".to_string(), vec![format!("{}=true", labels::MANAGED)])]);
-        let options = q::ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+        let options = q::ListContainersOptions { all: true, filters: Some(self.mine()), ..Default::default() };
         let list = self.docker.list_containers(Some(options)).await.map_err(err)?;
         let mut out = Vec::new();
         for summary in list {
@@ -212,7 +245,7 @@ impl Engine for DockerEngine {
             name: Some(name.to_string()),
             driver: Some("local".into()),
             driver_opts,
-            labels: Some(labels.clone().into_iter().collect()),
+            labels: Some(self.labelled(labels)),
             ..Default::default()
         };
         self.docker.create_volume(request).await.map_err(err)?;

@@ -33,6 +33,8 @@ pub struct ContainerSpec {
     pub binds: Vec<String>,
     /// Ports the container declares (`80/tcp`), for `docker ps` and inspection.
     pub exposed_ports: Vec<String>,
+    /// `hostPort`s: container port (`80/tcp`) → port on the machine (set on the infra container).
+    pub port_bindings: Vec<(String, u16)>,
     pub memory_limit: Option<i64>,
     pub nano_cpus: Option<i64>,
     pub cpu_shares: Option<i64>,

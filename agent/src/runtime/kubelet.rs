@@ -110,14 +110,22 @@ impl<E: Engine> Kubelet<E> {
         if workers.adopted.is_none() {
             self.adopt_locked(&mut workers).await?;
         }
-        workers.running.retain(|_, h| !h.task.is_finished());
+        // Bad input changes nothing: every pod is checked before any is touched.
         let mut wanted = HashSet::new();
+        for d in &desired {
+            let pod = pod_ref_of(&d.pod);
+            if pod.uid.is_empty() || pod.name.is_empty() || pod.namespace.is_empty() {
+                return Err(RuntimeError::InvalidPod(format!(
+                    "metadata.uid, metadata.name and metadata.namespace are required (got {pod:?})"
+                )));
+            }
+            if !wanted.insert(pod.uid.clone()) {
+                return Err(RuntimeError::InvalidPod(format!("pod uid {} is listed twice", pod.uid)));
+            }
+        }
+        workers.running.retain(|_, h| !h.task.is_finished());
         for d in desired {
             let pod = pod_ref_of(&d.pod);
-            if pod.uid.is_empty() || pod.name.is_empty() {
-                return Err(RuntimeError::InvalidPod("metadata.uid and metadata.name are required".into()));
-            }
-            wanted.insert(pod.uid.clone());
             if let Some(h) = workers.running.get_mut(&pod.uid) {
                 h.grace = grace_period(&d.pod);
                 let _ = h.tx.send(Command::Update(d));
@@ -240,5 +248,56 @@ async fn run<E: Engine>(
             },
             _ = tokio::time::sleep(TICK) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::fake_engine::FakeEngine;
+    use serde_json::json;
+
+    fn kubelet() -> (Kubelet<FakeEngine>, mpsc::UnboundedReceiver<Report>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let config = RuntimeConfig { node_name: "n".into(), host_ip: "10.1.1.1".into(), state_dir: std::env::temp_dir() };
+        (Kubelet::new(Arc::new(FakeEngine::with_images(&["app:1"])), config, tx), rx)
+    }
+
+    fn desired(uid: &str) -> DesiredPod {
+        DesiredPod {
+            pod: json!({"metadata": {"name": format!("p-{uid}"), "namespace": "default", "uid": uid},
+                "spec": {"containers": [{"name": "app", "image": "app:1"}]}}),
+            env: BTreeMap::new(),
+            volumes: BTreeMap::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sync_with_a_bad_pod_starts_nothing() {
+        let (k, _rx) = kubelet();
+        let mut bad = desired("");
+        bad.pod["metadata"]["uid"] = json!(null);
+        let err = k.sync(vec![desired("a"), bad]).await.unwrap_err();
+        assert!(matches!(err, RuntimeError::InvalidPod(_)), "{err}");
+        assert!(k.engine().calls().is_empty(), "nothing was created");
+        let err = k.sync(vec![desired("a"), desired("a")]).await.unwrap_err();
+        assert!(err.to_string().contains("listed twice"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_pod_dropped_from_the_desired_list_is_stopped_and_reported_removed() {
+        let (k, mut rx) = kubelet();
+        k.sync(vec![desired("a")]).await.unwrap();
+        loop {
+            if let Some(Report::Status { status, .. }) = rx.recv().await {
+                if status["phase"] == "Running" {
+                    break;
+                }
+            }
+        }
+        k.sync(Vec::new()).await.unwrap();
+        while !matches!(rx.recv().await, Some(Report::Removed { .. })) {}
+        assert!(k.engine().lock().containers.is_empty());
+        assert!(k.views().is_empty());
     }
 }

@@ -5,6 +5,8 @@ use super::PodRef;
 use std::collections::BTreeMap;
 
 pub const MANAGED: &str = "kubeplay.dev/managed";
+/// The node that created it: several nodes (agents) may share one Docker engine.
+pub const NODE: &str = "kubeplay.dev/node";
 pub const POD_UID: &str = "kubeplay.dev/pod-uid";
 pub const POD_NAMESPACE: &str = "kubeplay.dev/pod-namespace";
 pub const POD_NAME: &str = "kubeplay.dev/pod-name";

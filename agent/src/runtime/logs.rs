@@ -12,7 +12,8 @@ pub fn stream(docker: &bollard::Docker, container_id: &str, options: &LogOptions
         stdout: true,
         stderr: true,
         since: options.since.map_or(0, |s| i32::try_from(s).unwrap_or(i32::MAX)),
-        until: 0,
+        // Docker reads any `until` as a deadline, 0 included, and would end a follow at once.
+        until: i32::MAX,
         timestamps: options.timestamps,
         tail: options.tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
     };

@@ -4,9 +4,27 @@
 //! The session loop drives it level-triggered: `sync` with every pod that should run, read
 //! `Report`s (statuses and events) from the receiver `PodRuntime::connect` returns, and ask for
 //! logs, exec sessions and usage on behalf of kubectl and the metrics API.
+//!
+//! ```no_run
+//! # async fn session(desired: Vec<kubeplay_shared::node_protocol::DesiredPod>) -> Result<(), Box<dyn std::error::Error>> {
+//! use kubeplay_agent::runtime::{PodRuntime, Report, RuntimeConfig};
+//! let config = RuntimeConfig { node_name: "pi-1".into(), host_ip: "192.168.1.20".into(), state_dir: "/var/lib/kubeplay".into() };
+//! let (runtime, mut reports) = PodRuntime::connect(config).await?;
+//! runtime.adopt().await?; // pods a previous agent left running
+//! runtime.sync(desired).await?; // again whenever the control plane's list changes
+//! while let Some(report) = reports.recv().await {
+//!     match report {
+//!         Report::Status { pod, status } => { /* PATCH pods/{name}/status */ }
+//!         Report::Event(event) => { /* create an Event */ }
+//!         Report::Removed { pod } => { /* the pod can go from the API */ }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 mod api;
 mod container_config;
+mod container_lifecycle;
 mod container_state;
 pub mod docker;
 pub mod engine;
@@ -20,6 +38,8 @@ mod probes;
 mod stats;
 pub mod tarball;
 mod volumes;
+#[cfg(test)]
+mod fake_engine;
 
 pub use api::{
     ContainerUsage, EventType, ExecOutput, ExecSession, LogOptions, LogStream, PodEvent, PodRef,
@@ -62,7 +82,7 @@ impl PodRuntime {
     /// Connects to the local Docker engine (negotiating its API version) and makes sure the
     /// infra image exists. Call `adopt` next, before the first `sync`.
     pub async fn connect(config: RuntimeConfig) -> Result<(PodRuntime, Reports), RuntimeError> {
-        let engine = DockerEngine::connect().await.map_err(|e| RuntimeError::Docker(e.0))?;
+        let engine = DockerEngine::connect(&config.node_name).await.map_err(|e| RuntimeError::Docker(e.0))?;
         engine::Engine::infra_image(&engine).await.map_err(|e| RuntimeError::Docker(e.0))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let kubelet = Kubelet::new(Arc::new(engine), config.clone(), tx);
@@ -159,7 +179,7 @@ impl PodRuntime {
         Ok(out)
     }
 
-    /// Removes everything this runtime (or any earlier one) created: containers, volumes
+    /// Removes everything this node (this runtime or an earlier one) created: containers, volumes
     /// (including `kubeplay-pv-*` claims), the pods' state directories and the infra image.
     pub async fn reset(&self) -> Result<(), RuntimeError> {
         use engine::Engine as _;
@@ -176,12 +196,36 @@ impl PodRuntime {
         if pods.exists() {
             std::fs::remove_dir_all(&pods).map_err(|e| RuntimeError::Docker(format!("{}: {e}", pods.display())))?;
         }
-        engine.remove_image(pause_image::INFRA_IMAGE).await.map_err(docker_err)
+        // The infra image goes too, unless another node on this engine still runs pods.
+        if !engine.image_in_use(pause_image::INFRA_IMAGE).await.map_err(docker_err)? {
+            engine.remove_image(pause_image::INFRA_IMAGE).await.map_err(docker_err)?;
+        }
+        Ok(())
     }
 
     /// Stops driving the pods without touching them, as an agent that exits does; a new
     /// runtime adopts them.
     pub async fn detach(self) {
         self.kubelet.detach().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+
+    /// The session loop shares the runtime between tasks and spawns its calls.
+    #[allow(dead_code, unused_must_use)]
+    fn the_runtime_can_be_shared_and_its_calls_spawned(rt: &'static PodRuntime) {
+        send_sync(rt);
+        send(rt.sync(Vec::new()));
+        send(rt.adopt());
+        send(rt.logs("u", "c", LogOptions::default()));
+        send(rt.exec("u", "c", Vec::new(), false, false));
+        send(rt.stats());
+        send(rt.reset());
     }
 }
