@@ -25,7 +25,7 @@ pub enum Command {
     /// control plane is connected and when the agent stops; the next `run` adopts them.
     /// Exits with status 3, saying how to fix it, when no Docker engine answers.
     Run(RunArgs),
-    /// Remove every container, network and volume this agent ever created on this machine.
+    /// Remove every container, volume and file this agent created for its node on this machine.
     Reset(ResetArgs),
     /// Print the agent's version and the Kubernetes version its node reports.
     Version,
@@ -53,6 +53,9 @@ pub struct RunArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ResetArgs {
+    /// The node whose pods to remove: the name `run` registered (defaults to the host name).
+    #[arg(long)]
+    pub node_name: Option<String>,
     /// The state directory `run` used; its pod data is removed too.
     #[arg(long, default_value_os_t = default_state_dir())]
     pub state_dir: PathBuf,

@@ -132,10 +132,9 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
 }
 
 async fn reset(args: ResetArgs) -> Result<(), Failure> {
-    let engine = docker::connect().await.map_err(Failure::NoDocker)?;
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let node_name =
-        node_info::node_name(None, &hostname).unwrap_or_else(|_| "kubeplay-node".to_string());
+    let node_name = node_info::node_name(args.node_name.as_deref(), &hostname)?;
+    let engine = docker::connect().await.map_err(Failure::NoDocker)?;
     let facts = node_info::NodeFacts::gather(node_name, &engine.version);
     let config = RuntimeConfig {
         node_name: facts.name.clone(),
@@ -146,7 +145,10 @@ async fn reset(args: ResetArgs) -> Result<(), Failure> {
         .await
         .context("cannot start the pod runtime")?;
     pod_runtime.reset().await.context("reset failed")?;
-    println!("Removed every container, volume and file kubeplay-agent created on this machine.");
+    println!(
+        "Removed every container, volume and file kubeplay-agent created for node \"{}\" on this machine.",
+        facts.name
+    );
     Ok(())
 }
 

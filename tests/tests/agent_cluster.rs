@@ -14,9 +14,6 @@ use std::time::Duration;
 
 const START_LIMIT: Duration = Duration::from_secs(180);
 
-/// The tests of this file take turns: an agent removes every pod it is not asked to run.
-static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap_and_secret() {
     let Some(docker) = engine_or_skip(
@@ -26,7 +23,6 @@ async fn a_pod_created_in_the_control_plane_runs_on_the_agent_with_its_configmap
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let agent =
         AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-cluster")).unwrap();
@@ -133,7 +129,6 @@ async fn a_deployment_becomes_ready_on_the_agent_and_its_pods_go_when_it_is_dele
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let agent =
         AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-deploy")).unwrap();
@@ -218,7 +213,6 @@ async fn the_agent_reports_pod_and_node_usage_for_kubectl_top() {
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let agent =
         AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-top")).unwrap();
@@ -266,4 +260,111 @@ async fn the_agent_reports_pod_and_node_usage_for_kubectl_top() {
         "the machine uses some memory: {node}"
     );
     remove_pods(&docker, &[&uid]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_seed_pages_myapp_rolls_from_1_0_to_2_0_on_the_agent() {
+    use kubeplay_e2e::agent::docker::demo_images_or_skip;
+    let test = "the_seed_pages_myapp_rolls_from_1_0_to_2_0_on_the_agent";
+    let Some(docker) = engine_or_skip(test).await else {
+        return;
+    };
+    if !demo_images_or_skip(&docker, test, &["myapp:1.0", "myapp:2.0"]).await {
+        return;
+    }
+    let agent =
+        AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-myapp")).unwrap();
+    let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
+    cluster
+        .create("deployments", json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "myapp", "namespace": "default"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "myapp"}},
+                "template": {
+                    "metadata": {"labels": {"app": "myapp"}},
+                    "spec": {
+                        "terminationGracePeriodSeconds": 5,
+                        "containers": [{
+                            "name": "myapp", "image": "myapp:1.0", "imagePullPolicy": "IfNotPresent",
+                            "ports": [{"containerPort": 3000}],
+                            "readinessProbe": {"httpGet": {"path": "/ready", "port": 3000}, "periodSeconds": 1},
+                            "livenessProbe": {"httpGet": {"path": "/health", "port": 3000}, "periodSeconds": 5},
+                        }],
+                    },
+                },
+            },
+        }))
+        .unwrap();
+    let ready_on = |c: &Cluster, image: &str| {
+        let pods: Vec<_> = c
+            .list("", "v1", "pods", "default")
+            .into_iter()
+            .filter(|p| p["metadata"]["labels"]["app"] == "myapp")
+            .collect();
+        let all_ready = pods.len() == 2
+            && pods.iter().all(|p| {
+                p["spec"]["containers"][0]["image"] == image
+                    && p["status"]["containerStatuses"][0]["ready"] == true
+                    && p["metadata"]["deletionTimestamp"].is_null()
+            });
+        all_ready.then(|| {
+            pods[0]["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+    };
+    cluster
+        .wait_for("two ready myapp:1.0 pods", START_LIMIT, |c| {
+            ready_on(c, "myapp:1.0")
+        })
+        .await
+        .unwrap();
+
+    cluster
+        .update(("apps", "v1", "deployments"), "default", "myapp", |d| {
+            d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("myapp:2.0");
+        })
+        .unwrap();
+    let pod = cluster
+        .wait_for(
+            "the rollout to two ready myapp:2.0 pods",
+            START_LIMIT,
+            |c| ready_on(c, "myapp:2.0"),
+        )
+        .await
+        .unwrap();
+    let exec = StreamOpen::Exec {
+        namespace: "default".into(),
+        pod,
+        container: "myapp".into(),
+        command: ["wget", "-q", "-O-", "http://127.0.0.1:3000/version"]
+            .map(String::from)
+            .to_vec(),
+        stdin: false,
+        tty: false,
+    };
+    let id = cluster.open(exec).await.unwrap();
+    let output = cluster
+        .wait_for("wget to end", Duration::from_secs(30), |c| {
+            c.streams.get(&id).filter(|o| o.closed.is_some()).cloned()
+        })
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "2.0");
+
+    let uids: Vec<String> = cluster
+        .list("", "v1", "pods", "default")
+        .iter()
+        .map(|p| {
+            p["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
+    remove_pods(&docker, &refs).await;
 }

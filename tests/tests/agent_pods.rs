@@ -1,8 +1,8 @@
 //! Pods on the real agent and the real Docker engine, driven through the node protocol: a pod's
 //! containers share localhost, env comes from ConfigMaps and Secrets, exec and logs stream back.
 //!
-//! The tests of this file take turns: an agent removes every pod it is not asked to run,
-//! including another test's.
+//! Each test runs its own agent as its own node; agents on one engine leave each other's pods
+//! alone, so the tests run side by side.
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::docker::{
@@ -16,8 +16,6 @@ use kubeplay_shared::node_protocol::{StreamOpen, INITIAL_WINDOW};
 use kubeplay_shared::{ApiServer, Timestamp};
 use serde_json::{json, Value};
 use std::time::Duration;
-
-static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The first pod may wait for the infra image to be built.
 const START_LIMIT: Duration = Duration::from_secs(180);
@@ -84,7 +82,6 @@ async fn the_containers_of_a_pod_share_localhost() {
     let Some(docker) = engine_or_skip("the_containers_of_a_pod_share_localhost").await else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let (_agent, mut link) = connected("e2e-localhost").await;
     let uid = unique_uid("localhost");
@@ -159,7 +156,6 @@ async fn env_from_a_configmap_and_a_secret_reaches_the_container() {
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let now = Timestamp::now();
     let mut api = ApiServer::new(1, now);
@@ -219,7 +215,6 @@ async fn exec_streams_stdout_and_stderr_and_reports_the_exit_code() {
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let (_agent, mut link) = connected("e2e-exec").await;
     let uid = unique_uid("exec");
@@ -256,7 +251,6 @@ async fn following_logs_delivers_lines_as_the_container_writes_them() {
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let (_agent, mut link) = connected("e2e-logs").await;
     let uid = unique_uid("logs");
@@ -331,7 +325,6 @@ async fn a_consumer_that_grants_no_credit_gets_no_more_than_the_window() {
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let (_agent, mut link) = connected("e2e-credit").await;
     let uid = unique_uid("credit");
@@ -397,7 +390,6 @@ async fn exec_with_stdin_feeds_the_process() {
     let Some(docker) = engine_or_skip("exec_with_stdin_feeds_the_process").await else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let (_agent, mut link) = connected("e2e-stdin").await;
     let uid = unique_uid("stdin");
@@ -447,7 +439,6 @@ async fn a_terminal_resize_reaches_an_exec_with_a_tty() {
     let Some(docker) = engine_or_skip("a_terminal_resize_reaches_an_exec_with_a_tty").await else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let (_agent, mut link) = connected("e2e-tty").await;
     let uid = unique_uid("tty");

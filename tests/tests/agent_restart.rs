@@ -2,7 +2,8 @@
 //! restarted agent adopts them (same containers, restart counts unchanged) and removes the
 //! orphans nobody asks for any more.
 //!
-//! The tests of this file take turns: an agent removes every pod it is not asked to run.
+//! Each test runs its own agent as its own node; agents on one engine leave each other's pods
+//! alone, so the tests run side by side.
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::docker::{
@@ -12,8 +13,6 @@ use kubeplay_e2e::agent::pods::{container, desired, pod, unique_uid};
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess, Link};
 use serde_json::{json, Value};
 use std::time::Duration;
-
-static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const START_LIMIT: Duration = Duration::from_secs(180);
 
@@ -57,7 +56,6 @@ async fn a_restarted_agent_adopts_its_pods_with_restart_counts_unchanged() {
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let node = "e2e-restart";
     let options = AgentOptions::new(node);
@@ -136,7 +134,6 @@ async fn pods_keep_running_while_the_control_plane_is_away_and_are_reported_when
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let node = "e2e-away";
     let agent = AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new(node)).unwrap();
@@ -189,7 +186,6 @@ async fn a_restarted_agent_removes_the_pods_it_is_no_longer_asked_to_run() {
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let node = "e2e-orphans";
     let options = AgentOptions::new(node);
@@ -253,7 +249,6 @@ async fn reset_removes_the_pods_the_agent_created_and_leaves_them_running_until_
     else {
         return;
     };
-    let _turn = TURN.lock().await;
     let image = ensure_busybox_image(&docker).await.unwrap();
     let node = "e2e-reset";
     let options = AgentOptions::new(node);
@@ -279,6 +274,7 @@ async fn reset_removes_the_pods_the_agent_created_and_leaves_them_running_until_
         .arg("reset")
         .arg("--state-dir")
         .arg(&options.state_dir)
+        .args(["--node-name", node])
         .output()
         .unwrap();
     assert!(
@@ -290,4 +286,73 @@ async fn reset_removes_the_pods_the_agent_created_and_leaves_them_running_until_
         pod_containers(&docker, &uid).await.unwrap().is_empty(),
         "reset left the pod's containers"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_agents_on_one_engine_leave_each_others_pods_alone() {
+    let Some(docker) =
+        engine_or_skip("two_agents_on_one_engine_leave_each_others_pods_alone").await
+    else {
+        return;
+    };
+    let image = ensure_busybox_image(&docker).await.unwrap();
+    let binary = agent_binary().unwrap();
+    let (first, second) = (
+        AgentOptions::new("e2e-neighbour-a"),
+        AgentOptions::new("e2e-neighbour-b"),
+    );
+    let uid = unique_uid("neighbour");
+    let a = AgentProcess::start(&binary, &first).unwrap();
+    let mut link_a = Link::connect(&a.url, &a.token).await.unwrap();
+    link_a
+        .sync(vec![desired(sleeper(
+            &first.node_name,
+            "mine",
+            &uid,
+            image,
+        ))])
+        .await
+        .unwrap();
+    link_a
+        .wait_for_status(&uid, "the pod to run", START_LIMIT, running)
+        .await
+        .unwrap();
+    let containers = running_ids(&pod_containers(&docker, &uid).await.unwrap());
+
+    // The other node runs nothing, removes its orphans, and is reset.
+    let b = AgentProcess::start(&binary, &second).unwrap();
+    let mut link_b = Link::connect(&b.url, &b.token).await.unwrap();
+    link_b.sync(vec![]).await.unwrap();
+    link_b
+        .wait_for("a heartbeat after the sync", Duration::from_secs(30), |l| {
+            (l.heartbeats > 0).then_some(())
+        })
+        .await
+        .unwrap();
+    drop((link_b, b));
+    let output = std::process::Command::new(&binary)
+        .arg("reset")
+        .arg("--state-dir")
+        .arg(&second.state_dir)
+        .args(["--node-name", &second.node_name])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "reset failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    assert_eq!(
+        running_ids(&pod_containers(&docker, &uid).await.unwrap()),
+        containers,
+        "the neighbour touched this node's pod"
+    );
+    link_a.sync(vec![]).await.unwrap();
+    let _ = link_a
+        .wait_for("the pod to be removed", Duration::from_secs(60), |l| {
+            l.removed.iter().any(|r| r.uid == uid).then_some(())
+        })
+        .await;
+    remove_pods(&docker, &[&uid]).await;
 }

@@ -132,6 +132,36 @@ impl Cluster {
             .collect()
     }
 
+    /// Changes an object as `kubectl edit` would: read, change, write back.
+    pub fn update(
+        &mut self,
+        (group, version, plural): (&str, &str, &str),
+        namespace: &str,
+        name: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> Result<()> {
+        let resource = by_plural(group, version, plural)
+            .ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
+        let mut obj = self
+            .get_in(group, version, plural, namespace, name)
+            .ok_or_else(|| AgentHarnessError::Link(format!("no {plural}/{name}")))?;
+        change(&mut obj);
+        let now = self.now();
+        self.cp
+            .api_mut()
+            .update(
+                resource,
+                namespace,
+                name,
+                obj,
+                None,
+                now,
+                WriteOptions::default(),
+            )
+            .map(|_| ())
+            .map_err(|e| AgentHarnessError::Link(format!("update {plural}/{name}: {e:?}")))
+    }
+
     /// Deletes an object as `kubectl delete` does (graceful for pods).
     pub fn delete(
         &mut self,

@@ -48,6 +48,24 @@ pub async fn connect() -> Result<Docker> {
     Ok(docker)
 }
 
+/// Whether the seed page's demo images (`cargo xtask demo-image`) are on the engine; without
+/// them a test skips loudly, and under `CI=true` (where `cargo xtask test` builds them) fails.
+pub async fn demo_images_or_skip(docker: &Docker, test: &str, images: &[&str]) -> bool {
+    for image in images {
+        if docker.inspect_image(image).await.is_err() {
+            let why = format!(
+                "image {image} is missing: build the demo images with `cargo xtask demo-image`"
+            );
+            if is_ci() {
+                panic!("{test}: CI=true requires the agent tests to run, but {why}");
+            }
+            eprintln!("\n######## SKIPPED agent test {test}: {why} ########\n");
+            return false;
+        }
+    }
+    true
+}
+
 /// Builds [`BUSYBOX_IMAGE`] unless the engine has it.
 pub async fn ensure_busybox_image(docker: &Docker) -> Result<&'static str> {
     if docker.inspect_image(BUSYBOX_IMAGE).await.is_ok() {
