@@ -69,7 +69,10 @@ impl Token {
     /// The `Sec-WebSocket-Protocol` entry a browser offers to present this token.
     #[cfg(test)]
     pub fn as_subprotocol(&self) -> String {
-        format!("{TOKEN_SUBPROTOCOL_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.0.as_bytes()))
+        format!(
+            "{TOKEN_SUBPROTOCOL_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(self.0.as_bytes())
+        )
     }
 }
 
@@ -179,7 +182,9 @@ impl Gate {
 
     /// The Origin is checked first: a page from a foreign origin learns nothing about tokens.
     pub fn admit(&self, headers: &HeaderMap, raw_query: &str) -> Result<Admitted, Refusal> {
-        let origin = headers.get(ORIGIN).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let origin = headers
+            .get(ORIGIN)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         if !self.origins.permits(origin.as_deref()) {
             return Err(Refusal::OriginNotAllowed(origin.unwrap_or_default()));
         }
@@ -190,7 +195,9 @@ impl Gate {
         match presented {
             None => Err(Refusal::MissingToken),
             Some(t) if !self.token.matches(&t) => Err(Refusal::WrongToken),
-            Some(_) => Ok(Admitted { subprotocol: chosen_subprotocol(&offered) }),
+            Some(_) => Ok(Admitted {
+                subprotocol: chosen_subprotocol(&offered),
+            }),
         }
     }
 }
@@ -198,7 +205,9 @@ impl Gate {
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 fn offered_subprotocols(headers: &HeaderMap) -> Vec<String> {
@@ -213,7 +222,9 @@ fn offered_subprotocols(headers: &HeaderMap) -> Vec<String> {
 }
 
 fn subprotocol_token(offered: &[String]) -> Option<String> {
-    let encoded = offered.iter().find_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))?;
+    let encoded = offered
+        .iter()
+        .find_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))?;
     let bytes = URL_SAFE_NO_PAD.decode(encoded.trim_end_matches('=')).ok()?;
     String::from_utf8(bytes).ok()
 }
@@ -244,7 +255,10 @@ mod tests {
     const TOKEN: &str = "s3cret-token-0123456789";
 
     fn gate(origins: &[&str]) -> Gate {
-        Gate::new(Token::given(TOKEN).unwrap(), OriginPolicy::new(origins).unwrap())
+        Gate::new(
+            Token::given(TOKEN).unwrap(),
+            OriginPolicy::new(origins).unwrap(),
+        )
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -267,7 +281,10 @@ mod tests {
     #[test]
     fn short_or_unsafe_tokens_from_the_command_line_are_refused() {
         assert_eq!(Token::given("short").unwrap_err(), TokenError::TooShort(5));
-        assert_eq!(Token::given("has space in it here").unwrap_err(), TokenError::BadCharacter(' '));
+        assert_eq!(
+            Token::given("has space in it here").unwrap_err(),
+            TokenError::BadCharacter(' ')
+        );
     }
 
     #[test]
@@ -283,7 +300,10 @@ mod tests {
 
     #[test]
     fn no_token_is_401_and_a_wrong_one_too() {
-        assert_eq!(gate(&[]).admit(&HeaderMap::new(), "").unwrap_err(), Refusal::MissingToken);
+        assert_eq!(
+            gate(&[]).admit(&HeaderMap::new(), "").unwrap_err(),
+            Refusal::MissingToken
+        );
         let h = headers(&[("authorization", "Bearer s3cret-token-0123456780")]);
         let refusal = gate(&[]).admit(&h, "").unwrap_err();
         assert_eq!(refusal, Refusal::WrongToken);
@@ -306,22 +326,35 @@ mod tests {
     fn a_browser_presents_the_token_as_a_subprotocol_and_gets_its_other_protocol_back() {
         let token = Token::given(TOKEN).unwrap();
         let offer = format!("v1.node.kubeplay.dev, {}", token.as_subprotocol());
-        let h = headers(&[("origin", "http://127.0.0.1:8080"), ("sec-websocket-protocol", &offer)]);
+        let h = headers(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("sec-websocket-protocol", &offer),
+        ]);
         let admitted = gate(&["http://127.0.0.1:8080"]).admit(&h, "").unwrap();
-        assert_eq!(admitted.subprotocol.as_deref(), Some("v1.node.kubeplay.dev"));
+        assert_eq!(
+            admitted.subprotocol.as_deref(),
+            Some("v1.node.kubeplay.dev")
+        );
     }
 
     #[test]
     fn a_foreign_origin_is_403_even_with_the_right_token() {
-        let h = headers(&[("origin", "https://evil.example"), ("authorization", &format!("Bearer {TOKEN}"))]);
+        let h = headers(&[
+            ("origin", "https://evil.example"),
+            ("authorization", &format!("Bearer {TOKEN}")),
+        ]);
         let refusal = gate(&["http://127.0.0.1:8080"]).admit(&h, "").unwrap_err();
-        assert_eq!(refusal, Refusal::OriginNotAllowed("https://evil.example".into()));
+        assert_eq!(
+            refusal,
+            Refusal::OriginNotAllowed("https://evil.example".into())
+        );
         assert_eq!(refusal.status(), 403);
     }
 
     #[test]
     fn origins_compare_as_browsers_serialise_them() {
-        let policy = OriginPolicy::new(&["HTTP://LocalHost:80/", "https://play.example:8443"]).unwrap();
+        let policy =
+            OriginPolicy::new(&["HTTP://LocalHost:80/", "https://play.example:8443"]).unwrap();
         assert!(policy.permits(Some("http://localhost")));
         assert!(policy.permits(Some("https://play.example:8443")));
         assert!(!policy.permits(Some("https://play.example")));

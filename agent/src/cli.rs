@@ -19,8 +19,13 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the node link (WebSocket) that a Kubeplay page or control plane connects to.
+    ///
+    /// One control plane drives the node at a time: a new connection (say, a reloaded tab)
+    /// replaces the current one, which is closed with the reason. Pods keep running while no
+    /// control plane is connected and when the agent stops; the next `run` adopts them.
+    /// Exits with status 3, saying how to fix it, when no Docker engine answers.
     Run(RunArgs),
-    /// Remove every container, network and volume this agent ever created on this machine.
+    /// Remove every container, volume and file this agent created for its node on this machine.
     Reset(ResetArgs),
     /// Print the agent's version and the Kubernetes version its node reports.
     Version,
@@ -48,6 +53,9 @@ pub struct RunArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ResetArgs {
+    /// The node whose pods to remove: the name `run` registered (defaults to the host name).
+    #[arg(long)]
+    pub node_name: Option<String>,
     /// The state directory `run` used; its pod data is removed too.
     #[arg(long, default_value_os_t = default_state_dir())]
     pub state_dir: PathBuf,
@@ -89,7 +97,9 @@ mod tests {
             "http://b",
         ])
         .unwrap();
-        let Command::Run(args) = cli.command else { panic!("not run") };
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(args.allow_origin, ["http://a", "http://b"]);
         assert_eq!(args.listen, "127.0.0.1:7443".parse().unwrap());
         assert!(args.state_dir.ends_with("kubeplay-agent"));
@@ -97,14 +107,18 @@ mod tests {
 
     #[test]
     fn a_listen_address_that_is_not_one_is_refused() {
-        let err = Cli::try_parse_from(["kubeplay-agent", "run", "--listen", "localhost"]).unwrap_err();
+        let err =
+            Cli::try_parse_from(["kubeplay-agent", "run", "--listen", "localhost"]).unwrap_err();
         assert!(err.to_string().contains("--listen"), "{err}");
     }
 
     #[test]
     fn reset_takes_the_state_dir() {
-        let cli = Cli::try_parse_from(["kubeplay-agent", "reset", "--state-dir", "/tmp/x"]).unwrap();
-        let Command::Reset(args) = cli.command else { panic!("not reset") };
+        let cli =
+            Cli::try_parse_from(["kubeplay-agent", "reset", "--state-dir", "/tmp/x"]).unwrap();
+        let Command::Reset(args) = cli.command else {
+            panic!("not reset")
+        };
         assert_eq!(args.state_dir, PathBuf::from("/tmp/x"));
     }
 }

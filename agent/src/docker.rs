@@ -25,18 +25,26 @@ pub struct DockerUnavailable {
 /// Connects through `DOCKER_HOST` or the default socket, pings, and agrees on an API version.
 pub async fn connect() -> Result<Engine, DockerUnavailable> {
     let host = default_host();
-    let unavailable = |cause: String| DockerUnavailable { host: host.clone(), cause };
+    let unavailable = |cause: String| DockerUnavailable {
+        host: host.clone(),
+        cause,
+    };
     let docker = Docker::connect_with_defaults().map_err(|e| unavailable(e.to_string()))?;
     let attempt = async {
         let docker = docker.negotiate_version().await?;
         let version = docker.version().await?;
         let _ = docker;
-        Ok::<_, bollard::errors::Error>(Engine { version: version.version.unwrap_or_else(|| "unknown".to_string()) })
+        Ok::<_, bollard::errors::Error>(Engine {
+            version: version.version.unwrap_or_else(|| "unknown".to_string()),
+        })
     };
     match tokio::time::timeout(PING_TIMEOUT, attempt).await {
         Ok(Ok(engine)) => Ok(engine),
         Ok(Err(e)) => Err(unavailable(error_chain(&e))),
-        Err(_) => Err(unavailable(format!("no answer within {} s", PING_TIMEOUT.as_secs()))),
+        Err(_) => Err(unavailable(format!(
+            "no answer within {} s",
+            PING_TIMEOUT.as_secs()
+        ))),
     }
 }
 
@@ -65,7 +73,10 @@ fn explain(host: &str, cause: &str) -> String {
     let lower = cause.to_ascii_lowercase();
     let likely = if lower.contains("permission denied") {
         "Your user may not use the Docker socket: run `sudo usermod -aG docker $USER`, then log out and in again (or run the agent with sudo)."
-    } else if lower.contains("no such file") || lower.contains("not found") || lower.contains("connection refused") {
+    } else if lower.contains("no such file")
+        || lower.contains("not found")
+        || lower.contains("connection refused")
+    {
         "The Docker engine is not running: start it with `sudo systemctl start docker` (or `sudo service docker start`; on macOS/Windows, start Docker Desktop)."
     } else {
         "Check that the Docker engine is running and that DOCKER_HOST points at it."
@@ -86,7 +97,10 @@ mod tests {
 
     #[test]
     fn a_missing_socket_says_to_start_the_daemon() {
-        let text = explain("unix:///var/run/docker.sock", "Socket not found: /var/run/docker.sock");
+        let text = explain(
+            "unix:///var/run/docker.sock",
+            "Socket not found: /var/run/docker.sock",
+        );
         assert!(text.starts_with("cannot reach the Docker engine at unix:///var/run/docker.sock"));
         assert!(text.contains("systemctl start docker"));
         assert!(text.contains("DOCKER_HOST"));
@@ -94,7 +108,10 @@ mod tests {
 
     #[test]
     fn permission_denied_says_to_join_the_docker_group() {
-        let text = explain("unix:///var/run/docker.sock", "error trying to connect: Permission denied (os error 13)");
+        let text = explain(
+            "unix:///var/run/docker.sock",
+            "error trying to connect: Permission denied (os error 13)",
+        );
         let first_fix = text.lines().nth(2).unwrap();
         assert!(first_fix.contains("usermod -aG docker"), "{text}");
     }

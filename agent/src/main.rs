@@ -25,7 +25,11 @@ const EXIT_NO_DOCKER: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Version = cli.command {
-        println!("kubeplay-agent {} (kubelet {})", env!("CARGO_PKG_VERSION"), node_info::kubelet_version());
+        println!(
+            "kubeplay-agent {} (kubelet {})",
+            env!("CARGO_PKG_VERSION"),
+            node_info::kubelet_version()
+        );
         return ExitCode::SUCCESS;
     }
     tracing_subscriber::fmt()
@@ -33,7 +37,10 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("kubeplay-agent: cannot start the async runtime: {e}");
@@ -81,24 +88,42 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
     let node_name = node_info::node_name(args.node_name.as_deref(), &hostname)?;
     let engine = docker::connect().await.map_err(Failure::NoDocker)?;
     let facts = node_info::NodeFacts::gather(node_name, &engine.version);
-    std::fs::create_dir_all(&args.state_dir)
-        .with_context(|| format!("cannot create the state directory {}", args.state_dir.display()))?;
+    std::fs::create_dir_all(&args.state_dir).with_context(|| {
+        format!(
+            "cannot create the state directory {}",
+            args.state_dir.display()
+        )
+    })?;
     let config = RuntimeConfig {
         node_name: facts.name.clone(),
         host_ip: facts.internal_ip.to_string(),
         state_dir: args.state_dir.clone(),
     };
-    let (pod_runtime, reports) = PodRuntime::connect(config).await.context("cannot start the pod runtime")?;
+    let (pod_runtime, reports) = PodRuntime::connect(config)
+        .await
+        .context("cannot start the pod runtime")?;
     let adopted = pod_runtime.adopt().await.unwrap_or_else(|e| {
-        tracing::warn!("could not adopt the pods already running ({e}); the first SyncPods reconciles them");
+        tracing::warn!(
+            "could not adopt the pods already running ({e}); the first SyncPods reconciles them"
+        );
         Vec::new()
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let bound = listener.local_addr().context("cannot read the listening address")?;
+    let bound = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
 
-    print_banner(&facts, &engine.version, adopted.len(), &url(bound, &facts), &token, args.token.is_none(), &origins);
+    print_banner(
+        &facts,
+        &engine.version,
+        adopted.len(),
+        &url(bound, &facts),
+        &token,
+        args.token.is_none(),
+        &origins,
+    );
     let gate = Arc::new(Gate::new(token, origins));
     let sessions = session::Sessions::start(pod_runtime, reports, facts);
     server::serve(listener, gate, sessions, shutdown_signal()).await;
@@ -107,25 +132,38 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
 }
 
 async fn reset(args: ResetArgs) -> Result<(), Failure> {
-    let engine = docker::connect().await.map_err(Failure::NoDocker)?;
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let node_name = node_info::node_name(None, &hostname).unwrap_or_else(|_| "kubeplay-node".to_string());
+    let node_name = node_info::node_name(args.node_name.as_deref(), &hostname)?;
+    let engine = docker::connect().await.map_err(Failure::NoDocker)?;
     let facts = node_info::NodeFacts::gather(node_name, &engine.version);
     let config = RuntimeConfig {
         node_name: facts.name.clone(),
         host_ip: facts.internal_ip.to_string(),
         state_dir: args.state_dir.clone(),
     };
-    let (pod_runtime, _reports) = PodRuntime::connect(config).await.context("cannot start the pod runtime")?;
+    let (pod_runtime, _reports) = PodRuntime::connect(config)
+        .await
+        .context("cannot start the pod runtime")?;
     pod_runtime.reset().await.context("reset failed")?;
-    println!("Removed every container, volume and file kubeplay-agent created on this machine.");
+    println!(
+        "Removed every container, volume and file kubeplay-agent created for node \"{}\" on this machine.",
+        facts.name
+    );
     Ok(())
 }
 
 /// The URL to paste: the listening address, or the node's address when listening on all.
 fn url(bound: SocketAddr, facts: &node_info::NodeFacts) -> String {
-    let host = if bound.ip().is_unspecified() { facts.internal_ip } else { bound.ip() };
-    format!("ws://{}{}", SocketAddr::new(host, bound.port()), server::CONNECT_PATH)
+    let host = if bound.ip().is_unspecified() {
+        facts.internal_ip
+    } else {
+        bound.ip()
+    };
+    format!(
+        "ws://{}{}",
+        SocketAddr::new(host, bound.port()),
+        server::CONNECT_PATH
+    )
 }
 
 fn print_banner(
@@ -151,10 +189,16 @@ fn print_banner(
     } else {
         println!("  Token: the one given with --token");
     }
+    if !url.starts_with("ws://127.") && !url.starts_with("ws://[::1]") {
+        println!("The link is not encrypted: use it on a network you trust (or tunnel it, e.g. over SSH).");
+    }
     if origins.allowed().is_empty() {
         println!("No browser page may connect yet: restart with --allow-origin <the playground's origin>, e.g. --allow-origin http://127.0.0.1:8080");
     } else {
-        println!("Browser pages allowed from: {}", origins.allowed().join(", "));
+        println!(
+            "Browser pages allowed from: {}",
+            origins.allowed().join(", ")
+        );
     }
 }
 
@@ -174,7 +218,10 @@ mod tests {
     fn the_url_names_the_node_address_when_listening_everywhere() {
         let facts = node_info::NodeFacts::gather("n".into(), "1");
         let any: SocketAddr = "0.0.0.0:7443".parse().unwrap();
-        assert_eq!(url(any, &facts), format!("ws://{}:7443/v1/connect", facts.internal_ip));
+        assert_eq!(
+            url(any, &facts),
+            format!("ws://{}:7443/v1/connect", facts.internal_ip)
+        );
         let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
         assert_eq!(url(local, &facts), "ws://127.0.0.1:9000/v1/connect");
     }

@@ -39,7 +39,10 @@ pub fn node_name(given: Option<&str>, hostname: &str) -> Result<String, NodeName
     if reasons.is_empty() {
         Ok(name)
     } else {
-        Err(NodeNameError::Invalid { name, reasons: reasons.join("; ") })
+        Err(NodeNameError::Invalid {
+            name,
+            reasons: reasons.join("; "),
+        })
     }
 }
 
@@ -65,9 +68,8 @@ impl NodeFacts {
     pub fn gather(node_name: String, docker_version: &str) -> NodeFacts {
         let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
         let hostname = read("/proc/sys/kernel/hostname").trim().to_string();
-        let cpu_cores = count_processors(&read("/proc/cpuinfo")).unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
-        });
+        let cpu_cores = count_processors(&read("/proc/cpuinfo"))
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
         NodeFacts {
             name: node_name,
             hostname,
@@ -78,7 +80,9 @@ impl NodeFacts {
             os_image: os_image(&read("/etc/os-release")),
             container_runtime_version: format!("docker://{docker_version}"),
             machine_id: read("/etc/machine-id").trim().to_string(),
-            boot_id: read("/proc/sys/kernel/random/boot_id").trim().replace('-', ""),
+            boot_id: read("/proc/sys/kernel/random/boot_id")
+                .trim()
+                .replace('-', ""),
             internal_ip: primary_ip(),
         }
     }
@@ -126,8 +130,14 @@ impl NodeFacts {
                 architecture: self.architecture.clone(),
             },
             addresses: vec![
-                NodeAddress { kind: "InternalIP".into(), address: self.internal_ip.to_string() },
-                NodeAddress { kind: "Hostname".into(), address: self.hostname.clone() },
+                NodeAddress {
+                    kind: "InternalIP".into(),
+                    address: self.internal_ip.to_string(),
+                },
+                NodeAddress {
+                    kind: "Hostname".into(),
+                    address: self.hostname.clone(),
+                },
             ],
             labels,
         }
@@ -143,16 +153,41 @@ pub fn status_report(memory_pressure: bool) -> NodeStatusReport {
         message: message.to_string(),
     };
     let memory = if memory_pressure {
-        condition("MemoryPressure", true, "KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
+        condition(
+            "MemoryPressure",
+            true,
+            "KubeletHasInsufficientMemory",
+            "kubelet has insufficient memory available",
+        )
     } else {
-        condition("MemoryPressure", false, "KubeletHasSufficientMemory", "kubelet has sufficient memory available")
+        condition(
+            "MemoryPressure",
+            false,
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        )
     };
     NodeStatusReport {
         conditions: vec![
             memory,
-            condition("DiskPressure", false, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-            condition("PIDPressure", false, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-            condition("Ready", true, "KubeletReady", "kubelet is posting ready status"),
+            condition(
+                "DiskPressure",
+                false,
+                "KubeletHasNoDiskPressure",
+                "kubelet has no disk pressure",
+            ),
+            condition(
+                "PIDPressure",
+                false,
+                "KubeletHasSufficientPID",
+                "kubelet has sufficient PID available",
+            ),
+            condition(
+                "Ready",
+                true,
+                "KubeletReady",
+                "kubelet is posting ready status",
+            ),
         ],
         images: Vec::new(),
     }
@@ -285,7 +320,13 @@ mod tests {
     #[test]
     fn the_node_is_ready_and_memory_pressure_turns_its_condition_true() {
         let calm = status_report(false);
-        assert_eq!((calm.conditions[3].kind.as_str(), calm.conditions[3].status.as_str()), ("Ready", "True"));
+        assert_eq!(
+            (
+                calm.conditions[3].kind.as_str(),
+                calm.conditions[3].status.as_str()
+            ),
+            ("Ready", "True")
+        );
         assert_eq!(calm.conditions[0].status, "False");
         let pressed = status_report(true);
         assert_eq!(pressed.conditions[0].status, "True");
@@ -296,7 +337,10 @@ mod tests {
     fn node_names_default_to_the_lowercased_host_name_and_must_be_valid() {
         assert_eq!(node_name(None, "MyPi\n").unwrap(), "mypi");
         assert_eq!(node_name(Some("worker-2"), "x").unwrap(), "worker-2");
-        assert!(matches!(node_name(Some("Bad_Name"), "x"), Err(NodeNameError::Invalid { .. })));
+        assert!(matches!(
+            node_name(Some("Bad_Name"), "x"),
+            Err(NodeNameError::Invalid { .. })
+        ));
     }
 
     #[test]

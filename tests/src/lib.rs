@@ -1,7 +1,9 @@
 //! End-to-end harness: serves the built page, drives headless Chromium through chromedriver and
-//! saves screenshots, with nothing but std and serde_json (no async runtime to compile in CI).
+//! saves screenshots (std and serde_json only); [`agent`] runs the real `kubeplay-agent` against
+//! the real Docker engine (tokio, tungstenite and bollard, as the agent itself uses).
 //!
-//! Tests call [`policy::page_or_skip`]: without a browser it skips loudly, under `CI=true` it fails.
+//! Tests call [`policy::page_or_skip`] or [`agent::docker::engine_or_skip`]: without a browser or
+//! a Docker engine they skip loudly, under `CI=true` they fail.
 
 pub mod agent;
 pub mod bench;

@@ -24,7 +24,11 @@ pub async fn serve(
     sessions: Arc<Sessions>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
-    warp::serve(routes(gate, sessions)).incoming(listener).graceful(shutdown).run().await;
+    warp::serve(routes(gate, sessions))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
 }
 
 fn routes(
@@ -38,9 +42,14 @@ fn routes(
         .and(query)
         .and(warp::addr::remote())
         .and(upgrade)
-        .map(move |headers: HeaderMap, query: String, peer: Option<SocketAddr>, ws: Option<warp::ws::Ws>| {
-            connect(&gate, &sessions, &headers, &query, peer, ws)
-        })
+        .map(
+            move |headers: HeaderMap,
+                  query: String,
+                  peer: Option<SocketAddr>,
+                  ws: Option<warp::ws::Ws>| {
+                connect(&gate, &sessions, &headers, &query, peer, ws)
+            },
+        )
 }
 
 fn connect(
@@ -60,7 +69,10 @@ fn connect(
         }
     };
     let Some(ws) = ws else {
-        return plain(StatusCode::BAD_REQUEST, "this endpoint speaks WebSocket only: send an Upgrade: websocket request\n");
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "this endpoint speaks WebSocket only: send an Upgrade: websocket request\n",
+        );
     };
     tracing::info!(peer = %peer_text, "control plane connected");
     let sessions = Arc::clone(sessions);
@@ -68,8 +80,13 @@ fn connect(
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move { sessions.attach(socket, peer_text).await });
     let mut response = warp::reply::Reply::into_response(reply);
-    if let Some(protocol) = admitted.subprotocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
-        response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+    if let Some(protocol) = admitted
+        .subprotocol
+        .and_then(|p| HeaderValue::from_str(&p).ok())
+    {
+        response
+            .headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
     }
     response
 }
@@ -78,9 +95,10 @@ fn refuse(refusal: &Refusal) -> Reply {
     let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN);
     let mut response = plain(status, &format!("{refusal}\n"));
     if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"kubeplay-agent\""));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"kubeplay-agent\""),
+        );
     }
     response
 }

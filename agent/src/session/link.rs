@@ -29,6 +29,12 @@ const OUTGOING_QUEUE: usize = 64;
 const CLOSE_REPLACED: u16 = 4001;
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// Kubernetes' node status update frequency, when the control plane names none.
+const DEFAULT_HEARTBEAT_SECONDS: u32 = 10;
+/// metrics-server's scrape interval, when the control plane names none.
+const DEFAULT_METRICS_SECONDS: u32 = 15;
+/// How long the last messages and the close frame may take to go out.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Why a link ended, which decides the close frame and the log line.
 #[derive(Debug)]
@@ -73,7 +79,10 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
         Ending::PeerClosed => None,
         Ending::Replaced(by) => {
             tracing::info!(peer = %peer, "replaced by a newer connection from {by}");
-            Some((CLOSE_REPLACED, format!("replaced by a newer connection from {by}")))
+            Some((
+                CLOSE_REPLACED,
+                format!("replaced by a newer connection from {by}"),
+            ))
         }
         Ending::Refused(reason) => {
             tracing::error!(peer = %peer, "the control plane refused this agent: {reason}");
@@ -87,10 +96,19 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
     if let Some(close) = close {
         let _ = close_tx.send(close);
     }
-    let _ = writer.await;
+    // A peer that stopped reading must not hold up the connection that replaces it.
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(CLOSE_LIMIT, writer).await.is_err() {
+        abort.abort();
+    }
 }
 
-async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sender<FromAgent>, mut turn: Turn) -> Ending {
+async fn run(
+    sessions: &Arc<Sessions>,
+    incoming: &mut Incoming,
+    out: mpsc::Sender<FromAgent>,
+    mut turn: Turn,
+) -> Ending {
     let hello = Hello {
         protocol_versions: SUPPORTED_VERSIONS.to_vec(),
         agent_version: format!("kubeplay-agent {}", env!("CARGO_PKG_VERSION")),
@@ -109,13 +127,24 @@ async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sende
         Err(ending) => return ending,
     };
     if !SUPPORTED_VERSIONS.contains(&welcome.protocol_version) {
-        return Ending::Protocol(format!("the control plane chose protocol version {}, which this agent does not speak", welcome.protocol_version));
+        return Ending::Protocol(format!(
+            "the control plane chose protocol version {}, which this agent does not speak",
+            welcome.protocol_version
+        ));
     }
-    if out.send(FromAgent::Register(Box::new(sessions.facts.registration()))).await.is_err() {
+    if out
+        .send(FromAgent::Register(Box::new(sessions.facts.registration())))
+        .await
+        .is_err()
+    {
         return Ending::PeerClosed;
     }
     let (heartbeat_seconds, metrics_seconds) = match handshake(incoming, |m| match m {
-        ToAgent::Registered { heartbeat_seconds, metrics_seconds, .. } => Some(Ok((heartbeat_seconds, metrics_seconds))),
+        ToAgent::Registered {
+            heartbeat_seconds,
+            metrics_seconds,
+            ..
+        } => Some(Ok((heartbeat_seconds, metrics_seconds))),
         ToAgent::Refused(r) => Some(Err(r.reason)),
         _ => None,
     })
@@ -131,20 +160,29 @@ async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sende
     let mut pods: HashMap<(String, String), String> = HashMap::new();
     for (pod, status) in sessions.runtime.statuses() {
         pods.insert((pod.namespace.clone(), pod.name.clone()), pod.uid.clone());
-        let report = FromAgent::PodStatus(PodStatusReport { pod: pod_ref(&pod), status });
+        let report = FromAgent::PodStatus(PodStatusReport {
+            pod: pod_ref(&pod),
+            status,
+        });
         if out.send(report).await.is_err() {
             return Ending::PeerClosed;
         }
     }
-    if out.send(FromAgent::NodeStatus(node_info::status_report(node_info::memory_pressure()))).await.is_err() {
+    if out
+        .send(FromAgent::NodeStatus(node_info::status_report(
+            node_info::memory_pressure(),
+        )))
+        .await
+        .is_err()
+    {
         return Ending::PeerClosed;
     }
 
     let mut streams = Streams::new(Arc::clone(&sessions.runtime), out.clone());
-    let mut heartbeat = periodic(heartbeat_seconds);
-    let mut metrics = periodic(metrics_seconds);
+    let mut heartbeat = periodic(heartbeat_seconds, DEFAULT_HEARTBEAT_SECONDS);
+    let mut metrics = periodic(metrics_seconds, DEFAULT_METRICS_SECONDS);
     let mut usage = MachineUsage::sample();
-    let mut metrics_task: Option<tokio::task::JoinHandle<()>> = None;
+    let mut metrics_task = Background::default();
     loop {
         tokio::select! {
             replaced = &mut turn.replaced => {
@@ -195,11 +233,33 @@ async fn run(sessions: &Arc<Sessions>, incoming: &mut Incoming, out: mpsc::Sende
                 }
             }
             _ = metrics.tick() => {
-                if metrics_task.as_ref().is_none_or(|t| t.is_finished()) {
+                if metrics_task.is_idle() {
                     let (node, window) = usage.next(sessions.facts.cpu_cores);
-                    metrics_task = Some(tokio::spawn(send_metrics(Arc::clone(&sessions.runtime), out.clone(), node, window)));
+                    metrics_task.run(tokio::spawn(send_metrics(Arc::clone(&sessions.runtime), out.clone(), node, window)));
                 }
             }
+        }
+    }
+}
+
+/// A task of the link that must not outlive it (it holds a sender the writer waits on).
+#[derive(Default)]
+struct Background(Option<tokio::task::JoinHandle<()>>);
+
+impl Background {
+    fn is_idle(&self) -> bool {
+        self.0.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    fn run(&mut self, task: tokio::task::JoinHandle<()>) {
+        self.0 = Some(task);
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
         }
     }
 }
@@ -220,17 +280,40 @@ async fn handshake<T>(
                 },
             };
             let msg = decode::<ToAgent>(&frame).map_err(|e| Ending::Protocol(e.to_string()))?;
-            let kind = format!("{msg:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_string();
+            let kind = message_kind(&msg);
             return match pick(msg) {
                 Some(Ok(value)) => Ok(value),
                 Some(Err(reason)) => Err(Ending::Refused(reason)),
-                None => Err(Ending::Protocol(format!("unexpected {kind} during the handshake"))),
+                None => Err(Ending::Protocol(format!(
+                    "unexpected {kind} during the handshake"
+                ))),
             };
         }
     };
     tokio::time::timeout(HANDSHAKE_TIMEOUT, wait)
         .await
-        .unwrap_or_else(|_| Err(Ending::Protocol(format!("no handshake answer within {} s", HANDSHAKE_TIMEOUT.as_secs()))))
+        .unwrap_or_else(|_| {
+            Err(Ending::Protocol(format!(
+                "no handshake answer within {} s",
+                HANDSHAKE_TIMEOUT.as_secs()
+            )))
+        })
+}
+
+/// The message's `type` as it travels, for error messages.
+fn message_kind(msg: &ToAgent) -> &'static str {
+    match msg {
+        ToAgent::Welcome(_) => "welcome",
+        ToAgent::Refused(_) => "refused",
+        ToAgent::Registered { .. } => "registered",
+        ToAgent::SyncPods { .. } => "syncPods",
+        ToAgent::OpenStream(_) => "openStream",
+        ToAgent::Resize(_) => "resize",
+        ToAgent::Credit(_) => "credit",
+        ToAgent::CloseStream(_) => "closeStream",
+        ToAgent::HttpResponse(_) => "httpResponse",
+        ToAgent::Data(_) => "stream data",
+    }
 }
 
 fn to_frame(message: Message) -> Option<Frame> {
@@ -244,8 +327,9 @@ fn to_frame(message: Message) -> Option<Frame> {
 }
 
 /// A ticker whose first tick is one period away (the first report was just sent).
-fn periodic(seconds: u32) -> tokio::time::Interval {
-    let period = Duration::from_secs(u64::from(seconds.max(1)));
+fn periodic(seconds: u32, default: u32) -> tokio::time::Interval {
+    let seconds = if seconds == 0 { default } else { seconds };
+    let period = Duration::from_secs(u64::from(seconds));
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     interval
@@ -254,7 +338,11 @@ fn periodic(seconds: u32) -> tokio::time::Interval {
 fn index_pods(index: &mut HashMap<(String, String), String>, desired: &[DesiredPod]) {
     for pod in desired {
         let meta = &pod.pod["metadata"];
-        if let (Some(ns), Some(name), Some(uid)) = (meta["namespace"].as_str(), meta["name"].as_str(), meta["uid"].as_str()) {
+        if let (Some(ns), Some(name), Some(uid)) = (
+            meta["namespace"].as_str(),
+            meta["name"].as_str(),
+            meta["uid"].as_str(),
+        ) {
             index.insert((ns.to_string(), name.to_string()), uid.to_string());
         }
     }
@@ -271,12 +359,19 @@ fn stream_pod(open: &kubeplay_shared::node_protocol::StreamOpen) -> Option<(Stri
 }
 
 fn pod_ref(pod: &runtime::PodRef) -> PodRef {
-    PodRef { namespace: pod.namespace.clone(), name: pod.name.clone(), uid: pod.uid.clone() }
+    PodRef {
+        namespace: pod.namespace.clone(),
+        name: pod.name.clone(),
+        uid: pod.uid.clone(),
+    }
 }
 
 fn from_report(report: Report) -> FromAgent {
     match report {
-        Report::Status { pod, status } => FromAgent::PodStatus(PodStatusReport { pod: pod_ref(&pod), status }),
+        Report::Status { pod, status } => FromAgent::PodStatus(PodStatusReport {
+            pod: pod_ref(&pod),
+            status,
+        }),
         Report::Event(event) => FromAgent::Event(EventReport {
             involved_pod: pod_ref(&event.pod),
             field_path: event.field_path,
@@ -321,7 +416,13 @@ async fn send_metrics(
                 .collect(),
         })
         .collect();
-    let _ = out.send(FromAgent::Metrics(MetricsReport { window_seconds, node, pods })).await;
+    let _ = out
+        .send(FromAgent::Metrics(MetricsReport {
+            window_seconds,
+            node,
+            pods,
+        }))
+        .await;
 }
 
 fn truncate(text: &str, max: usize) -> String {

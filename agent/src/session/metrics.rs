@@ -13,8 +13,15 @@ pub struct MachineUsage {
 
 impl MachineUsage {
     pub fn sample() -> Self {
-        let (busy, total) = std::fs::read_to_string("/proc/stat").ok().and_then(|t| cpu_jiffies(&t)).unwrap_or((0, 0));
-        Self { busy, total, at: Instant::now() }
+        let (busy, total) = std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|t| cpu_jiffies(&t))
+            .unwrap_or((0, 0));
+        Self {
+            busy,
+            total,
+            at: Instant::now(),
+        }
     }
 
     /// Usage since the last call (or the first sample), and the window's length in seconds.
@@ -24,15 +31,27 @@ impl MachineUsage {
         let total = now.total.saturating_sub(self.total);
         let window = now.at.duration_since(self.at).as_secs().max(1) as u32;
         *self = now;
-        let memory = std::fs::read_to_string("/proc/meminfo").map(|t| used_memory_bytes(&t)).unwrap_or(0);
-        (Usage { cpu_nanocores: cpu_nanocores(busy, total, cores), memory_bytes: memory }, window)
+        let memory = std::fs::read_to_string("/proc/meminfo")
+            .map(|t| used_memory_bytes(&t))
+            .unwrap_or(0);
+        (
+            Usage {
+                cpu_nanocores: cpu_nanocores(busy, total, cores),
+                memory_bytes: memory,
+            },
+            window,
+        )
     }
 }
 
 /// (busy, total) jiffies of the aggregate `cpu` line; idle and iowait are not busy.
 fn cpu_jiffies(stat: &str) -> Option<(u64, u64)> {
     let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    let fields: Vec<u64> = line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
     let total: u64 = fields.iter().take(8).sum();
     let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
     Some((total.saturating_sub(idle), total))
@@ -50,7 +69,14 @@ fn used_memory_bytes(meminfo: &str) -> u64 {
     let field = |name: &str| {
         meminfo
             .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.split_whitespace().next()?.parse::<u64>().ok())
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .strip_prefix(':')?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
             .unwrap_or(0)
     };
     field("MemTotal").saturating_sub(field("MemAvailable")) * 1024
@@ -74,6 +100,9 @@ mod tests {
 
     #[test]
     fn used_memory_is_total_minus_available() {
-        assert_eq!(used_memory_bytes("MemTotal: 1000 kB\nMemAvailable: 400 kB\n"), 600 * 1024);
+        assert_eq!(
+            used_memory_bytes("MemTotal: 1000 kB\nMemAvailable: 400 kB\n"),
+            600 * 1024
+        );
     }
 }

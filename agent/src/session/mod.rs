@@ -26,7 +26,7 @@ pub struct Sessions {
     facts: NodeFacts,
     slot: slot::Slot,
     /// Where runtime reports go: the connected control plane's link, or nowhere.
-    listener: Mutex<Option<mpsc::UnboundedSender<Report>>>,
+    listener: Mutex<Listener>,
     /// The newest SyncPods; the syncer applies only the latest, however many arrive meanwhile.
     desired: watch::Sender<Option<Vec<DesiredPod>>>,
 }
@@ -39,7 +39,7 @@ impl Sessions {
             runtime: Arc::new(runtime),
             facts,
             slot: slot::Slot::default(),
-            listener: Mutex::new(None),
+            listener: Mutex::new(Listener::default()),
             desired,
         });
         tokio::spawn(route_reports(Arc::downgrade(&sessions), reports));
@@ -54,8 +54,13 @@ impl Sessions {
         tracing::info!(peer = %peer, "control plane disconnected; pods keep running");
     }
 
+    /// Routes reports to `tx` (a link that just registered) or nowhere; a new listener first
+    /// gets the removals it missed.
     fn listen(&self, tx: Option<mpsc::UnboundedSender<Report>>) {
-        *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = tx;
+        self.listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .attach(tx);
     }
 
     fn want(&self, pods: Vec<DesiredPod>) {
@@ -63,19 +68,66 @@ impl Sessions {
     }
 }
 
+/// The connected link's report channel, and the removals made while none was connected: the
+/// control plane waits for them to delete terminating pods, while statuses are re-sent in full
+/// on reconnect and events may be lost as the kubelet's are.
+#[derive(Default)]
+struct Listener {
+    tx: Option<mpsc::UnboundedSender<Report>>,
+    missed_removals: Vec<kubeplay_agent::runtime::PodRef>,
+}
+
+/// Removals kept for an absent control plane; beyond this the oldest are forgotten.
+const MAX_MISSED_REMOVALS: usize = 1024;
+
+impl Listener {
+    fn attach(&mut self, tx: Option<mpsc::UnboundedSender<Report>>) {
+        if let Some(tx) = &tx {
+            for pod in self.missed_removals.drain(..) {
+                let _ = tx.send(Report::Removed { pod });
+            }
+        }
+        self.tx = tx;
+    }
+
+    fn deliver(&mut self, report: Report) {
+        let report = match &self.tx {
+            Some(tx) => match tx.send(report) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(report)) => report,
+            },
+            None => report,
+        };
+        if let Report::Removed { pod } = report {
+            if !self.missed_removals.contains(&pod) {
+                if self.missed_removals.len() == MAX_MISSED_REMOVALS {
+                    self.missed_removals.remove(0);
+                }
+                self.missed_removals.push(pod);
+            }
+        }
+    }
+}
+
 async fn route_reports(sessions: std::sync::Weak<Sessions>, mut reports: Reports) {
     while let Some(report) = reports.recv().await {
-        let Some(sessions) = sessions.upgrade() else { return };
-        let listener = sessions.listener.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = listener.as_ref() {
-            let _ = tx.send(report);
-        }
+        let Some(sessions) = sessions.upgrade() else {
+            return;
+        };
+        sessions
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .deliver(report);
     }
 }
 
 /// Applies the newest desired pods; a sync in progress finishes before the next starts, and a
 /// failed one is retried (with whatever is newest by then) after [`SYNC_RETRY`].
-async fn sync_pods(runtime: Arc<PodRuntime>, mut desired: watch::Receiver<Option<Vec<DesiredPod>>>) {
+async fn sync_pods(
+    runtime: Arc<PodRuntime>,
+    mut desired: watch::Receiver<Option<Vec<DesiredPod>>>,
+) {
     let mut failed = false;
     loop {
         let changed = if failed {
@@ -89,13 +141,53 @@ async fn sync_pods(runtime: Arc<PodRuntime>, mut desired: watch::Receiver<Option
         if changed.is_err() {
             return;
         }
-        let Some(pods) = desired.borrow_and_update().clone() else { continue };
+        let Some(pods) = desired.borrow_and_update().clone() else {
+            continue;
+        };
         failed = match runtime.sync(pods).await {
             Ok(()) => false,
             Err(e) => {
-                tracing::warn!("pod sync failed, retrying in {} s: {e}", SYNC_RETRY.as_secs());
+                tracing::warn!(
+                    "pod sync failed, retrying in {} s: {e}",
+                    SYNC_RETRY.as_secs()
+                );
                 true
             }
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubeplay_agent::runtime::PodRef;
+
+    fn pod(uid: &str) -> PodRef {
+        PodRef {
+            uid: uid.into(),
+            namespace: "default".into(),
+            name: uid.into(),
+        }
+    }
+
+    #[test]
+    fn removals_made_while_no_control_plane_listens_are_delivered_to_the_next_one() {
+        let mut listener = Listener::default();
+        listener.deliver(Report::Removed { pod: pod("a") });
+        listener.deliver(Report::Removed { pod: pod("a") });
+        listener.deliver(Report::Status {
+            pod: pod("b"),
+            status: serde_json::json!({}),
+        });
+        assert_eq!(
+            listener.missed_removals,
+            [pod("a")],
+            "statuses are re-sent in full instead"
+        );
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        listener.attach(Some(tx));
+        listener.deliver(Report::Removed { pod: pod("c") });
+        assert_eq!(rx.try_recv().unwrap(), Report::Removed { pod: pod("a") });
+        assert_eq!(rx.try_recv().unwrap(), Report::Removed { pod: pod("c") });
     }
 }

@@ -33,10 +33,15 @@ impl Slot {
             current.replace(tx)
         };
         if let Some(previous) = previous {
-            let _ = previous.send(Replaced { by: peer.to_string() });
+            let _ = previous.send(Replaced {
+                by: peer.to_string(),
+            });
         }
         let running = std::sync::Arc::clone(&self.running).lock_owned().await;
-        Turn { _running: running, replaced: rx }
+        Turn {
+            _running: running,
+            replaced: rx,
+        }
     }
 }
 
@@ -55,9 +60,15 @@ mod tests {
         });
         let replaced = first.replaced.await.unwrap();
         assert_eq!(replaced.by, "10.0.0.2:6000");
-        assert!(!second.is_finished(), "the new session must wait for the old one to end");
+        assert!(
+            !second.is_finished(),
+            "the new session must wait for the old one to end"
+        );
         drop(first._running);
         let mut second = second.await.unwrap();
-        assert!(second.replaced.try_recv().is_err(), "nobody replaced the second session");
+        assert!(
+            second.replaced.try_recv().is_err(),
+            "nobody replaced the second session"
+        );
     }
 }

@@ -6,7 +6,9 @@ use futures_util::StreamExt;
 use kubeplay_agent::runtime::exec::ExecControl;
 use kubeplay_agent::runtime::{ExecOutput, LogOptions, PodRuntime, RuntimeError};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream, Resize};
-use kubeplay_shared::node_protocol::{Channel, FromAgent, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
+use kubeplay_shared::node_protocol::{
+    Channel, FromAgent, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -39,7 +41,11 @@ struct Stdin {
 
 impl Streams {
     pub fn new(runtime: Arc<PodRuntime>, out: mpsc::Sender<FromAgent>) -> Self {
-        Self { runtime, out, open: HashMap::new() }
+        Self {
+            runtime,
+            out,
+            open: HashMap::new(),
+        }
     }
 
     /// Starts serving `request`; `uid` is the pod's uid on this node, `None` when it runs none.
@@ -47,15 +53,35 @@ impl Streams {
         self.open.retain(|_, s| !s.task.is_finished());
         let id = request.stream;
         if self.open.contains_key(&id) {
-            self.refuse(id, format!("stream {id} is already open")).await;
+            self.refuse(id, format!("stream {id} is already open"))
+                .await;
             return;
         }
         let window = Arc::new(Semaphore::new(INITIAL_WINDOW as usize));
-        let sender = Sender { id, window: Arc::clone(&window), out: self.out.clone() };
+        let sender = Sender {
+            id,
+            window: Arc::clone(&window),
+            out: self.out.clone(),
+        };
         match request.open {
-            StreamOpen::Logs { namespace, pod, container, follow, tail_lines, previous, timestamps, since_seconds } => {
+            StreamOpen::Logs {
+                namespace,
+                pod,
+                container,
+                follow,
+                tail_lines,
+                previous,
+                timestamps,
+                since_seconds,
+            } => {
                 let Some(uid) = uid else {
-                    self.refuse(id, format!("pods \"{pod}\" not found in namespace \"{namespace}\" on this node")).await;
+                    self.refuse(
+                        id,
+                        format!(
+                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
+                        ),
+                    )
+                    .await;
                     return;
                 };
                 let options = LogOptions {
@@ -87,16 +113,43 @@ impl Streams {
                         }
                         Err(e) => Err(e),
                     };
-                    sender.close(None, result.err().map(|e| e.to_string())).await;
+                    sender
+                        .close(None, result.err().map(|e| e.to_string()))
+                        .await;
                 });
-                self.open.insert(id, Stream { window, stdin: None, exec: None, task });
+                self.open.insert(
+                    id,
+                    Stream {
+                        window,
+                        stdin: None,
+                        exec: None,
+                        task,
+                    },
+                );
             }
-            StreamOpen::Exec { namespace, pod, container, command, stdin, tty } => {
+            StreamOpen::Exec {
+                namespace,
+                pod,
+                container,
+                command,
+                stdin,
+                tty,
+            } => {
                 let Some(uid) = uid else {
-                    self.refuse(id, format!("pods \"{pod}\" not found in namespace \"{namespace}\" on this node")).await;
+                    self.refuse(
+                        id,
+                        format!(
+                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
+                        ),
+                    )
+                    .await;
                     return;
                 };
-                let session = match self.runtime.exec(&uid, &container, command, tty, stdin).await {
+                let session = match self
+                    .runtime
+                    .exec(&uid, &container, command, tty, stdin)
+                    .await
+                {
                     Ok(session) => session,
                     Err(e) => {
                         self.refuse(id, e.to_string()).await;
@@ -104,15 +157,33 @@ impl Streams {
                     }
                 };
                 let control = session.control.clone();
-                let stdin_bridge = session.stdin.map(|writer| spawn_stdin(id, writer, self.out.clone()));
+                let stdin_bridge = session
+                    .stdin
+                    .map(|writer| spawn_stdin(id, writer, self.out.clone()));
                 let task = tokio::spawn(run_exec(sender, session.output, session.control));
-                self.open.insert(id, Stream { window, stdin: stdin_bridge, exec: Some(control), task });
+                self.open.insert(
+                    id,
+                    Stream {
+                        window,
+                        stdin: stdin_bridge,
+                        exec: Some(control),
+                        task,
+                    },
+                );
             }
             StreamOpen::PortForward { .. } => {
-                self.refuse(id, "port-forward is not supported by this agent yet".to_string()).await;
+                self.refuse(
+                    id,
+                    "port-forward is not supported by this agent yet".to_string(),
+                )
+                .await;
             }
             StreamOpen::Http { .. } => {
-                self.refuse(id, "HTTP streams are opened by agents, not by the control plane".to_string()).await;
+                self.refuse(
+                    id,
+                    "HTTP streams are opened by agents, not by the control plane".to_string(),
+                )
+                .await;
             }
         }
     }
@@ -124,19 +195,42 @@ impl Streams {
         }
     }
 
-    /// Bytes for a process's stdin (the only channel the control plane sends data on).
+    /// Bytes for a process's stdin (the only channel the control plane sends data on). Bytes
+    /// nobody reads (a stream without stdin, another channel) are credited back at once, so the
+    /// control plane's window never closes on them.
     pub async fn data(&mut self, data: StreamData) {
         let id = data.stream;
-        let Some(stream) = self.open.get(&id) else { return };
-        let Some(stdin) = &stream.stdin else { return };
         let len = data.data.len() as u32;
+        let Some(stream) = self.open.get(&id) else {
+            return;
+        };
+        let Some(stdin) = stream
+            .stdin
+            .as_ref()
+            .filter(|_| data.channel == Channel::Stdin)
+        else {
+            if len > 0 {
+                let _ = self
+                    .out
+                    .send(FromAgent::Credit(Credit {
+                        stream: id,
+                        bytes: len,
+                    }))
+                    .await;
+            }
+            return;
+        };
         let pending = stdin.pending.fetch_add(len, Ordering::SeqCst) + len;
         if pending > INITIAL_WINDOW {
             self.close(id);
-            self.refuse(id, "the control plane sent more stdin than its credit allowed".to_string()).await;
+            self.refuse(
+                id,
+                "the control plane sent more stdin than its credit allowed".to_string(),
+            )
+            .await;
             return;
         }
-        if data.channel == Channel::Stdin && stdin.tx.send(data.data).is_err() {
+        if stdin.tx.send(data.data).is_err() {
             stdin.pending.fetch_sub(len, Ordering::SeqCst);
         }
     }
@@ -157,7 +251,14 @@ impl Streams {
     }
 
     async fn refuse(&self, id: StreamId, error: String) {
-        let _ = self.out.send(FromAgent::CloseStream(CloseStream { stream: id, exit_code: None, error: Some(error) })).await;
+        let _ = self
+            .out
+            .send(FromAgent::CloseStream(CloseStream {
+                stream: id,
+                exit_code: None,
+                error: Some(error),
+            }))
+            .await;
     }
 }
 
@@ -177,12 +278,30 @@ struct Sender {
 }
 
 impl Sender {
-    /// False when the link is gone.
+    /// Sends as much as the window allows at once, waiting for credit in between; a chunk is
+    /// never held back waiting for more credit than exists. False when the link is gone.
     async fn send(&self, channel: Channel, bytes: &[u8]) -> bool {
-        for chunk in bytes.chunks(MAX_CHUNK) {
-            let Ok(permit) = self.window.acquire_many(chunk.len() as u32).await else { return false };
-            permit.forget();
-            let data = StreamData { stream: self.id, channel, data: chunk.to_vec() };
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let Ok(first) = self.window.acquire().await else {
+                return false;
+            };
+            first.forget();
+            let wanted = rest.len().min(MAX_CHUNK) - 1;
+            let extra = wanted.min(self.window.available_permits());
+            if extra > 0 {
+                match self.window.try_acquire_many(extra as u32) {
+                    Ok(permits) => permits.forget(),
+                    Err(_) => return false,
+                }
+            }
+            let (chunk, tail) = rest.split_at(1 + extra);
+            rest = tail;
+            let data = StreamData {
+                stream: self.id,
+                channel,
+                data: chunk.to_vec(),
+            };
             if self.out.send(FromAgent::Data(data)).await.is_err() {
                 return false;
             }
@@ -191,7 +310,14 @@ impl Sender {
     }
 
     async fn close(&self, exit_code: Option<i32>, error: Option<String>) {
-        let _ = self.out.send(FromAgent::CloseStream(CloseStream { stream: self.id, exit_code, error })).await;
+        let _ = self
+            .out
+            .send(FromAgent::CloseStream(CloseStream {
+                stream: self.id,
+                exit_code,
+                error,
+            }))
+            .await;
     }
 }
 
@@ -227,7 +353,12 @@ async fn run_exec(
             }
         }
     }
-    sender.close(None, Some("the process's exit code could not be read".to_string())).await;
+    sender
+        .close(
+            None,
+            Some("the process's exit code could not be read".to_string()),
+        )
+        .await;
 }
 
 /// Writes stdin bytes to the process in order and credits them back once written.
@@ -246,11 +377,81 @@ fn spawn_stdin(
             }
             let len = bytes.len() as u32;
             written.fetch_sub(len, Ordering::SeqCst);
-            if out.send(FromAgent::Credit(Credit { stream: id, bytes: len })).await.is_err() {
+            if out
+                .send(FromAgent::Credit(Credit {
+                    stream: id,
+                    bytes: len,
+                }))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
         let _ = writer.shutdown().await;
     });
     Stdin { tx, pending }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sender(window: usize) -> (Sender, mpsc::Receiver<FromAgent>) {
+        let (out, rx) = mpsc::channel(16);
+        (
+            Sender {
+                id: 1,
+                window: Arc::new(Semaphore::new(window)),
+                out,
+            },
+            rx,
+        )
+    }
+
+    fn sent(rx: &mut mpsc::Receiver<FromAgent>) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        while let Ok(FromAgent::Data(d)) = rx.try_recv() {
+            sizes.push(d.data.len());
+        }
+        sizes
+    }
+
+    #[tokio::test]
+    async fn output_beyond_the_window_waits_for_credit_and_goes_out_as_it_is_granted() {
+        let (sender, mut rx) = sender(10);
+        let window = Arc::clone(&sender.window);
+        let task = tokio::spawn(async move { sender.send(Channel::Stdout, &[b'x'; 25]).await });
+        tokio::task::yield_now().await;
+        while rx.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            sent(&mut rx),
+            [10],
+            "no more than the window before any credit"
+        );
+        window.add_permits(4);
+        let mut total = 10;
+        while total < 14 {
+            total += sent(&mut rx).iter().sum::<usize>();
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            total, 14,
+            "a small grant is used at once, not held for a whole chunk"
+        );
+        window.add_permits(100);
+        assert!(task.await.unwrap());
+        assert_eq!(sent(&mut rx).iter().sum::<usize>(), 11);
+    }
+
+    #[tokio::test]
+    async fn chunks_never_exceed_the_protocol_maximum() {
+        let (sender, mut rx) = sender(3 * MAX_CHUNK);
+        let data = vec![0u8; 2 * MAX_CHUNK + 5];
+        let task = tokio::spawn(async move { sender.send(Channel::Stdout, &data).await });
+        assert!(task.await.unwrap());
+        assert_eq!(sent(&mut rx), [MAX_CHUNK, MAX_CHUNK, 5]);
+    }
 }

@@ -28,13 +28,20 @@ pub fn release_binary() -> Result<PathBuf> {
 fn build(release: bool) -> std::result::Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    command
-        .current_dir(workspace_root())
-        .args(["build", "-p", "kubeplay-agent", "--bin", "kubeplay-agent", "--message-format=json-render-diagnostics"]);
+    command.current_dir(workspace_root()).args([
+        "build",
+        "-p",
+        "kubeplay-agent",
+        "--bin",
+        "kubeplay-agent",
+        "--message-format=json-render-diagnostics",
+    ]);
     if release {
         command.arg("--release");
     }
-    let output = command.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
         return Err(format!("cargo build exited with {}", output.status));
     }

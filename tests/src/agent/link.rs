@@ -10,8 +10,8 @@ use kubeplay_shared::node_protocol::node::NodeRegistration;
 use kubeplay_shared::node_protocol::report::{EventReport, PodRef};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream};
 use kubeplay_shared::node_protocol::{
-    decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
-    SUPPORTED_VERSIONS,
+    decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamId, StreamOpen,
+    ToAgent, SUPPORTED_VERSIONS,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -22,7 +22,21 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// An authenticated WebSocket to the agent, before any protocol message.
+pub async fn connect_socket(url: &str, token: &str) -> Result<Socket> {
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    request.headers_mut().insert("authorization", bearer);
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
+    Ok(socket)
+}
 
 /// What a stream delivered so far.
 #[derive(Debug, Default, Clone)]
@@ -50,13 +64,18 @@ pub struct Link {
     pub closed: Option<String>,
     streams: HashMap<StreamId, StreamOutput>,
     next_stream: StreamId,
+    /// Grant credit for stream data as it arrives (a fast consumer); off, the test grants it.
+    pub auto_credit: bool,
 }
 
 /// The HTTP status the agent answers a WebSocket handshake with (101 when it upgrades).
 pub async fn handshake_status(url: &str, headers: &[(&str, &str)]) -> Result<u16> {
-    let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
     for (name, value) in headers {
-        let value = HeaderValue::from_str(value).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         request.headers_mut().append(name, value);
@@ -66,29 +85,37 @@ pub async fn handshake_status(url: &str, headers: &[(&str, &str)]) -> Result<u16
             let _ = socket.close(None).await;
             Ok(response.status().as_u16())
         }
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Ok(response.status().as_u16()),
-        Err(e) => Err(AgentHarnessError::Link(format!("handshake with {url}: {e}"))),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Ok(response.status().as_u16())
+        }
+        Err(e) => Err(AgentHarnessError::Link(format!(
+            "handshake with {url}: {e}"
+        ))),
     }
 }
 
 impl Link {
     /// Connects with the token as a bearer header and completes hello and registration.
     pub async fn connect(url: &str, token: &str) -> Result<Link> {
-        let mut request = url.into_client_request().map_err(|e| AgentHarnessError::Link(e.to_string()))?;
-        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
-        request.headers_mut().insert("authorization", bearer);
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
+        let mut socket = connect_socket(url, token).await?;
         let hello = match read(&mut socket, Duration::from_secs(30)).await? {
             Some(FromAgent::Hello(hello)) => hello,
-            other => return Err(AgentHarnessError::Link(format!("expected hello, got {other:?}"))),
+            other => {
+                return Err(AgentHarnessError::Link(format!(
+                    "expected hello, got {other:?}"
+                )))
+            }
         };
-        let welcome = negotiate(&hello, SUPPORTED_VERSIONS).map_err(|r| AgentHarnessError::Link(r.reason))?;
+        let welcome =
+            negotiate(&hello, SUPPORTED_VERSIONS).map_err(|r| AgentHarnessError::Link(r.reason))?;
         write(&mut socket, &ToAgent::Welcome(welcome)).await?;
         let registration = match read(&mut socket, Duration::from_secs(30)).await? {
             Some(FromAgent::Register(registration)) => *registration,
-            other => return Err(AgentHarnessError::Link(format!("expected register, got {other:?}"))),
+            other => {
+                return Err(AgentHarnessError::Link(format!(
+                    "expected register, got {other:?}"
+                )))
+            }
         };
         let registered = ToAgent::Registered {
             node_name: registration.node_name.clone(),
@@ -107,6 +134,7 @@ impl Link {
             closed: None,
             streams: HashMap::new(),
             next_stream: 1,
+            auto_credit: true,
         })
     }
 
@@ -123,8 +151,15 @@ impl Link {
         let stream = self.next_stream;
         self.next_stream += 2;
         self.streams.insert(stream, StreamOutput::default());
-        self.send(&ToAgent::OpenStream(OpenStream { stream, open })).await?;
+        self.send(&ToAgent::OpenStream(OpenStream { stream, open }))
+            .await?;
         Ok(stream)
+    }
+
+    /// Lets the agent send `bytes` more on stream `id`.
+    pub async fn grant(&mut self, id: StreamId, bytes: u32) -> Result<()> {
+        self.send(&ToAgent::Credit(Credit { stream: id, bytes }))
+            .await
     }
 
     pub fn stream(&self, id: StreamId) -> StreamOutput {
@@ -146,7 +181,10 @@ impl Link {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() || self.closed.is_some() {
                 return Err(AgentHarnessError::Timeout {
-                    what: format!("{what} (link closed: {:?}; last statuses: {:?})", self.closed, self.statuses),
+                    what: format!(
+                        "{what} (link closed: {:?}; last statuses: {:?})",
+                        self.closed, self.statuses
+                    ),
                     seconds: limit.as_secs(),
                 });
             }
@@ -155,8 +193,17 @@ impl Link {
     }
 
     /// The pod's latest status once `check` accepts it.
-    pub async fn wait_for_status(&mut self, uid: &str, what: &str, limit: Duration, check: impl Fn(&Value) -> bool) -> Result<Value> {
-        self.wait_for(what, limit, |link| link.statuses.get(uid).filter(|s| check(s)).cloned()).await
+    pub async fn wait_for_status(
+        &mut self,
+        uid: &str,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&Value) -> bool,
+    ) -> Result<Value> {
+        self.wait_for(what, limit, |link| {
+            link.statuses.get(uid).filter(|s| check(s)).cloned()
+        })
+        .await
     }
 
     /// Handles at most one message, waiting up to `limit` for it.
@@ -164,7 +211,8 @@ impl Link {
         let msg = match tokio::time::timeout(limit, self.socket.next()).await {
             Err(_) => return Ok(()),
             Ok(None) => {
-                self.closed.get_or_insert_with(|| "connection ended".to_string());
+                self.closed
+                    .get_or_insert_with(|| "connection ended".to_string());
                 return Ok(());
             }
             Ok(Some(Err(e))) => {
@@ -176,7 +224,8 @@ impl Link {
                 return Ok(());
             }
             Ok(Some(Ok(m))) => match to_frame(m) {
-                Some(frame) => decode::<FromAgent>(&frame).map_err(|e| AgentHarnessError::Link(e.to_string()))?,
+                Some(frame) => decode::<FromAgent>(&frame)
+                    .map_err(|e| AgentHarnessError::Link(e.to_string()))?,
                 None => return Ok(()),
             },
         };
@@ -194,7 +243,9 @@ impl Link {
                     Channel::Stderr => out.stderr.extend_from_slice(&data.data),
                     _ => out.stdout.extend_from_slice(&data.data),
                 }
-                self.send(&ToAgent::Credit(Credit { stream: data.stream, bytes: len })).await?;
+                if self.auto_credit {
+                    self.grant(data.stream, len).await?;
+                }
             }
             FromAgent::CloseStream(close) => {
                 let id = close.stream;
@@ -206,27 +257,36 @@ impl Link {
     }
 }
 
-async fn write(socket: &mut Socket, msg: &ToAgent) -> Result<()> {
+pub async fn write(socket: &mut Socket, msg: &ToAgent) -> Result<()> {
     let message = match encode(msg).map_err(|e| AgentHarnessError::Link(e.to_string()))? {
         Frame::Text(text) => Message::text(text),
         Frame::Binary(bytes) => Message::binary(bytes),
     };
-    socket.send(message).await.map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))
+    socket
+        .send(message)
+        .await
+        .map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))
 }
 
-async fn read(socket: &mut Socket, limit: Duration) -> Result<Option<FromAgent>> {
+/// The next protocol message, `None` once the agent closed the link.
+pub async fn read(socket: &mut Socket, limit: Duration) -> Result<Option<FromAgent>> {
     let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let next = tokio::time::timeout(left, socket.next())
             .await
-            .map_err(|_| AgentHarnessError::Timeout { what: "the agent's handshake".into(), seconds: limit.as_secs() })?;
+            .map_err(|_| AgentHarnessError::Timeout {
+                what: "the agent's handshake".into(),
+                seconds: limit.as_secs(),
+            })?;
         match next {
             None | Some(Ok(Message::Close(_))) => return Ok(None),
             Some(Err(e)) => return Err(AgentHarnessError::Link(e.to_string())),
             Some(Ok(m)) => {
                 if let Some(frame) = to_frame(m) {
-                    return decode(&frame).map(Some).map_err(|e| AgentHarnessError::Link(e.to_string()));
+                    return decode(&frame)
+                        .map(Some)
+                        .map_err(|e| AgentHarnessError::Link(e.to_string()));
                 }
             }
         }

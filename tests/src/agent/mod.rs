@@ -5,7 +5,9 @@
 //! Tests call [`docker::engine_or_skip`]: without a Docker engine they skip loudly, under
 //! `CI=true` they fail.
 
+pub mod bench;
 pub mod binary;
+pub mod cluster;
 pub mod docker;
 pub mod link;
 pub mod pods;

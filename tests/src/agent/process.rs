@@ -46,7 +46,8 @@ pub struct AgentProcess {
 impl AgentProcess {
     pub fn start(binary: &Path, options: &AgentOptions) -> Result<AgentProcess> {
         let dir = output_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| AgentHarnessError::Start(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| AgentHarnessError::Start(format!("{}: {e}", dir.display())))?;
         let log = dir.join(format!("agent-{}.log", options.node_name));
         let stderr = std::fs::OpenOptions::new()
             .create(true)
@@ -55,7 +56,14 @@ impl AgentProcess {
             .map_err(|e| AgentHarnessError::Start(format!("{}: {e}", log.display())))?;
         let mut command = Command::new(binary);
         command
-            .args(["run", "--listen", "127.0.0.1:0", "--node-name", &options.node_name, "--state-dir"])
+            .args([
+                "run",
+                "--listen",
+                "127.0.0.1:0",
+                "--node-name",
+                &options.node_name,
+                "--state-dir",
+            ])
             .arg(&options.state_dir)
             .env_remove("KUBEPLAY_AGENT_TOKEN")
             .stdin(Stdio::null())
@@ -70,10 +78,16 @@ impl AgentProcess {
         let mut child = command
             .spawn()
             .map_err(|e| AgentHarnessError::Start(format!("{}: {e}", binary.display())))?;
-        let stdout = child.stdout.take().ok_or_else(|| AgentHarnessError::Start("no stdout".into()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| AgentHarnessError::Start("no stdout".into()))?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+            for line in BufReader::new(stdout)
+                .lines()
+                .map_while(std::result::Result::ok)
+            {
                 if tx.send(line).is_err() {
                     return;
                 }
@@ -91,7 +105,11 @@ impl AgentProcess {
                     if let Some(u) = line.trim().strip_prefix("URL:") {
                         url = Some(u.trim().to_string());
                     }
-                    if let Some(t) = line.trim().strip_prefix("Token:").filter(|_| options.token.is_none()) {
+                    if let Some(t) = line
+                        .trim()
+                        .strip_prefix("Token:")
+                        .filter(|_| options.token.is_none())
+                    {
                         token = Some(t.trim().to_string());
                     }
                 }
@@ -107,7 +125,13 @@ impl AgentProcess {
         }
         // Keep draining stdout so the agent never blocks on a full pipe.
         std::thread::spawn(move || while rx.recv().is_ok() {});
-        Ok(AgentProcess { child, url: url.unwrap_or_default(), token: token.unwrap_or_default(), log, banner })
+        Ok(AgentProcess {
+            child,
+            url: url.unwrap_or_default(),
+            token: token.unwrap_or_default(),
+            log,
+            banner,
+        })
     }
 
     pub fn pid(&self) -> u32 {
@@ -125,7 +149,9 @@ impl AgentProcess {
 
     /// Stops the agent as a user would (SIGTERM) and waits for it to exit.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

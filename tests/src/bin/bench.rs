@@ -181,6 +181,26 @@ fn wasm_convergence(o: &Options, dist: &std::path::Path) -> Result<(f64, bool), 
     }
 }
 
+/// The agent's figures (pod start beside `docker run`, memory, binary size); without a Docker
+/// engine they are skipped with a warning, and under `CI=true` that is a failure.
+fn agent_figures() -> bool {
+    let measured = tokio::runtime::Runtime::new()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(kubeplay_e2e::agent::bench::measure()));
+    match measured {
+        Ok(figures) => {
+            for (name, value) in figures {
+                println!("{name} {value:.1}");
+            }
+            true
+        }
+        Err(message) => {
+            eprintln!("bench: WARNING: agent figures skipped: {message}");
+            !kubeplay_e2e::policy::is_ci()
+        }
+    }
+}
+
 type WasmWorkload = fn(&Options, &std::path::Path) -> Result<Vec<Run>, String>;
 
 fn main() -> ExitCode {
@@ -253,6 +273,7 @@ fn main() -> ExitCode {
             failed = true;
         }
     }
+    failed |= !agent_figures();
     if failed {
         ExitCode::FAILURE
     } else {

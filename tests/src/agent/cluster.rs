@@ -1,0 +1,283 @@
+//! A whole Kubeplay control plane for an agent test: the real `ControlPlane` (API server,
+//! scheduler, controllers) and the real `NodeLink`, hosted by a small loop over the WebSocket
+//! as the browser tab hosts them, so a test can create objects and watch the agent run them.
+
+use super::{AgentHarnessError, Result};
+use futures_util::{SinkExt, StreamExt};
+use kubeplay_shared::api::resources::by_plural;
+use kubeplay_shared::apiserver::WriteOptions;
+use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
+use kubeplay_shared::node_protocol::stream::CloseStream;
+use kubeplay_shared::node_protocol::{
+    decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
+};
+use kubeplay_shared::{ControlPlane, Timestamp};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long one step waits for the agent before running the controllers again.
+const STEP: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Default, Clone)]
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub closed: Option<CloseStream>,
+}
+
+pub struct Cluster {
+    pub cp: ControlPlane,
+    pub link: NodeLink,
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub streams: HashMap<StreamId, Output>,
+    pub refused: Option<String>,
+}
+
+impl Cluster {
+    /// A fresh cluster whose only node is the agent at `url`, registered once this returns.
+    pub async fn connect(url: &str, token: &str) -> Result<Cluster> {
+        Self::connect_with(url, token, LinkConfig::default()).await
+    }
+
+    /// As [`Cluster::connect`], with the link's timings (e.g. metrics every second).
+    pub async fn connect_with(url: &str, token: &str, config: LinkConfig) -> Result<Cluster> {
+        let mut request = url
+            .into_client_request()
+            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        request.headers_mut().insert("authorization", bearer);
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
+        let mut cluster = Cluster {
+            cp: ControlPlane::new(7, Timestamp::now()),
+            link: NodeLink::new(config),
+            socket,
+            streams: HashMap::new(),
+            refused: None,
+        };
+        cluster
+            .wait_for("the node to register", Duration::from_secs(30), |c| {
+                c.link.node_name().map(str::to_string)
+            })
+            .await?;
+        Ok(cluster)
+    }
+
+    fn now(&self) -> Timestamp {
+        self.cp.clock().cluster_time(Timestamp::now())
+    }
+
+    /// Creates `obj` (a ConfigMap, Secret, Pod, Deployment, …) as `kubectl create` would.
+    pub fn create(&mut self, plural: &str, obj: Value) -> Result<Value> {
+        let (group, version) = match obj["apiVersion"].as_str().unwrap_or("v1").split_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (
+                String::new(),
+                obj["apiVersion"].as_str().unwrap_or("v1").to_string(),
+            ),
+        };
+        let resource = by_plural(&group, &version, plural)
+            .ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
+        let namespace = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
+        let now = self.now();
+        let created = self
+            .cp
+            .api_mut()
+            .create(resource, &namespace, obj, now, WriteOptions::default())
+            .map_err(|e| AgentHarnessError::Link(format!("create {plural}: {e:?}")))?;
+        Ok((*created).clone())
+    }
+
+    /// A core (`v1`) object.
+    pub fn get(&self, plural: &str, namespace: &str, name: &str) -> Option<Value> {
+        self.get_in("", "v1", plural, namespace, name)
+    }
+
+    pub fn get_in(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Value> {
+        let resource = by_plural(group, version, plural)?;
+        self.cp
+            .api()
+            .get(resource, namespace, name)
+            .ok()
+            .map(|v| (**v).clone())
+    }
+
+    /// Every object of a kind in `namespace`.
+    pub fn list(&self, group: &str, version: &str, plural: &str, namespace: &str) -> Vec<Value> {
+        let Some(resource) = by_plural(group, version, plural) else {
+            return Vec::new();
+        };
+        self.cp
+            .api()
+            .list(resource, Some(namespace))
+            .map(|v| (**v).clone())
+            .collect()
+    }
+
+    /// Changes an object as `kubectl edit` would: read, change, write back.
+    pub fn update(
+        &mut self,
+        (group, version, plural): (&str, &str, &str),
+        namespace: &str,
+        name: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> Result<()> {
+        let resource = by_plural(group, version, plural)
+            .ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
+        let mut obj = self
+            .get_in(group, version, plural, namespace, name)
+            .ok_or_else(|| AgentHarnessError::Link(format!("no {plural}/{name}")))?;
+        change(&mut obj);
+        let now = self.now();
+        self.cp
+            .api_mut()
+            .update(
+                resource,
+                namespace,
+                name,
+                obj,
+                None,
+                now,
+                WriteOptions::default(),
+            )
+            .map(|_| ())
+            .map_err(|e| AgentHarnessError::Link(format!("update {plural}/{name}: {e:?}")))
+    }
+
+    /// Deletes an object as `kubectl delete` does (graceful for pods).
+    pub fn delete(
+        &mut self,
+        group: &str,
+        version: &str,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<()> {
+        let resource = by_plural(group, version, plural)
+            .ok_or_else(|| AgentHarnessError::Link(format!("no resource {plural}")))?;
+        let now = self.now();
+        self.cp
+            .api_mut()
+            .delete(resource, namespace, name, &Default::default(), now)
+            .map(|_| ())
+            .map_err(|e| AgentHarnessError::Link(format!("delete {plural}/{name}: {e:?}")))
+    }
+
+    /// Opens a stream (logs, exec) to the agent through the node link.
+    pub async fn open(&mut self, open: StreamOpen) -> Result<StreamId> {
+        let (id, msg) = self
+            .link
+            .open_stream(open)
+            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        self.streams.insert(id, Output::default());
+        self.send(vec![msg]).await?;
+        Ok(id)
+    }
+
+    /// Runs the cluster and the link until `check` finds what it waits for.
+    pub async fn wait_for<T>(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut check: impl FnMut(&Cluster) -> Option<T>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(found) = check(self) {
+                return Ok(found);
+            }
+            if Instant::now() >= deadline || self.refused.is_some() {
+                return Err(AgentHarnessError::Timeout {
+                    what: format!("{what} (refused: {:?})", self.refused),
+                    seconds: limit.as_secs(),
+                });
+            }
+            self.step().await?;
+        }
+    }
+
+    /// One turn of the host loop: controllers, the link's own timers, then at most one message.
+    async fn step(&mut self) -> Result<()> {
+        self.cp.tick(Timestamp::now());
+        let now = self.now();
+        let polled = self.link.poll(self.cp.api_mut(), now);
+        self.handle(polled.to_agent, polled.events).await?;
+        let message = match tokio::time::timeout(STEP, self.socket.next()).await {
+            Err(_) => return Ok(()),
+            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
+                self.refused
+                    .get_or_insert_with(|| "the agent closed the link".to_string());
+                return Ok(());
+            }
+            Ok(Some(Ok(m))) => m,
+        };
+        let frame = match message {
+            Message::Text(t) => Frame::Text(t.to_string()),
+            Message::Binary(b) => Frame::Binary(b.to_vec()),
+            _ => return Ok(()),
+        };
+        let msg =
+            decode::<FromAgent>(&frame).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        let now = self.now();
+        let out = self.link.on_message(msg, self.cp.api_mut(), now);
+        self.handle(out.to_agent, out.events).await?;
+        self.cp.tick(Timestamp::now());
+        Ok(())
+    }
+
+    async fn handle(&mut self, to_agent: Vec<ToAgent>, events: Vec<LinkEvent>) -> Result<()> {
+        self.send(to_agent).await?;
+        for event in events {
+            match event {
+                LinkEvent::Stream(StreamEvent::Data(d)) => {
+                    let out = self.streams.entry(d.stream).or_default();
+                    match d.channel {
+                        Channel::Stderr => out.stderr.extend_from_slice(&d.data),
+                        _ => out.stdout.extend_from_slice(&d.data),
+                    }
+                    let credit = self.link.consumed(d.stream, d.data.len());
+                    self.send(credit).await?;
+                }
+                LinkEvent::Stream(StreamEvent::Closed(c)) => {
+                    let id = c.stream;
+                    self.streams.entry(id).or_default().closed = Some(c);
+                }
+                LinkEvent::Refused { reason } => self.refused = Some(reason),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, messages: Vec<ToAgent>) -> Result<()> {
+        for msg in messages {
+            let message = match encode(&msg).map_err(|e| AgentHarnessError::Link(e.to_string()))? {
+                Frame::Text(t) => Message::text(t),
+                Frame::Binary(b) => Message::binary(b),
+            };
+            self.socket
+                .send(message)
+                .await
+                .map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))?;
+        }
+        Ok(())
+    }
+}
