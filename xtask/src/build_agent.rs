@@ -6,6 +6,7 @@
 
 use crate::elf;
 use crate::error::{Result, XtaskError};
+use crate::setup;
 use crate::tools::{self, output_of};
 use std::path::PathBuf;
 use std::process::Command;
@@ -62,9 +63,7 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Builds the agent and returns the checked binary.
 pub fn build(options: &Options) -> Result<PathBuf> {
     let target = options.target.as_str();
-    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
-        .is_some_and(|out| out.lines().any(|l| l.trim() == target));
-    if !installed {
+    if !setup::has_std_for(target) {
         return Err(XtaskError::Missing(format!(
             "the Rust target {target} is missing: rustup target add {target} (or `cargo xtask setup`)"
         )));

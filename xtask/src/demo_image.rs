@@ -6,8 +6,8 @@
 
 use crate::elf;
 use crate::error::{Result, XtaskError};
-use crate::preflight;
 use crate::tools::{self, output_of};
+use crate::{preflight, setup};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -133,9 +133,7 @@ fn busybox_version(help: &str) -> Option<(String, String)> {
 /// The static myapp binary for this machine, stripped so the image stays a few MB.
 fn build_myapp() -> Result<PathBuf> {
     let target = musl_target();
-    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
-        .is_some_and(|out| out.lines().any(|l| l.trim() == target));
-    if !installed {
+    if !setup::has_std_for(&target) {
         return Err(XtaskError::Missing(format!(
             "the Rust target {target} is missing: rustup target add {target} (or `cargo xtask setup`)"
         )));

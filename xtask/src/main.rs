@@ -20,7 +20,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  setup          install what is missing (wasm target, trunk, wasm-bindgen-cli, chromium)
+  setup          install what is missing (Rust targets, trunk, wasm-bindgen-cli, chromium,
+                 busybox-static, the aarch64 cross gcc)
   test           run every test: native crates, wasm build, page build, browser tests
   play [ADDR]    setup, then serve the page with trunk (default 127.0.0.1:8080)
   bench          native and in-browser store benchmarks -> target/bench/results.json

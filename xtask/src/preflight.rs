@@ -1,10 +1,10 @@
-//! What the browser tests and the agent's container tests need from the machine.
+//! What the browser tests, the agent's container tests and its Pi build need from the machine.
 //!
 //! Checked before the long steps so CI fails in seconds with a clear message instead of deep inside
 //! a test, and so a developer without a browser sees one loud line about what is skipped.
 
 use crate::error::{Result, XtaskError};
-use crate::tools;
+use crate::{build_agent, setup, tools};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -40,6 +40,18 @@ pub fn docker(what: &str) -> Result<bool> {
         ok,
         what,
         "Docker engine (`docker info` did not answer: is the daemon running?)",
+    )
+}
+
+/// Whether the Raspberry Pi agent can be cross-built: the aarch64 standard library and Debian's
+/// cross gcc; under CI their absence is an error.
+pub fn pi_toolchain(what: &str) -> Result<bool> {
+    let ok = setup::has_std_for(build_agent::PI_TARGET)
+        && tools::find_program(build_agent::PI_LINKER).is_some();
+    require(
+        ok,
+        what,
+        "cross toolchain for aarch64 (rustup target add aarch64-unknown-linux-gnu; Debian: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross, or `cargo xtask setup` as root)",
     )
 }
 

@@ -1,9 +1,11 @@
 //! `cargo xtask setup`: brings a fresh Debian machine with only rustup and cargo to the point where
-//! `cargo xtask test` can run, and costs a few version checks when everything is already there.
+//! `cargo xtask test`, `demo-image` and `build-agent` can run, and costs a few version checks when
+//! everything is already there.
 
 use crate::error::{Result, XtaskError};
-use crate::preflight;
 use crate::tools::{self, output_of};
+use crate::{build_agent, demo_image, elf, preflight};
+use std::path::Path;
 use std::process::Command;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -11,27 +13,45 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const TRUNK_VERSION: &str = "0.21.14";
 
 pub fn run() -> Result<()> {
-    wasm_target()?;
+    rust_target(WASM_TARGET)?;
+    rust_target(&demo_image::musl_target())?;
+    rust_target(build_agent::PI_TARGET)?;
     trunk()?;
     wasm_bindgen()?;
     crates()?;
-    browser()
+    debian_packages()
 }
 
 fn report(tool: &str, state: &str) {
     println!("setup: {tool:<32} {state}");
 }
 
-fn wasm_target() -> Result<()> {
-    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
-        .is_some_and(|out| out.lines().any(|l| l.trim() == WASM_TARGET));
-    if installed {
-        report(&format!("rustup target {WASM_TARGET}"), "present");
+fn rust_target(target: &str) -> Result<()> {
+    if has_std_for(target) {
+        report(&format!("rustup target {target}"), "present");
         return Ok(());
     }
-    tools::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
-    report(&format!("rustup target {WASM_TARGET}"), "installed");
+    tools::run(Command::new("rustup").args(["target", "add", target]))?;
+    report(&format!("rustup target {target}"), "installed");
     Ok(())
+}
+
+/// Whether the active toolchain can build for `target`: rustup lists it, or its standard library
+/// is in the sysroot anyway (a toolchain provisioned without rustup's manifest, which
+/// `rustup target add` then refuses to overwrite).
+pub fn has_std_for(target: &str) -> bool {
+    let listed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
+        .is_some_and(|out| out.lines().any(|l| l.trim() == target));
+    listed
+        || output_of(Command::new("rustc").args(["--print", "target-libdir", "--target", target]))
+            .and_then(|dir| std::fs::read_dir(dir.trim()).ok())
+            .is_some_and(|entries| {
+                entries.flatten().any(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    name.starts_with("libcore-") && name.ends_with(".rlib")
+                })
+            })
 }
 
 /// `trunk --version` prints `trunk 0.21.14`.
@@ -77,20 +97,59 @@ fn crates() -> Result<()> {
     Ok(())
 }
 
-/// Debian's chromium and its matching chromedriver (plus a font, so screenshots show text);
-/// installable only as root.
-fn browser() -> Result<()> {
-    let present = preflight::chromium().is_some() && preflight::chromedriver().is_some();
-    if present {
-        report("chromium + chromium-driver", "present");
+/// Debian packages, each with a check of whether the machine already has what it provides.
+struct Need {
+    what: &'static str,
+    packages: &'static [&'static str],
+    present: bool,
+    /// What skips or fails while it is missing.
+    without: &'static str,
+}
+
+/// Debian's chromium and matching chromedriver (plus a font, so screenshots show text), the
+/// static busybox the demo images are made of, and the cross gcc that links the Pi agent; one
+/// `apt-get` for all that is missing, installable only as root.
+fn debian_packages() -> Result<()> {
+    let needs = [
+        Need {
+            what: "chromium + chromium-driver",
+            packages: &["chromium", "chromium-driver", "fonts-liberation"],
+            present: preflight::chromium().is_some() && preflight::chromedriver().is_some(),
+            without: "browser tests will skip",
+        },
+        Need {
+            what: "busybox-static",
+            packages: &["busybox-static"],
+            present: elf::read(Path::new(demo_image::BUSYBOX)).is_ok_and(|f| f.is_static),
+            without: "demo-image fails",
+        },
+        Need {
+            what: "gcc-aarch64-linux-gnu",
+            packages: &["gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"],
+            present: tools::find_program(build_agent::PI_LINKER).is_some()
+                && deb_installed("libc6-dev-arm64-cross"),
+            without: "build-agent for the Pi fails",
+        },
+    ];
+    let missing: Vec<&Need> = needs.iter().filter(|n| !n.present).collect();
+    for need in needs.iter().filter(|n| n.present) {
+        report(need.what, "present");
+    }
+    if missing.is_empty() {
         return Ok(());
     }
     let root = output_of(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
     if !root {
-        report(
-            "chromium + chromium-driver",
-            "MISSING (not root: apt-get install chromium chromium-driver; browser tests will skip)",
-        );
+        for need in &missing {
+            report(
+                need.what,
+                &format!(
+                    "MISSING (not root: apt-get install {}; {})",
+                    need.packages.join(" "),
+                    need.without
+                ),
+            );
+        }
         return Ok(());
     }
     tools::run(
@@ -100,16 +159,18 @@ fn browser() -> Result<()> {
     )?;
     tools::run(
         Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-                "fonts-liberation",
-            ])
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(missing.iter().flat_map(|n| n.packages.iter()))
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
-    report("chromium + chromium-driver", "installed");
+    for need in &missing {
+        report(need.what, "installed");
+    }
     Ok(())
+}
+
+/// Whether dpkg lists `package` as installed.
+fn deb_installed(package: &str) -> bool {
+    output_of(Command::new("dpkg-query").args(["-W", "-f=${Status}", package]))
+        .is_some_and(|status| status.trim() == "install ok installed")
 }

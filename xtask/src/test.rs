@@ -1,9 +1,10 @@
 //! `cargo xtask test`: every check the project has, in the order that fails fastest.
 //!
 //! Machine preflight, the core's wasm build, the page's trunk build, the demo images the agent's
-//! container tests run, then one `cargo test` over the whole workspace whose browser tests load
-//! that freshly built page.
+//! container tests run, one `cargo test` over the whole workspace whose browser tests load that
+//! freshly built page, and last the slow release build of the agent for the Raspberry Pi.
 
+use crate::build_agent::{self, PI_TARGET};
 use crate::demo_image;
 use crate::error::Result;
 use crate::preflight;
@@ -12,6 +13,7 @@ use crate::tools;
 pub fn run() -> Result<()> {
     let browser = preflight::browser("the browser tests")?;
     let docker = preflight::docker("the container tests")?;
+    let pi = preflight::pi_toolchain("the Raspberry Pi agent build")?;
     tools::run(tools::cargo().args([
         "build",
         "-p",
@@ -29,11 +31,22 @@ pub fn run() -> Result<()> {
             .args(["test", "--workspace"])
             .env("KUBEPLAY_DIST", &dist),
     )?;
+    if pi {
+        build_agent::build(&build_agent::Options {
+            target: PI_TARGET.to_string(),
+            release: true,
+        })?;
+    }
     if !browser {
         eprintln!("xtask: WARNING: the browser tests were SKIPPED (no chromium/chromedriver)");
     }
     if !docker {
         eprintln!("xtask: WARNING: the container tests were SKIPPED (no Docker engine)");
+    }
+    if !pi {
+        eprintln!(
+            "xtask: WARNING: the Raspberry Pi agent build was SKIPPED (no aarch64 cross toolchain)"
+        );
     }
     Ok(())
 }

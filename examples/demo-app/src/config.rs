@@ -9,7 +9,7 @@ pub const DEFAULT_PORT: u16 = 3000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// `PORT`: where to listen.
+    /// `PORT`: where to listen; 0 takes any free port (the log says which), for tests.
     pub port: u16,
     /// `MYAPP_VERSION`: baked into the image, so `myapp:2.0` says 2.0.
     pub version: String,
@@ -37,7 +37,7 @@ impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::BadPort { name, value } => {
-                write!(f, "{name}={value:?} is not a port number (1-65535)")
+                write!(f, "{name}={value:?} is not a port number (0-65535)")
             }
             Self::BadSeconds { name, value } => {
                 write!(f, "{name}={value:?} is not a whole number of seconds")
@@ -72,15 +72,10 @@ impl Config {
         };
         let port = match get("PORT") {
             None => DEFAULT_PORT,
-            Some(value) => match value.parse::<u16>() {
-                Ok(port) if port > 0 => port,
-                _ => {
-                    return Err(ConfigError::BadPort {
-                        name: "PORT",
-                        value,
-                    })
-                }
-            },
+            Some(value) => value.parse::<u16>().map_err(|_| ConfigError::BadPort {
+                name: "PORT",
+                value,
+            })?,
         };
         let seconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
             get(name)
@@ -153,9 +148,9 @@ mod tests {
     fn a_malformed_knob_is_an_error_naming_it() {
         assert_eq!(
             config(&[("PORT", "http")]).unwrap_err().to_string(),
-            "PORT=\"http\" is not a port number (1-65535)"
+            "PORT=\"http\" is not a port number (0-65535)"
         );
-        assert!(config(&[("PORT", "0")]).is_err());
+        assert!(config(&[("PORT", "65536")]).is_err());
         assert_eq!(
             config(&[("READY_AFTER_SECONDS", "5s")])
                 .unwrap_err()

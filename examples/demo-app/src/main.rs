@@ -68,7 +68,8 @@ fn main() -> ExitCode {
         Ok(listener) => listener,
         Err(err) => return fail(&format!("cannot listen on port {}: {err}", config.port)),
     };
-    println!("Server listening on port {}", config.port);
+    let port = listener.local_addr().map_or(config.port, |a| a.port());
+    println!("Server listening on port {port}");
     let server = Arc::new(Server::new(config, started));
     match server.serve(listener) {
         Ok(()) => ExitCode::SUCCESS,
