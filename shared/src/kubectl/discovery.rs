@@ -62,7 +62,7 @@ impl ApiResource {
         if group.as_deref().is_some_and(|g| g != self.group) {
             return false;
         }
-        name == self.plural || name == self.singular || name == self.kind.to_lowercase() || self.short_names.iter().any(|s| *s == name)
+        name == self.plural || name == self.singular || name == self.kind.to_lowercase() || self.short_names.contains(&name)
     }
 }
 

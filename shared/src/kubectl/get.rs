@@ -34,7 +34,7 @@ pub fn targets(cmd: &mut Cmd, args: &[String], verb: &str) -> CmdResult<(Vec<Tar
                 )));
             };
             if name.is_empty() {
-                return Err(CmdError::usage(format!("arguments in resource/name form must have a single resource and name")));
+                return Err(CmdError::usage("arguments in resource/name form must have a single resource and name"));
             }
             let resource = cmd.resolve(kind)?;
             match out.iter_mut().find(|t| t.resource == resource && !t.names.is_empty()) {
@@ -168,16 +168,14 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
     }
 
     if !output.is_table() {
-        let empty_list = objects.is_empty();
+        let watch_only = watch && cmd.p.is_set("watch-only");
+        // An empty list still prints as an empty List in json/yaml, but not as names.
+        let nothing = objects.is_empty() && (single || matches!(output, Output::Name));
         let (values, resources): (Vec<Value>, Vec<ApiResource>) = objects.into_iter().unzip();
         let refs: Vec<&ApiResource> = resources.iter().collect();
-        if !(watch && cmd.p.is_set("watch-only")) && !(empty_list && single) {
-            if empty_list && matches!(output, Output::Name) {
-                printed_any = false;
-            } else {
-                out.stdout.push_str(&printer::print_objects(values, single, &refs, &output)?);
-                printed_any = true;
-            }
+        if !watch_only && !nothing {
+            out.stdout.push_str(&printer::print_objects(values, single, &refs, &output)?);
+            printed_any = true;
         }
     }
 
@@ -216,7 +214,7 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
             no_headers: cmd.p.is_set("no-headers"),
         };
         let follow = WatchFollow { id, resource: r.clone(), output, opts, columns, header_printed: printed_any, first: true };
-        out.follow = Some(Follow(FollowKind::Watch(follow)));
+        out.follow = Some(Follow(FollowKind::Watch(Box::new(follow))));
     }
     Ok(out)
 }

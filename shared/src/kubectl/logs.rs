@@ -105,7 +105,7 @@ pub fn resolve_pod(cmd: &mut Cmd, arg: &str) -> CmdResult<Value> {
         let deleting = p.pointer("/metadata/deletionTimestamp").is_some();
         (deleting, !running, p.pointer("/metadata/creationTimestamp").and_then(Value::as_str).unwrap_or("").to_string())
     });
-    pods.into_iter().next().ok_or_else(|| CmdError::usage(format!("timed out waiting for the condition")))
+    pods.into_iter().next().ok_or_else(|| CmdError::usage("timed out waiting for the condition"))
 }
 
 fn count_lines(client: &mut Client, base: &str, container: Option<&str>) -> usize {

@@ -52,7 +52,7 @@ pub struct Follow(pub(crate) FollowKind);
 
 #[derive(Debug)]
 pub(crate) enum FollowKind {
-    Watch(WatchFollow),
+    Watch(Box<WatchFollow>),
     Logs(LogFollow),
     Rollout(StatusFollow),
 }

@@ -188,7 +188,7 @@ fn history(cmd: &mut Cmd, resource: &ApiResource, path: &str, id: &str) -> CmdRe
     if let Some(want) = cmd.p.get("revision").filter(|r| *r != "0") {
         let want: i64 = want.parse().map_err(|_| CmdError::usage(format!("invalid argument \"{want}\" for \"--revision\" flag")))?;
         let Some((_, rs)) = revs.iter().find(|(r, _)| *r == want) else {
-            return Err(CmdError::usage(format!("unable to find the specified revision")));
+            return Err(CmdError::usage("unable to find the specified revision"));
         };
         let template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
         let mut text = format!("{id} with revision #{want}\nPod Template:\n");

@@ -52,8 +52,8 @@ fn table(header: &[&str], rows: Vec<Vec<String>>, no_headers: bool) -> String {
 fn sort(rows: &mut [(Vec<String>, i128, i128)], by: Option<&str>) -> CmdResult<()> {
     match by {
         None => {}
-        Some("cpu") => rows.sort_by(|a, b| b.1.cmp(&a.1)),
-        Some("memory") => rows.sort_by(|a, b| b.2.cmp(&a.2)),
+        Some("cpu") => rows.sort_by_key(|r| std::cmp::Reverse(r.1)),
+        Some("memory") => rows.sort_by_key(|r| std::cmp::Reverse(r.2)),
         Some(other) => return Err(CmdError::usage(format!("--sort-by accepts only cpu or memory, not {other:?}"))),
     }
     Ok(())
