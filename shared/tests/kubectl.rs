@@ -443,3 +443,68 @@ fn tab_completes_commands_kinds_names_and_flags() {
     assert_eq!(t.complete("kubectl apply -f "), ["k8s/"]);
 }
 
+
+/// Every seed manifest under `seed/`, nested one folder deep for `-R`.
+fn seed_tree() -> BTreeMap<String, String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed");
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let folder = if name.contains("pod") || name.contains("probes") || name.contains("env-from") { "seed/pods" } else { "seed" };
+        files.insert(format!("{folder}/{name}"), std::fs::read_to_string(&path).unwrap());
+    }
+    files.insert("seed/README.md".into(), "not a manifest".into());
+    files
+}
+
+#[test]
+fn apply_recursive_then_describe_every_kind_of_the_seed() {
+    let mut t = Term::new();
+    t.files = seed_tree();
+    let flat = t.ok("kubectl apply -f seed/");
+    assert_eq!(flat.lines().count(), 7, "only the top folder without -R: {flat}");
+    let all = t.ok("kubectl apply -R -f ./seed");
+    assert_eq!(all.lines().filter(|l| l.ends_with(" created")).count(), 3, "{all}");
+    assert_eq!(all.lines().filter(|l| l.ends_with(" unchanged")).count(), 6, "{all}");
+    // stringData never reads back, so kubectl's three-way merge sends it again.
+    assert!(all.contains("secret/db-credentials configured\n"), "{all}");
+    t.wait(120);
+    let hpa = t.ok("kubectl describe hpa my-api-hpa");
+    assert!(hpa.contains("\nReference:") && hpa.contains("Deployment/my-api"), "{hpa}");
+    assert!(hpa.lines().any(|l| l.starts_with("Min replicas:") && l.ends_with(" 2")), "{hpa}");
+    let ing = t.ok("kubectl describe ingress my-ingress");
+    assert!(ing.contains("  api.myapp.com"), "{ing}");
+    assert!(ing.lines().any(|l| l.trim_start().starts_with("/ ") && l.contains("my-api-service:80 (")), "{ing}");
+    let pvc = t.ok("kubectl describe pvc db-storage");
+    assert!(pvc.lines().any(|l| l.starts_with("Status:") && l.ends_with("Bound")), "{pvc}");
+    assert!(pvc.lines().any(|l| l.starts_with("Used By:") && l.ends_with("postgres")), "{pvc}");
+    let pv_name = t.ok("kubectl get pvc db-storage -o jsonpath={.spec.volumeName}");
+    let pv = t.ok(&format!("kubectl describe pv {pv_name}"));
+    assert!(pv.contains("default/db-storage"), "{pv}");
+    let secret = t.ok("kubectl describe secret db-credentials");
+    assert!(secret.contains("\nType:  Opaque\n"), "{secret}");
+    assert!(secret.contains("DB_PASSWORD:  14 bytes"), "{secret}");
+    let ns = t.ok("kubectl describe namespace default");
+    assert!(ns.starts_with("Name:         default\nLabels:       kubernetes.io/metadata.name=default\n"), "{ns}");
+    let probes = t.ok("kubectl describe pod api-with-probes");
+    assert!(probes.contains("    Liveness:       http-get http://:3000/health delay=10s timeout=1s period=15s #success=1 #failure=3\n"), "{probes}");
+    let env = t.ok("kubectl describe pod api-with-config");
+    assert!(env.contains("    Environment Variables from:\n      app-config      ConfigMap  Optional: false\n      db-credentials  Secret     Optional: false\n"), "{env}");
+    assert!(env.contains("<set to the key 'DB_PASSWORD' in secret 'db-credentials'>  Optional: false"), "{env}");
+    let rs = t.ok("kubectl describe rs");
+    assert!(rs.lines().any(|l| l.starts_with("Controlled By:") && l.ends_with("Deployment/my-api")), "{rs}");
+    assert!(rs.contains("Pods Status:    3 Running / 0 Waiting / 0 Succeeded / 0 Failed") || rs.contains("Running / 0 Waiting"), "{rs}");
+}
+
+#[test]
+fn delete_all_of_a_kind_and_the_help_without_arguments() {
+    let mut t = Term::deployed();
+    let out = t.ok("kubectl delete pods --all");
+    assert_eq!(out.lines().filter(|l| l.starts_with("pod \"my-api-") && l.ends_with("\" deleted")).count(), 3, "{out}");
+    let help = t.ok("kubectl");
+    assert!(help.starts_with("kubectl controls the Kubernetes cluster manager.\n"));
+    assert!(help.contains("\n  get "), "{help}");
+    let o = t.run("ls -la");
+    assert_eq!((o.exit_code, o.stderr.as_str()), (127, "bash: ls: command not found\n"));
+}
