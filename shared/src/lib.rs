@@ -12,6 +12,7 @@ pub mod control_plane;
 pub mod controllers;
 pub mod kubectl;
 pub mod manifest;
+pub mod node_link;
 pub mod node_protocol;
 pub mod rng;
 pub mod sim;
