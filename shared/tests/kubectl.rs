@@ -3,7 +3,7 @@
 //! like the commands a learner types and checks what kubectl would print.
 
 use jiff::{SignedDuration, Timestamp};
-use kubeplay_shared::kubectl::{complete, ExecTarget, Local, Outcome, Session, Shell, ShellOutput, Transport};
+use kubeplay_shared::kubectl::{complete, Local, Outcome, Session, SimShell};
 use kubeplay_shared::sim::nodes::{add_node, NodeSpec};
 use kubeplay_shared::ControlPlane;
 use std::collections::BTreeMap;
@@ -13,19 +13,6 @@ const FIXTURES: &[(&str, &str)] = &[
     ("k8s/service.yaml", include_str!("fixtures/seed/service.yaml")),
     ("k8s/configmap.yaml", include_str!("fixtures/seed/configmap.yaml")),
 ];
-
-/// A shell that echoes what it was asked to run, so exec's plumbing is visible.
-struct EchoShell;
-
-impl Shell for EchoShell {
-    fn run(&mut self, _: &mut dyn Transport, target: &ExecTarget, argv: &[String], _: Timestamp) -> ShellOutput {
-        match argv.first().map(String::as_str) {
-            Some("env") => ShellOutput { stdout: format!("HOSTNAME={}\n", target.pod), ..Default::default() },
-            Some("false") => ShellOutput { exit_code: 1, ..Default::default() },
-            _ => ShellOutput { stdout: format!("{}:{} {}\n", target.pod, target.container, argv.join(" ")), ..Default::default() },
-        }
-    }
-}
 
 struct Term {
     cp: ControlPlane,
@@ -55,7 +42,7 @@ impl Term {
 
     fn run(&mut self, line: &str) -> Outcome {
         let mut transport = Local::new(&mut self.cp, self.now);
-        self.session.run(&mut transport, line, &self.files, &mut EchoShell, self.now)
+        self.session.run(&mut transport, line, &self.files, &mut SimShell, self.now)
     }
 
     /// Runs a command that must succeed and returns its stdout.
@@ -260,18 +247,25 @@ fn logs_follow_and_container_choice() {
 }
 
 #[test]
-fn exec_runs_in_the_hosts_shell() {
+fn exec_runs_in_the_simulated_containers_shell() {
     let mut t = Term::deployed();
     let pod = t.pod_names()[0].clone();
-    assert_eq!(t.ok(&format!("kubectl exec {pod} -- env")), format!("HOSTNAME={pod}\n"));
-    assert_eq!(t.ok(&format!("kubectl exec {pod} -c api -- ls /")), format!("{pod}:api ls /\n"));
+    let env = t.ok(&format!("kubectl exec {pod} -- env"));
+    assert!(env.lines().any(|l| l == format!("HOSTNAME={pod}")), "{env}");
+    assert!(env.lines().any(|l| l == "DATABASE_URL=postgres://user:pass@db-service:5432/mydb"), "{env}");
+    assert!(env.lines().any(|l| l.starts_with("MY_API_SERVICE_SERVICE_HOST=10.96.")), "{env}");
+    assert_eq!(t.ok(&format!("kubectl exec {pod} -c api -- echo hello")), "hello\n");
     let o = t.run(&format!("kubectl exec {pod} -- false"));
     assert_eq!((o.exit_code, o.stderr.as_str()), (1, "command terminated with exit code 1\n"));
+    let o = t.run(&format!("kubectl exec deploy/my-api -- hostname"));
+    assert_eq!(o.exit_code, 0, "{}", o.stderr);
     let o = t.run(&format!("kubectl exec -it {pod} -- bash"));
     let session = o.interactive.expect("exec -it opens an interactive session");
     assert_eq!((session.target.pod.as_str(), session.target.container.as_str(), session.argv.as_slice()), (pod.as_str(), "api", ["bash".to_string()].as_slice()));
     assert!(session.tty);
     assert_eq!(t.err(&format!("kubectl exec {pod}")), "error: you must specify at least one command for the container\n");
+    assert_eq!(t.err(&format!("kubectl exec {pod} -c nope -- ls")), format!("Error from server (BadRequest): container nope is not valid for pod {pod}\n"));
+    assert_eq!(t.err("kubectl exec nope -- ls"), "Error from server (NotFound): pods \"nope\" not found\n");
 }
 
 #[test]

@@ -177,7 +177,8 @@ fn run_exec(cmd: &mut Cmd) -> CmdResult<Outcome> {
     }
     let out = cmd.shell.run(cmd.client.transport, &target, &argv, cmd.now);
     let mut outcome = Outcome { stdout: out.stdout, stderr: out.stderr, exit_code: out.exit_code, ..Outcome::default() };
-    if out.exit_code != 0 && !outcome.stderr.contains("command terminated") {
+    let refused = outcome.stderr.starts_with("error:") || outcome.stderr.starts_with("Error from server");
+    if out.exit_code != 0 && !refused {
         outcome.stderr.push_str(&format!("command terminated with exit code {}\n", out.exit_code));
     }
     Ok(outcome)

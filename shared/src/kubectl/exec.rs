@@ -18,13 +18,8 @@ pub struct ExecTarget {
     pub pod_object: Value,
 }
 
-/// What one command printed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShellOutput {
-    pub stdout: String,
-    pub stderr: String,
-    pub exit_code: i32,
-}
+/// What one command printed and how it ended (the simulated shell's own type).
+pub use crate::sim::shell::ShellOutput;
 
 /// A shell inside a container, provided by the host.
 ///
@@ -49,6 +44,27 @@ impl Shell for NoShell {
                 "error: Internal error occurred: error executing command in container: failed to exec in container: exec: \"{program}\": executable file not found in $PATH\n"
             ),
             exit_code: 1,
+        }
+    }
+}
+
+/// The shell of the simulated containers ([`crate::sim::shell`]), for clusters
+/// whose API server runs in this process. For `exec -it`, the terminal opens
+/// a [`crate::sim::shell::ShellSession`] on the [`Interactive`] target.
+pub struct SimShell;
+
+impl Shell for SimShell {
+    fn run(&mut self, transport: &mut dyn Transport, target: &ExecTarget, argv: &[String], now: Timestamp) -> ShellOutput {
+        let Some(api) = transport.local_api() else {
+            return ShellOutput {
+                stderr: "error: unable to upgrade connection: this pod's node is not simulated in this page\n".into(),
+                exit_code: 1,
+                ..ShellOutput::default()
+            };
+        };
+        match crate::sim::shell::exec(api, &target.namespace, &target.pod, Some(&target.container), argv, now) {
+            Ok(out) => out,
+            Err(e) => ShellOutput { stderr: format!("{e}\n"), exit_code: 1, ..ShellOutput::default() },
         }
     }
 }
@@ -83,7 +99,8 @@ pub fn target(client: &mut Client, namespace: &str, p: &Parsed, pod_path: &str) 
         .collect();
     let container = match p.get("container") {
         Some(c) if containers.iter().any(|x| x == c) => c.to_string(),
-        Some(c) => return Err(CmdError::usage(format!("container {c} not found in pod {name}"))),
+        // The API server checks the name against the pod spec.
+        Some(c) => return Err(CmdError::Server { reason: "BadRequest".into(), message: format!("container {c} is not valid for pod {name}") }),
         None => pod
             .pointer("/metadata/annotations/kubectl.kubernetes.io~1default-container")
             .and_then(Value::as_str)

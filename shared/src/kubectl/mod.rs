@@ -33,7 +33,7 @@ mod transport;
 mod words;
 
 pub use complete::complete;
-pub use exec::{ExecTarget, Interactive, NoShell, Shell, ShellOutput};
+pub use exec::{ExecTarget, Interactive, NoShell, Shell, ShellOutput, SimShell};
 pub use files::{Files, NoFiles};
 pub use outcome::{Follow, Outcome, Polled};
 pub use session::{Context, Session};

@@ -19,6 +19,12 @@ pub trait Transport {
     fn poll_watch(&mut self, id: WatchId) -> Vec<Value>;
     /// The client stopped watching.
     fn close_watch(&mut self, id: WatchId);
+
+    /// The API server itself when it runs in this process, for the simulated
+    /// containers' shell, which reads what a container would see straight from it.
+    fn local_api(&self) -> Option<&ApiServer> {
+        None
+    }
 }
 
 /// The in-page control plane at one moment of host time: requests go through
@@ -47,6 +53,17 @@ impl Transport for Local<'_> {
     fn close_watch(&mut self, id: WatchId) {
         self.control_plane.api_mut().close_watch(id);
     }
+
+    fn local_api(&self) -> Option<&ApiServer> {
+        Some(self.control_plane.api())
+    }
+}
+
+impl Local<'_> {
+    /// Cluster time now: what [`super::Session::run`] and [`super::Follow::poll`] take.
+    pub fn cluster_now(&self) -> Timestamp {
+        self.control_plane.clock().cluster_time(self.host_now)
+    }
 }
 
 /// A bare API server (no controllers) at cluster time `now`, for tests and tools.
@@ -66,5 +83,9 @@ impl Transport for Direct<'_> {
 
     fn close_watch(&mut self, id: WatchId) {
         self.api.close_watch(id);
+    }
+
+    fn local_api(&self) -> Option<&ApiServer> {
+        Some(self.api)
     }
 }
