@@ -257,7 +257,7 @@ fn exec_runs_in_the_simulated_containers_shell() {
     assert_eq!(t.ok(&format!("kubectl exec {pod} -c api -- echo hello")), "hello\n");
     let o = t.run(&format!("kubectl exec {pod} -- false"));
     assert_eq!((o.exit_code, o.stderr.as_str()), (1, "command terminated with exit code 1\n"));
-    let o = t.run(&format!("kubectl exec deploy/my-api -- hostname"));
+    let o = t.run("kubectl exec deploy/my-api -- hostname");
     assert_eq!(o.exit_code, 0, "{}", o.stderr);
     let o = t.run(&format!("kubectl exec -it {pod} -- bash"));
     let session = o.interactive.expect("exec -it opens an interactive session");
