@@ -502,3 +502,40 @@ fn delete_all_of_a_kind_and_the_help_without_arguments() {
     let o = t.run("ls -la");
     assert_eq!((o.exit_code, o.stderr.as_str()), (127, "bash: ls: command not found\n"));
 }
+
+#[test]
+fn a_crashing_pod_shows_its_previous_logs_and_backoff() {
+    let mut t = Term::new();
+    t.files.insert(
+        "crash.yaml".into(),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: crashy\n  annotations:\n    kubeplay.dev/fault: crash\nspec:\n  containers:\n  - name: api\n    image: myapp:1.0\n".into(),
+    );
+    assert_eq!(t.ok("kubectl apply -f crash.yaml"), "pod/crashy created\n");
+    t.wait(90);
+    let row = t.ok("kubectl get pod crashy --no-headers");
+    assert!(row.contains("CrashLoopBackOff") || row.contains("Error"), "{row}");
+    let previous = t.ok("kubectl logs crashy --previous");
+    assert!(!previous.is_empty());
+    let page = t.ok("kubectl describe pod crashy");
+    assert!(page.contains("    Last State:     Terminated\n"), "{page}");
+    assert!(page.lines().any(|l| l.starts_with("      Exit Code:") && !l.ends_with(" 0")), "{page}");
+    assert!(page.lines().any(|l| l.contains("BackOff") && l.contains("Back-off restarting failed container")), "{page}");
+}
+
+#[test]
+fn watch_in_yaml_prints_each_change_as_a_document() {
+    let mut t = Term::deployed();
+    let mut o = t.run("kubectl get deploy my-api -w -o yaml");
+    assert!(o.stdout.starts_with("apiVersion: apps/v1\nkind: Deployment\n"), "{}", o.stdout);
+    let mut follow = o.follow.take().unwrap();
+    t.ok("kubectl scale deploy my-api --replicas=4");
+    let p = t.poll(&mut follow);
+    assert!(p.stdout.starts_with("---\napiVersion: apps/v1\nkind: Deployment\n"), "{}", p.stdout);
+    assert!(p.stdout.contains("  replicas: 4\n"));
+    let mut o = t.run("kubectl get deploy --watch-only");
+    assert_eq!(o.stdout, "");
+    let mut follow = o.follow.take().unwrap();
+    t.ok("kubectl scale deploy my-api --replicas=2");
+    let p = t.poll(&mut follow);
+    assert!(p.stdout.starts_with("NAME     READY   UP-TO-DATE   AVAILABLE   AGE\nmy-api   "), "{}", p.stdout);
+}

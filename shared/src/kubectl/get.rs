@@ -146,12 +146,17 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
             let got = if output.is_table() { cmd.client.get_table(&path) } else { cmd.client.get(&path) };
             match got {
                 Ok(v) if output.is_table() => {
+                    // A named watch starts after the version printed.
+                    list_rv = v.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
                     let p = from_table(&v, None, &opts);
                     columns = v.get("columnDefinitions").cloned().unwrap_or(Value::Null);
                     rows.header = p.header;
                     rows.rows.extend(p.rows);
                 }
-                Ok(v) => objects.push((printer::with_type(v, r), r.clone())),
+                Ok(v) => {
+                    list_rv = v.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
+                    objects.push((printer::with_type(v, r), r.clone()));
+                }
                 Err(e) if e.is_not_found() && cmd.p.is_set("ignore-not-found") => {}
                 Err(e) => {
                     out.stderr.push_str(&format!("{e}\n"));
@@ -213,7 +218,7 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
             kind_prefix: with_kind.then(|| r.kind_prefix()),
             no_headers: cmd.p.is_set("no-headers"),
         };
-        let follow = WatchFollow { id, resource: r.clone(), output, opts, columns, header_printed: printed_any, first: true };
+        let follow = WatchFollow { id, resource: r.clone(), output, opts, columns, header_printed: printed_any, first: !printed_any };
         out.follow = Some(Follow(FollowKind::Watch(Box::new(follow))));
     }
     Ok(out)
