@@ -157,6 +157,7 @@ fn namespaces_flags_and_empty_lists() {
     assert!(lines(&labels)[1].ends_with("app=my-api,pod-template-hash=".to_string().as_str()) || lines(&labels)[1].contains("app=my-api,pod-template-hash="));
     t.ok("kubectl config set-context --current --namespace=production");
     assert_eq!(t.run("kubectl get pods").stderr, "No resources found in production namespace.\n");
+    assert_eq!(t.ok("kubectl delete namespace production"), "namespace \"production\" deleted\n");
 }
 
 #[test]
@@ -343,17 +344,17 @@ fn contexts_list_and_switch() {
 fn delete_by_file_by_name_and_by_label() {
     let mut t = Term::deployed();
     let victim = t.pod_names()[0].clone();
-    assert_eq!(t.ok(&format!("kubectl delete pod {victim}")), format!("pod \"{victim}\" deleted\n"));
-    assert_eq!(t.ok("kubectl delete -f k8s/deployment.yaml"), "deployment.apps \"my-api\" deleted\n");
+    assert_eq!(t.ok(&format!("kubectl delete pod {victim}")), format!("pod \"{victim}\" deleted from default namespace\n"));
+    assert_eq!(t.ok("kubectl delete -f k8s/deployment.yaml"), "deployment.apps \"my-api\" deleted from default namespace\n");
     assert_eq!(
         t.err("kubectl delete -f k8s/deployment.yaml"),
         "Error from server (NotFound): error when deleting \"k8s/deployment.yaml\": deployments.apps \"my-api\" not found\n"
     );
-    assert_eq!(t.ok("kubectl delete svc/my-api-service"), "service \"my-api-service\" deleted\n");
+    assert_eq!(t.ok("kubectl delete svc/my-api-service"), "service \"my-api-service\" deleted from default namespace\n");
     t.ok("kubectl create deployment web --image=nginx:1.27 --replicas=2");
     t.wait(30);
     let out = t.ok("kubectl delete deployments -l app=web");
-    assert_eq!(out, "deployment.apps \"web\" deleted\n");
+    assert_eq!(out, "deployment.apps \"web\" deleted from default namespace\n");
     assert_eq!(t.err("kubectl delete pods"), "error: resource(s) were provided, but no name was specified\n");
 }
 
@@ -495,7 +496,7 @@ fn apply_recursive_then_describe_every_kind_of_the_seed() {
 fn delete_all_of_a_kind_and_the_help_without_arguments() {
     let mut t = Term::deployed();
     let out = t.ok("kubectl delete pods --all");
-    assert_eq!(out.lines().filter(|l| l.starts_with("pod \"my-api-") && l.ends_with("\" deleted")).count(), 3, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("pod \"my-api-") && l.ends_with("\" deleted from default namespace")).count(), 3, "{out}");
     let help = t.ok("kubectl");
     assert!(help.starts_with("kubectl controls the Kubernetes cluster manager.\n"));
     assert!(help.contains("\n  get "), "{help}");

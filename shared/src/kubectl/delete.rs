@@ -1,5 +1,5 @@
 //! `kubectl delete`: by manifest (`-f`), by `type name…`, `type/name`, `-l`
-//! or `--all`, printing `deployment.apps "my-api" deleted` per object.
+//! or `--all`, printing `deployment.apps "my-api" deleted from default namespace` per object.
 
 use super::apply::{manifest_files, manifest_objects};
 use super::client::{encode, CmdError, CmdResult};
@@ -51,6 +51,8 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
         let path = r.object_path(ns, name);
         match cmd.client.delete(&path, body.as_ref()) {
             Ok(_) if cmd.p.get("output") == Some("name") => out.stdout.push_str(&format!("{}/{name}\n", r.kind_prefix())),
+            // kubectl 1.32+ says where a namespaced object was deleted from.
+            Ok(_) if r.namespaced => out.stdout.push_str(&format!("{} \"{name}\" deleted from {ns} namespace\n", r.kind_prefix())),
             Ok(_) => out.stdout.push_str(&format!("{} \"{name}\" deleted\n", r.kind_prefix())),
             Err(e) if e.is_not_found() && ignore_missing => {}
             Err(super::client::CmdError::Server { reason, message }) if file.is_some() => {
