@@ -212,3 +212,58 @@ fn flag_values(session: &Session, client: &mut Client, flag: &str, files: &dyn F
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::{ApiServer, Request};
+    use crate::kubectl::files::NoFiles;
+    use crate::kubectl::transport::Direct;
+    use jiff::Timestamp;
+    use serde_json::json;
+
+    fn cluster() -> (ApiServer, Timestamp) {
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut api = ApiServer::new(1, now);
+        for name in ["web", "worker", "db"] {
+            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+            assert_eq!(api.handle(&Request::post("/api/v1/namespaces/default/configmaps", cm.to_string()), now).status(), 201);
+        }
+        (api, now)
+    }
+
+    fn complete_line(line: &str) -> Vec<String> {
+        let (mut api, now) = cluster();
+        let mut t = Direct { api: &mut api, now };
+        complete(&mut Session::new(), &mut t, line, line.len(), &NoFiles)
+    }
+
+    #[test]
+    fn the_first_word_is_kubectl_and_the_second_a_command() {
+        assert_eq!(complete_line(""), ["kubectl"]);
+        assert_eq!(complete_line("kubectl des"), ["describe"]);
+        assert_eq!(complete_line("kubectl co"), ["config"]);
+    }
+
+    #[test]
+    fn names_come_from_the_objects_of_that_type() {
+        assert_eq!(complete_line("kubectl get configmaps w"), ["web", "worker"]);
+        assert_eq!(complete_line("kubectl get cm/w"), ["cm/web", "cm/worker"]);
+        assert_eq!(complete_line("kubectl -n kube-system get configmaps w"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn flags_and_their_values() {
+        assert_eq!(complete_line("kubectl logs --ta"), ["--tail"]);
+        assert_eq!(complete_line("kubectl get cm -o j"), ["json", "jsonpath="]);
+        assert_eq!(complete_line("kubectl --context kind"), ["kind-kubeplay"]);
+    }
+
+    #[test]
+    fn the_cursor_decides_which_word_is_completed() {
+        let (mut api, now) = cluster();
+        let mut t = Direct { api: &mut api, now };
+        let line = "kubectl get configmaps -o yaml";
+        assert_eq!(complete(&mut Session::new(), &mut t, line, "kubectl get conf".len(), &NoFiles), ["configmaps"]);
+    }
+}

@@ -2,9 +2,16 @@
 //! run against the cluster through REST only (the requests the real kubectl
 //! makes), printed as kubectl prints them.
 //!
-//! The terminal UI keeps history and draws output; it calls [`Session::run`]
-//! per line, polls a returned [`Follow`] after each tick, hands `exec -it`
-//! sessions to its [`Shell`], and asks [`complete`] on Tab.
+//! How a host drives it: keep one [`Session`] per terminal (contexts, current
+//! namespace, cached discovery). For each line, build a [`Transport`] (for the
+//! in-page cluster, [`Local`] over the `ControlPlane` at the host's time) and call
+//! [`Session::run`] with the page's file tree ([`Files`]), a [`Shell`] for `exec`
+//! ([`SimShell`] for simulated pods) and the cluster time
+//! ([`Local::cluster_now`]). Print `stdout`/`stderr`; if the [`Outcome`] has a
+//! [`Follow`], call [`Follow::poll`] after every tick until it reports
+//! `finished` or the user presses Ctrl-C ([`Follow::stop`]); if it has an
+//! [`Interactive`], hand the terminal to a `sim::shell::ShellSession` on that
+//! target. Tab calls [`complete`]. History and drawing are the terminal's.
 
 mod apply;
 mod client;
