@@ -374,6 +374,11 @@ fn create_and_expose_build_what_kubectls_generators_build() {
     assert_eq!(t.ok("kubectl label deployment web tier=frontend"), "deployment.apps/web labeled\n");
     assert_eq!(t.err("kubectl label deployment web tier=backend"), "error: 'tier' already has a value (frontend), and --overwrite is false\n");
     assert_eq!(t.ok("kubectl annotate deployment web owner=me"), "deployment.apps/web annotated\n");
+    assert_eq!(t.ok("kubectl run tools --image=busybox:1.36 -- sleep 3600"), "pod/tools created\n");
+    assert_eq!(t.ok("kubectl get pod tools -o jsonpath={.metadata.labels.run}/{.spec.containers[0].name}/{.spec.containers[0].args}"), "tools/tools/[\"sleep\",\"3600\"]");
+    let dry = t.ok("kubectl run nginx --image=nginx --port=80 --dry-run=client -o yaml");
+    assert!(dry.contains("  labels:\n    run: nginx\n"), "{dry}");
+    assert!(dry.contains("    ports:\n    - containerPort: 80\n"), "{dry}");
 }
 
 #[test]

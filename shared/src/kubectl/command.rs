@@ -64,6 +64,14 @@ pub static COMMANDS: &[Command] = &[
         subcommands: &[],
         short: "Display one or many resources",
     },
+    Command {
+        name: "run",
+        flags: &[value_flag("image", None), value_flag("port", None), value_flag("env", None), value_flag("labels", Some('l')), value_flag("restart", None),
+            bool_flag("command", None), OUTPUT, DRY_RUN],
+        run: create::run_pod,
+        subcommands: &[],
+        short: "Run a particular image on the cluster",
+    },
     Command { name: "describe", flags: &[SELECTOR, ALL_NS, bool_flag("show-events", None)], run: describe::run, subcommands: &[], short: "Show details of a specific resource or group of resources" },
     Command {
         name: "logs",

@@ -163,6 +163,64 @@ fn create_from_files(cmd: &mut Cmd) -> CmdResult<Outcome> {
     Ok(out)
 }
 
+/// `kubectl run NAME --image=IMAGE [--port] [--env K=V] [--labels k=v] [--restart] [-- COMMAND…]`:
+/// one Pod labelled `run=NAME`, its container named after the pod.
+pub fn run_pod(cmd: &mut Cmd) -> CmdResult<Outcome> {
+    let Some(name) = cmd.p.args.first().cloned() else {
+        return Err(CmdError::usage("NAME is required for run"));
+    };
+    let Some(image) = cmd.p.get("image").map(str::to_string) else {
+        return Err(CmdError::usage("required flag(s) \"image\" not set"));
+    };
+    let mut labels = Map::new();
+    match cmd.p.get("labels") {
+        Some(list) => {
+            for pair in list.split(',') {
+                let Some((k, v)) = pair.split_once('=') else {
+                    return Err(CmdError::usage(format!("invalid label spec: {pair}")));
+                };
+                labels.insert(k.to_string(), json!(v));
+            }
+        }
+        None => {
+            labels.insert("run".into(), json!(name));
+        }
+    }
+    let restart = match cmd.p.get("restart").unwrap_or("Always") {
+        r @ ("Always" | "OnFailure" | "Never") => r.to_string(),
+        other => return Err(CmdError::usage(format!("invalid restart policy: {other}"))),
+    };
+    let mut container = json!({"name": name, "image": image, "resources": {}});
+    if let Some(p) = cmd.p.get("port") {
+        let port: i64 = p.parse().map_err(|_| CmdError::usage(format!("invalid argument \"{p}\" for \"--port\" flag")))?;
+        container["ports"] = json!([{"containerPort": port}]);
+    }
+    let env: Vec<Value> = cmd
+        .p
+        .all("env")
+        .iter()
+        .map(|e| match e.split_once('=') {
+            Some((k, v)) => Ok(json!({"name": k, "value": v})),
+            None => Err(CmdError::usage(format!("invalid env: {e}"))),
+        })
+        .collect::<CmdResult<_>>()?;
+    if !env.is_empty() {
+        container["env"] = json!(env);
+    }
+    if let Some(argv) = cmd.p.after_dash.clone().filter(|a| !a.is_empty()).or_else(|| (cmd.p.args.len() > 1).then(|| cmd.p.args[1..].to_vec())) {
+        let field = if cmd.p.is_set("command") { "command" } else { "args" };
+        container[field] = json!(argv);
+    }
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart},
+        "status": {},
+    });
+    let pods = cmd.resolve("pods")?;
+    post(cmd, &pods, pod, "created")
+}
+
 /// `kubectl expose deployment my-api --port=80 --target-port=3000 [--type=NodePort]`.
 pub fn run_expose(cmd: &mut Cmd) -> CmdResult<Outcome> {
     let args = cmd.p.args.clone();
