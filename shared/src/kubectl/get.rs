@@ -105,6 +105,7 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
     let mut single = true;
     let mut list_rv = String::new();
     let mut columns = Value::Null;
+    let mut widths: Vec<usize> = Vec::new();
 
     for target in &targets {
         let r = &target.resource;
@@ -125,6 +126,11 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
                 columns = table.get("columnDefinitions").cloned().unwrap_or(Value::Null);
                 let printed = from_table(&table, None, &opts);
                 if cmd.p.is_set("watch-only") {
+                    continue;
+                }
+                if watch && !printed.rows.is_empty() {
+                    out.stdout.push_str(&printed.render_growing(!opts.no_headers, &mut widths));
+                    printed_any = true;
                     continue;
                 }
                 print_table(&mut out, &printed, &opts, &mut printed_any);
@@ -218,7 +224,7 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
             kind_prefix: with_kind.then(|| r.kind_prefix()),
             no_headers: cmd.p.is_set("no-headers"),
         };
-        let follow = WatchFollow { id, resource: r.clone(), output, opts, columns, header_printed: printed_any, first: !printed_any };
+        let follow = WatchFollow { id, resource: r.clone(), output, opts, columns, header_printed: printed_any, first: !printed_any, widths };
         out.follow = Some(Follow(FollowKind::Watch(Box::new(follow))));
     }
     Ok(out)
@@ -245,6 +251,8 @@ pub struct WatchFollow {
     columns: Value,
     header_printed: bool,
     first: bool,
+    /// Column widths printed so far.
+    widths: Vec<usize>,
 }
 
 impl WatchFollow {
@@ -270,7 +278,7 @@ impl WatchFollow {
                 }
                 let printed = from_table(&object, Some(&self.columns), &self.opts);
                 let header = !self.header_printed && !self.opts.no_headers;
-                polled.stdout.push_str(&printed.render(header));
+                polled.stdout.push_str(&printed.render_growing(header, &mut self.widths));
                 self.header_printed = true;
             } else {
                 let obj = printer::with_type(object, &self.resource);

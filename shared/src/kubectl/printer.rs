@@ -78,6 +78,40 @@ impl Printed {
     }
 }
 
+impl Printed {
+    /// Rows printed by `get -w` as events arrive: columns keep the widths
+    /// printed so far and only grow, so a long `ContainerCreating` widens its
+    /// column for the rows after it.
+    pub fn render_growing(&self, with_header: bool, widths: &mut Vec<usize>) -> String {
+        let (min_width, padding) = tabwriter::GET;
+        let mut lines: Vec<&Vec<String>> = Vec::new();
+        if with_header && !self.header.is_empty() {
+            lines.push(&self.header);
+        }
+        lines.extend(self.rows.iter());
+        for line in &lines {
+            for (i, cell) in line.iter().enumerate() {
+                let w = (cell.chars().count() + padding).max(min_width);
+                match widths.get_mut(i) {
+                    Some(x) => *x = (*x).max(w),
+                    None => widths.push(w),
+                }
+            }
+        }
+        let mut out = String::new();
+        for line in lines {
+            for (i, cell) in line.iter().enumerate() {
+                out.push_str(cell);
+                if i + 1 < line.len() {
+                    out.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(cell.chars().count())));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
 /// A cell as kubectl prints it: strings up to their first line break.
 pub fn cell_text(v: &Value) -> String {
     match v {
@@ -222,6 +256,17 @@ mod tests {
             p.render(true),
             "NAMESPACE   NAME           READY   AGE     LABELS\ndefault     pod/my-api-1   1/1     5s      app=my-api\nprod        pod/db         0/1     3m20s   <none>\n"
         );
+    }
+
+    #[test]
+    fn watched_rows_keep_and_grow_the_column_widths() {
+        let mut widths = Vec::new();
+        let first = Printed { header: vec!["NAME".into(), "STATUS".into(), "AGE".into()], rows: vec![vec!["web".into(), "Pending".into(), "0s".into()]] };
+        assert_eq!(first.render_growing(true, &mut widths), "NAME   STATUS    AGE\nweb    Pending   0s\n");
+        let long = Printed { header: vec![], rows: vec![vec!["web".into(), "ContainerCreating".into(), "1s".into()]] };
+        assert_eq!(long.render_growing(false, &mut widths), "web    ContainerCreating   1s\n");
+        let after = Printed { header: vec![], rows: vec![vec!["web".into(), "Running".into(), "2s".into()]] };
+        assert_eq!(after.render_growing(false, &mut widths), "web    Running             2s\n");
     }
 
     #[test]
