@@ -155,6 +155,16 @@ fn namespaces_flags_and_empty_lists() {
     let labels = t.ok("kubectl get pods --show-labels");
     assert!(lines(&labels)[0].ends_with("AGE   LABELS"));
     assert!(lines(&labels)[1].ends_with("app=my-api,pod-template-hash=".to_string().as_str()) || lines(&labels)[1].contains("app=my-api,pod-template-hash="));
+    let app = t.ok("kubectl get pods -L app");
+    assert!(lines(&app)[0].ends_with("AGE   APP"), "{app}");
+    assert!(lines(&app)[1].ends_with("   my-api"), "{app}");
+    let sorted = t.ok("kubectl get pods --sort-by=.metadata.name --no-headers");
+    let names: Vec<&str> = sorted.lines().map(|l| cells(l)[0]).collect();
+    let mut expected = names.clone();
+    expected.sort();
+    assert_eq!(names, expected);
+    let events = t.ok("kubectl get events --sort-by=.lastTimestamp");
+    assert!(lines(&events)[0].starts_with("LAST SEEN   TYPE     REASON"), "{events}");
     t.ok("kubectl config set-context --current --namespace=production");
     assert_eq!(t.run("kubectl get pods").stderr, "No resources found in production namespace.\n");
     assert_eq!(t.ok("kubectl delete namespace production"), "namespace \"production\" deleted\n");

@@ -114,6 +114,7 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
             wide: matches!(output, Output::Table { wide: true }),
             namespace_column: all_namespaces && r.namespaced,
             show_labels: cmd.p.is_set("show-labels"),
+            label_columns: label_columns(cmd),
             kind_prefix: with_kind.then(|| r.kind_prefix()),
             no_headers: cmd.p.is_set("no-headers"),
         };
@@ -121,7 +122,17 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
             single = false;
             let path = with_query(r.collection_path(ns), &query);
             if output.is_table() {
-                let table = cmd.client.get_table(&path)?;
+                let sort_by = cmd.p.get("sort-by").map(str::to_string);
+                let mut table = match &sort_by {
+                    Some(_) => {
+                        let sep = if path.contains('?') { '&' } else { '?' };
+                        cmd.client.get_table(&format!("{path}{sep}includeObject=Object"))?
+                    }
+                    None => cmd.client.get_table(&path)?,
+                };
+                if let Some(expr) = &sort_by {
+                    sort_rows(&mut table, expr)?;
+                }
                 list_rv = table.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
                 columns = table.get("columnDefinitions").cloned().unwrap_or(Value::Null);
                 let printed = from_table(&table, None, &opts);
@@ -221,6 +232,7 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
             wide: matches!(output, Output::Table { wide: true }),
             namespace_column: all_namespaces && r.namespaced,
             show_labels: cmd.p.is_set("show-labels"),
+            label_columns: label_columns(cmd),
             kind_prefix: with_kind.then(|| r.kind_prefix()),
             no_headers: cmd.p.is_set("no-headers"),
         };
@@ -228,6 +240,30 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
         out.follow = Some(Follow(FollowKind::Watch(Box::new(follow))));
     }
     Ok(out)
+}
+
+/// `-L app -L tier` or `-L app,tier`.
+fn label_columns(cmd: &Cmd) -> Vec<String> {
+    cmd.p.all("label-columns").iter().flat_map(|l| l.split(',')).filter(|l| !l.is_empty()).map(str::to_string).collect()
+}
+
+/// `--sort-by=.metadata.creationTimestamp`: orders a Table's rows by a field of
+/// each row's object (numbers as numbers, everything else as text).
+fn sort_rows(table: &mut Value, expr: &str) -> CmdResult<()> {
+    let template = if expr.starts_with('{') { expr.to_string() } else { format!("{{{expr}}}") };
+    let Some(rows) = table.get_mut("rows").and_then(Value::as_array_mut) else { return Ok(()) };
+    let mut keyed = Vec::new();
+    for row in rows.drain(..) {
+        let object = row.get("object").cloned().unwrap_or(Value::Null);
+        let key = super::jsonpath::evaluate(&template, &object).map_err(|e| CmdError::usage(e.to_string()))?;
+        keyed.push((key, row));
+    }
+    keyed.sort_by(|(a, _), (b, _)| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    rows.extend(keyed.into_iter().map(|(_, r)| r));
+    Ok(())
 }
 
 fn print_table(out: &mut Outcome, printed: &Printed, opts: &TableOptions, printed_any: &mut bool) {

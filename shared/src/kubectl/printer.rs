@@ -50,6 +50,8 @@ pub struct TableOptions {
     pub wide: bool,
     pub namespace_column: bool,
     pub show_labels: bool,
+    /// `-L key`: one column per label key.
+    pub label_columns: Vec<String>,
     /// `pod/` before names when several types are printed together.
     pub kind_prefix: Option<String>,
     pub no_headers: bool,
@@ -153,6 +155,9 @@ pub fn from_table(table: &Value, columns: Option<&Value>, opts: &TableOptions) -
         header.push("NAMESPACE".into());
     }
     header.extend(shown.iter().map(|&i| defs[i].get("name").and_then(Value::as_str).unwrap_or("").to_uppercase()));
+    for key in &opts.label_columns {
+        header.push(key.rsplit('/').next().unwrap_or(key).to_uppercase());
+    }
     if opts.show_labels {
         header.push("LABELS".into());
     }
@@ -172,6 +177,9 @@ pub fn from_table(table: &Value, columns: Option<&Value>, opts: &TableOptions) -
                 }
             }
             out.push(text);
+        }
+        for key in &opts.label_columns {
+            out.push(metadata.pointer("/labels").and_then(|l| l.get(key)).and_then(Value::as_str).unwrap_or("").to_string());
         }
         if opts.show_labels {
             out.push(labels_text(&metadata));
