@@ -245,6 +245,9 @@ fn logs_follow_and_container_choice() {
     assert_eq!(t.ok(&format!("kubectl logs {pod} --tail=1")).lines().count(), 1);
     assert!(t.ok("kubectl logs deploy/my-api").contains("Server listening on port 3000"));
     assert_eq!(t.err(&format!("kubectl logs {pod} -c nope")), format!("Error from server (BadRequest): container nope is not valid for pod {pod}\n"));
+    let by_label = t.ok("kubectl logs -l app=my-api --prefix");
+    assert_eq!(by_label.lines().filter(|l| l.ends_with("] Server listening on port 3000")).count(), 3, "{by_label}");
+    assert!(by_label.lines().all(|l| l.starts_with("[pod/my-api-") && l.contains("/api] ")), "{by_label}");
     let mut o = t.run(&format!("kubectl logs -f {pod}"));
     assert_eq!(o.stdout, logs);
     let mut follow = o.follow.take().expect("logs -f keeps following");

@@ -77,7 +77,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "logs",
         flags: &[bool_flag("follow", Some('f')), value_flag("container", Some('c')), value_flag("tail", None), bool_flag("previous", Some('p')),
-            bool_flag("timestamps", None), bool_flag("all-containers", None), bool_flag("prefix", None)],
+            bool_flag("timestamps", None), bool_flag("all-containers", None), bool_flag("prefix", None), SELECTOR],
         run: logs::run,
         subcommands: &[],
         short: "Print the logs for a container in a pod",

@@ -1,4 +1,4 @@
-//! `kubectl logs [-f] [-c container] [--tail N] [--previous] pod|deploy/x`:
+//! `kubectl logs [-f] [-c container] [--tail N] [--previous] pod|deploy/x|-l selector`:
 //! the pod `log` subresource, and for `-f` the lines that arrive afterwards.
 
 use super::client::{encode, Client, CmdError, CmdResult};
@@ -7,18 +7,59 @@ use super::outcome::{Follow, FollowKind, Outcome, Polled};
 use super::transport::Transport;
 use serde_json::Value;
 
+const USAGE: &str = "expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command";
+
+/// kubectl reads at most this many pods' logs for `-l` (its `--max-log-requests`).
+const MAX_LOG_REQUESTS: usize = 5;
+
 pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
     let args = cmd.p.args.clone();
-    let namespace = cmd.namespace.clone();
+    if let Some(selector) = cmd.p.get("selector").map(str::to_string) {
+        if !args.is_empty() {
+            return Err(CmdError::usage("only one of selector or pod can be provided"));
+        }
+        let namespace = cmd.namespace.clone();
+        let list = cmd.client.get(&format!("/api/v1/namespaces/{namespace}/pods?labelSelector={}", encode(&selector)))?;
+        let pods: Vec<Value> = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+        if pods.len() > MAX_LOG_REQUESTS {
+            return Err(CmdError::usage(format!(
+                "you are attempting to follow {} log streams, but maximum allowed concurrency is {MAX_LOG_REQUESTS}, use --max-log-requests to increase the limit",
+                pods.len()
+            )));
+        }
+        let mut out = Outcome::default();
+        let mut streams = Vec::new();
+        for pod in &pods {
+            let one = pod_logs(cmd, pod)?;
+            out.stdout.push_str(&one.stdout);
+            out.stderr.push_str(&one.stderr);
+            if let Some(Follow(FollowKind::Logs(l))) = one.follow {
+                streams.extend(l.streams);
+            }
+        }
+        if pods.is_empty() {
+            out.stderr.push_str(&super::get::nothing_found(Some(&namespace)));
+        }
+        if cmd.p.is_set("follow") {
+            out.follow = Some(Follow(FollowKind::Logs(LogFollow { streams })));
+        }
+        return Ok(out);
+    }
     let pod = match args.as_slice() {
-        [] => return Err(CmdError::usage("expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command")),
+        [] => return Err(CmdError::usage(USAGE)),
         [one] => resolve_pod(cmd, one)?,
         [pod, container] if cmd.p.get("container").is_none() => {
             cmd.p.flags.push(("container".into(), container.clone()));
             resolve_pod(cmd, pod)?
         }
-        _ => return Err(CmdError::usage("expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command")),
+        _ => return Err(CmdError::usage(USAGE)),
     };
+    pod_logs(cmd, &pod)
+}
+
+/// One pod's logs (and, with `-f`, the streams to follow).
+fn pod_logs(cmd: &mut Cmd, pod: &Value) -> CmdResult<Outcome> {
+    let namespace = cmd.namespace.clone();
     let mut out = Outcome::default();
     let containers: Vec<String> = pod
         .pointer("/spec/containers")
@@ -62,7 +103,8 @@ pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
         let base = format!("/api/v1/namespaces/{namespace}/pods/{pod_name}/log");
         let path = if query.is_empty() { base.clone() } else { format!("{base}?{}", query.join("&")) };
         let text = cmd.client.get_text(&path)?;
-        let prefix = if cmd.p.is_set("prefix") { format!("[pod/{pod_name}/{}] ", c.as_deref().unwrap_or("")) } else { String::new() };
+        let shown = c.clone().or_else(|| containers.first().cloned()).unwrap_or_default();
+        let prefix = if cmd.p.is_set("prefix") { format!("[pod/{pod_name}/{shown}] ") } else { String::new() };
         for line in text.lines() {
             out.stdout.push_str(&format!("{prefix}{line}\n"));
         }
