@@ -277,6 +277,9 @@ fn exec_runs_in_the_simulated_containers_shell() {
     let session = o.interactive.expect("exec -it opens an interactive session");
     assert_eq!((session.target.pod.as_str(), session.target.container.as_str(), session.argv.as_slice()), (pod.as_str(), "api", ["bash".to_string()].as_slice()));
     assert!(session.tty);
+    let transport = Local::new(&mut t.cp, t.now);
+    let mut shell = session.open_simulated(&transport).expect("bash runs in myapp");
+    assert_eq!(shell.run(transport.control_plane.api(), "echo $HOSTNAME", t.now).stdout, format!("{pod}\n"));
     assert_eq!(t.err(&format!("kubectl exec {pod}")), "error: you must specify at least one command for the container\n");
     assert_eq!(t.err(&format!("kubectl exec {pod} -c nope -- ls")), format!("Error from server (BadRequest): container nope is not valid for pod {pod}\n"));
     assert_eq!(t.err("kubectl exec nope -- ls"), "Error from server (NotFound): pods \"nope\" not found\n");

@@ -77,6 +77,16 @@ pub struct Interactive {
     pub tty: bool,
 }
 
+impl Interactive {
+    /// Opens the simulated container's shell for this session, or says (as
+    /// kubectl prints it) why it cannot start.
+    pub fn open_simulated(&self, transport: &dyn Transport) -> Result<crate::sim::shell::ShellSession, String> {
+        let api = transport.local_api().ok_or_else(|| "error: unable to upgrade connection: this pod's node is not simulated in this page".to_string())?;
+        let program = self.argv.first().map_or("sh", String::as_str);
+        crate::sim::shell::ShellSession::open(api, &self.target.namespace, &self.target.pod, Some(&self.target.container), program).map_err(|e| e.to_string())
+    }
+}
+
 /// Finds the target of `kubectl exec [-it] pod [-c container] -- cmd…`, with kubectl's errors.
 pub fn target(client: &mut Client, namespace: &str, p: &Parsed, pod_path: &str) -> CmdResult<(ExecTarget, Vec<String>)> {
     let argv = match &p.after_dash {

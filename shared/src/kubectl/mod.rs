@@ -11,7 +11,8 @@
 //! [`Follow`], call [`Follow::poll`] after every tick until it reports
 //! `finished` or the user presses Ctrl-C ([`Follow::stop`]); if it has an
 //! [`Interactive`], hand the terminal to a `sim::shell::ShellSession` on that
-//! target. Tab calls [`complete`]. History and drawing are the terminal's.
+//! target ([`Interactive::open_simulated`]). Tab calls [`complete`]. History and
+//! drawing are the terminal's.
 
 mod apply;
 mod client;
