@@ -123,7 +123,7 @@ pub fn ingress(client: &mut Client, ing: &Value, now: Timestamp) -> String {
     page.line(1, "----\t----\t--------");
     for rule in ing.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten() {
         let host = if s(rule, "/host").is_empty() { "*" } else { s(rule, "/host") };
-        page.line(1, host);
+        page.line(1, format!("{host}\t"));
         for p in rule.pointer("/http/paths").and_then(Value::as_array).into_iter().flatten() {
             let backend = backend_text(p.get("backend").unwrap_or(&Value::Null));
             let svc = s(p, "/backend/service/name");
@@ -144,7 +144,7 @@ pub fn ingress(client: &mut Client, ing: &Value, now: Timestamp) -> String {
                     if ips.is_empty() { "<none>".to_string() } else { ips.join(",") }
                 })
                 .unwrap_or_else(|| "<error: endpoints \"".to_string() + svc + "\" not found>");
-            page.line(1, format!("\t{}\t{backend} ({eps})", s(p, "/path")));
+            page.line(2, format!("\t{} \t{backend} ({eps})", s(p, "/path")));
         }
     }
     page.annotations(0, ing);
