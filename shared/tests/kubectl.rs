@@ -101,6 +101,10 @@ fn apply_a_folder_then_again_reports_unchanged() {
     t.files.insert("k8s/deployment.yaml".into(), include_str!("fixtures/seed/deployment.yaml").replace("replicas: 3", "replicas: 4"));
     assert_eq!(lines(&t.ok("kubectl apply -f k8s/deployment.yaml")), ["deployment.apps/my-api configured"]);
     assert_eq!(t.err("kubectl apply -f nope.yaml"), "error: the path \"nope.yaml\" does not exist\n");
+    t.ok("kubectl delete -f k8s/service.yaml");
+    assert_eq!(t.ok("kubectl apply -f k8s/service.yaml --dry-run=server"), "service/my-api-service created (server dry run)\n");
+    assert_eq!(t.ok("kubectl apply -f k8s/service.yaml --dry-run=client"), "service/my-api-service created (dry run)\n");
+    assert_eq!(t.err("kubectl get svc my-api-service"), "Error from server (NotFound): services \"my-api-service\" not found\n");
 }
 
 #[test]

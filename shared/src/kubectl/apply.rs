@@ -6,6 +6,7 @@ use super::client::{CmdError, CmdResult};
 use super::command::Cmd;
 use super::files::{normalize, Files};
 use super::outcome::Outcome;
+use crate::apiserver::{Method, Request};
 use crate::manifest::apply::{apply_with, DocumentOutcome};
 use crate::manifest::{expand_list, parse_documents};
 use serde_json::Value;
@@ -65,11 +66,26 @@ pub fn run_apply(cmd: &mut Cmd) -> CmdResult<Outcome> {
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
     let sources = manifest_files(cmd.files, &refs, cmd.p.is_set("recursive"))?;
     let namespace = cmd.namespace.clone();
+    let dry_run = match cmd.p.get("dry-run") {
+        None | Some("none") => None,
+        Some("client") => Some(" (dry run)"),
+        Some("server") => Some(" (server dry run)"),
+        Some(other) => return Err(CmdError::usage(format!("Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\"."))),
+    };
     let mut out = Outcome::default();
     let mut applied = 0;
     for (path, text) in &sources {
         let transport = &mut *cmd.client.transport;
-        let results = match apply_with(&mut |req| transport.send(req), text, &namespace) {
+        // A dry run sends the same writes with `dryRun=All`: checked, never stored.
+        let mut send = |req: &Request| {
+            if dry_run.is_none() || req.method == Method::Get {
+                return transport.send(req);
+            }
+            let mut req = req.clone();
+            req.query = if req.query.is_empty() { "dryRun=All".into() } else { format!("{}&dryRun=All", req.query) };
+            transport.send(&req)
+        };
+        let results = match apply_with(&mut send, text, &namespace) {
             Ok(r) => r,
             Err(e) => {
                 out.stderr.push_str(&format!("error: {}\n", e.kubectl_message(&normalize(path))));
@@ -81,7 +97,7 @@ pub fn run_apply(cmd: &mut Cmd) -> CmdResult<Outcome> {
             applied += 1;
             match &r.result {
                 Ok(_) if cmd.p.get("output") == Some("name") => out.stdout.push_str(&format!("{}\n", r.object)),
-                Ok(_) => out.stdout.push_str(&format!("{}\n", r.summary())),
+                Ok(_) => out.stdout.push_str(&format!("{}{}\n", r.summary(), dry_run.unwrap_or(""))),
                 Err(_) => {
                     out.stderr.push_str(&format!("{}\n", failure_line(r)));
                     out.exit_code = 1;
