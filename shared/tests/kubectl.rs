@@ -188,6 +188,9 @@ fn get_by_name_yaml_json_name_and_jsonpath() {
     assert_eq!(t.ok("kubectl get deployments -o name"), "deployment.apps/my-api\n");
     assert_eq!(t.ok("kubectl get deploy my-api -o jsonpath={.spec.replicas}"), "3");
     assert_eq!(t.ok("kubectl get pods -o 'jsonpath={.items[*].spec.containers[0].image}'"), "myapp:1.0 myapp:1.0 myapp:1.0");
+    let custom = t.ok("kubectl get pods -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName,GATES:.spec.readinessGates");
+    assert_eq!(cells(lines(&custom)[0]), ["NAME", "NODE", "GATES"]);
+    assert!(lines(&custom)[1].starts_with("my-api-") && lines(&custom)[1].contains("   node-") && lines(&custom)[1].ends_with("<none>"), "{custom}");
     let rows = t.ok("kubectl get pods,deploy");
     assert!(rows.contains("pod/my-api-") && rows.contains("\n\nNAME                     READY   UP-TO-DATE"));
 }
@@ -200,7 +203,7 @@ fn errors_are_worded_as_kubectl_words_them() {
     assert_eq!(t.err("kubectl get pod nope"), "Error from server (NotFound): pods \"nope\" not found\n");
     assert_eq!(t.err("kubectl describe deployment nope"), "Error from server (NotFound): deployments.apps \"nope\" not found\n");
     assert_eq!(t.err("kubectl frobnicate"), "error: unknown command \"frobnicate\" for \"kubectl\"\n");
-    assert_eq!(t.err("kubectl get pods -o xml"), "error: unable to match a printer suitable for the output format \"xml\", allowed formats are: json,jsonpath,name,wide,yaml\n");
+    assert_eq!(t.err("kubectl get pods -o xml"), "error: unable to match a printer suitable for the output format \"xml\", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml\n");
     assert_eq!(t.err("kubectl get"), "error: You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n");
     assert_eq!(t.err("kubectl scale deployment my-api"), "error: required flag(s) \"replicas\" not set\n");
     assert_eq!(t.err("kubectl get pods -n"), "error: flag needs an argument: 'n' in -n\nSee 'kubectl get --help' for usage.\n");

@@ -18,6 +18,8 @@ pub enum Output {
     Yaml,
     Name,
     JsonPath(String),
+    /// `custom-columns=NAME:.metadata.name,NODE:.spec.nodeName`.
+    CustomColumns(Vec<(String, String)>),
 }
 
 impl Output {
@@ -30,9 +32,19 @@ impl Output {
             Some("name") => Self::Name,
             Some(other) => match other.split_once('=') {
                 Some(("jsonpath", expr)) => Self::JsonPath(expr.to_string()),
+                Some(("custom-columns", spec)) => {
+                    let mut columns = Vec::new();
+                    for col in spec.split(',') {
+                        match col.split_once(':') {
+                            Some((h, e)) if !h.is_empty() && !e.is_empty() => columns.push((h.to_string(), e.to_string())),
+                            _ => return Err(CmdError::usage(format!("unexpected custom-columns spec: {col}, expected <header>:<json-path-expr>"))),
+                        }
+                    }
+                    Self::CustomColumns(columns)
+                }
                 _ => {
                     return Err(CmdError::usage(format!(
-                        "unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,jsonpath,name,wide,yaml"
+                        "unable to match a printer suitable for the output format \"{other}\", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml"
                     )))
                 }
             },
@@ -226,8 +238,25 @@ pub fn print_objects(objects: Vec<Value>, single: bool, resources: &[&ApiResourc
             .map(|(o, r)| format!("{}/{}\n", r.kind_prefix(), o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")))
             .collect(),
         Output::JsonPath(expr) => jsonpath::evaluate(expr, &value).map_err(|e| CmdError::usage(e.to_string()))?,
+        Output::CustomColumns(columns) => custom_columns(columns, &objects)?,
         Output::Table { .. } => String::new(),
     })
+}
+
+/// One row per object, a cell per column's JSONPath (`<none>` when it finds nothing).
+fn custom_columns(columns: &[(String, String)], objects: &[Value]) -> CmdResult<String> {
+    let header: Vec<String> = columns.iter().map(|(h, _)| h.clone()).collect();
+    let mut rows = Vec::new();
+    for obj in objects {
+        let mut row = Vec::new();
+        for (_, expr) in columns {
+            let template = if expr.starts_with('{') { expr.clone() } else { format!("{{{expr}}}") };
+            let text = jsonpath::evaluate(&template, obj).map_err(|e| CmdError::usage(e.to_string()))?;
+            row.push(if text.is_empty() { "<none>".to_string() } else { text.replace(' ', ",") });
+        }
+        rows.push(row);
+    }
+    Ok(Printed { header, rows }.render(true))
 }
 
 #[cfg(test)]
@@ -281,7 +310,7 @@ mod tests {
     fn unknown_output_formats_are_refused() {
         assert_eq!(
             Output::parse(Some("xml")).unwrap_err().to_string(),
-            "error: unable to match a printer suitable for the output format \"xml\", allowed formats are: json,jsonpath,name,wide,yaml"
+            "error: unable to match a printer suitable for the output format \"xml\", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml"
         );
         assert_eq!(Output::parse(Some("jsonpath={.a}")).unwrap(), Output::JsonPath("{.a}".into()));
     }
