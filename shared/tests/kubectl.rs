@@ -290,6 +290,10 @@ fn exec_runs_in_the_simulated_containers_shell() {
     assert_eq!(t.err(&format!("kubectl exec {pod}")), "error: you must specify at least one command for the container\n");
     assert_eq!(t.err(&format!("kubectl exec {pod} -c nope -- ls")), format!("Error from server (BadRequest): container nope is not valid for pod {pod}\n"));
     assert_eq!(t.err("kubectl exec nope -- ls"), "Error from server (NotFound): pods \"nope\" not found\n");
+    assert_eq!(
+        t.err(&format!("kubectl exec {pod} ls")),
+        "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples\n"
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use super::outcome::Outcome;
 use super::session::Session;
 use super::transport::Transport;
 use super::words;
-use super::{apply, create, delete, describe, exec, get, info, label, logs, rollout, scale, top};
+use super::{apply, config, create, delete, describe, exec, get, info, label, logs, rollout, scale, top};
 use jiff::Timestamp;
 
 /// What a running command can reach.
@@ -85,7 +85,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "exec",
         flags: &[bool_flag("stdin", Some('i')), bool_flag("tty", Some('t')), value_flag("container", Some('c')), bool_flag("quiet", Some('q'))],
-        run: run_exec,
+        run: exec::run,
         subcommands: &[],
         short: "Execute a command in a container",
     },
@@ -146,7 +146,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "config",
         flags: &[bool_flag("current", None), OUTPUT, bool_flag("minify", None), bool_flag("raw", None), bool_flag("no-headers", None)],
-        run: run_config,
+        run: config::run,
         subcommands: &["current-context", "get-contexts", "set-context", "use-context", "view"],
         short: "Modify kubeconfig files",
     },
@@ -171,56 +171,6 @@ pub static COMMANDS: &[Command] = &[
 
 pub fn find(name: &str) -> Option<&'static Command> {
     COMMANDS.iter().find(|c| c.name == name)
-}
-
-fn run_exec(cmd: &mut Cmd) -> CmdResult<Outcome> {
-    let Some(pod_arg) = cmd.p.args.first().cloned() else {
-        return Err(CmdError::usage("exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples"));
-    };
-    let pod = logs::resolve_pod(cmd, &pod_arg)?;
-    let path = format!("/api/v1/namespaces/{}/pods/{}", cmd.namespace, pod.pointer("/metadata/name").and_then(serde_json::Value::as_str).unwrap_or(""));
-    let (target, argv) = exec::target(&mut cmd.client, &cmd.namespace, &cmd.p, &path)?;
-    if cmd.p.is_set("stdin") {
-        let tty = cmd.p.is_set("tty");
-        return Ok(Outcome { interactive: Some(exec::Interactive { target, argv, tty }), ..Outcome::default() });
-    }
-    let out = cmd.shell.run(cmd.client.transport, &target, &argv, cmd.now);
-    let mut outcome = Outcome { stdout: out.stdout, stderr: out.stderr, exit_code: out.exit_code, ..Outcome::default() };
-    let refused = outcome.stderr.starts_with("error:") || outcome.stderr.starts_with("Error from server");
-    if out.exit_code != 0 && !refused {
-        outcome.stderr.push_str(&format!("command terminated with exit code {}\n", out.exit_code));
-    }
-    Ok(outcome)
-}
-
-fn run_config(cmd: &mut Cmd) -> CmdResult<Outcome> {
-    let args = cmd.p.args.clone();
-    let sub = args.first().map(String::as_str).unwrap_or("");
-    match sub {
-        "get-contexts" => {
-            let name_only = cmd.p.get("output") == Some("name");
-            cmd.session.get_contexts(args.get(1).map(String::as_str), name_only).map(Outcome::ok)
-        }
-        "use-context" | "use" => match args.get(1) {
-            Some(name) => cmd.session.use_context(name).map(Outcome::ok),
-            None => Err(CmdError::usage("Unexpected args: []")),
-        },
-        "current-context" => match cmd.session.current_context() {
-            Some(c) => Ok(Outcome::ok(format!("{}\n", c.name))),
-            None => Err(CmdError::usage("current-context is not set")),
-        },
-        "set-context" => {
-            let name = if cmd.p.is_set("current") { None } else { args.get(1).map(String::as_str) };
-            if name.is_none() && !cmd.p.is_set("current") {
-                return Err(CmdError::usage("you must specify a non-empty context name or --current"));
-            }
-            let ns = cmd.p.get("namespace").map(str::to_string);
-            cmd.session.set_context_namespace(name, ns.as_deref()).map(Outcome::ok)
-        }
-        "view" => Ok(Outcome::ok(cmd.session.view(cmd.p.is_set("minify")))),
-        "" => Err(CmdError::usage("Modify kubeconfig files using subcommands like \"kubectl config set current-context my-context\"\n\nAvailable Commands:\n  current-context   Display the current-context\n  get-contexts      Describe one or many contexts\n  set-context       Set a context entry in kubeconfig\n  use-context       Set the current-context in a kubeconfig file\n  view              Display merged kubeconfig settings or a specified kubeconfig file")),
-        other => Err(CmdError::usage(format!("unknown command \"{other}\" for \"kubectl config\""))),
-    }
 }
 
 /// The short help kubectl prints without arguments.

@@ -3,6 +3,8 @@
 //! simulated shell for simulated pods, an agent for real ones).
 
 use super::client::{Client, CmdError, CmdResult};
+use super::command::Cmd;
+use super::outcome::Outcome;
 use super::flags::Parsed;
 use super::transport::Transport;
 use jiff::Timestamp;
@@ -90,8 +92,10 @@ impl Interactive {
 /// Finds the target of `kubectl exec [-it] pod [-c container] -- cmd…`, with kubectl's errors.
 pub fn target(client: &mut Client, namespace: &str, p: &Parsed, pod_path: &str) -> CmdResult<(ExecTarget, Vec<String>)> {
     let argv = match &p.after_dash {
+        _ if p.args.len() > 1 => {
+            return Err(CmdError::usage("exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples"))
+        }
         Some(a) if !a.is_empty() => a.clone(),
-        _ if p.args.len() > 1 => p.args[1..].to_vec(),
         _ => return Err(CmdError::usage("you must specify at least one command for the container")),
     };
     let pod = client.get(pod_path)?;
@@ -128,4 +132,25 @@ pub fn target(client: &mut Client, namespace: &str, p: &Parsed, pod_path: &str) 
         return Err(CmdError::usage(format!("unable to upgrade connection: container not found (\"{container}\")")));
     }
     Ok((ExecTarget { namespace: namespace.to_string(), pod: name, container, pod_object: pod }, argv))
+}
+
+/// `kubectl exec [-it] POD|TYPE/NAME [-c CONTAINER] -- COMMAND…`.
+pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
+    let Some(pod_arg) = cmd.p.args.first().cloned() else {
+        return Err(CmdError::usage("pod, type/name or --filename must be specified"));
+    };
+    let pod = super::logs::resolve_pod(cmd, &pod_arg)?;
+    let path = format!("/api/v1/namespaces/{}/pods/{}", cmd.namespace, pod.pointer("/metadata/name").and_then(serde_json::Value::as_str).unwrap_or(""));
+    let (target, argv) = target(&mut cmd.client, &cmd.namespace, &cmd.p, &path)?;
+    if cmd.p.is_set("stdin") {
+        let tty = cmd.p.is_set("tty");
+        return Ok(Outcome { interactive: Some(Interactive { target, argv, tty }), ..Outcome::default() });
+    }
+    let out = cmd.shell.run(cmd.client.transport, &target, &argv, cmd.now);
+    let mut outcome = Outcome { stdout: out.stdout, stderr: out.stderr, exit_code: out.exit_code, ..Outcome::default() };
+    let refused = outcome.stderr.starts_with("error:") || outcome.stderr.starts_with("Error from server");
+    if out.exit_code != 0 && !refused {
+        outcome.stderr.push_str(&format!("command terminated with exit code {}\n", out.exit_code));
+    }
+    Ok(outcome)
 }

@@ -17,6 +17,7 @@
 mod apply;
 mod client;
 mod command;
+mod config;
 mod complete;
 mod create;
 mod delete;
