@@ -401,6 +401,10 @@ fn create_and_expose_build_what_kubectls_generators_build() {
     assert_eq!(t.ok("kubectl label deployment web tier=frontend"), "deployment.apps/web labeled\n");
     assert_eq!(t.err("kubectl label deployment web tier=backend"), "error: 'tier' already has a value (frontend), and --overwrite is false\n");
     assert_eq!(t.ok("kubectl annotate deployment web owner=me"), "deployment.apps/web annotated\n");
+    assert_eq!(t.ok(r#"kubectl patch deployment web -p '{"spec":{"replicas":3}}'"#), "deployment.apps/web patched\n");
+    assert_eq!(t.ok(r#"kubectl patch deploy/web --type=merge -p '{"spec":{"replicas":3}}'"#), "deployment.apps/web patched (no change)\n");
+    assert_eq!(t.ok(r#"kubectl patch deploy web --type json -p '[{"op":"replace","path":"/spec/replicas","value":1}]'"#), "deployment.apps/web patched\n");
+    assert_eq!(t.ok("kubectl get deploy web -o jsonpath={.spec.replicas}"), "1");
     assert_eq!(t.ok("kubectl run tools --image=busybox:1.36 -- sleep 3600"), "pod/tools created\n");
     assert_eq!(t.ok("kubectl get pod tools -o jsonpath={.metadata.labels.run}/{.spec.containers[0].name}/{.spec.containers[0].args}"), "tools/tools/[\"sleep\",\"3600\"]");
     let dry = t.ok("kubectl run nginx --image=nginx --port=80 --dry-run=client -o yaml");

@@ -137,6 +137,13 @@ pub static COMMANDS: &[Command] = &[
         short: "Update the annotations on a resource",
     },
     Command {
+        name: "patch",
+        flags: &[value_flag("patch", Some('p')), value_flag("type", None), OUTPUT],
+        run: label::run_patch,
+        subcommands: &[],
+        short: "Update fields of a resource",
+    },
+    Command {
         name: "expose",
         flags: &[value_flag("port", None), value_flag("target-port", None), value_flag("type", None), value_flag("name", None), value_flag("protocol", None), OUTPUT],
         run: create::run_expose,

@@ -1,5 +1,5 @@
 //! `kubectl label`, `kubectl annotate` (`key=value`, `key-` to remove,
-//! `--overwrite`) and `kubectl set image`: merge patches of one field each.
+//! `--overwrite`), `kubectl set image` and `kubectl patch`: one PATCH per object.
 
 use super::client::{encode, CmdError, CmdResult};
 use super::command::Cmd;
@@ -138,6 +138,34 @@ pub fn run_set(cmd: &mut Cmd) -> CmdResult<Outcome> {
         let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(&cmd.namespace).to_string();
         cmd.client.patch(&r.object_path(&ns, &name), "application/strategic-merge-patch+json", &patch)?;
         out.stdout.push_str(&format!("{}/{name} image updated\n", r.kind_prefix()));
+    }
+    Ok(out)
+}
+
+/// `kubectl patch TYPE NAME -p '{…}' [--type strategic|merge|json]`.
+pub fn run_patch(cmd: &mut Cmd) -> CmdResult<Outcome> {
+    let Some(body) = cmd.p.get("patch").map(str::to_string) else {
+        return Err(CmdError::usage("must specify -p to patch"));
+    };
+    let patch: Value = serde_json::from_str(&body)
+        .or_else(|_| crate::manifest::parse_document(&body).map(|d| d.value).map_err(|e| e.to_string()))
+        .map_err(|e| CmdError::usage(format!("unable to parse \"{body}\": {e}")))?;
+    let content_type = match cmd.p.get("type").unwrap_or("strategic") {
+        "strategic" => "application/strategic-merge-patch+json",
+        "merge" => "application/merge-patch+json",
+        "json" => "application/json-patch+json",
+        other => return Err(CmdError::usage(format!("--type must be one of [json merge strategic], not \"{other}\""))),
+    };
+    let args = cmd.p.args.clone();
+    let objs = objects(cmd, &args)?;
+    let mut out = Outcome::default();
+    for (r, obj) in objs {
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(&cmd.namespace).to_string();
+        let patched = cmd.client.patch(&r.object_path(&ns, &name), content_type, &patch)?;
+        let unchanged = patched.pointer("/metadata/resourceVersion") == obj.pointer("/metadata/resourceVersion");
+        let verb = if unchanged { "patched (no change)" } else { "patched" };
+        out.stdout.push_str(&format!("{}/{name} {verb}\n", r.kind_prefix()));
     }
     Ok(out)
 }
