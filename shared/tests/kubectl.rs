@@ -533,6 +533,14 @@ fn delete_all_of_a_kind_and_the_help_without_arguments() {
     let mut t = Term::deployed();
     let out = t.ok("kubectl delete pods --all");
     assert_eq!(out.lines().filter(|l| l.starts_with("pod \"my-api-") && l.ends_with("\" deleted from default namespace")).count(), 3, "{out}");
+    t.ok("kubectl apply -f k8s/deployment.yaml");
+    t.wait(30);
+    assert_eq!(t.ok("kubectl get pods | grep my-api | wc -l"), "3\n");
+    assert_eq!(t.ok("kubectl get deploy | head -1"), "NAME     READY   UP-TO-DATE   AVAILABLE   AGE\n");
+    assert_eq!(t.run("kubectl get pods | grep nothing").exit_code, 1);
+    let o = t.run("kubectl get pods -w | grep my-api");
+    assert!(o.follow.is_none());
+    assert_eq!(t.cp.api().open_watches(), 0, "the watch behind a piped -w is closed");
     let help = t.ok("kubectl");
     assert!(help.starts_with("kubectl controls the Kubernetes cluster manager.\n"));
     assert!(help.contains("\n  get "), "{help}");

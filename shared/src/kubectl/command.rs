@@ -196,6 +196,37 @@ pub fn run_line(session: &mut Session, transport: &mut dyn Transport, line: &str
         Ok(w) => w,
         Err(e) => return Outcome { stderr: format!("bash: {e}\n"), exit_code: 2, ..Outcome::default() },
     };
+    // `kubectl get pods | grep web`: kubectl's output goes through the filters.
+    let mut stages = words.split(|w| w == "|");
+    let words = stages.next().unwrap_or_default().to_vec();
+    let filters: Vec<&[String]> = stages.collect();
+    if !filters.is_empty() {
+        let mut out = run_words(session, transport, &words, files, shell, now);
+        // A follow cannot stream through a filter: what it printed so far is filtered.
+        if let Some(follow) = out.follow.take() {
+            follow.stop(transport);
+        }
+        // The pipeline's status is the last stage's, as the shell reports it.
+        out.exit_code = 0;
+        for stage in filters {
+            match super::pipe::filter(stage, &out.stdout) {
+                Ok(text) => {
+                    out.exit_code = i32::from(stage.first().is_some_and(|p| p == "grep") && text.is_empty());
+                    out.stdout = text;
+                }
+                Err(e) => {
+                    out.stdout.clear();
+                    out.stderr.push_str(&format!("{e}\n"));
+                    out.exit_code = 127;
+                }
+            }
+        }
+        return out;
+    }
+    run_words(session, transport, &words, files, shell, now)
+}
+
+fn run_words(session: &mut Session, transport: &mut dyn Transport, words: &[String], files: &dyn Files, shell: &mut dyn Shell, now: Timestamp) -> Outcome {
     let words: &[String] = match words.first().map(String::as_str) {
         None => return Outcome::default(),
         Some("kubectl" | "k") => &words[1..],

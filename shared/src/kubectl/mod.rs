@@ -32,6 +32,7 @@ mod jsonpath;
 mod label;
 mod logs;
 mod outcome;
+mod pipe;
 mod printer;
 mod rollout;
 mod scale;
