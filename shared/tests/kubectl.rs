@@ -236,6 +236,11 @@ fn describe_pod_and_deployment_in_kubectls_layout() {
     let svc = t.ok("kubectl describe service my-api-service");
     assert!(svc.contains("\nTargetPort:               3000/TCP\n"), "{svc}");
     assert_eq!(svc.lines().find(|l| l.starts_with("Endpoints:")).unwrap().matches(":3000").count(), 3);
+    t.ok("kubectl expose deployment my-api --name=my-api-lb --type=LoadBalancer --port=80 --target-port=3000");
+    let lb = t.ok("kubectl describe svc my-api-lb");
+    assert!(lb.lines().any(|l| l.starts_with("LoadBalancer Ingress:") && l.ends_with(" (VIP)")), "{lb}");
+    assert!(lb.lines().any(|l| l.starts_with("NodePort:") && l.contains("<unset>  3")), "{lb}");
+    assert!(lb.contains("\nExternal Traffic Policy:  Cluster\n"), "{lb}");
     let node = t.ok("kubectl describe node node-1");
     assert!(node.contains("Non-terminated Pods:          (1 in total)"), "{node}");
     let cm = t.ok("kubectl describe configmap app-config");

@@ -40,12 +40,19 @@ pub fn service(client: &mut Client, svc: &Value, now: Timestamp) -> String {
             page.field(0, "IPs", ips.join(","));
         }
     }
-    let lb: Vec<&str> = svc
+    // `172.18.255.200 (VIP)`: the address and, when set, how it is reached.
+    let lb: Vec<String> = svc
         .pointer("/status/loadBalancer/ingress")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|i| i.get("ip").or_else(|| i.get("hostname")).and_then(Value::as_str))
+        .filter_map(|i| {
+            let addr = i.get("ip").or_else(|| i.get("hostname")).and_then(Value::as_str)?;
+            Some(match i.get("ipMode").and_then(Value::as_str) {
+                Some(mode) => format!("{addr} ({mode})"),
+                None => addr.to_string(),
+            })
+        })
         .collect();
     if !lb.is_empty() {
         page.field(0, "LoadBalancer Ingress", lb.join(", "));
