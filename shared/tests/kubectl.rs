@@ -454,6 +454,8 @@ fn cluster_info_version_api_resources_and_port_forward() {
     let mut t = Term::deployed();
     assert!(t.ok("kubectl cluster-info").starts_with("Kubernetes control plane is running at https://127.0.0.1:6443\n"));
     assert_eq!(t.ok("kubectl version"), "Client Version: v1.35.0\nServer Version: v1.35.0-kubeplay\n");
+    let raw = t.ok("kubectl get --raw /apis/apps/v1");
+    assert!(raw.contains("\"groupVersion\":\"apps/v1\"") && raw.contains("\"name\":\"deployments\""), "{raw}");
     let res = t.ok("kubectl api-resources");
     assert_eq!(cells(lines(&res)[0]), ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]);
     assert!(res.lines().any(|l| cells(l) == ["deployments", "deploy", "apps/v1", "true", "Deployment"]), "{res}");

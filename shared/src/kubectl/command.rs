@@ -60,7 +60,7 @@ pub static COMMANDS: &[Command] = &[
         name: "get",
         flags: &[OUTPUT, SELECTOR, ALL_NS, bool_flag("watch", Some('w')), bool_flag("watch-only", None), bool_flag("show-labels", None),
             value_flag("field-selector", None), bool_flag("no-headers", None), bool_flag("ignore-not-found", None), bool_flag("show-kind", None),
-            value_flag("label-columns", Some('L')), value_flag("sort-by", None)],
+            value_flag("label-columns", Some('L')), value_flag("sort-by", None), value_flag("raw", None)],
         run: get::run,
         subcommands: &[],
         short: "Display one or many resources",

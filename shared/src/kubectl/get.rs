@@ -85,6 +85,13 @@ pub fn nothing_found(namespace: Option<&str>) -> String {
 }
 
 pub fn run(cmd: &mut Cmd) -> CmdResult<Outcome> {
+    // `--raw /api/v1/namespaces`: the REST answer itself, for exploring the API.
+    if let Some(path) = cmd.p.get("raw").map(str::to_string) {
+        if !cmd.p.args.is_empty() {
+            return Err(CmdError::usage("arguments may not be passed when --raw is specified"));
+        }
+        return cmd.client.get_text(&path).map(Outcome::ok);
+    }
     let output = Output::parse(cmd.p.get("output"))?;
     let all_namespaces = cmd.p.is_set("all-namespaces");
     let watch = cmd.p.is_set("watch") || cmd.p.is_set("watch-only");

@@ -11,8 +11,9 @@
 //! [`Follow`], call [`Follow::poll`] after every tick until it reports
 //! `finished` or the user presses Ctrl-C ([`Follow::stop`]); if it has an
 //! [`Interactive`], hand the terminal to a `sim::shell::ShellSession` on that
-//! target ([`Interactive::open_simulated`]). Tab calls [`complete`]. History and
-//! drawing are the terminal's.
+//! target ([`Interactive::open_simulated`]). Tab calls [`complete`]. A line may
+//! pipe kubectl's output into `grep`, `head`, `tail`, `wc -l` or `sort`. History
+//! and drawing are the terminal's.
 
 mod apply;
 mod client;
