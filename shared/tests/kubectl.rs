@@ -344,15 +344,16 @@ fn rollout_status_follows_a_rolling_update_until_it_finishes() {
 fn set_image_then_history_and_undo() {
     let mut t = Term::deployed();
     assert_eq!(t.ok("kubectl set image deployment/my-api api=myapp:2.0"), "deployment.apps/my-api image updated\n");
+    t.ok("kubectl annotate deployment my-api kubernetes.io/change-cause='image 2.0'");
     t.wait(120);
-    assert_eq!(t.ok("kubectl rollout history deployment my-api"), "deployment.apps/my-api\nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n");
+    assert_eq!(t.ok("kubectl rollout history deployment my-api"), "deployment.apps/my-api\nREVISION  CHANGE-CAUSE\n1         <none>\n2         image 2.0\n\n");
     let rev1 = t.ok("kubectl rollout history deployment my-api --revision=1");
     assert!(rev1.starts_with("deployment.apps/my-api with revision #1\nPod Template:\n"), "{rev1}");
     assert!(rev1.contains("    Image:      myapp:1.0\n"), "{rev1}");
     assert_eq!(t.ok("kubectl rollout undo deployment my-api"), "deployment.apps/my-api rolled back\n");
     t.wait(120);
     assert_eq!(t.ok("kubectl get deploy my-api -o jsonpath={.spec.template.spec.containers[0].image}"), "myapp:1.0");
-    assert_eq!(t.ok("kubectl rollout history deploy/my-api"), "deployment.apps/my-api\nREVISION  CHANGE-CAUSE\n2         <none>\n3         <none>\n\n");
+    assert_eq!(t.ok("kubectl rollout history deploy/my-api"), "deployment.apps/my-api\nREVISION  CHANGE-CAUSE\n2         image 2.0\n3         image 2.0\n\n");
     assert_eq!(t.err("kubectl rollout undo deployment my-api --to-revision=9"), "error: unable to find specified revision 9 in history\n");
     assert_eq!(t.ok("kubectl rollout pause deployment my-api"), "deployment.apps/my-api paused\n");
     assert_eq!(t.err("kubectl rollout restart deployment my-api"), "error: deployments.apps \"my-api\" can't restart paused deployment (run rollout resume first)\n");
