@@ -25,7 +25,7 @@ pub mod table;
 mod watch;
 
 pub use admission::format_time;
-pub use bootstrap::API_SERVER_IP;
+pub use bootstrap::{API_SERVER_IP, SYSTEM_NAMESPACES};
 pub use delete::{DeleteOptions, Deleted, Propagation};
 pub use discovery::KUBERNETES_VERSION;
 pub use error::{ApiError, Reason};
