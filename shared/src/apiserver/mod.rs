@@ -86,7 +86,7 @@ impl ApiServer {
     /// there), the seeded randomness continuing from `rng_state`, and the
     /// Services' cluster IPs and node ports claimed again.
     pub fn restored(store: Store, rng_state: u64, logs: logs::LogStore) -> Self {
-        let mut api = Self { store, rng: Rng::new(rng_state), allocator: Allocator::default(), watches: watch::Watches::default(), logs };
+        let mut api = Self { store, rng: Rng::new(rng_state), allocator: Allocator::default(), watches: watch::Watches::default(), logs, requests: 0 };
         if let Some(services) = crate::api::resources::by_plural("", "v1", "services") {
             let all: Vec<Arc<Value>> = api.list(services, None).cloned().collect();
             for svc in all {
