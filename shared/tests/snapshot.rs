@@ -130,6 +130,7 @@ fn scaling_after_a_reload_works_and_new_pods_get_fresh_names_and_addresses() {
     c.apply(SEED_DEPLOYMENT);
     c.run(60);
     let before = c.my_api();
+    let pulls = c.events("Pulling");
     c.reload(60);
     let r = c.cp.handle(
         &Request::patch(
@@ -150,6 +151,7 @@ fn scaling_after_a_reload_works_and_new_pods_get_fresh_names_and_addresses() {
     assert_eq!(ips.len(), 5, "no new pod reuses an adopted pod's IP: {after:?}");
     let deployment = c.get("/apis/apps/v1/namespaces/default/deployments/my-api");
     assert_eq!(deployment["status"]["availableReplicas"], 5);
+    assert_eq!(c.events("Pulling"), pulls, "every node still has the image it pulled before the reload");
 }
 
 #[test]

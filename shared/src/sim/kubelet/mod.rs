@@ -593,10 +593,17 @@ impl Controller for SimKubelet {
                 serde_json::json!({"key": key, "files": data.files})
             })
             .collect();
-        Some(serde_json::json!({ "volumes": volumes }))
+        // Images pulled onto each node stay there, as on a node's disk.
+        let images: BTreeMap<&String, BTreeSet<&String>> =
+            self.images.iter().map(|(node, imgs)| (node, imgs.iter().collect())).collect();
+        Some(serde_json::json!({ "volumes": volumes, "images": images }))
     }
 
     fn restore(&mut self, state: &Value) {
+        for (node, imgs) in state.get("images").and_then(Value::as_object).into_iter().flatten() {
+            let known = self.images.entry(node.clone()).or_default();
+            known.extend(imgs.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string));
+        }
         for v in state.get("volumes").and_then(Value::as_array).into_iter().flatten() {
             let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
             let key = match (text("/key/persistent"), text("/key/podUID"), text("/key/volume")) {
