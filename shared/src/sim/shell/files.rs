@@ -240,6 +240,14 @@ Cmt1YmVybmV0ZXMwHhcNMjYwMTAxMDAwMDAwWhcNMzYwMTAxMDAwMDAwWjAVMRMw\n\
 EQYDVQQDEwprdWJlcm5ldGVzMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKC\n\
 -----END CERTIFICATE-----\n";
 
+/// The cluster's CA bundle as the namespace's `kube-root-ca.crt` publishes it.
+fn root_ca(api: &ApiServer, namespace: &str) -> String {
+    crate::api::resources::by_plural("", "v1", "configmaps")
+        .and_then(|r| api.get(r, namespace, crate::controllers::serviceaccount::ROOT_CA_CONFIG_MAP).ok())
+        .and_then(|cm| cm.pointer("/data/ca.crt").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| CA_CRT.to_string())
+}
+
 fn automounts_token(pod: &Value) -> bool {
     pod.pointer("/spec/automountServiceAccountToken").and_then(Value::as_bool).unwrap_or(true)
 }
@@ -307,7 +315,7 @@ pub fn container_tree(api: &ApiServer, pod: &Value, container: &Value, image: Op
     if automounts_token(pod) {
         let version = data_dir_name(pod);
         let files: BTreeMap<String, String> = [
-            ("ca.crt".to_string(), CA_CRT.to_string()),
+            ("ca.crt".to_string(), root_ca(api, meta::namespace(pod))),
             ("namespace".to_string(), meta::namespace(pod).to_string()),
             ("token".to_string(), token(pod)),
         ]

@@ -112,22 +112,60 @@ pub fn get(api: &ApiServer, from: &Value, url: &Url, now: Timestamp, seed: u64) 
         if meta::name(&svc) == "kubernetes" && meta::namespace(&svc) == "default" {
             return api_server_answer(&ip, url);
         }
-        let Some((pod_ip, target_port)) = pick_endpoint(api, &svc, url.port, seed) else {
-            return Outcome::Refused { ip };
-        };
-        let Some(pod) = pod_with_ip(api, &pod_ip) else {
-            return Outcome::Refused { ip };
-        };
-        let forwarded = Url { port: target_port, ..url.clone() };
-        return match serve(api, &pod, &pod_ip, &forwarded, now) {
-            Outcome::Refused { .. } => Outcome::Refused { ip },
-            Outcome::EmptyReply { .. } => Outcome::EmptyReply { ip },
-            other => other,
+        return forward(api, &svc, &ip, url, Entry::ServicePort(url.port), now, seed);
+    }
+    if is_node_ip(api, &ip) {
+        return match service_with_node_port(api, url.port) {
+            Some(svc) => forward(api, &svc, &ip, url, Entry::NodePort(url.port), now, seed),
+            None => Outcome::Refused { ip },
         };
     }
     match pod_with_ip(api, &ip) {
         Some(pod) => serve(api, &pod, &ip, url, now),
         None => Outcome::TimedOut { ip },
+    }
+}
+
+fn is_node_ip(api: &ApiServer, ip: &str) -> bool {
+    let Some(nodes) = resources::by_plural("", "v1", "nodes") else { return false };
+    api.list(nodes, None).any(|n| {
+        n.pointer("/status/addresses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|a| a.get("address").and_then(Value::as_str) == Some(ip))
+    })
+}
+
+/// The Service whose node port is `port` (kube-proxy opens it on every node).
+fn service_with_node_port(api: &ApiServer, port: u16) -> Option<Value> {
+    let services = resources::by_plural("", "v1", "services")?;
+    api.list(services, None)
+        .find(|s| {
+            s.pointer("/spec/ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|p| p.get("nodePort").and_then(Value::as_u64) == Some(u64::from(port)))
+        })
+        .map(|s| (**s).clone())
+}
+
+/// kube-proxy's forwarding of a connection to `ip` (a ClusterIP, or a node for a
+/// node port) on to one ready endpoint of `svc`.
+fn forward(api: &ApiServer, svc: &Value, ip: &str, url: &Url, entry: Entry, now: Timestamp, seed: u64) -> Outcome {
+    let refused = || Outcome::Refused { ip: ip.to_string() };
+    let Some((pod_ip, target_port)) = pick_endpoint(api, svc, entry, seed) else {
+        return refused();
+    };
+    let Some(pod) = pod_with_ip(api, &pod_ip) else {
+        return refused();
+    };
+    let forwarded = Url { port: target_port, ..url.clone() };
+    match serve(api, &pod, &pod_ip, &forwarded, now) {
+        Outcome::Refused { .. } => refused(),
+        Outcome::EmptyReply { .. } => Outcome::EmptyReply { ip: ip.to_string() },
+        other => other,
     }
 }
 
@@ -158,13 +196,24 @@ fn pod_with_ip(api: &ApiServer, ip: &str) -> Option<Value> {
         .map(|p| (**p).clone())
 }
 
+/// Where a connection entered the Service.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    ServicePort(u16),
+    NodePort(u16),
+}
+
 /// kube-proxy's choice: a ready endpoint of the Service port `port`, and the port it forwards to.
-fn pick_endpoint(api: &ApiServer, svc: &Value, port: u16, seed: u64) -> Option<(String, u16)> {
+fn pick_endpoint(api: &ApiServer, svc: &Value, port: Entry, seed: u64) -> Option<(String, u16)> {
+    let (field, number) = match port {
+        Entry::ServicePort(p) => ("port", p),
+        Entry::NodePort(p) => ("nodePort", p),
+    };
     let sp = svc
         .pointer("/spec/ports")
         .and_then(Value::as_array)?
         .iter()
-        .find(|p| p.get("port").and_then(Value::as_u64) == Some(u64::from(port)))?;
+        .find(|p| p.get(field).and_then(Value::as_u64) == Some(u64::from(number)))?;
     let port_name = sp.get("name").and_then(Value::as_str).unwrap_or("");
     let ep = api.get(resources::by_plural("", "v1", "endpoints")?, meta::namespace(svc), meta::name(svc)).ok()?;
     let mut choices: Vec<(String, u16)> = Vec::new();
@@ -303,6 +352,16 @@ mod tests {
         create(&mut api, "endpoints", json!({"metadata": {"name": "web"}, "subsets": [{
             "addresses": [{"ip": "10.244.1.2"}, {"ip": "10.244.2.2"}], "ports": [{"port": 3000, "protocol": "TCP"}]}]}));
         create(&mut api, "services", json!({"metadata": {"name": "empty"}, "spec": {"clusterIP": "10.96.5.6", "ports": [{"port": 80}]}}));
+        create(&mut api, "services", json!({"metadata": {"name": "web-np"}, "spec": {"type": "NodePort", "clusterIP": "10.96.5.7",
+            "ports": [{"port": 80, "targetPort": 3000, "nodePort": 30080}]}}));
+        create(&mut api, "endpoints", json!({"metadata": {"name": "web-np"}, "subsets": [{
+            "addresses": [{"ip": "10.244.2.2"}], "ports": [{"port": 3000, "protocol": "TCP"}]}]}));
+        let nodes = resources::by_plural("", "v1", "nodes").unwrap();
+        let at = t("2026-01-01T00:00:00Z");
+        let node = api.create(nodes, "", json!({"metadata": {"name": "node-1"}}), at, WriteOptions::default()).unwrap();
+        let mut node = (*node).clone();
+        node["status"] = json!({"addresses": [{"type": "InternalIP", "address": "172.18.0.3"}]});
+        api.update(nodes, "", "node-1", node, Some("status"), at, WriteOptions::default()).unwrap();
         api
     }
 
@@ -353,6 +412,9 @@ mod tests {
         assert_eq!(get("http://10.244.1.4:5432/"), Outcome::EmptyReply { ip: "10.244.1.4".into() });
         assert_eq!(get("http://10.9.9.9/"), Outcome::TimedOut { ip: "10.9.9.9".into() });
         assert_eq!(body(get("http://localhost/")), NGINX_WELCOME);
+        assert_eq!(body(get("http://172.18.0.3:30080/")), "Hello from myapp 1.0 on pod web-b\n", "a node port on any node");
+        assert_eq!(get("http://172.18.0.3:30081/"), Outcome::Refused { ip: "172.18.0.3".into() });
+        assert_eq!(get("http://10.96.5.7:30080/"), Outcome::Refused { ip: "10.96.5.7".into() }, "node ports are not ClusterIP ports");
         match get("http://10.244.1.3/missing") {
             Outcome::Response(r) => assert_eq!((r.status, r.reason()), (404, "Not Found")),
             other => panic!("{other:?}"),
