@@ -93,6 +93,11 @@ impl ControlPlane {
         &mut self.api
     }
 
+    /// The environment a running container was started with, as its kubelet keeps it (for exec).
+    pub fn started_env(&self, namespace: &str, pod: &str, container: &str) -> Option<Vec<(String, String)>> {
+        self.controllers.started_env(namespace, pod, container)
+    }
+
     pub fn clock(&self) -> &ClusterClock {
         &self.clock
     }

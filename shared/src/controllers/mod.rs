@@ -60,6 +60,10 @@ pub trait Controller {
     }
     /// Takes back what [`Controller::save`] returned, before the first pass.
     fn restore(&mut self, _state: &serde_json::Value) {}
+    /// The environment a running container was started with (only a kubelet knows).
+    fn started_env(&self, _namespace: &str, _pod: &str, _container: &str) -> Option<Vec<(String, String)>> {
+        None
+    }
 }
 
 /// Runs controllers until the cluster is quiet.
@@ -111,6 +115,11 @@ impl ControllerManager {
     /// Each controller's own state that a snapshot must keep, by controller name.
     pub fn save(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
         self.controllers.iter().filter_map(|c| Some((c.name().to_string(), c.save()?))).collect()
+    }
+
+    /// The environment a running container was started with, from the kubelet running it.
+    pub fn started_env(&self, namespace: &str, pod: &str, container: &str) -> Option<Vec<(String, String)>> {
+        self.controllers.iter().find_map(|c| c.started_env(namespace, pod, container))
     }
 
     /// Hands each controller its saved state back.

@@ -580,6 +580,14 @@ impl Controller for SimKubelet {
         "kubelet"
     }
 
+    fn started_env(&self, namespace: &str, pod: &str, container: &str) -> Option<Vec<(String, String)>> {
+        self.pod(namespace, pod)?
+            .containers
+            .iter()
+            .find(|c| c.name == container && c.is_running())
+            .map(|c| c.env.clone())
+    }
+
     /// The data simulated processes wrote into volumes: nothing in the store says it.
     fn save(&self) -> Option<Value> {
         let volumes: Vec<Value> = self

@@ -71,7 +71,7 @@ impl<'a> Run<'a> {
         for (path, content) in &session.written {
             tree.file(path, content.clone());
         }
-        let env = environment::exec_environment(api, &target.pod, &target.container, home_of(target));
+        let env = environment::exec_environment(api, &target.pod, &target.container, target.started_env.clone(), home_of(target));
         Run { api, target, session, now, tree, env }
     }
 

@@ -14,6 +14,7 @@ pub mod words;
 use crate::api::{meta, resources};
 use crate::apiserver::ApiServer;
 use crate::sim::images::{self, Image, Program, SIMULATE_ANNOTATION};
+use crate::ControlPlane;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -48,6 +49,34 @@ pub enum ExecError {
     NotFound { exec_id: String, program: String },
 }
 
+/// What a shell in a pod reads: the API, and what only the node running the pod
+/// knows. A bare [`ApiServer`] resolves a container's environment from the API as
+/// it is now; a [`ControlPlane`] asks the simulated kubelet what the container
+/// was started with, so an edited ConfigMap shows in mounted files but not in `env`.
+pub trait Cluster {
+    fn api(&self) -> &ApiServer;
+    /// The environment the container was started with, if the node keeps it.
+    fn started_env(&self, _namespace: &str, _pod: &str, _container: &str) -> Option<Vec<(String, String)>> {
+        None
+    }
+}
+
+impl Cluster for ApiServer {
+    fn api(&self) -> &ApiServer {
+        self
+    }
+}
+
+impl Cluster for ControlPlane {
+    fn api(&self) -> &ApiServer {
+        ControlPlane::api(self)
+    }
+
+    fn started_env(&self, namespace: &str, pod: &str, container: &str) -> Option<Vec<(String, String)>> {
+        ControlPlane::started_env(self, namespace, pod, container)
+    }
+}
+
 /// Which shell is talking: bash and busybox's ash word their complaints differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -70,6 +99,8 @@ struct Target {
     pod: Value,
     container: Value,
     image: Option<&'static Image>,
+    /// The environment the container started with, when the node tells.
+    started_env: Option<Vec<(String, String)>>,
 }
 
 impl Target {
@@ -94,7 +125,8 @@ fn pods_resource() -> Option<&'static resources::Resource> {
 
 /// Finds the pod and checks the container can take an exec, as the API server,
 /// kubectl and the kubelet do in turn. `container: None` means the default one.
-fn target(api: &ApiServer, namespace: &str, pod: &str, container: Option<&str>) -> Result<Target, ExecError> {
+fn target(cluster: &impl Cluster, namespace: &str, pod: &str, container: Option<&str>) -> Result<Target, ExecError> {
+    let api = cluster.api();
     let p = pods_resource()
         .and_then(|r| api.get(r, namespace, pod).ok())
         .map(|p| (**p).clone())
@@ -127,7 +159,8 @@ fn target(api: &ApiServer, namespace: &str, pod: &str, container: Option<&str>) 
     }
     let simulate = meta::annotation(&p, SIMULATE_ANNOTATION) == Some("true");
     let image = spec.get("image").and_then(Value::as_str).and_then(|i| images::lookup(i, simulate));
-    Ok(Target { pod: p, container: spec, image })
+    let started_env = cluster.started_env(namespace, pod, &name);
+    Ok(Target { pod: p, container: spec, image, started_env })
 }
 
 /// An interactive shell in a container (`kubectl exec -it pod -- sh`).
@@ -150,8 +183,8 @@ pub struct ShellSession {
 
 impl ShellSession {
     /// Opens `program` (`sh`, `/bin/sh`, `bash`) in a container, or says why not.
-    pub fn open(api: &ApiServer, namespace: &str, pod: &str, container: Option<&str>, program: &str) -> Result<ShellSession, ExecError> {
-        let t = target(api, namespace, pod, container)?;
+    pub fn open(cluster: &impl Cluster, namespace: &str, pod: &str, container: Option<&str>, program: &str) -> Result<ShellSession, ExecError> {
+        let t = target(cluster, namespace, pod, container)?;
         let base = program.rsplit('/').next().unwrap_or(program);
         if !matches!(base, "sh" | "bash") || !t.has_program(base) {
             return Err(not_found(&t, program));
@@ -191,17 +224,17 @@ impl ShellSession {
     }
 
     /// Runs one line typed at the prompt at cluster time `now`.
-    pub fn run(&mut self, api: &ApiServer, line: &str, now: Timestamp) -> ShellOutput {
+    pub fn run(&mut self, cluster: &impl Cluster, line: &str, now: Timestamp) -> ShellOutput {
         if self.closed {
             return ShellOutput { exit_code: self.last_status, ..ShellOutput::default() };
         }
-        let Ok(t) = target(api, &self.namespace, &self.pod, Some(&self.container)) else {
+        let Ok(t) = target(cluster, &self.namespace, &self.pod, Some(&self.container)) else {
             // The container went away under the shell: kubectl reports it was killed.
             self.closed = true;
             self.last_status = 137;
             return ShellOutput { exit_code: 137, ..ShellOutput::default() };
         };
-        let mut run = commands::Run::new(api, &t, self, now);
+        let mut run = commands::Run::new(cluster.api(), &t, self, now);
         let out = run.line(line);
         self.last_status = out.exit_code;
         out
@@ -218,14 +251,14 @@ fn not_found(t: &Target, program: &str) -> ExecError {
 /// Runs one command in a container without a terminal (`kubectl exec pod -- env`):
 /// `argv` is run as is, without a shell, unless it is `sh -c '…'`.
 pub fn exec(
-    api: &ApiServer,
+    cluster: &impl Cluster,
     namespace: &str,
     pod: &str,
     container: Option<&str>,
     argv: &[String],
     now: Timestamp,
 ) -> Result<ShellOutput, ExecError> {
-    let t = target(api, namespace, pod, container)?;
+    let t = target(cluster, namespace, pod, container)?;
     let Some(program) = argv.first() else {
         return Err(not_found(&t, ""));
     };
@@ -245,7 +278,7 @@ pub fn exec(
         closed: false,
         requests: 0,
     };
-    let mut run = commands::Run::new(api, &t, &mut session, now);
+    let mut run = commands::Run::new(cluster.api(), &t, &mut session, now);
     Ok(run.argv(argv))
 }
 

@@ -93,13 +93,14 @@ impl Cluster {
             .collect()
     }
 
+    /// `kubectl exec pod -- argv…` through the control plane, as the page runs it.
     fn exec(&self, pod: &str, argv: &[&str]) -> Result<ShellOutput, ExecError> {
         let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        exec(self.api(), "default", pod, None, &argv, self.now)
+        exec(&self.cp, "default", pod, None, &argv, self.now)
     }
 
     fn sh(&self, pod: &str, program: &str) -> ShellSession {
-        ShellSession::open(self.api(), "default", pod, None, program).unwrap()
+        ShellSession::open(&self.cp, "default", pod, None, program).unwrap()
     }
 }
 
@@ -282,4 +283,19 @@ fn a_container_that_is_not_running_cannot_be_entered() {
         .map(str::to_string);
     assert_eq!(waiting.as_deref(), Some("CrashLoopBackOff"));
     assert_eq!(c.exec("crasher", &["env"]).unwrap_err().to_string(), "error: unable to upgrade connection: container not found (\"app\")");
+}
+
+#[test]
+fn an_edited_config_map_shows_in_mounted_files_but_not_in_the_environment() {
+    let mut c = Cluster::new();
+    let edited = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app-config"}, "data": {"APP_ENV": "staging", "LOG_LEVEL": "debug"}}"#;
+    let now = c.now;
+    for o in apply(c.cp.api_mut(), edited, "default", now).unwrap() {
+        assert!(o.result.is_ok(), "{}", o.summary());
+    }
+    c.run(5);
+    assert_eq!(c.exec("toolbox", &["printenv", "APP_ENV"]).unwrap().stdout, "production\n", "env is fixed at container start");
+    assert_eq!(c.exec("toolbox", &["cat", "/etc/config/APP_ENV"]).unwrap().stdout, "staging", "the volume follows the ConfigMap");
+    let from_api_alone = exec(c.api(), "default", "toolbox", None, &["printenv".to_string(), "APP_ENV".to_string()], c.now).unwrap();
+    assert_eq!(from_api_alone.stdout, "staging\n", "without the kubelet, the spec is resolved as it is now");
 }
