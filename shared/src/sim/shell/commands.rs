@@ -280,7 +280,7 @@ impl<'a> Run<'a> {
         match args {
             [flag, script, ..] if flag == "-c" => {
                 let saved = (self.session.dialect, self.session.cwd.clone(), self.session.closed);
-                self.session.dialect = if name == "bash" { Dialect::Bash } else { Dialect::Sh };
+                self.session.dialect = self.target.dialect(name);
                 let r = self.line(script);
                 (self.session.dialect, self.session.cwd, self.session.closed) = saved;
                 Out { stdout: r.stdout, stderr: r.stderr, code: r.exit_code }

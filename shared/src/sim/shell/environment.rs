@@ -83,6 +83,18 @@ fn linked_services(api: &ApiServer, pod: &Value) -> Vec<Value> {
     out
 }
 
+/// What the image's Dockerfile sets with `ENV` (besides `PATH`).
+fn image_env(container: &Value) -> Vec<(String, String)> {
+    let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+    let reference = crate::sim::images::Reference::parse(image);
+    match reference.repository.as_str() {
+        "myapp" => vec![("MYAPP_VERSION".into(), reference.tag)],
+        "nginx" => vec![("NGINX_VERSION".into(), "1.27.3".into())],
+        "postgres" => vec![("PG_MAJOR".into(), "16".into()), ("PGDATA".into(), "/var/lib/postgresql/data".into())],
+        _ => Vec::new(),
+    }
+}
+
 /// A container's environment as `env` prints it in an exec: image defaults, the
 /// spec's variables (which win), then the Service variables the spec does not set.
 /// `started` is what the kubelet resolved at container start; without it the spec
@@ -100,6 +112,7 @@ pub fn exec_environment(
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| meta::name(pod));
     let mut env: Vec<(String, String)> = vec![("PATH".into(), PATH.into()), ("HOSTNAME".into(), hostname.into())];
+    env.extend(image_env(container));
     // A container whose config no longer resolves still started with it; show what resolves.
     let spec_env = started.unwrap_or_else(|| container_env(api, pod, container).unwrap_or_default());
     let set = |env: &mut Vec<(String, String)>, k: String, v: String, overwrite: bool| {

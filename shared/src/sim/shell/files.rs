@@ -185,7 +185,7 @@ pub fn workdir(image: Option<&Image>, container: &Value) -> String {
         return normalize("/", w);
     }
     match image.map(|i| i.repository) {
-        Some("myapp") => "/app".into(),
+        Some("redis") => "/data".into(),
         _ => "/".into(),
     }
 }
@@ -275,7 +275,7 @@ fn project(tree: &mut Tree, at: &str, files: &BTreeMap<String, String>, version:
     tree.link(&format!("{at}/..data"), version);
 }
 
-fn image_files(tree: &mut Tree, image: Option<&Image>, container: &Value) {
+fn image_files(tree: &mut Tree, image: Option<&Image>) {
     for d in ["/bin", "/dev", "/etc", "/home", "/proc", "/root", "/run", "/sbin", "/sys", "/tmp", "/usr/bin", "/usr/local/bin", "/var/log", "/var/run"] {
         tree.dir(d);
     }
@@ -290,24 +290,25 @@ fn image_files(tree: &mut Tree, image: Option<&Image>, container: &Value) {
             tree.file("/etc/nginx/conf.d/default.conf", "server {\n    listen       80;\n    server_name  localhost;\n\n    location / {\n        root   /usr/share/nginx/html;\n        index  index.html index.htm;\n    }\n}\n");
         }
         "myapp" => {
-            let image_name = container.get("image").and_then(Value::as_str).unwrap_or("");
-            let tag = crate::sim::images::Reference::parse(image_name).tag;
-            tree.file("/app/package.json", format!("{{\n  \"name\": \"myapp\",\n  \"version\": \"{tag}\",\n  \"scripts\": {{\n    \"start\": \"node server.js\"\n  }}\n}}\n"));
-            tree.file("/app/server.js", "const http = require('http');\nconst port = process.env.PORT || 3000;\nhttp.createServer((req, res) => res.end(`Hello from myapp on ${require('os').hostname()}\\n`)).listen(port);\nconsole.log(`Server listening on port ${port}`);\n");
+            tree.file("/usr/local/bin/myapp", "\u{7f}ELF");
+            tree.file("/bin/bash", "#!/bin/sh\n# No bash in this image: busybox's sh stands in for it.\nexec /bin/sh \"$@\"\n");
         }
         "postgres" => tree.dir("/var/lib/postgresql/data"),
         "redis" => tree.dir("/data"),
         _ => {}
     }
-    if image.program == Program::Shell {
+    if image.program == Program::Shell || image.repository == "myapp" {
         tree.file("/bin/busybox", "\u{7f}ELF");
+        for applet in super::commands::BUILTINS.iter().filter(|a| !matches!(**a, "cd" | "exit" | "export")) {
+            tree.link(&format!("/bin/{applet}"), "busybox");
+        }
     }
 }
 
 /// The filesystem of `container` in `pod` as a process in it sees it.
 pub fn container_tree(api: &ApiServer, pod: &Value, container: &Value, image: Option<&Image>) -> Tree {
     let mut tree = Tree::new();
-    image_files(&mut tree, image, container);
+    image_files(&mut tree, image);
     let hostname = pod.pointer("/spec/hostname").and_then(Value::as_str).filter(|h| !h.is_empty()).unwrap_or_else(|| meta::name(pod));
     tree.file("/etc/hostname", format!("{hostname}\n"));
     tree.file("/etc/hosts", etc_hosts(pod));

@@ -248,7 +248,6 @@ fn started_at(status: &Value) -> Option<Timestamp> {
 
 /// The app of the pod's container that listens on `url.port`, answering `url.path`.
 fn serve(api: &ApiServer, pod: &Value, ip: &str, url: &Url, now: Timestamp) -> Outcome {
-    let _ = api;
     let simulate = meta::annotation(pod, SIMULATE_ANNOTATION) == Some("true");
     let faults = Faults::of_pod(pod);
     let statuses = pod.pointer("/status/containerStatuses").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
@@ -269,27 +268,43 @@ fn serve(api: &ApiServer, pod: &Value, ip: &str, url: &Url, now: Timestamp) -> O
         if image.http_paths.is_empty() {
             return Outcome::EmptyReply { ip: ip.to_string() };
         }
-        return Outcome::Response(app_answer(image, &Reference::parse(image_name).tag, pod, faults, ip, &url.path));
+        let greeting = crate::sim::env::container_env(api, pod, c)
+            .ok()
+            .and_then(|env| env.into_iter().find(|(k, _)| k == "GREETING").map(|(_, v)| v));
+        let app = App { image, tag: &Reference::parse(image_name).tag, greeting: greeting.as_deref(), faults };
+        return Outcome::Response(app_answer(&app, pod, ip, &url.path));
     }
     Outcome::Refused { ip: ip.to_string() }
 }
 
+/// The app a container runs, as far as its answers depend on it.
+struct App<'a> {
+    image: &'static Image,
+    tag: &'a str,
+    /// myapp's `GREETING` variable.
+    greeting: Option<&'a str>,
+    faults: Faults,
+}
+
 /// What each simulated app serves.
-fn app_answer(image: &Image, tag: &str, pod: &Value, faults: Faults, ip: &str, path: &str) -> Response {
+fn app_answer(app: &App, pod: &Value, ip: &str, path: &str) -> Response {
+    let (image, tag, faults) = (app.image, app.tag, app.faults);
     let pod_name = meta::name(pod);
     let path = path.split(['?', '#']).next().unwrap_or("/");
     let (status, content_type, body, server) = match image.repository {
         "myapp" => {
+            // As the demo image's server answers (examples/demo-app).
+            let greeting = app.greeting.unwrap_or("Hello");
             let (status, body) = match path {
-                "/" => (200, format!("Hello from myapp {tag} on pod {pod_name}\n")),
-                "/health" if faults.liveness => (500, "{\"status\":\"error\"}".to_string()),
-                "/health" => (200, "{\"status\":\"ok\"}".to_string()),
-                "/ready" if faults.readiness => (503, "{\"status\":\"not ready\"}".to_string()),
-                "/ready" => (200, "{\"status\":\"ready\"}".to_string()),
-                other => (404, format!("Cannot GET {other}\n")),
+                "/" => (200, format!("{greeting} from myapp {tag} on {pod_name}\n")),
+                "/health" if faults.liveness => (500, "unhealthy: liveness fault injected\n".to_string()),
+                "/health" => (200, "ok\n".to_string()),
+                "/ready" if faults.readiness => (503, "not ready: readiness fault injected\n".to_string()),
+                "/ready" => (200, "ready\n".to_string()),
+                "/version" => (200, format!("{tag}\n")),
+                other => (404, format!("no route for {other}; try /, /health, /ready, /version\n")),
             };
-            let ct = if body.starts_with('{') { "application/json; charset=utf-8" } else { "text/html; charset=utf-8" };
-            (status, ct, body, None)
+            (status, "text/plain; charset=utf-8", body, None)
         }
         "nginx" => match path {
             "/" | "/index.html" => (200, "text/html", NGINX_WELCOME.to_string(), Some(NGINX_VERSION)),
@@ -305,8 +320,6 @@ fn app_answer(image: &Image, tag: &str, pod: &Value, faults: Faults, ip: &str, p
     let mut headers = Vec::new();
     if let Some(s) = server {
         headers.push(("Server".to_string(), s.to_string()));
-    } else if image.repository == "myapp" {
-        headers.push(("X-Powered-By".to_string(), "Express".to_string()));
     }
     headers.push(("Content-Type".to_string(), content_type.to_string()));
     headers.push(("Content-Length".to_string(), body.len().to_string()));
@@ -393,7 +406,7 @@ mod tests {
             (0..40).map(|seed| body(get(&api, &from(&api), &Url::parse("http://web/").unwrap(), now, seed))).collect();
         assert_eq!(
             pods.into_iter().collect::<Vec<_>>(),
-            ["Hello from myapp 1.0 on pod web-a\n", "Hello from myapp 1.0 on pod web-b\n"],
+            ["Hello from myapp 1.0 on web-a\n", "Hello from myapp 1.0 on web-b\n"],
             "kube-proxy spreads requests over both endpoints"
         );
         let same = |seed| get(&api, &from(&api), &Url::parse("web.default.svc.cluster.local").unwrap(), now, seed);
@@ -412,7 +425,7 @@ mod tests {
         assert_eq!(get("http://10.244.1.4:5432/"), Outcome::EmptyReply { ip: "10.244.1.4".into() });
         assert_eq!(get("http://10.9.9.9/"), Outcome::TimedOut { ip: "10.9.9.9".into() });
         assert_eq!(body(get("http://localhost/")), NGINX_WELCOME);
-        assert_eq!(body(get("http://172.18.0.3:30080/")), "Hello from myapp 1.0 on pod web-b\n", "a node port on any node");
+        assert_eq!(body(get("http://172.18.0.3:30080/")), "Hello from myapp 1.0 on web-b\n", "a node port on any node");
         assert_eq!(get("http://172.18.0.3:30081/"), Outcome::Refused { ip: "172.18.0.3".into() });
         assert_eq!(get("http://10.96.5.7:30080/"), Outcome::Refused { ip: "10.96.5.7".into() }, "node ports are not ClusterIP ports");
         match get("http://10.244.1.3/missing") {
@@ -423,6 +436,17 @@ mod tests {
             Outcome::Response(r) => assert_eq!(r.status, 403),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn myapp_greets_with_its_greeting_variable() {
+        let mut api = cluster();
+        let mut pod = running_pod("hi", "10.244.3.2", "myapp:2.0");
+        pod["spec"]["containers"][0]["env"] = json!([{"name": "GREETING", "value": "Hi"}]);
+        create(&mut api, "pods", pod);
+        let me = from(&api);
+        let out = get(&api, &me, &Url::parse("http://10.244.3.2:3000/").unwrap(), t("2026-01-01T00:01:00Z"), 1);
+        assert_eq!(body(out), "Hi from myapp 2.0 on hi\n");
     }
 
     #[test]

@@ -104,17 +104,31 @@ struct Target {
 }
 
 impl Target {
+    /// Whether the image's userland is busybox: the busybox image, and myapp,
+    /// which the demo image builds on busybox with a `bash` that runs busybox's `sh`.
     fn busybox(&self) -> bool {
-        self.image.is_some_and(|i| i.program == Program::Shell)
+        self.image.is_some_and(|i| i.program == Program::Shell || i.repository == "myapp")
     }
 
-    /// Whether the image has a program: busybox has no bash and no curl; the
-    /// Debian-based images have both.
+    /// Whether the image has a program: busybox has no bash (myapp's is a shim)
+    /// and no curl; the Debian-based images have both.
     fn has_program(&self, program: &str) -> bool {
         let name = program.rsplit('/').next().unwrap_or(program);
+        let myapp = self.image.is_some_and(|i| i.repository == "myapp");
         match name {
-            "bash" | "curl" => !self.busybox(),
+            "bash" => !self.busybox() || myapp,
+            "curl" => !self.busybox(),
             _ => commands::BUILTINS.contains(&name),
+        }
+    }
+
+    /// The shell `program` really is: myapp's bash is busybox's sh.
+    fn dialect(&self, program: &str) -> Dialect {
+        let name = program.rsplit('/').next().unwrap_or(program);
+        if name == "bash" && !self.busybox() {
+            Dialect::Bash
+        } else {
+            Dialect::Sh
         }
     }
 }
@@ -195,7 +209,7 @@ impl ShellSession {
             namespace: namespace.to_string(),
             pod: pod.to_string(),
             container: name,
-            dialect: if base == "bash" { Dialect::Bash } else { Dialect::Sh },
+            dialect: t.dialect(base),
             cwd,
             vars: BTreeMap::new(),
             written: BTreeMap::new(),
@@ -270,7 +284,7 @@ pub fn exec(
         namespace: namespace.to_string(),
         pod: pod.to_string(),
         container: t.container.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
-        dialect: if base == "bash" { Dialect::Bash } else { Dialect::Sh },
+        dialect: t.dialect(base),
         cwd: files::workdir(t.image, &t.container),
         vars: BTreeMap::new(),
         written: BTreeMap::new(),

@@ -43,6 +43,15 @@ spec:
 apiVersion: v1
 kind: Pod
 metadata:
+  name: front
+spec:
+  containers:
+  - name: nginx
+    image: nginx
+---
+apiVersion: v1
+kind: Pod
+metadata:
   name: stuck
 spec:
   nodeSelector:
@@ -145,19 +154,19 @@ fn a_service_created_after_the_pod_started_is_not_in_its_environment() {
 #[test]
 fn curl_to_the_service_name_reaches_every_replica_in_turn() {
     let c = Cluster::new();
-    let pod = c.my_api_pods()[0].clone();
-    let mut sh = c.sh(&pod, "bash");
+    let mut sh = c.sh("front", "bash");
+    assert_eq!(sh.prompt(), "root@front:/# ");
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..30 {
         let out = sh.run(c.api(), "curl -s http://my-api-service", c.now);
         assert_eq!(out.exit_code, 0, "{}", out.stderr);
-        assert!(out.stdout.starts_with("Hello from myapp 1.0 on pod my-api-"), "{}", out.stdout);
+        assert!(out.stdout.starts_with("Hello from myapp 1.0 on my-api-"), "{}", out.stdout);
         seen.insert(out.stdout);
     }
     assert_eq!(seen.len(), 3, "kube-proxy spreads requests over the three pods: {seen:?}");
     let full = sh.run(c.api(), "curl -i my-api-service.default.svc.cluster.local/health", c.now);
     assert!(full.stdout.starts_with("HTTP/1.1 200 OK\r\n"), "{}", full.stdout);
-    assert!(full.stdout.ends_with("{\"status\":\"ok\"}"));
+    assert!(full.stdout.ends_with("\r\n\r\nok\n"), "{}", full.stdout);
     let missing = sh.run(c.api(), "curl -sf my-api-service/nope", c.now);
     assert_eq!(missing.exit_code, 22);
     let nowhere = sh.run(c.api(), "curl http://db-service:5432", c.now);
@@ -169,7 +178,7 @@ fn busybox_has_wget_and_nslookup_but_no_curl_or_bash() {
     let c = Cluster::new();
     let mut sh = c.sh("toolbox", "sh");
     let out = sh.run(c.api(), "wget -qO- http://my-api-service", c.now);
-    assert!(out.stdout.starts_with("Hello from myapp 1.0 on pod my-api-"), "{out:?}");
+    assert!(out.stdout.starts_with("Hello from myapp 1.0 on my-api-"), "{out:?}");
     let out = sh.run(c.api(), "curl my-api-service", c.now);
     assert_eq!((out.exit_code, out.stderr.as_str()), (127, "sh: curl: not found\n"));
     let out = sh.run(c.api(), "nslookup my-api-service", c.now);
@@ -228,9 +237,13 @@ fn lines_chain_quote_pipe_and_remember_the_directory() {
 fn sh_dash_c_runs_a_script_in_one_shot_exec() {
     let c = Cluster::new();
     let pod = c.my_api_pods()[0].clone();
-    let out = c.exec(&pod, &["sh", "-c", "echo $HOSTNAME && pwd"]).unwrap();
-    assert_eq!(out.stdout, format!("{pod}\n/app\n"));
+    let out = c.exec(&pod, &["sh", "-c", "echo $HOSTNAME $MYAPP_VERSION && pwd"]).unwrap();
+    assert_eq!(out.stdout, format!("{pod} 1.0\n/\n"));
     let out = c.exec(&pod, &["bash", "-c", "nosuch"]).unwrap();
+    assert_eq!((out.exit_code, out.stderr.as_str()), (127, "sh: nosuch: not found\n"), "myapp's bash is busybox's sh");
+    assert!(c.exec(&pod, &["curl", "localhost:3000"]).unwrap_err().to_string().contains("exec: \"curl\": executable file not found"));
+    assert_eq!(c.exec(&pod, &["wget", "-qO-", "localhost:3000/version"]).unwrap().stdout, "1.0\n");
+    let out = c.exec("front", &["bash", "-c", "nosuch"]).unwrap();
     assert_eq!((out.exit_code, out.stderr.as_str()), (127, "bash: nosuch: command not found\n"));
 }
 
