@@ -431,7 +431,7 @@ impl<'a> Run<'a> {
         let Some(name) = args.iter().find(|a| !a.starts_with('-')) else {
             return Out::fail("Usage: nslookup [-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]\n", 1);
         };
-        let server = format!("Server:\t\t{ip}\nAddress:\t{ip}#53\n\n", ip = dns::CLUSTER_DNS_IP);
+        let server = format!("Server:\t\t{ip}\nAddress:\t{ip}:53\n\n", ip = dns::CLUSTER_DNS_IP);
         let ns = meta::namespace(&self.target.pod);
         match dns::resolve(self.api, ns, name) {
             Resolution::Addresses { name: fqdn, addresses } => {

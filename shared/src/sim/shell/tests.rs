@@ -182,7 +182,7 @@ fn busybox_has_wget_and_nslookup_but_no_curl_or_bash() {
     let out = sh.run(c.api(), "curl my-api-service", c.now);
     assert_eq!((out.exit_code, out.stderr.as_str()), (127, "sh: curl: not found\n"));
     let out = sh.run(c.api(), "nslookup my-api-service", c.now);
-    assert!(out.stdout.starts_with("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\tmy-api-service.default.svc.cluster.local\nAddress: 10.9"), "{}", out.stdout);
+    assert!(out.stdout.starts_with("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tmy-api-service.default.svc.cluster.local\nAddress: 10.9"), "{}", out.stdout);
     let bash = ShellSession::open(c.api(), "default", "toolbox", None, "bash").unwrap_err();
     assert!(bash.to_string().ends_with("exec: \"bash\": executable file not found in $PATH: unknown"), "{bash}");
     assert!(c.exec("toolbox", &["foo"]).unwrap_err().to_string().contains("exec: \"foo\": executable file not found"));
