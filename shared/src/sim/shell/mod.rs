@@ -5,9 +5,11 @@
 //! Services, Endpoints), so what a learner finds inside a pod matches `kubectl get`.
 //! Refusals are worded as kubectl and the kubelet word them.
 
+mod clients;
 mod commands;
 pub mod environment;
 pub mod files;
+mod filters;
 pub mod http;
 pub mod words;
 
