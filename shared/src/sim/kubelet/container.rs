@@ -761,6 +761,41 @@ mod tests {
     }
 
     #[test]
+    fn an_adopted_container_keeps_running_ready_with_its_restarts_and_probes_go_on() {
+        let spec = json!({"name": "api", "image": "myapp:1.0",
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": 3000}, "periodSeconds": 5}});
+        let status = json!({"name": "api", "ready": true, "started": true, "restartCount": 2,
+            "containerID": "containerd://abc",
+            "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}},
+            "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                "startedAt": "2025-12-31T23:59:00Z", "finishedAt": "2025-12-31T23:59:50Z"}}});
+        let now = t(600);
+        let mut c = Container::adopt(&spec, &status, &ctx(), now);
+        assert!(c.ready() && c.is_running());
+        assert_eq!(c.restart_count, 2);
+        assert_eq!(c.last_state.as_ref().map(|l| l.exit_code), Some(1));
+        let State::Running(run) = &c.state else { panic!("{:?}", c.state) };
+        assert_eq!(run.container_id, "containerd://abc");
+        assert_eq!(c.wake(), Some(now), "the readiness probe runs from now, not from the past");
+        let (happened, _) = c.step(&ctx(), now);
+        assert!(happened.is_empty(), "nothing is started again: {:?}", reasons(&happened));
+        assert!(c.ready());
+    }
+
+    #[test]
+    fn an_adopted_crash_loop_retries_and_counts_on() {
+        let spec = json!({"name": "api", "image": "myapp:1.0"});
+        let status = json!({"name": "api", "restartCount": 4, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:03Z"}}});
+        let mut c = Container::adopt(&spec, &status, &ctx(), t(60));
+        assert_eq!(c.state, State::CrashLoop { retry_at: t(60) });
+        c.step(&ctx(), t(60));
+        assert_eq!(c.restart_count, 5);
+        assert!(c.is_running(), "{:?}", c.state);
+    }
+
+    #[test]
     fn a_new_image_is_pulled_then_started() {
         let mut c = Container::new(&json!({"name": "web", "image": "nginx"}));
         let (ev, wake) = c.step(&ctx(), t(0));
