@@ -17,7 +17,7 @@ use serde_json::Value;
 /// Commands the shell knows (besides `bash` and `curl`, which depend on the image).
 pub const BUILTINS: &[&str] = &[
     "cat", "cd", "clear", "date", "echo", "env", "exit", "export", "false", "grep", "head", "hostname", "id", "ls",
-    "nslookup", "printenv", "pwd", "sh", "sleep", "sort", "tail", "true", "wc", "wget", "whoami",
+    "nslookup", "printenv", "ps", "pwd", "sh", "sleep", "sort", "tail", "true", "wc", "wget", "whoami",
 ];
 
 /// What one command wrote and how it ended.
@@ -257,6 +257,7 @@ impl<'a> Run<'a> {
             "wc" => filters::wc(args, stdin),
             "sort" => filters::sort(stdin),
             "nslookup" => self.nslookup(args),
+            "ps" => self.ps(),
             "curl" => self.curl(args),
             "wget" => self.wget(args),
             "sh" | "bash" => self.subshell(name, args),
@@ -421,6 +422,28 @@ impl<'a> Run<'a> {
             }
         }
         out
+    }
+
+    /// The container's processes: its main process as PID 1, this shell, and `ps`.
+    fn ps(&self) -> Out {
+        let spec_command: Vec<&str> = ["command", "args"]
+            .iter()
+            .flat_map(|f| self.target.container.get(*f).and_then(Value::as_array).into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        let main = if spec_command.is_empty() {
+            match self.target.image.map(|i| i.repository) {
+                Some("myapp") => "/usr/local/bin/myapp".to_string(),
+                Some("nginx") => "nginx: master process nginx -g daemon off;".to_string(),
+                Some("postgres") => "postgres".to_string(),
+                Some("redis") => "redis-server *:6379".to_string(),
+                _ => "sh".to_string(),
+            }
+        } else {
+            spec_command.join(" ")
+        };
+        let shell = self.session.dialect.name();
+        Out::ok(format!("PID   USER     TIME  COMMAND\n    1 root      0:00 {main}\n    7 root      0:00 {shell}\n   13 root      0:00 ps\n"))
     }
 
     fn nslookup(&self, args: &[String]) -> Out {

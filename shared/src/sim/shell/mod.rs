@@ -103,6 +103,8 @@ struct Target {
     image: Option<&'static Image>,
     /// The environment the container started with, when the node tells.
     started_env: Option<Vec<(String, String)>>,
+    /// When the running instance of the container started.
+    started_at: String,
 }
 
 impl Target {
@@ -164,19 +166,22 @@ fn target(cluster: &impl Cluster, namespace: &str, pod: &str, container: Option<
     if p.pointer("/spec/nodeName").and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(ExecError::PodNotRunning);
     }
-    let running = p
+    let started_at = p
         .pointer("/status/containerStatuses")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .any(|s| s.get("name").and_then(Value::as_str) == Some(name.as_str()) && s.pointer("/state/running").is_some());
-    if !running {
+        .find(|s| s.get("name").and_then(Value::as_str) == Some(name.as_str()))
+        .and_then(|s| s.pointer("/state/running/startedAt"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let Some(started_at) = started_at else {
         return Err(ExecError::ContainerNotRunning(name));
-    }
+    };
     let simulate = meta::annotation(&p, SIMULATE_ANNOTATION) == Some("true");
     let image = spec.get("image").and_then(Value::as_str).and_then(|i| images::lookup(i, simulate));
     let started_env = cluster.started_env(namespace, pod, &name);
-    Ok(Target { pod: p, container: spec, image, started_env })
+    Ok(Target { pod: p, container: spec, image, started_env, started_at })
 }
 
 /// An interactive shell in a container (`kubectl exec -it pod -- sh`).
@@ -195,6 +200,8 @@ pub struct ShellSession {
     closed: bool,
     /// Requests made so far, which varies kube-proxy's pick between requests.
     requests: u64,
+    /// The container instance the shell runs in: a restart kills the shell with it.
+    instance: String,
 }
 
 impl ShellSession {
@@ -218,6 +225,7 @@ impl ShellSession {
             last_status: 0,
             closed: false,
             requests: 0,
+            instance: t.started_at.clone(),
         })
     }
 
@@ -244,8 +252,9 @@ impl ShellSession {
         if self.closed {
             return ShellOutput { exit_code: self.last_status, ..ShellOutput::default() };
         }
-        let Ok(t) = target(cluster, &self.namespace, &self.pod, Some(&self.container)) else {
-            // The container went away under the shell: kubectl reports it was killed.
+        let t = target(cluster, &self.namespace, &self.pod, Some(&self.container)).ok().filter(|t| t.started_at == self.instance);
+        let Some(t) = t else {
+            // The container stopped or restarted under the shell, which was killed with it.
             self.closed = true;
             self.last_status = 137;
             return ShellOutput { exit_code: 137, ..ShellOutput::default() };
@@ -293,6 +302,7 @@ pub fn exec(
         last_status: 0,
         closed: false,
         requests: 0,
+        instance: t.started_at.clone(),
     };
     let mut run = commands::Run::new(cluster.api(), &t, &mut session, now);
     Ok(run.argv(argv))

@@ -312,3 +312,34 @@ fn an_edited_config_map_shows_in_mounted_files_but_not_in_the_environment() {
     let from_api_alone = exec(c.api(), "default", "toolbox", None, &["printenv".to_string(), "APP_ENV".to_string()], c.now).unwrap();
     assert_eq!(from_api_alone.stdout, "staging\n", "without the kubelet, the spec is resolved as it is now");
 }
+
+#[test]
+fn ps_shows_the_container_s_main_process_as_pid_1() {
+    let c = Cluster::new();
+    let out = c.exec("toolbox", &["ps"]).unwrap();
+    assert!(out.stdout.starts_with("PID   USER     TIME  COMMAND\n    1 root      0:00 sleep infinity\n"), "{}", out.stdout);
+}
+
+#[test]
+fn a_shell_dies_with_its_container() {
+    let mut c = Cluster::new();
+    let crash = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "crasher", "annotations": {crate::sim::images::FAULT_ANNOTATION: "crash"}},
+        "spec": {"containers": [{"name": "app", "image": "myapp:1.0"}]}});
+    let now = c.now;
+    apply(c.cp.api_mut(), &crash.to_string(), "default", now).unwrap();
+    let mut sh = None;
+    for _ in 0..30 {
+        c.run(1);
+        if let Ok(s) = ShellSession::open(&c.cp, "default", "crasher", None, "sh") {
+            sh = Some(s);
+            break;
+        }
+    }
+    let mut sh = sh.expect("the container runs for a few seconds");
+    assert_eq!(sh.run(&c.cp, "echo alive", c.now).stdout, "alive\n");
+    c.run(60);
+    let out = sh.run(&c.cp, "echo still here?", c.now);
+    assert_eq!((out.exit_code, out.stdout.as_str()), (137, ""));
+    assert!(sh.is_closed());
+}
