@@ -6,6 +6,10 @@
 //! Kubernetes timings are real ones). Tests drive cluster time directly with
 //! [`ControlPlane::run_until`], jumping from one wake-up to the next.
 
+mod snapshot;
+
+pub use snapshot::{SavedLog, Snapshot, SnapshotError, LOG_LINES_KEPT, SNAPSHOT_VERSION};
+
 use crate::apiserver::{ApiServer, Request, Response};
 use crate::controllers::ControllerManager;
 use jiff::{SignedDuration, Timestamp};
@@ -87,6 +91,11 @@ impl ControlPlane {
     /// Direct access to the API in cluster time (tests and controllers' own hosts).
     pub fn api_mut(&mut self) -> &mut ApiServer {
         &mut self.api
+    }
+
+    /// The environment a running container was started with, as its kubelet keeps it (for exec).
+    pub fn started_env(&self, namespace: &str, pod: &str, container: &str) -> Option<Vec<(String, String)>> {
+        self.controllers.started_env(namespace, pod, container)
     }
 
     pub fn clock(&self) -> &ClusterClock {

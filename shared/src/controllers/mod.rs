@@ -53,6 +53,17 @@ pub trait Controller {
     fn name(&self) -> &'static str;
     /// Catches up with what changed since the last pass and acts on it.
     fn reconcile(&mut self, api: &mut ApiServer, now: Timestamp) -> Reconciled;
+    /// What this controller holds that the store cannot give back (simulated
+    /// disks' data), for a snapshot; most controllers rebuild everything from the store.
+    fn save(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Takes back what [`Controller::save`] returned, before the first pass.
+    fn restore(&mut self, _state: &serde_json::Value) {}
+    /// The environment a running container was started with (only a kubelet knows).
+    fn started_env(&self, _namespace: &str, _pod: &str, _container: &str) -> Option<Vec<(String, String)>> {
+        None
+    }
 }
 
 /// Runs controllers until the cluster is quiet.
@@ -99,6 +110,25 @@ impl ControllerManager {
             Box::new(deployment::DeploymentController::default()),
             Box::new(crate::scheduler::Scheduler::default()),
         ])
+    }
+
+    /// Each controller's own state that a snapshot must keep, by controller name.
+    pub fn save(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.controllers.iter().filter_map(|c| Some((c.name().to_string(), c.save()?))).collect()
+    }
+
+    /// The environment a running container was started with, from the kubelet running it.
+    pub fn started_env(&self, namespace: &str, pod: &str, container: &str) -> Option<Vec<(String, String)>> {
+        self.controllers.iter().find_map(|c| c.started_env(namespace, pod, container))
+    }
+
+    /// Hands each controller its saved state back.
+    pub fn restore(&mut self, states: &std::collections::BTreeMap<String, serde_json::Value>) {
+        for c in &mut self.controllers {
+            if let Some(state) = states.get(c.name()) {
+                c.restore(state);
+            }
+        }
     }
 
     /// Runs every controller until none writes; returns when to run again.

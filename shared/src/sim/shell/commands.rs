@@ -1,11 +1,11 @@
-//! The programs a simulated container has: coreutils-like file and environment
-//! commands, `nslookup`, `curl` and `wget`, run one line at a time.
+//! Runs a command line in a simulated container: lists, pipes and redirections,
+//! then each program it names (files, environment, `nslookup`; HTTP clients in `clients`).
 //!
 //! Messages follow the tools they imitate (GNU coreutils in Debian-based images,
 //! busybox in `busybox`), since learners paste them into search engines.
 
 use super::files::{self, FsError, Node, Tree};
-use super::http::{self, Outcome, Url};
+use super::filters;
 use super::words::{self, Join, Redirect};
 use super::{environment, Dialect, ShellOutput, ShellSession, Target};
 use crate::api::meta;
@@ -17,34 +17,34 @@ use serde_json::Value;
 /// Commands the shell knows (besides `bash` and `curl`, which depend on the image).
 pub const BUILTINS: &[&str] = &[
     "cat", "cd", "clear", "date", "echo", "env", "exit", "export", "false", "grep", "head", "hostname", "id", "ls",
-    "nslookup", "printenv", "pwd", "sh", "sleep", "sort", "tail", "true", "wc", "wget", "whoami",
+    "nslookup", "printenv", "ps", "pwd", "sh", "sleep", "sort", "tail", "true", "wc", "wget", "whoami",
 ];
 
 /// What one command wrote and how it ended.
 #[derive(Debug, Default)]
-struct Out {
-    stdout: String,
-    stderr: String,
-    code: i32,
+pub(super) struct Out {
+    pub(super) stdout: String,
+    pub(super) stderr: String,
+    pub(super) code: i32,
 }
 
 impl Out {
-    fn ok(stdout: impl Into<String>) -> Out {
+    pub(super) fn ok(stdout: impl Into<String>) -> Out {
         Out { stdout: stdout.into(), ..Out::default() }
     }
 
-    fn fail(stderr: impl Into<String>, code: i32) -> Out {
+    pub(super) fn fail(stderr: impl Into<String>, code: i32) -> Out {
         Out { stderr: stderr.into(), code, ..Out::default() }
     }
 }
 
 /// One line's run in a container: the session's state plus the container as the API shows it now.
 pub(super) struct Run<'a> {
-    api: &'a ApiServer,
-    target: &'a Target,
-    session: &'a mut ShellSession,
-    now: Timestamp,
-    tree: Tree,
+    pub(super) api: &'a ApiServer,
+    pub(super) target: &'a Target,
+    pub(super) session: &'a mut ShellSession,
+    pub(super) now: Timestamp,
+    pub(super) tree: Tree,
     env: Vec<(String, String)>,
 }
 
@@ -71,7 +71,7 @@ impl<'a> Run<'a> {
         for (path, content) in &session.written {
             tree.file(path, content.clone());
         }
-        let env = environment::exec_environment(api, &target.pod, &target.container, home_of(target));
+        let env = environment::exec_environment(api, &target.pod, &target.container, target.started_env.clone(), home_of(target));
         Run { api, target, session, now, tree, env }
     }
 
@@ -227,7 +227,7 @@ impl<'a> Run<'a> {
                 let code = args.first().and_then(|c| c.parse::<i32>().ok()).unwrap_or(self.session.last_status);
                 Out { code: code & 0xff, ..Out::default() }
             }
-            "echo" => echo(args),
+            "echo" => filters::echo(args),
             "pwd" => Out::ok(format!("{}\n", self.session.cwd)),
             "cd" => self.cd(args),
             "env" => Out::ok(self.environment().iter().map(|(k, v)| format!("{k}={v}\n")).collect::<String>()),
@@ -252,15 +252,12 @@ impl<'a> Run<'a> {
             "date" => Out::ok(format!("{}\n", self.now.strftime("%a %b %e %H:%M:%S UTC %Y"))),
             "ls" => self.ls(args, piped),
             "cat" => self.cat(args, stdin),
-            "grep" => grep(args, stdin),
-            "head" | "tail" => head_tail(name, args, stdin),
-            "wc" => wc(args, stdin),
-            "sort" => {
-                let mut lines: Vec<&str> = stdin.lines().collect();
-                lines.sort_unstable();
-                Out::ok(lines.iter().map(|l| format!("{l}\n")).collect::<String>())
-            }
+            "grep" => filters::grep(args, stdin),
+            "head" | "tail" => filters::head_tail(name, args, stdin),
+            "wc" => filters::wc(args, stdin),
+            "sort" => filters::sort(stdin),
             "nslookup" => self.nslookup(args),
+            "ps" => self.ps(),
             "curl" => self.curl(args),
             "wget" => self.wget(args),
             "sh" | "bash" => self.subshell(name, args),
@@ -280,7 +277,7 @@ impl<'a> Run<'a> {
         match args {
             [flag, script, ..] if flag == "-c" => {
                 let saved = (self.session.dialect, self.session.cwd.clone(), self.session.closed);
-                self.session.dialect = if name == "bash" { Dialect::Bash } else { Dialect::Sh };
+                self.session.dialect = self.target.dialect(name);
                 let r = self.line(script);
                 (self.session.dialect, self.session.cwd, self.session.closed) = saved;
                 Out { stdout: r.stdout, stderr: r.stderr, code: r.exit_code }
@@ -427,11 +424,33 @@ impl<'a> Run<'a> {
         out
     }
 
+    /// The container's processes: its main process as PID 1, this shell, and `ps`.
+    fn ps(&self) -> Out {
+        let spec_command: Vec<&str> = ["command", "args"]
+            .iter()
+            .flat_map(|f| self.target.container.get(*f).and_then(Value::as_array).into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        let main = if spec_command.is_empty() {
+            match self.target.image.map(|i| i.repository) {
+                Some("myapp") => "/usr/local/bin/myapp".to_string(),
+                Some("nginx") => "nginx: master process nginx -g daemon off;".to_string(),
+                Some("postgres") => "postgres".to_string(),
+                Some("redis") => "redis-server *:6379".to_string(),
+                _ => "sh".to_string(),
+            }
+        } else {
+            spec_command.join(" ")
+        };
+        let shell = self.session.dialect.name();
+        Out::ok(format!("PID   USER     TIME  COMMAND\n    1 root      0:00 {main}\n    7 root      0:00 {shell}\n   13 root      0:00 ps\n"))
+    }
+
     fn nslookup(&self, args: &[String]) -> Out {
         let Some(name) = args.iter().find(|a| !a.starts_with('-')) else {
             return Out::fail("Usage: nslookup [-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]\n", 1);
         };
-        let server = format!("Server:\t\t{ip}\nAddress:\t{ip}#53\n\n", ip = dns::CLUSTER_DNS_IP);
+        let server = format!("Server:\t\t{ip}\nAddress:\t{ip}:53\n\n", ip = dns::CLUSTER_DNS_IP);
         let ns = meta::namespace(&self.target.pod);
         match dns::resolve(self.api, ns, name) {
             Resolution::Addresses { name: fqdn, addresses } => {
@@ -447,187 +466,6 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn request(&mut self, url: &Url) -> Outcome {
-        self.session.requests += 1;
-        let seed = self.now.as_nanosecond() as u64 ^ self.session.requests.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        http::get(self.api, &self.target.pod, url, self.now, seed)
-    }
-
-    fn curl(&mut self, args: &[String]) -> Out {
-        let (mut silent, mut show_error, mut include, mut head, mut fail, mut insecure) = (false, false, false, false, false, false);
-        let mut output: Option<String> = None;
-        let mut url_text: Option<&String> = None;
-        let mut i = 0;
-        while i < args.len() {
-            let a = &args[i];
-            match a.as_str() {
-                "--silent" => silent = true,
-                "--show-error" => show_error = true,
-                "--include" => include = true,
-                "--head" => head = true,
-                "--fail" => fail = true,
-                "--insecure" => insecure = true,
-                "--location" | "--verbose" => {}
-                "-o" | "--output" => {
-                    output = args.get(i + 1).cloned();
-                    i += 1;
-                }
-                "-m" | "--max-time" | "--connect-timeout" | "-H" | "--header" | "-w" | "--write-out" | "-X" | "--request" => i += 1,
-                s if s.starts_with("--") => {}
-                s if s.starts_with('-') && s.len() > 1 => {
-                    for f in s[1..].chars() {
-                        match f {
-                            's' => silent = true,
-                            'S' => show_error = true,
-                            'i' => include = true,
-                            'I' => head = true,
-                            'f' => fail = true,
-                            'k' => insecure = true,
-                            _ => {}
-                        }
-                    }
-                    if s.ends_with('o') {
-                        output = args.get(i + 1).cloned();
-                        i += 1;
-                    }
-                }
-                _ => url_text = url_text.or(Some(a)),
-            }
-            i += 1;
-        }
-        let Some(url_text) = url_text else {
-            return Out::fail("curl: try 'curl --help' or 'curl --manual' for more information\n", 2);
-        };
-        let error = |code: i32, text: String| {
-            let stderr = if silent && !show_error { String::new() } else { format!("curl: ({code}) {text}\n") };
-            Out::fail(stderr, code)
-        };
-        let Some(url) = Url::parse(url_text) else {
-            let scheme = url_text.split("://").next().unwrap_or("");
-            return error(1, format!("Protocol \"{scheme}\" not supported"));
-        };
-        if url.scheme == "https" && !insecure {
-            return match self.request(&Url { scheme: "http".into(), ..url.clone() }) {
-                Outcome::Response(_) => error(60, "SSL certificate problem: unable to get local issuer certificate".into()),
-                other => self.curl_failure(&url, other, &error),
-            };
-        }
-        match self.request(&url) {
-            Outcome::Response(r) => {
-                if fail && r.status >= 400 {
-                    return error(22, format!("The requested URL returned error: {}", r.status));
-                }
-                let mut text = String::new();
-                if include || head {
-                    text.push_str(&format!("HTTP/1.1 {} {}\r\n", r.status, r.reason()));
-                    for (k, v) in &r.headers {
-                        text.push_str(&format!("{k}: {v}\r\n"));
-                    }
-                    text.push_str("\r\n");
-                }
-                if !head {
-                    text.push_str(&r.body);
-                }
-                match output {
-                    Some(path) if path == "/dev/null" => Out::default(),
-                    Some(path) => {
-                        let abs = files::normalize(&self.session.cwd, &path);
-                        match self.tree.write(&abs, &text, false) {
-                            Ok(()) => {
-                                self.session.written.insert(abs, text);
-                                Out::default()
-                            }
-                            Err(_) => error(23, format!("Failure writing output to destination, passed {} returned 0", text.len())),
-                        }
-                    }
-                    None => Out::ok(text),
-                }
-            }
-            other => self.curl_failure(&url, other, &error),
-        }
-    }
-
-    fn curl_failure(&self, url: &Url, outcome: Outcome, error: &dyn Fn(i32, String) -> Out) -> Out {
-        match outcome {
-            Outcome::Response(_) => Out::default(),
-            Outcome::CannotResolve => error(6, format!("Could not resolve host: {}", url.host)),
-            Outcome::Refused { .. } => error(7, format!("Failed to connect to {} port {} after 0 ms: Connection refused", url.host, url.port)),
-            Outcome::EmptyReply { .. } => error(52, "Empty reply from server".into()),
-            Outcome::TimedOut { .. } => error(28, format!("Failed to connect to {} port {} after 130000 ms: Connection timed out", url.host, url.port)),
-        }
-    }
-
-    fn wget(&mut self, args: &[String]) -> Out {
-        let mut quiet = false;
-        let mut output: Option<String> = None;
-        let mut url_text: Option<&String> = None;
-        let mut i = 0;
-        while i < args.len() {
-            let a = args[i].as_str();
-            match a {
-                "-O" => {
-                    output = args.get(i + 1).cloned();
-                    i += 1;
-                }
-                "-q" | "--quiet" => quiet = true,
-                "-T" | "--timeout" => i += 1,
-                s if s.starts_with("-O") => output = Some(s[2..].to_string()),
-                s if s.starts_with("-q") => {
-                    quiet = true;
-                    if let Some(rest) = s.strip_prefix("-qO") {
-                        if rest.is_empty() {
-                            output = args.get(i + 1).cloned();
-                            i += 1;
-                        } else {
-                            output = Some(rest.to_string());
-                        }
-                    }
-                }
-                s if s.starts_with('-') => {}
-                _ => url_text = url_text.or(Some(&args[i])),
-            }
-            i += 1;
-        }
-        let Some(url_text) = url_text else {
-            return Out::fail("BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: wget [-cqS] [-O FILE] URL...\n", 1);
-        };
-        let Some(url) = Url::parse(url_text) else {
-            return Out::fail(format!("wget: not an http or ftp url: {url_text}\n"), 1);
-        };
-        let connecting = if quiet { String::new() } else { format!("Connecting to {} ", url.host) };
-        match self.request(&url) {
-            Outcome::Response(r) => {
-                let mut stderr = if quiet { String::new() } else { format!("{connecting}({}:{})\n", r.ip, url.port) };
-                if r.status >= 400 {
-                    stderr.push_str(&format!("wget: server returned error: HTTP/1.1 {} {}\n", r.status, r.reason()));
-                    return Out::fail(stderr, 1);
-                }
-                let file = output.unwrap_or_else(|| {
-                    let last = url.path.rsplit('/').next().unwrap_or("");
-                    if last.is_empty() { "index.html".into() } else { last.to_string() }
-                });
-                if file == "-" {
-                    if !quiet {
-                        stderr.push_str("writing to stdout\n");
-                    }
-                    return Out { stdout: r.body, stderr, code: 0 };
-                }
-                let abs = files::normalize(&self.session.cwd, &file);
-                if self.tree.write(&abs, &r.body, false).is_err() {
-                    return Out::fail(format!("{stderr}wget: can't open '{file}': No such file or directory\n"), 1);
-                }
-                self.session.written.insert(abs, r.body.clone());
-                if !quiet {
-                    stderr.push_str(&format!("saving to '{file}'\n{file:<18} 100% |********************************| {:>5}  0:00:00 ETA\n'{file}' saved\n", r.body.len()));
-                }
-                Out { stdout: String::new(), stderr, code: 0 }
-            }
-            Outcome::CannotResolve => Out::fail(format!("wget: bad address '{}'\n", url.host), 1),
-            Outcome::Refused { ip } => Out::fail(format!("{connecting}({ip}:{})\nwget: can't connect to remote host ({ip}): Connection refused\n", url.port), 1),
-            Outcome::EmptyReply { ip } => Out::fail(format!("{connecting}({ip}:{})\nwget: error getting response: Connection reset by peer\n", url.port), 1),
-            Outcome::TimedOut { ip } => Out::fail(format!("{connecting}({ip}:{})\nwget: can't connect to remote host ({ip}): Connection timed out\n", url.port), 1),
-        }
-    }
 }
 
 /// `NAME=value` with a valid shell name.
@@ -637,56 +475,4 @@ fn assignment(word: &str) -> Option<(&str, &str)> {
         && !k.starts_with(|c: char| c.is_ascii_digit())
         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     valid.then_some((k, v))
-}
-
-fn echo(args: &[String]) -> Out {
-    let (newline, args) = match args.first() {
-        Some(f) if f == "-n" => (false, &args[1..]),
-        _ => (true, args),
-    };
-    Out::ok(format!("{}{}", args.join(" "), if newline { "\n" } else { "" }))
-}
-
-fn grep(args: &[String], stdin: &str) -> Out {
-    let flags: String = args.iter().filter(|a| a.starts_with('-')).map(|a| &a[1..]).collect();
-    let Some(pattern) = args.iter().find(|a| !a.starts_with('-')) else {
-        return Out::fail("Usage: grep [OPTION]... PATTERNS [FILE]...\n", 2);
-    };
-    let (ignore_case, invert) = (flags.contains('i'), flags.contains('v'));
-    let needle = if ignore_case { pattern.to_lowercase() } else { pattern.clone() };
-    let hits: String = stdin
-        .lines()
-        .filter(|l| {
-            let hay = if ignore_case { l.to_lowercase() } else { l.to_string() };
-            hay.contains(&needle) != invert
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let code = if hits.is_empty() { 1 } else { 0 };
-    Out { stdout: hits, stderr: String::new(), code }
-}
-
-fn head_tail(tool: &str, args: &[String], stdin: &str) -> Out {
-    let mut n = 10usize;
-    let mut i = 0;
-    while i < args.len() {
-        if args[i] == "-n" {
-            n = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(n);
-            i += 1;
-        } else if let Some(v) = args[i].strip_prefix('-').and_then(|v| v.parse().ok()) {
-            n = v;
-        }
-        i += 1;
-    }
-    let lines: Vec<&str> = stdin.lines().collect();
-    let picked = if tool == "head" { &lines[..n.min(lines.len())] } else { &lines[lines.len().saturating_sub(n)..] };
-    Out::ok(picked.iter().map(|l| format!("{l}\n")).collect::<String>())
-}
-
-fn wc(args: &[String], stdin: &str) -> Out {
-    let lines = stdin.lines().count();
-    if args.iter().any(|a| a == "-l") {
-        return Out::ok(format!("{lines}\n"));
-    }
-    Out::ok(format!("{lines:>7} {:>7} {:>7}\n", stdin.split_whitespace().count(), stdin.len()))
 }

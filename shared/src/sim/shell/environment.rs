@@ -83,17 +83,38 @@ fn linked_services(api: &ApiServer, pod: &Value) -> Vec<Value> {
     out
 }
 
+/// What the image's Dockerfile sets with `ENV` (besides `PATH`).
+fn image_env(container: &Value) -> Vec<(String, String)> {
+    let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+    let reference = crate::sim::images::Reference::parse(image);
+    match reference.repository.as_str() {
+        "myapp" => vec![("MYAPP_VERSION".into(), reference.tag)],
+        "nginx" => vec![("NGINX_VERSION".into(), "1.27.3".into())],
+        "postgres" => vec![("PG_MAJOR".into(), "16".into()), ("PGDATA".into(), "/var/lib/postgresql/data".into())],
+        _ => Vec::new(),
+    }
+}
+
 /// A container's environment as `env` prints it in an exec: image defaults, the
 /// spec's variables (which win), then the Service variables the spec does not set.
-pub fn exec_environment(api: &ApiServer, pod: &Value, container: &Value, home: &str) -> Vec<(String, String)> {
+/// `started` is what the kubelet resolved at container start; without it the spec
+/// is resolved against the API as it is now.
+pub fn exec_environment(
+    api: &ApiServer,
+    pod: &Value,
+    container: &Value,
+    started: Option<Vec<(String, String)>>,
+    home: &str,
+) -> Vec<(String, String)> {
     let hostname = pod
         .pointer("/spec/hostname")
         .and_then(Value::as_str)
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| meta::name(pod));
     let mut env: Vec<(String, String)> = vec![("PATH".into(), PATH.into()), ("HOSTNAME".into(), hostname.into())];
+    env.extend(image_env(container));
     // A container whose config no longer resolves still started with it; show what resolves.
-    let spec_env = container_env(api, pod, container).unwrap_or_default();
+    let spec_env = started.unwrap_or_else(|| container_env(api, pod, container).unwrap_or_default());
     let set = |env: &mut Vec<(String, String)>, k: String, v: String, overwrite: bool| {
         match env.iter_mut().find(|(n, _)| *n == k) {
             Some(slot) if overwrite => slot.1 = v,
@@ -151,7 +172,7 @@ mod tests {
         api.create(svcs, "default", late, at("2026-01-01T00:05:00Z"), WriteOptions::default()).unwrap();
         let pod = json!({"metadata": {"name": "web-1", "namespace": "default"}, "status": {"startTime": "2026-01-01T00:01:00Z"}});
         let container = json!({"name": "app", "env": [{"name": "EARLY_SERVICE_PORT", "value": "mine"}]});
-        let env = exec_environment(&api, &pod, &container, "/root");
+        let env = exec_environment(&api, &pod, &container, None, "/root");
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("HOSTNAME"), Some("web-1"));
         assert_eq!(get("KUBERNETES_SERVICE_HOST"), Some("10.96.0.1"));
@@ -167,7 +188,7 @@ mod tests {
         let t0 = at("2026-01-01T00:00:00Z");
         let api = ApiServer::new(1, t0);
         let pod = json!({"metadata": {"name": "p", "namespace": "default"}, "spec": {"enableServiceLinks": false}});
-        let env = exec_environment(&api, &pod, &json!({"name": "c"}), "/root");
+        let env = exec_environment(&api, &pod, &json!({"name": "c"}), None, "/root");
         assert!(env.iter().any(|(k, _)| k == "KUBERNETES_PORT"));
     }
 }

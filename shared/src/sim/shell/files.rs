@@ -185,7 +185,7 @@ pub fn workdir(image: Option<&Image>, container: &Value) -> String {
         return normalize("/", w);
     }
     match image.map(|i| i.repository) {
-        Some("myapp") => "/app".into(),
+        Some("redis") => "/data".into(),
         _ => "/".into(),
     }
 }
@@ -240,6 +240,14 @@ Cmt1YmVybmV0ZXMwHhcNMjYwMTAxMDAwMDAwWhcNMzYwMTAxMDAwMDAwWjAVMRMw\n\
 EQYDVQQDEwprdWJlcm5ldGVzMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKC\n\
 -----END CERTIFICATE-----\n";
 
+/// The cluster's CA bundle as the namespace's `kube-root-ca.crt` publishes it.
+fn root_ca(api: &ApiServer, namespace: &str) -> String {
+    crate::api::resources::by_plural("", "v1", "configmaps")
+        .and_then(|r| api.get(r, namespace, crate::controllers::serviceaccount::ROOT_CA_CONFIG_MAP).ok())
+        .and_then(|cm| cm.pointer("/data/ca.crt").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| CA_CRT.to_string())
+}
+
 fn automounts_token(pod: &Value) -> bool {
     pod.pointer("/spec/automountServiceAccountToken").and_then(Value::as_bool).unwrap_or(true)
 }
@@ -267,7 +275,7 @@ fn project(tree: &mut Tree, at: &str, files: &BTreeMap<String, String>, version:
     tree.link(&format!("{at}/..data"), version);
 }
 
-fn image_files(tree: &mut Tree, image: Option<&Image>, container: &Value) {
+fn image_files(tree: &mut Tree, image: Option<&Image>) {
     for d in ["/bin", "/dev", "/etc", "/home", "/proc", "/root", "/run", "/sbin", "/sys", "/tmp", "/usr/bin", "/usr/local/bin", "/var/log", "/var/run"] {
         tree.dir(d);
     }
@@ -282,24 +290,25 @@ fn image_files(tree: &mut Tree, image: Option<&Image>, container: &Value) {
             tree.file("/etc/nginx/conf.d/default.conf", "server {\n    listen       80;\n    server_name  localhost;\n\n    location / {\n        root   /usr/share/nginx/html;\n        index  index.html index.htm;\n    }\n}\n");
         }
         "myapp" => {
-            let image_name = container.get("image").and_then(Value::as_str).unwrap_or("");
-            let tag = crate::sim::images::Reference::parse(image_name).tag;
-            tree.file("/app/package.json", format!("{{\n  \"name\": \"myapp\",\n  \"version\": \"{tag}\",\n  \"scripts\": {{\n    \"start\": \"node server.js\"\n  }}\n}}\n"));
-            tree.file("/app/server.js", "const http = require('http');\nconst port = process.env.PORT || 3000;\nhttp.createServer((req, res) => res.end(`Hello from myapp on ${require('os').hostname()}\\n`)).listen(port);\nconsole.log(`Server listening on port ${port}`);\n");
+            tree.file("/usr/local/bin/myapp", "\u{7f}ELF");
+            tree.file("/bin/bash", "#!/bin/sh\n# No bash in this image: busybox's sh stands in for it.\nexec /bin/sh \"$@\"\n");
         }
         "postgres" => tree.dir("/var/lib/postgresql/data"),
         "redis" => tree.dir("/data"),
         _ => {}
     }
-    if image.program == Program::Shell {
+    if image.program == Program::Shell || image.repository == "myapp" {
         tree.file("/bin/busybox", "\u{7f}ELF");
+        for applet in super::commands::BUILTINS.iter().filter(|a| !matches!(**a, "cd" | "exit" | "export")) {
+            tree.link(&format!("/bin/{applet}"), "busybox");
+        }
     }
 }
 
 /// The filesystem of `container` in `pod` as a process in it sees it.
 pub fn container_tree(api: &ApiServer, pod: &Value, container: &Value, image: Option<&Image>) -> Tree {
     let mut tree = Tree::new();
-    image_files(&mut tree, image, container);
+    image_files(&mut tree, image);
     let hostname = pod.pointer("/spec/hostname").and_then(Value::as_str).filter(|h| !h.is_empty()).unwrap_or_else(|| meta::name(pod));
     tree.file("/etc/hostname", format!("{hostname}\n"));
     tree.file("/etc/hosts", etc_hosts(pod));
@@ -307,7 +316,7 @@ pub fn container_tree(api: &ApiServer, pod: &Value, container: &Value, image: Op
     if automounts_token(pod) {
         let version = data_dir_name(pod);
         let files: BTreeMap<String, String> = [
-            ("ca.crt".to_string(), CA_CRT.to_string()),
+            ("ca.crt".to_string(), root_ca(api, meta::namespace(pod))),
             ("namespace".to_string(), meta::namespace(pod).to_string()),
             ("token".to_string(), token(pod)),
         ]

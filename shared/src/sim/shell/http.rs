@@ -112,22 +112,60 @@ pub fn get(api: &ApiServer, from: &Value, url: &Url, now: Timestamp, seed: u64) 
         if meta::name(&svc) == "kubernetes" && meta::namespace(&svc) == "default" {
             return api_server_answer(&ip, url);
         }
-        let Some((pod_ip, target_port)) = pick_endpoint(api, &svc, url.port, seed) else {
-            return Outcome::Refused { ip };
-        };
-        let Some(pod) = pod_with_ip(api, &pod_ip) else {
-            return Outcome::Refused { ip };
-        };
-        let forwarded = Url { port: target_port, ..url.clone() };
-        return match serve(api, &pod, &pod_ip, &forwarded, now) {
-            Outcome::Refused { .. } => Outcome::Refused { ip },
-            Outcome::EmptyReply { .. } => Outcome::EmptyReply { ip },
-            other => other,
+        return forward(api, &svc, &ip, url, Entry::ServicePort(url.port), now, seed);
+    }
+    if is_node_ip(api, &ip) {
+        return match service_with_node_port(api, url.port) {
+            Some(svc) => forward(api, &svc, &ip, url, Entry::NodePort(url.port), now, seed),
+            None => Outcome::Refused { ip },
         };
     }
     match pod_with_ip(api, &ip) {
         Some(pod) => serve(api, &pod, &ip, url, now),
         None => Outcome::TimedOut { ip },
+    }
+}
+
+fn is_node_ip(api: &ApiServer, ip: &str) -> bool {
+    let Some(nodes) = resources::by_plural("", "v1", "nodes") else { return false };
+    api.list(nodes, None).any(|n| {
+        n.pointer("/status/addresses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|a| a.get("address").and_then(Value::as_str) == Some(ip))
+    })
+}
+
+/// The Service whose node port is `port` (kube-proxy opens it on every node).
+fn service_with_node_port(api: &ApiServer, port: u16) -> Option<Value> {
+    let services = resources::by_plural("", "v1", "services")?;
+    api.list(services, None)
+        .find(|s| {
+            s.pointer("/spec/ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|p| p.get("nodePort").and_then(Value::as_u64) == Some(u64::from(port)))
+        })
+        .map(|s| (**s).clone())
+}
+
+/// kube-proxy's forwarding of a connection to `ip` (a ClusterIP, or a node for a
+/// node port) on to one ready endpoint of `svc`.
+fn forward(api: &ApiServer, svc: &Value, ip: &str, url: &Url, entry: Entry, now: Timestamp, seed: u64) -> Outcome {
+    let refused = || Outcome::Refused { ip: ip.to_string() };
+    let Some((pod_ip, target_port)) = pick_endpoint(api, svc, entry, seed) else {
+        return refused();
+    };
+    let Some(pod) = pod_with_ip(api, &pod_ip) else {
+        return refused();
+    };
+    let forwarded = Url { port: target_port, ..url.clone() };
+    match serve(api, &pod, &pod_ip, &forwarded, now) {
+        Outcome::Refused { .. } => refused(),
+        Outcome::EmptyReply { .. } => Outcome::EmptyReply { ip: ip.to_string() },
+        other => other,
     }
 }
 
@@ -158,13 +196,24 @@ fn pod_with_ip(api: &ApiServer, ip: &str) -> Option<Value> {
         .map(|p| (**p).clone())
 }
 
+/// Where a connection entered the Service.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    ServicePort(u16),
+    NodePort(u16),
+}
+
 /// kube-proxy's choice: a ready endpoint of the Service port `port`, and the port it forwards to.
-fn pick_endpoint(api: &ApiServer, svc: &Value, port: u16, seed: u64) -> Option<(String, u16)> {
+fn pick_endpoint(api: &ApiServer, svc: &Value, port: Entry, seed: u64) -> Option<(String, u16)> {
+    let (field, number) = match port {
+        Entry::ServicePort(p) => ("port", p),
+        Entry::NodePort(p) => ("nodePort", p),
+    };
     let sp = svc
         .pointer("/spec/ports")
         .and_then(Value::as_array)?
         .iter()
-        .find(|p| p.get("port").and_then(Value::as_u64) == Some(u64::from(port)))?;
+        .find(|p| p.get(field).and_then(Value::as_u64) == Some(u64::from(number)))?;
     let port_name = sp.get("name").and_then(Value::as_str).unwrap_or("");
     let ep = api.get(resources::by_plural("", "v1", "endpoints")?, meta::namespace(svc), meta::name(svc)).ok()?;
     let mut choices: Vec<(String, u16)> = Vec::new();
@@ -199,7 +248,6 @@ fn started_at(status: &Value) -> Option<Timestamp> {
 
 /// The app of the pod's container that listens on `url.port`, answering `url.path`.
 fn serve(api: &ApiServer, pod: &Value, ip: &str, url: &Url, now: Timestamp) -> Outcome {
-    let _ = api;
     let simulate = meta::annotation(pod, SIMULATE_ANNOTATION) == Some("true");
     let faults = Faults::of_pod(pod);
     let statuses = pod.pointer("/status/containerStatuses").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
@@ -220,27 +268,43 @@ fn serve(api: &ApiServer, pod: &Value, ip: &str, url: &Url, now: Timestamp) -> O
         if image.http_paths.is_empty() {
             return Outcome::EmptyReply { ip: ip.to_string() };
         }
-        return Outcome::Response(app_answer(image, &Reference::parse(image_name).tag, pod, faults, ip, &url.path));
+        let greeting = crate::sim::env::container_env(api, pod, c)
+            .ok()
+            .and_then(|env| env.into_iter().find(|(k, _)| k == "GREETING").map(|(_, v)| v));
+        let app = App { image, tag: &Reference::parse(image_name).tag, greeting: greeting.as_deref(), faults };
+        return Outcome::Response(app_answer(&app, pod, ip, &url.path));
     }
     Outcome::Refused { ip: ip.to_string() }
 }
 
+/// The app a container runs, as far as its answers depend on it.
+struct App<'a> {
+    image: &'static Image,
+    tag: &'a str,
+    /// myapp's `GREETING` variable.
+    greeting: Option<&'a str>,
+    faults: Faults,
+}
+
 /// What each simulated app serves.
-fn app_answer(image: &Image, tag: &str, pod: &Value, faults: Faults, ip: &str, path: &str) -> Response {
+fn app_answer(app: &App, pod: &Value, ip: &str, path: &str) -> Response {
+    let (image, tag, faults) = (app.image, app.tag, app.faults);
     let pod_name = meta::name(pod);
     let path = path.split(['?', '#']).next().unwrap_or("/");
     let (status, content_type, body, server) = match image.repository {
         "myapp" => {
+            // As the demo image's server answers (examples/demo-app).
+            let greeting = app.greeting.unwrap_or("Hello");
             let (status, body) = match path {
-                "/" => (200, format!("Hello from myapp {tag} on pod {pod_name}\n")),
-                "/health" if faults.liveness => (500, "{\"status\":\"error\"}".to_string()),
-                "/health" => (200, "{\"status\":\"ok\"}".to_string()),
-                "/ready" if faults.readiness => (503, "{\"status\":\"not ready\"}".to_string()),
-                "/ready" => (200, "{\"status\":\"ready\"}".to_string()),
-                other => (404, format!("Cannot GET {other}\n")),
+                "/" => (200, format!("{greeting} from myapp {tag} on {pod_name}\n")),
+                "/health" if faults.liveness => (500, "unhealthy: liveness fault injected\n".to_string()),
+                "/health" => (200, "ok\n".to_string()),
+                "/ready" if faults.readiness => (503, "not ready: readiness fault injected\n".to_string()),
+                "/ready" => (200, "ready\n".to_string()),
+                "/version" => (200, format!("{tag}\n")),
+                other => (404, format!("no route for {other}; try /, /health, /ready, /version\n")),
             };
-            let ct = if body.starts_with('{') { "application/json; charset=utf-8" } else { "text/html; charset=utf-8" };
-            (status, ct, body, None)
+            (status, "text/plain; charset=utf-8", body, None)
         }
         "nginx" => match path {
             "/" | "/index.html" => (200, "text/html", NGINX_WELCOME.to_string(), Some(NGINX_VERSION)),
@@ -256,8 +320,6 @@ fn app_answer(image: &Image, tag: &str, pod: &Value, faults: Faults, ip: &str, p
     let mut headers = Vec::new();
     if let Some(s) = server {
         headers.push(("Server".to_string(), s.to_string()));
-    } else if image.repository == "myapp" {
-        headers.push(("X-Powered-By".to_string(), "Express".to_string()));
     }
     headers.push(("Content-Type".to_string(), content_type.to_string()));
     headers.push(("Content-Length".to_string(), body.len().to_string()));
@@ -303,6 +365,16 @@ mod tests {
         create(&mut api, "endpoints", json!({"metadata": {"name": "web"}, "subsets": [{
             "addresses": [{"ip": "10.244.1.2"}, {"ip": "10.244.2.2"}], "ports": [{"port": 3000, "protocol": "TCP"}]}]}));
         create(&mut api, "services", json!({"metadata": {"name": "empty"}, "spec": {"clusterIP": "10.96.5.6", "ports": [{"port": 80}]}}));
+        create(&mut api, "services", json!({"metadata": {"name": "web-np"}, "spec": {"type": "NodePort", "clusterIP": "10.96.5.7",
+            "ports": [{"port": 80, "targetPort": 3000, "nodePort": 30080}]}}));
+        create(&mut api, "endpoints", json!({"metadata": {"name": "web-np"}, "subsets": [{
+            "addresses": [{"ip": "10.244.2.2"}], "ports": [{"port": 3000, "protocol": "TCP"}]}]}));
+        let nodes = resources::by_plural("", "v1", "nodes").unwrap();
+        let at = t("2026-01-01T00:00:00Z");
+        let node = api.create(nodes, "", json!({"metadata": {"name": "node-1"}}), at, WriteOptions::default()).unwrap();
+        let mut node = (*node).clone();
+        node["status"] = json!({"addresses": [{"type": "InternalIP", "address": "172.18.0.3"}]});
+        api.update(nodes, "", "node-1", node, Some("status"), at, WriteOptions::default()).unwrap();
         api
     }
 
@@ -334,7 +406,7 @@ mod tests {
             (0..40).map(|seed| body(get(&api, &from(&api), &Url::parse("http://web/").unwrap(), now, seed))).collect();
         assert_eq!(
             pods.into_iter().collect::<Vec<_>>(),
-            ["Hello from myapp 1.0 on pod web-a\n", "Hello from myapp 1.0 on pod web-b\n"],
+            ["Hello from myapp 1.0 on web-a\n", "Hello from myapp 1.0 on web-b\n"],
             "kube-proxy spreads requests over both endpoints"
         );
         let same = |seed| get(&api, &from(&api), &Url::parse("web.default.svc.cluster.local").unwrap(), now, seed);
@@ -353,6 +425,9 @@ mod tests {
         assert_eq!(get("http://10.244.1.4:5432/"), Outcome::EmptyReply { ip: "10.244.1.4".into() });
         assert_eq!(get("http://10.9.9.9/"), Outcome::TimedOut { ip: "10.9.9.9".into() });
         assert_eq!(body(get("http://localhost/")), NGINX_WELCOME);
+        assert_eq!(body(get("http://172.18.0.3:30080/")), "Hello from myapp 1.0 on web-b\n", "a node port on any node");
+        assert_eq!(get("http://172.18.0.3:30081/"), Outcome::Refused { ip: "172.18.0.3".into() });
+        assert_eq!(get("http://10.96.5.7:30080/"), Outcome::Refused { ip: "10.96.5.7".into() }, "node ports are not ClusterIP ports");
         match get("http://10.244.1.3/missing") {
             Outcome::Response(r) => assert_eq!((r.status, r.reason()), (404, "Not Found")),
             other => panic!("{other:?}"),
@@ -361,6 +436,17 @@ mod tests {
             Outcome::Response(r) => assert_eq!(r.status, 403),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn myapp_greets_with_its_greeting_variable() {
+        let mut api = cluster();
+        let mut pod = running_pod("hi", "10.244.3.2", "myapp:2.0");
+        pod["spec"]["containers"][0]["env"] = json!([{"name": "GREETING", "value": "Hi"}]);
+        create(&mut api, "pods", pod);
+        let me = from(&api);
+        let out = get(&api, &me, &Url::parse("http://10.244.3.2:3000/").unwrap(), t("2026-01-01T00:01:00Z"), 1);
+        assert_eq!(body(out), "Hi from myapp 2.0 on hi\n");
     }
 
     #[test]

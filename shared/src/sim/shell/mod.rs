@@ -5,15 +5,18 @@
 //! Services, Endpoints), so what a learner finds inside a pod matches `kubectl get`.
 //! Refusals are worded as kubectl and the kubelet word them.
 
+mod clients;
 mod commands;
 pub mod environment;
 pub mod files;
+mod filters;
 pub mod http;
 pub mod words;
 
 use crate::api::{meta, resources};
 use crate::apiserver::ApiServer;
 use crate::sim::images::{self, Image, Program, SIMULATE_ANNOTATION};
+use crate::ControlPlane;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -48,6 +51,34 @@ pub enum ExecError {
     NotFound { exec_id: String, program: String },
 }
 
+/// What a shell in a pod reads: the API, and what only the node running the pod
+/// knows. A bare [`ApiServer`] resolves a container's environment from the API as
+/// it is now; a [`ControlPlane`] asks the simulated kubelet what the container
+/// was started with, so an edited ConfigMap shows in mounted files but not in `env`.
+pub trait Cluster {
+    fn api(&self) -> &ApiServer;
+    /// The environment the container was started with, if the node keeps it.
+    fn started_env(&self, _namespace: &str, _pod: &str, _container: &str) -> Option<Vec<(String, String)>> {
+        None
+    }
+}
+
+impl Cluster for ApiServer {
+    fn api(&self) -> &ApiServer {
+        self
+    }
+}
+
+impl Cluster for ControlPlane {
+    fn api(&self) -> &ApiServer {
+        ControlPlane::api(self)
+    }
+
+    fn started_env(&self, namespace: &str, pod: &str, container: &str) -> Option<Vec<(String, String)>> {
+        ControlPlane::started_env(self, namespace, pod, container)
+    }
+}
+
 /// Which shell is talking: bash and busybox's ash word their complaints differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -70,20 +101,38 @@ struct Target {
     pod: Value,
     container: Value,
     image: Option<&'static Image>,
+    /// The environment the container started with, when the node tells.
+    started_env: Option<Vec<(String, String)>>,
+    /// When the running instance of the container started.
+    started_at: String,
 }
 
 impl Target {
+    /// Whether the image's userland is busybox: the busybox image, and myapp,
+    /// which the demo image builds on busybox with a `bash` that runs busybox's `sh`.
     fn busybox(&self) -> bool {
-        self.image.is_some_and(|i| i.program == Program::Shell)
+        self.image.is_some_and(|i| i.program == Program::Shell || i.repository == "myapp")
     }
 
-    /// Whether the image has a program: busybox has no bash and no curl; the
-    /// Debian-based images have both.
+    /// Whether the image has a program: busybox has no bash (myapp's is a shim)
+    /// and no curl; the Debian-based images have both.
     fn has_program(&self, program: &str) -> bool {
         let name = program.rsplit('/').next().unwrap_or(program);
+        let myapp = self.image.is_some_and(|i| i.repository == "myapp");
         match name {
-            "bash" | "curl" => !self.busybox(),
+            "bash" => !self.busybox() || myapp,
+            "curl" => !self.busybox(),
             _ => commands::BUILTINS.contains(&name),
+        }
+    }
+
+    /// The shell `program` really is: myapp's bash is busybox's sh.
+    fn dialect(&self, program: &str) -> Dialect {
+        let name = program.rsplit('/').next().unwrap_or(program);
+        if name == "bash" && !self.busybox() {
+            Dialect::Bash
+        } else {
+            Dialect::Sh
         }
     }
 }
@@ -94,7 +143,8 @@ fn pods_resource() -> Option<&'static resources::Resource> {
 
 /// Finds the pod and checks the container can take an exec, as the API server,
 /// kubectl and the kubelet do in turn. `container: None` means the default one.
-fn target(api: &ApiServer, namespace: &str, pod: &str, container: Option<&str>) -> Result<Target, ExecError> {
+fn target(cluster: &impl Cluster, namespace: &str, pod: &str, container: Option<&str>) -> Result<Target, ExecError> {
+    let api = cluster.api();
     let p = pods_resource()
         .and_then(|r| api.get(r, namespace, pod).ok())
         .map(|p| (**p).clone())
@@ -116,18 +166,22 @@ fn target(api: &ApiServer, namespace: &str, pod: &str, container: Option<&str>) 
     if p.pointer("/spec/nodeName").and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(ExecError::PodNotRunning);
     }
-    let running = p
+    let started_at = p
         .pointer("/status/containerStatuses")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .any(|s| s.get("name").and_then(Value::as_str) == Some(name.as_str()) && s.pointer("/state/running").is_some());
-    if !running {
+        .find(|s| s.get("name").and_then(Value::as_str) == Some(name.as_str()))
+        .and_then(|s| s.pointer("/state/running/startedAt"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let Some(started_at) = started_at else {
         return Err(ExecError::ContainerNotRunning(name));
-    }
+    };
     let simulate = meta::annotation(&p, SIMULATE_ANNOTATION) == Some("true");
     let image = spec.get("image").and_then(Value::as_str).and_then(|i| images::lookup(i, simulate));
-    Ok(Target { pod: p, container: spec, image })
+    let started_env = cluster.started_env(namespace, pod, &name);
+    Ok(Target { pod: p, container: spec, image, started_env, started_at })
 }
 
 /// An interactive shell in a container (`kubectl exec -it pod -- sh`).
@@ -146,12 +200,14 @@ pub struct ShellSession {
     closed: bool,
     /// Requests made so far, which varies kube-proxy's pick between requests.
     requests: u64,
+    /// The container instance the shell runs in: a restart kills the shell with it.
+    instance: String,
 }
 
 impl ShellSession {
     /// Opens `program` (`sh`, `/bin/sh`, `bash`) in a container, or says why not.
-    pub fn open(api: &ApiServer, namespace: &str, pod: &str, container: Option<&str>, program: &str) -> Result<ShellSession, ExecError> {
-        let t = target(api, namespace, pod, container)?;
+    pub fn open(cluster: &impl Cluster, namespace: &str, pod: &str, container: Option<&str>, program: &str) -> Result<ShellSession, ExecError> {
+        let t = target(cluster, namespace, pod, container)?;
         let base = program.rsplit('/').next().unwrap_or(program);
         if !matches!(base, "sh" | "bash") || !t.has_program(base) {
             return Err(not_found(&t, program));
@@ -162,13 +218,14 @@ impl ShellSession {
             namespace: namespace.to_string(),
             pod: pod.to_string(),
             container: name,
-            dialect: if base == "bash" { Dialect::Bash } else { Dialect::Sh },
+            dialect: t.dialect(base),
             cwd,
             vars: BTreeMap::new(),
             written: BTreeMap::new(),
             last_status: 0,
             closed: false,
             requests: 0,
+            instance: t.started_at.clone(),
         })
     }
 
@@ -191,17 +248,18 @@ impl ShellSession {
     }
 
     /// Runs one line typed at the prompt at cluster time `now`.
-    pub fn run(&mut self, api: &ApiServer, line: &str, now: Timestamp) -> ShellOutput {
+    pub fn run(&mut self, cluster: &impl Cluster, line: &str, now: Timestamp) -> ShellOutput {
         if self.closed {
             return ShellOutput { exit_code: self.last_status, ..ShellOutput::default() };
         }
-        let Ok(t) = target(api, &self.namespace, &self.pod, Some(&self.container)) else {
-            // The container went away under the shell: kubectl reports it was killed.
+        let t = target(cluster, &self.namespace, &self.pod, Some(&self.container)).ok().filter(|t| t.started_at == self.instance);
+        let Some(t) = t else {
+            // The container stopped or restarted under the shell, which was killed with it.
             self.closed = true;
             self.last_status = 137;
             return ShellOutput { exit_code: 137, ..ShellOutput::default() };
         };
-        let mut run = commands::Run::new(api, &t, self, now);
+        let mut run = commands::Run::new(cluster.api(), &t, self, now);
         let out = run.line(line);
         self.last_status = out.exit_code;
         out
@@ -218,14 +276,14 @@ fn not_found(t: &Target, program: &str) -> ExecError {
 /// Runs one command in a container without a terminal (`kubectl exec pod -- env`):
 /// `argv` is run as is, without a shell, unless it is `sh -c '…'`.
 pub fn exec(
-    api: &ApiServer,
+    cluster: &impl Cluster,
     namespace: &str,
     pod: &str,
     container: Option<&str>,
     argv: &[String],
     now: Timestamp,
 ) -> Result<ShellOutput, ExecError> {
-    let t = target(api, namespace, pod, container)?;
+    let t = target(cluster, namespace, pod, container)?;
     let Some(program) = argv.first() else {
         return Err(not_found(&t, ""));
     };
@@ -237,15 +295,16 @@ pub fn exec(
         namespace: namespace.to_string(),
         pod: pod.to_string(),
         container: t.container.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
-        dialect: if base == "bash" { Dialect::Bash } else { Dialect::Sh },
+        dialect: t.dialect(base),
         cwd: files::workdir(t.image, &t.container),
         vars: BTreeMap::new(),
         written: BTreeMap::new(),
         last_status: 0,
         closed: false,
         requests: 0,
+        instance: t.started_at.clone(),
     };
-    let mut run = commands::Run::new(api, &t, &mut session, now);
+    let mut run = commands::Run::new(cluster.api(), &t, &mut session, now);
     Ok(run.argv(argv))
 }
 

@@ -43,6 +43,15 @@ spec:
 apiVersion: v1
 kind: Pod
 metadata:
+  name: front
+spec:
+  containers:
+  - name: nginx
+    image: nginx
+---
+apiVersion: v1
+kind: Pod
+metadata:
   name: stuck
 spec:
   nodeSelector:
@@ -93,13 +102,14 @@ impl Cluster {
             .collect()
     }
 
+    /// `kubectl exec pod -- argv…` through the control plane, as the page runs it.
     fn exec(&self, pod: &str, argv: &[&str]) -> Result<ShellOutput, ExecError> {
         let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        exec(self.api(), "default", pod, None, &argv, self.now)
+        exec(&self.cp, "default", pod, None, &argv, self.now)
     }
 
     fn sh(&self, pod: &str, program: &str) -> ShellSession {
-        ShellSession::open(self.api(), "default", pod, None, program).unwrap()
+        ShellSession::open(&self.cp, "default", pod, None, program).unwrap()
     }
 }
 
@@ -144,19 +154,19 @@ fn a_service_created_after_the_pod_started_is_not_in_its_environment() {
 #[test]
 fn curl_to_the_service_name_reaches_every_replica_in_turn() {
     let c = Cluster::new();
-    let pod = c.my_api_pods()[0].clone();
-    let mut sh = c.sh(&pod, "bash");
+    let mut sh = c.sh("front", "bash");
+    assert_eq!(sh.prompt(), "root@front:/# ");
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..30 {
         let out = sh.run(c.api(), "curl -s http://my-api-service", c.now);
         assert_eq!(out.exit_code, 0, "{}", out.stderr);
-        assert!(out.stdout.starts_with("Hello from myapp 1.0 on pod my-api-"), "{}", out.stdout);
+        assert!(out.stdout.starts_with("Hello from myapp 1.0 on my-api-"), "{}", out.stdout);
         seen.insert(out.stdout);
     }
     assert_eq!(seen.len(), 3, "kube-proxy spreads requests over the three pods: {seen:?}");
     let full = sh.run(c.api(), "curl -i my-api-service.default.svc.cluster.local/health", c.now);
     assert!(full.stdout.starts_with("HTTP/1.1 200 OK\r\n"), "{}", full.stdout);
-    assert!(full.stdout.ends_with("{\"status\":\"ok\"}"));
+    assert!(full.stdout.ends_with("\r\n\r\nok\n"), "{}", full.stdout);
     let missing = sh.run(c.api(), "curl -sf my-api-service/nope", c.now);
     assert_eq!(missing.exit_code, 22);
     let nowhere = sh.run(c.api(), "curl http://db-service:5432", c.now);
@@ -168,11 +178,11 @@ fn busybox_has_wget_and_nslookup_but_no_curl_or_bash() {
     let c = Cluster::new();
     let mut sh = c.sh("toolbox", "sh");
     let out = sh.run(c.api(), "wget -qO- http://my-api-service", c.now);
-    assert!(out.stdout.starts_with("Hello from myapp 1.0 on pod my-api-"), "{out:?}");
+    assert!(out.stdout.starts_with("Hello from myapp 1.0 on my-api-"), "{out:?}");
     let out = sh.run(c.api(), "curl my-api-service", c.now);
     assert_eq!((out.exit_code, out.stderr.as_str()), (127, "sh: curl: not found\n"));
     let out = sh.run(c.api(), "nslookup my-api-service", c.now);
-    assert!(out.stdout.starts_with("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\tmy-api-service.default.svc.cluster.local\nAddress: 10.9"), "{}", out.stdout);
+    assert!(out.stdout.starts_with("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tmy-api-service.default.svc.cluster.local\nAddress: 10.9"), "{}", out.stdout);
     let bash = ShellSession::open(c.api(), "default", "toolbox", None, "bash").unwrap_err();
     assert!(bash.to_string().ends_with("exec: \"bash\": executable file not found in $PATH: unknown"), "{bash}");
     assert!(c.exec("toolbox", &["foo"]).unwrap_err().to_string().contains("exec: \"foo\": executable file not found"));
@@ -227,9 +237,13 @@ fn lines_chain_quote_pipe_and_remember_the_directory() {
 fn sh_dash_c_runs_a_script_in_one_shot_exec() {
     let c = Cluster::new();
     let pod = c.my_api_pods()[0].clone();
-    let out = c.exec(&pod, &["sh", "-c", "echo $HOSTNAME && pwd"]).unwrap();
-    assert_eq!(out.stdout, format!("{pod}\n/app\n"));
+    let out = c.exec(&pod, &["sh", "-c", "echo $HOSTNAME $MYAPP_VERSION && pwd"]).unwrap();
+    assert_eq!(out.stdout, format!("{pod} 1.0\n/\n"));
     let out = c.exec(&pod, &["bash", "-c", "nosuch"]).unwrap();
+    assert_eq!((out.exit_code, out.stderr.as_str()), (127, "sh: nosuch: not found\n"), "myapp's bash is busybox's sh");
+    assert!(c.exec(&pod, &["curl", "localhost:3000"]).unwrap_err().to_string().contains("exec: \"curl\": executable file not found"));
+    assert_eq!(c.exec(&pod, &["wget", "-qO-", "localhost:3000/version"]).unwrap().stdout, "1.0\n");
+    let out = c.exec("front", &["bash", "-c", "nosuch"]).unwrap();
     assert_eq!((out.exit_code, out.stderr.as_str()), (127, "bash: nosuch: command not found\n"));
 }
 
@@ -282,4 +296,50 @@ fn a_container_that_is_not_running_cannot_be_entered() {
         .map(str::to_string);
     assert_eq!(waiting.as_deref(), Some("CrashLoopBackOff"));
     assert_eq!(c.exec("crasher", &["env"]).unwrap_err().to_string(), "error: unable to upgrade connection: container not found (\"app\")");
+}
+
+#[test]
+fn an_edited_config_map_shows_in_mounted_files_but_not_in_the_environment() {
+    let mut c = Cluster::new();
+    let edited = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app-config"}, "data": {"APP_ENV": "staging", "LOG_LEVEL": "debug"}}"#;
+    let now = c.now;
+    for o in apply(c.cp.api_mut(), edited, "default", now).unwrap() {
+        assert!(o.result.is_ok(), "{}", o.summary());
+    }
+    c.run(5);
+    assert_eq!(c.exec("toolbox", &["printenv", "APP_ENV"]).unwrap().stdout, "production\n", "env is fixed at container start");
+    assert_eq!(c.exec("toolbox", &["cat", "/etc/config/APP_ENV"]).unwrap().stdout, "staging", "the volume follows the ConfigMap");
+    let from_api_alone = exec(c.api(), "default", "toolbox", None, &["printenv".to_string(), "APP_ENV".to_string()], c.now).unwrap();
+    assert_eq!(from_api_alone.stdout, "staging\n", "without the kubelet, the spec is resolved as it is now");
+}
+
+#[test]
+fn ps_shows_the_container_s_main_process_as_pid_1() {
+    let c = Cluster::new();
+    let out = c.exec("toolbox", &["ps"]).unwrap();
+    assert!(out.stdout.starts_with("PID   USER     TIME  COMMAND\n    1 root      0:00 sleep infinity\n"), "{}", out.stdout);
+}
+
+#[test]
+fn a_shell_dies_with_its_container() {
+    let mut c = Cluster::new();
+    let crash = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "crasher", "annotations": {crate::sim::images::FAULT_ANNOTATION: "crash"}},
+        "spec": {"containers": [{"name": "app", "image": "myapp:1.0"}]}});
+    let now = c.now;
+    apply(c.cp.api_mut(), &crash.to_string(), "default", now).unwrap();
+    let mut sh = None;
+    for _ in 0..30 {
+        c.run(1);
+        if let Ok(s) = ShellSession::open(&c.cp, "default", "crasher", None, "sh") {
+            sh = Some(s);
+            break;
+        }
+    }
+    let mut sh = sh.expect("the container runs for a few seconds");
+    assert_eq!(sh.run(&c.cp, "echo alive", c.now).stdout, "alive\n");
+    c.run(60);
+    let out = sh.run(&c.cp, "echo still here?", c.now);
+    assert_eq!((out.exit_code, out.stdout.as_str()), (137, ""));
+    assert!(sh.is_closed());
 }
