@@ -1,22 +1,10 @@
-//! The page's entry point: the interactive playground, or with `?bench=store` the in-browser
+//! The page's UI program: the interactive playground, or with `?bench=store` the in-browser
 //! benchmark whose result the e2e harness reads from the DOM.
 
-mod app;
-mod bench;
-mod clock;
-mod cluster;
-mod components;
-mod hooks;
-mod kinds;
-mod query;
-mod state;
-mod table;
-
-use app::{App, AppProps};
-use components::bench_report::{BenchReport, BenchReportProps};
-
-/// Seed when the URL gives none: a fixed one keeps generated names and uids stable across reloads.
-const DEFAULT_SEED: u64 = 1;
+use kubeplay_frontend::app::{App, AppProps};
+use kubeplay_frontend::client::ClusterClient;
+use kubeplay_frontend::components::bench_report::{BenchReport, BenchReportProps};
+use kubeplay_frontend::{automation, bench, query, DEFAULT_SEED};
 
 fn main() {
     let search = web_sys::window()
@@ -30,5 +18,7 @@ fn main() {
     let seed = query::param(&search, "seed")
         .and_then(|s| s.parse().ok())
         .unwrap_or(DEFAULT_SEED);
-    yew::Renderer::<App>::with_props(AppProps { seed }).render();
+    let client = ClusterClient::start(seed);
+    automation::expose(&client);
+    yew::Renderer::<App>::with_props(AppProps { client }).render();
 }

@@ -1,0 +1,274 @@
+//! The worker's pure half: the control plane plus what the page adds around it (three
+//! simulated nodes, the speed setting, views only after changes), answering [`Call`]s.
+//!
+//! Time comes in as the host's `now`, so all of this runs and is tested natively.
+
+use crate::protocol::{ApiResponse, ApplyReport, Call, Reply, Speed};
+use crate::view::{ClusterView, ViewBuilder};
+use kubeplay_shared::manifest;
+use kubeplay_shared::sim::nodes::{add_node, NodeSpec};
+use kubeplay_shared::{ControlPlane, Timestamp};
+
+/// The worker nodes a new playground starts with: laptop-sized, as on kind.
+fn default_nodes() -> Vec<NodeSpec> {
+    (1..=3)
+        .map(|i| NodeSpec {
+            name: format!("node-{i}"),
+            cpu: "4".into(),
+            memory: "8Gi".into(),
+            pods: 110,
+        })
+        .collect()
+}
+
+/// The name kubectl's messages give the editor's text.
+const EDITOR_FILE: &str = "editor";
+
+pub struct Engine {
+    seed: u64,
+    cp: ControlPlane,
+    views: ViewBuilder,
+    speed: Speed,
+    /// Store revision of the last view handed out; `None` before the first.
+    viewed: Option<u64>,
+    /// Set when something a view shows changed outside the store (the speed).
+    view_stale: bool,
+}
+
+impl Engine {
+    /// A fresh cluster with Kubernetes' initial objects and three Ready simulated nodes.
+    pub fn new(seed: u64, now: Timestamp) -> Self {
+        let mut cp = ControlPlane::new(seed, now);
+        for spec in default_nodes() {
+            // A fresh cluster has no nodes yet, so adding these cannot clash.
+            let _ = add_node(cp.api_mut(), &spec, now);
+        }
+        let mut engine = Self {
+            seed,
+            cp,
+            views: ViewBuilder::new(),
+            speed: Speed::NORMAL,
+            viewed: None,
+            view_stale: true,
+        };
+        engine.tick(now);
+        engine
+    }
+
+    pub fn control_plane(&self) -> &ControlPlane {
+        &self.cp
+    }
+
+    pub fn speed(&self) -> Speed {
+        self.speed
+    }
+
+    /// The store's revision: it moves whenever anything in the cluster changes.
+    pub fn revision(&self) -> u64 {
+        self.cp.api().store().revision()
+    }
+
+    /// Lets the controllers catch up to `now`; returns the host time they want to run again.
+    pub fn tick(&mut self, now: Timestamp) -> Option<Timestamp> {
+        self.cp.tick(now)
+    }
+
+    /// Answers one call. Streaming calls (kubectl) are the host's; this answers the rest.
+    pub fn handle(&mut self, call: Call, now: Timestamp) -> Reply {
+        match call {
+            Call::Api { request } => match request.to_request() {
+                Ok(request) => Reply::Api {
+                    response: ApiResponse::from_response(&self.cp.handle(&request, now)),
+                },
+                Err(err) => Reply::Failed {
+                    message: err.to_string(),
+                },
+            },
+            Call::Apply { yaml, namespace } => Reply::Applied {
+                report: self.apply(&yaml, &namespace, EDITOR_FILE, now),
+            },
+            Call::Import { yaml } => Reply::Applied {
+                report: self.apply(&yaml, "default", "import", now),
+            },
+            Call::SetSpeed { speed } => {
+                self.set_speed(speed, now);
+                Reply::Ok
+            }
+            Call::Reset => {
+                *self = Self::new(self.seed, now);
+                Reply::Ok
+            }
+            Call::Export => Reply::Failed {
+                message: "export is not available in this build yet".into(),
+            },
+            Call::Kubectl { .. } | Call::Complete { .. } => Reply::Failed {
+                message: "the in-page kubectl is not available in this build yet".into(),
+            },
+        }
+    }
+
+    /// `kubectl apply -f`: every document through the API, then the controllers react.
+    fn apply(&mut self, yaml: &str, namespace: &str, file: &str, now: Timestamp) -> ApplyReport {
+        let cluster_now = self.cp.clock().cluster_time(now);
+        let outcome = manifest::apply::apply(self.cp.api_mut(), yaml, namespace, cluster_now);
+        self.tick(now);
+        ApplyReport::from_outcome(outcome, file)
+    }
+
+    pub fn set_speed(&mut self, speed: Speed, now: Timestamp) {
+        self.cp.set_speed(speed.factor(), now);
+        self.speed = speed;
+        self.view_stale = true;
+    }
+
+    /// The next view, if anything it shows changed since the last one.
+    pub fn view_if_changed(&mut self, now: Timestamp) -> Option<ClusterView> {
+        let revision = self.revision();
+        if !self.view_stale && self.viewed == Some(revision) {
+            return None;
+        }
+        self.viewed = Some(revision);
+        self.view_stale = false;
+        Some(self.views.build(&self.cp, now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ApiRequest;
+    use jiff::SignedDuration;
+
+    fn t0() -> Timestamp {
+        "2026-01-01T12:00:00Z".parse().unwrap()
+    }
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx
+";
+
+    /// Runs the cluster for `seconds` of host time, waking it as it asks.
+    fn run(engine: &mut Engine, from: Timestamp, seconds: i64) -> Timestamp {
+        let until = from + SignedDuration::from_secs(seconds);
+        let mut now = from;
+        while now < until {
+            let next = engine.tick(now).unwrap_or(until).min(until);
+            now = next.max(now + SignedDuration::from_millis(100));
+        }
+        now
+    }
+
+    fn applied(reply: Reply) -> ApplyReport {
+        match reply {
+            Reply::Applied { report } => report,
+            other => panic!("not an apply report: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_playground_has_three_ready_nodes() {
+        let mut engine = Engine::new(1, t0());
+        let now = run(&mut engine, t0(), 2);
+        let view = engine.view_if_changed(now).unwrap();
+        let nodes: Vec<_> = view.nodes.iter().map(|n| (n.name.as_str(), n.ready)).collect();
+        assert_eq!(nodes, [("node-1", true), ("node-2", true), ("node-3", true)]);
+    }
+
+    #[test]
+    fn an_applied_deployment_runs_its_pods() {
+        let mut engine = Engine::new(1, t0());
+        let report = applied(engine.handle(
+            Call::Apply { yaml: DEPLOYMENT.into(), namespace: "default".into() },
+            t0(),
+        ));
+        assert_eq!(report.lines(), ["deployment.apps/web created"]);
+        let now = run(&mut engine, t0(), 60);
+        let view = engine.view_if_changed(now).unwrap();
+        let running = view.pods.iter().filter(|p| p.name.starts_with("web-") && p.status == "Running").count();
+        assert_eq!(running, 3, "{:?}", view.pods);
+    }
+
+    #[test]
+    fn invalid_yaml_reports_its_line_and_changes_nothing() {
+        let mut engine = Engine::new(1, t0());
+        let before = engine.revision();
+        let report = applied(engine.handle(
+            Call::Apply { yaml: "kind: Pod\nmetadata:\n  name: [oops\n".into(), namespace: "default".into() },
+            t0(),
+        ));
+        let error = report.syntax_error.expect("a syntax error");
+        assert!(error.message.starts_with("error parsing editor: error converting YAML to JSON: yaml:"), "{}", error.message);
+        assert!(error.line >= 3, "{error:?}");
+        assert!(report.documents.is_empty());
+        assert_eq!(engine.revision(), before);
+    }
+
+    #[test]
+    fn an_invalid_field_points_at_its_line() {
+        let mut engine = Engine::new(1, t0());
+        let yaml = DEPLOYMENT.replace("replicas: 3", "replicas: -1");
+        let report = applied(engine.handle(Call::Apply { yaml, namespace: "default".into() }, t0()));
+        let error = report.documents[0].error.clone().expect("a validation error");
+        assert_eq!(error.line, 6, "{error:?}");
+        assert!(error.message.contains("spec.replicas"), "{}", error.message);
+        assert!(!report.all_applied());
+    }
+
+    #[test]
+    fn api_calls_reach_the_api_server() {
+        let mut engine = Engine::new(1, t0());
+        let reply = engine.handle(Call::Api { request: ApiRequest::get("/api/v1/namespaces/default/services/kubernetes") }, t0());
+        let Reply::Api { response } = reply else { panic!("{reply:?}") };
+        assert_eq!(response.status, 200);
+        assert_eq!(response.json()["spec"]["clusterIP"], "10.96.0.1");
+    }
+
+    #[test]
+    fn views_come_only_after_changes() {
+        let mut engine = Engine::new(1, t0());
+        assert!(engine.view_if_changed(t0()).is_some());
+        assert!(engine.view_if_changed(t0()).is_none());
+        engine.handle(Call::Apply { yaml: DEPLOYMENT.into(), namespace: "default".into() }, t0());
+        assert!(engine.view_if_changed(t0()).is_some());
+        engine.set_speed(Speed(5), t0());
+        let view = engine.view_if_changed(t0()).expect("a speed change shows");
+        assert_eq!(view.speed, 5.0);
+    }
+
+    #[test]
+    fn reset_brings_back_a_fresh_cluster_at_normal_speed() {
+        let mut engine = Engine::new(1, t0());
+        engine.handle(Call::Apply { yaml: DEPLOYMENT.into(), namespace: "default".into() }, t0());
+        engine.set_speed(Speed::PAUSED, t0());
+        assert_eq!(engine.handle(Call::Reset, t0()), Reply::Ok);
+        assert_eq!(engine.speed(), Speed::NORMAL);
+        let view = engine.view_if_changed(t0()).unwrap();
+        assert!(view.pods.iter().all(|p| !p.name.starts_with("web-")));
+        assert_eq!(view.nodes.len(), 3);
+    }
+
+    #[test]
+    fn a_paused_cluster_does_not_move_on() {
+        let mut engine = Engine::new(1, t0());
+        engine.set_speed(Speed::PAUSED, t0());
+        engine.handle(Call::Apply { yaml: DEPLOYMENT.into(), namespace: "default".into() }, t0());
+        let now = run(&mut engine, t0(), 60);
+        let view = engine.view_if_changed(now).unwrap();
+        assert!(view.pods.iter().all(|p| p.status != "Running"), "{:?}", view.pods);
+    }
+}

@@ -1,0 +1,186 @@
+//! The worker's effectful half: receives the UI's messages, wakes the control plane when it
+//! asks, posts views at most every [`VIEW_MS`] and saves the cluster every [`SAVE_MS`].
+
+use super::engine::Engine;
+use super::storage::{Storage, StorageError};
+use crate::clock;
+use crate::protocol::{self, Call, FromWorker, Reply, Speed, ToWorker};
+use gloo_timers::callback::{Interval, Timeout};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+/// At most four views a second: smooth enough to watch a rollout, cheap for the UI.
+const VIEW_MS: u32 = 250;
+/// How often a changed cluster is written to IndexedDB.
+const SAVE_MS: u32 = 2_000;
+const SPEED_KEY: &str = "speed";
+
+struct Host {
+    engine: RefCell<Engine>,
+    scope: DedicatedWorkerGlobalScope,
+    storage: Option<Storage>,
+    /// The control plane's next wake-up; replacing it cancels the one before.
+    wake: RefCell<Option<Timeout>>,
+    /// What was saved last: store revision and speed.
+    saved: Cell<Option<(u64, Speed)>>,
+    saving: Cell<bool>,
+}
+
+/// Boots the control plane in this worker. `seed` fixes generated names and addresses.
+pub fn start(seed: u64) {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    wasm_bindgen_futures::spawn_local(async move {
+        let now = clock::now();
+        let storage = Storage::open().await;
+        let mut engine = Engine::new(seed, now);
+        let mut storage_error = None;
+        let storage = match storage {
+            Ok(storage) => {
+                match restore(&storage, &mut engine).await {
+                    Ok(()) => {}
+                    Err(err) => storage_error = Some(err),
+                }
+                Some(storage)
+            }
+            Err(err) => {
+                storage_error = Some(err);
+                None
+            }
+        };
+        let host = Rc::new(Host {
+            saved: Cell::new(Some((engine.revision(), engine.speed()))),
+            engine: RefCell::new(engine),
+            scope,
+            storage,
+            wake: RefCell::new(None),
+            saving: Cell::new(false),
+        });
+        host.listen();
+        host.post(&FromWorker::Ready { restored: false });
+        if let Some(err) = storage_error {
+            host.post(&FromWorker::StorageFailed { message: err.to_string() });
+        }
+        host.post(&FromWorker::Speed { speed: host.engine.borrow().speed() });
+        host.post_view();
+        host.schedule(Some(0));
+        let views = Rc::clone(&host);
+        Interval::new(VIEW_MS, move || views.post_view()).forget();
+        let saves = Rc::clone(&host);
+        Interval::new(SAVE_MS, move || saves.save()).forget();
+    });
+}
+
+/// Puts back what the last session saved (today: the speed).
+async fn restore(storage: &Storage, engine: &mut Engine) -> Result<(), StorageError> {
+    if let Some(speed) = storage.get(SPEED_KEY).await? {
+        if let Ok(speed) = protocol::decode::<Speed>(&speed) {
+            engine.set_speed(speed, clock::now());
+        }
+    }
+    Ok(())
+}
+
+impl Host {
+    fn listen(self: &Rc<Self>) {
+        let host = Rc::clone(self);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(text) = event.data().as_string() else { return };
+            match protocol::decode::<ToWorker>(&text) {
+                Ok(ToWorker::Call { id, call }) => host.call(id, call),
+                // Nothing streams yet, so every call has already been answered.
+                Ok(ToWorker::Cancel { .. }) => {}
+                Err(err) => web_sys::console::warn_1(&format!("kubeplay worker: {err}").into()),
+            }
+        });
+        self.scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+    }
+
+    fn call(self: &Rc<Self>, id: protocol::CallId, call: Call) {
+        let reset = matches!(call, Call::Reset);
+        let speed = matches!(call, Call::SetSpeed { .. });
+        let reply = self.engine.borrow_mut().handle(call, clock::now());
+        self.post(&FromWorker::Reply { id, reply: reply.clone() });
+        if reset && reply == Reply::Ok {
+            self.forget_saved();
+        }
+        if reset || speed {
+            self.post(&FromWorker::Speed { speed: self.engine.borrow().speed() });
+        }
+        // The call may have given the controllers work: let them run right after.
+        self.schedule(Some(0));
+    }
+
+    /// Arms the wake-up timer `delay_ms` from now (`None`: the cluster waits for nothing).
+    fn schedule(self: &Rc<Self>, delay_ms: Option<u32>) {
+        let timer = delay_ms.map(|delay| {
+            let host = Rc::clone(self);
+            Timeout::new(delay, move || host.wake())
+        });
+        *self.wake.borrow_mut() = timer;
+    }
+
+    fn wake(self: &Rc<Self>) {
+        let now = clock::now();
+        let next = self.engine.borrow_mut().tick(now);
+        self.schedule(next.map(|at| clock::millis_until(at, clock::now())));
+    }
+
+    fn post_view(&self) {
+        let view = self.engine.borrow_mut().view_if_changed(clock::now());
+        if let Some(view) = view {
+            self.post(&FromWorker::View { view: Box::new(view) });
+        }
+    }
+
+    fn post(&self, message: &FromWorker) {
+        let text = protocol::encode(message);
+        if let Err(err) = self.scope.post_message(&JsValue::from_str(&text)) {
+            web_sys::console::error_2(&"kubeplay worker: cannot post".into(), &err);
+        }
+    }
+
+    /// Writes the cluster to IndexedDB if it changed since the last save.
+    fn save(self: &Rc<Self>) {
+        if self.storage.is_none() || self.saving.get() {
+            return;
+        }
+        let (revision, speed) = {
+            let engine = self.engine.borrow();
+            (engine.revision(), engine.speed())
+        };
+        if self.saved.get() == Some((revision, speed)) {
+            return;
+        }
+        let speed_text = protocol::encode(&speed);
+        self.saving.set(true);
+        let host = Rc::clone(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(storage) = &host.storage else { return };
+            let result = storage.put_all(&[(SPEED_KEY, &speed_text)]).await;
+            host.saving.set(false);
+            match result {
+                Ok(()) => {
+                    host.saved.set(Some((revision, speed)));
+                    host.post(&FromWorker::Saved { revision });
+                }
+                Err(err) => host.post(&FromWorker::StorageFailed { message: err.to_string() }),
+            }
+        });
+    }
+
+    /// Reset: the stored cluster goes too, so a reload starts fresh.
+    fn forget_saved(self: &Rc<Self>) {
+        self.saved.set(None);
+        let host = Rc::clone(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(storage) = &host.storage else { return };
+            if let Err(err) = storage.clear().await {
+                host.post(&FromWorker::StorageFailed { message: err.to_string() });
+            }
+        });
+    }
+}
