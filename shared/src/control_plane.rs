@@ -52,6 +52,18 @@ impl ClusterClock {
     }
 }
 
+/// Cumulative counters of what the control plane's parts have done, so a host can show which
+/// part acted between two snapshots (by their difference) without the parts knowing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// REST requests the API server served.
+    pub api_requests: u64,
+    /// The store's revision: every write bumps it, as etcd's does.
+    pub store_revision: u64,
+    /// Store writes per control loop (controller, scheduler, simulated kubelet), by name.
+    pub controller_writes: Vec<(&'static str, u64)>,
+}
+
 pub struct ControlPlane {
     api: ApiServer,
     controllers: ControllerManager,
@@ -79,6 +91,15 @@ impl ControlPlane {
 
     pub fn clock(&self) -> &ClusterClock {
         &self.clock
+    }
+
+    /// What each part has done so far; compare two snapshots to see what acted in between.
+    pub fn activity(&self) -> Activity {
+        Activity {
+            api_requests: self.api.requests_served(),
+            store_revision: self.api.store().revision(),
+            controller_writes: self.controllers.activity().collect(),
+        }
     }
 
     /// Sets the cluster speed (the UI shows it whenever it is not 1×).
@@ -135,6 +156,24 @@ mod tests {
         c.set_speed(0.0, t("2026-01-01T00:00:12Z"));
         assert_eq!(c.cluster_time(t("2026-01-01T01:00:00Z")), t("2026-01-01T00:00:30Z"), "paused");
         assert_eq!(c.host_time(t("2026-01-01T00:01:00Z")), None);
+    }
+
+    #[test]
+    fn activity_counts_requests_and_attributes_writes_to_the_controller_that_made_them() {
+        let start = t("2026-01-01T00:00:00Z");
+        let mut cp = ControlPlane::new(1, start);
+        let before = cp.activity();
+        let ns = br#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#;
+        cp.handle(&Request::post("/api/v1/namespaces", ns.to_vec()), start);
+        let after = cp.activity();
+        assert_eq!(after.api_requests, before.api_requests + 1);
+        assert!(after.store_revision > before.store_revision);
+        let writes = |a: &Activity, name: &str| {
+            a.controller_writes.iter().find(|(n, _)| *n == name).map(|(_, w)| *w).unwrap()
+        };
+        // The new namespace gets its `default` ServiceAccount from its controller.
+        assert!(writes(&after, "serviceaccount-controller") > writes(&before, "serviceaccount-controller"));
+        assert_eq!(writes(&after, "horizontal-pod-autoscaler"), writes(&before, "horizontal-pod-autoscaler"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 impl ApiServer {
     /// Serves one request at time `now`.
     pub fn handle(&mut self, req: &Request, now: Timestamp) -> Response {
+        self.requests += 1;
         match self.dispatch(req, now) {
             Ok(resp) => resp,
             Err(e) => Response::json(e.reason.code(), &e.to_status()),

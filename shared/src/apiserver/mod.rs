@@ -64,6 +64,8 @@ pub struct ApiServer {
     watches: watch::Watches,
     /// Container logs, which live beside the store rather than in it, as a runtime keeps them.
     logs: logs::LogStore,
+    /// Requests served through [`ApiServer::handle`], for the page's activity display.
+    requests: u64,
 }
 
 impl ApiServer {
@@ -75,13 +77,18 @@ impl ApiServer {
 
     /// Like [`ApiServer::new`] with a store of a chosen history size.
     pub fn with_store(seed: u64, store: Store, now: Timestamp) -> Self {
-        let mut api = Self { store, rng: Rng::new(seed), allocator: Allocator::default(), watches: watch::Watches::default(), logs: logs::LogStore::default() };
+        let mut api = Self { store, rng: Rng::new(seed), allocator: Allocator::default(), watches: watch::Watches::default(), logs: logs::LogStore::default(), requests: 0 };
         bootstrap::install(&mut api, now);
         api
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// How many REST requests [`ApiServer::handle`] has served (the typed verbs are not counted).
+    pub fn requests_served(&self) -> u64 {
+        self.requests
     }
 
     /// Reads one object.

@@ -58,6 +58,9 @@ pub trait Controller {
 /// Runs controllers until the cluster is quiet.
 pub struct ControllerManager {
     controllers: Vec<Box<dyn Controller>>,
+    /// Store writes each controller made so far (same order as `controllers`), so the page can
+    /// show which loop acted; counting revisions keeps the controllers themselves unaware of it.
+    writes: Vec<u64>,
 }
 
 /// A bound on passes per tick, so a pair of controllers that keep undoing
@@ -66,7 +69,13 @@ const MAX_PASSES: usize = 64;
 
 impl ControllerManager {
     pub fn new(controllers: Vec<Box<dyn Controller>>) -> Self {
-        Self { controllers }
+        let writes = vec![0; controllers.len()];
+        Self { controllers, writes }
+    }
+
+    /// Each controller's name and the store writes it has made since the manager started.
+    pub fn activity(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        self.controllers.iter().map(|c| c.name()).zip(self.writes.iter().copied())
     }
 
     /// The controllers every cluster runs from the start.
@@ -97,8 +106,10 @@ impl ControllerManager {
         let mut wake = None;
         for _ in 0..MAX_PASSES {
             let mut pass = Reconciled::default();
-            for c in &mut self.controllers {
+            for (c, writes) in self.controllers.iter_mut().zip(&mut self.writes) {
+                let before = api.store().revision();
                 pass = pass.merge(c.reconcile(api, now));
+                *writes += api.store().revision().saturating_sub(before);
             }
             wake = pass.requeue_at;
             if !pass.wrote {

@@ -4,6 +4,7 @@
 //! Everything is driven by the `now` the host passes in, so a test can run an
 //! hour of a simulated node's life in milliseconds.
 
+pub mod dns;
 pub mod env;
 pub mod images;
 pub mod kubelet;

@@ -333,7 +333,13 @@ impl Container {
                 }
                 None
             }
-            State::Running(_) => self.run_due(ctx, now, out),
+            State::Running(run) => {
+                // A crash fault injected into a running container ends its process soon, as a kill would.
+                if ctx.faults.crash && run.exit.is_none() {
+                    run.exit = Some((after(now, images::CRASH_AFTER_MILLIS), 1));
+                }
+                self.run_due(ctx, now, out)
+            }
             State::Stopping { done_at, .. } => {
                 if *done_at > now {
                     return None;
