@@ -28,7 +28,10 @@ pub fn header(props: &HeaderProps) -> Html {
     let large = props.large_text;
     let on_large = props.on_large_text.reform(move |_: MouseEvent| !large);
     let saved = match props.saved {
-        Some(_) => html! { <span class="saved" id="saved" title="The cluster is saved in this browser">{ "Saved" }</span> },
+        Some(revision) => html! {
+            <span class="saved" id="saved" data-revision={revision.to_string()}
+                title="The cluster is saved in this browser and comes back on reload">{ "Saved" }</span>
+        },
         None => html! {},
     };
     html! {
