@@ -7,6 +7,7 @@
 //! The worker also pushes what changed on its own: [`FromWorker::View`] (throttled, only after
 //! the store changed), [`FromWorker::Speed`] and [`FromWorker::Saved`].
 
+use crate::view::commands::NodeCommand;
 use crate::view::ClusterView;
 use kubeplay_shared::apiserver::request::Method;
 use kubeplay_shared::manifest::apply::DocumentOutcome;
@@ -48,6 +49,8 @@ pub enum Call {
     SetSpeed { speed: Speed },
     /// Back to a fresh 3-node cluster; the saved state is wiped → [`Reply::Ok`].
     Reset,
+    /// A change to the simulated node fleet (add, remove, resize, cordon, fail) → [`Reply::Ok`].
+    Node { command: NodeCommand },
     /// Every object as one multi-document YAML file → [`Reply::Exported`].
     Export,
     /// Applies an exported (or any) YAML file → [`Reply::Applied`].

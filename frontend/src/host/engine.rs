@@ -98,6 +98,15 @@ impl Engine {
                 *self = Self::new(self.seed, now);
                 Reply::Ok
             }
+            Call::Node { command } => {
+                let cluster_now = self.cp.clock().cluster_time(now);
+                let result = command.apply(self.cp.api_mut(), cluster_now);
+                self.tick(now);
+                match result {
+                    Ok(()) => Reply::Ok,
+                    Err(err) => Reply::Failed { message: err.to_string() },
+                }
+            }
             Call::Export => Reply::Failed {
                 message: "export is not available in this build yet".into(),
             },
@@ -236,6 +245,20 @@ spec:
         let Reply::Api { response } = reply else { panic!("{reply:?}") };
         assert_eq!(response.status, 200);
         assert_eq!(response.json()["spec"]["clusterIP"], "10.96.0.1");
+    }
+
+    #[test]
+    fn node_commands_change_the_fleet_and_bad_ones_change_nothing() {
+        use crate::view::commands::NodeCommand;
+        let mut engine = Engine::new(1, t0());
+        let add = NodeCommand::Add { name: "node-4".into(), cpu: "8".into(), memory: "16Gi".into(), pods: 110 };
+        assert_eq!(engine.handle(Call::Node { command: add.clone() }, t0()), Reply::Ok);
+        let now = run(&mut engine, t0(), 2);
+        assert_eq!(engine.view_if_changed(now).unwrap().nodes.len(), 4);
+        let before = engine.revision();
+        let again = engine.handle(Call::Node { command: add }, now);
+        assert!(matches!(again, Reply::Failed { .. }), "{again:?}");
+        assert_eq!(engine.revision(), before);
     }
 
     #[test]
