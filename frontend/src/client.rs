@@ -34,11 +34,13 @@ pub struct ClusterStatus {
 }
 
 type OnReply = Box<dyn FnOnce(Reply)>;
+/// Gets each output chunk and whether it is stderr.
+type OnOutput = Rc<dyn Fn(String, bool)>;
 type Listener = Rc<dyn Fn(Rc<ClusterStatus>)>;
 
 struct Pending {
     on_reply: OnReply,
-    on_output: Option<Rc<dyn Fn(String)>>,
+    on_output: Option<OnOutput>,
 }
 
 struct Inner {
@@ -146,11 +148,12 @@ impl ClusterClient {
         self.send(call, Box::new(on_reply), None)
     }
 
-    /// Sends a streaming call (kubectl): `on_output` gets each chunk, then `on_reply` the end.
+    /// Sends a streaming call (kubectl): `on_output` gets each chunk (text, is-stderr), then
+    /// `on_reply` the end.
     pub fn stream(
         &self,
         call: Call,
-        on_output: impl Fn(String) + 'static,
+        on_output: impl Fn(String, bool) + 'static,
         on_reply: impl FnOnce(Reply) + 'static,
     ) -> CallId {
         self.send(call, Box::new(on_reply), Some(Rc::new(on_output)))
@@ -207,7 +210,7 @@ impl ClusterClient {
         })
     }
 
-    fn send(&self, call: Call, on_reply: OnReply, on_output: Option<Rc<dyn Fn(String)>>) -> CallId {
+    fn send(&self, call: Call, on_reply: OnReply, on_output: Option<OnOutput>) -> CallId {
         let id = self.inner.next_id.get();
         self.inner.next_id.set(id + 1);
         if self.inner.worker.is_none() {
@@ -240,7 +243,7 @@ impl ClusterClient {
                     (pending.on_reply)(reply);
                 }
             }
-            FromWorker::Output { id, text } => {
+            FromWorker::Output { id, text, stderr } => {
                 let on_output = self
                     .inner
                     .pending
@@ -248,7 +251,7 @@ impl ClusterClient {
                     .get(&id)
                     .and_then(|p| p.on_output.clone());
                 if let Some(on_output) = on_output {
-                    on_output(text);
+                    on_output(text, stderr);
                 }
             }
             FromWorker::Ready { .. } => {

@@ -73,8 +73,14 @@ pub enum FromWorker {
     Ready { restored: bool },
     /// The answer to call `id`; always the last message about it.
     Reply { id: CallId, reply: Reply },
-    /// Terminal output of call `id` (kubectl), in order.
-    Output { id: CallId, text: String },
+    /// Terminal output of call `id` (kubectl), in order; `stderr` for what kubectl writes there
+    /// (the terminal may colour it).
+    Output {
+        id: CallId,
+        text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        stderr: bool,
+    },
     /// The cluster as the panels draw it.
     View { view: Box<ClusterView> },
     Speed { speed: Speed },
@@ -89,8 +95,14 @@ pub enum FromWorker {
 pub enum Reply {
     Api { response: ApiResponse },
     Applied { report: ApplyReport },
-    /// A kubectl line finished; `exit_code` as the real kubectl's (0 ok, 1 error).
-    Done { exit_code: i32 },
+    /// A kubectl line finished; `exit_code` as the real kubectl's (0 ok, 1 error). `prompt` is
+    /// set while the session is inside `kubectl exec -it` (the container shell's prompt,
+    /// `/ # `): the terminal shows it, and its next lines go to that shell until it exits.
+    Done {
+        exit_code: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+    },
     Completions { words: Vec<String> },
     Exported { yaml: String },
     Ok,
@@ -397,7 +409,7 @@ mod tests {
             text,
             r#"{"type":"call","id":1,"call":{"call":"apply","yaml":"a: 1","namespace":"default"}}"#
         );
-        let reply = encode(&FromWorker::Reply { id: 1, reply: Reply::Done { exit_code: 1 } });
+        let reply = encode(&FromWorker::Reply { id: 1, reply: Reply::Done { exit_code: 1, prompt: None } });
         assert_eq!(reply, r#"{"type":"reply","id":1,"reply":{"reply":"done","exit_code":1}}"#);
     }
 
