@@ -6,6 +6,10 @@
 //! Kubernetes timings are real ones). Tests drive cluster time directly with
 //! [`ControlPlane::run_until`], jumping from one wake-up to the next.
 
+mod snapshot;
+
+pub use snapshot::{SavedLog, Snapshot, SnapshotError, LOG_LINES_KEPT, SNAPSHOT_VERSION};
+
 use crate::apiserver::{ApiServer, Request, Response};
 use crate::controllers::ControllerManager;
 use jiff::{SignedDuration, Timestamp};

@@ -60,6 +60,17 @@ impl LogStore {
         }
     }
 
+    /// Every kept line as (pod uid, container, instance, line), for snapshots.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, u32, &LogLine)> {
+        self.pods.iter().flat_map(|(uid, containers)| {
+            containers.iter().flat_map(move |(c, instances)| {
+                instances
+                    .iter()
+                    .flat_map(move |(i, lines)| lines.iter().map(move |l| (uid.as_str(), c.as_str(), *i, l)))
+            })
+        })
+    }
+
     /// Forgets a pod's logs (the pod is gone from the API).
     pub fn remove_pod(&mut self, pod_uid: &str) {
         self.pods.remove(pod_uid);

@@ -25,7 +25,7 @@ pub mod table;
 mod watch;
 
 pub use admission::format_time;
-pub use bootstrap::API_SERVER_IP;
+pub use bootstrap::{API_SERVER_IP, SYSTEM_NAMESPACES};
 pub use delete::{DeleteOptions, Deleted, Propagation};
 pub use discovery::KUBERNETES_VERSION;
 pub use error::{ApiError, Reason};
@@ -80,6 +80,25 @@ impl ApiServer {
         let mut api = Self { store, rng: Rng::new(seed), allocator: Allocator::default(), watches: watch::Watches::default(), logs: logs::LogStore::default(), requests: 0 };
         bootstrap::install(&mut api, now);
         api
+    }
+
+    /// An API server over a restored store: no bootstrap (the objects are all
+    /// there), the seeded randomness continuing from `rng_state`, and the
+    /// Services' cluster IPs and node ports claimed again.
+    pub fn restored(store: Store, rng_state: u64, logs: logs::LogStore) -> Self {
+        let mut api = Self { store, rng: Rng::new(rng_state), allocator: Allocator::default(), watches: watch::Watches::default(), logs, requests: 0 };
+        if let Some(services) = crate::api::resources::by_plural("", "v1", "services") {
+            let all: Vec<Arc<Value>> = api.list(services, None).cloned().collect();
+            for svc in all {
+                service_allocation::claim_existing(&mut api.allocator, &svc);
+            }
+        }
+        api
+    }
+
+    /// The state of the seeded randomness, so a restored cluster goes on with the same sequence.
+    pub fn rng_state(&self) -> u64 {
+        self.rng.state()
     }
 
     pub fn store(&self) -> &Store {

@@ -182,6 +182,16 @@ pub fn release_replaced(alloc: &mut Allocator, new: &Value, old: &Value) {
     }
 }
 
+/// Claims again what a stored Service holds (a restored cluster rebuilds its allocator).
+pub fn claim_existing(alloc: &mut Allocator, svc: &Value) {
+    if let Some(ip) = cluster_ip(svc).filter(|ip| *ip != "None") {
+        let _ = alloc.claim_ip(ip);
+    }
+    for p in node_ports(svc) {
+        let _ = alloc.claim_port(p);
+    }
+}
+
 /// Frees everything a deleted Service held.
 pub fn release(alloc: &mut Allocator, svc: &Value) {
     if let Some(ip) = cluster_ip(svc).filter(|ip| *ip != "None") {

@@ -53,6 +53,13 @@ pub trait Controller {
     fn name(&self) -> &'static str;
     /// Catches up with what changed since the last pass and acts on it.
     fn reconcile(&mut self, api: &mut ApiServer, now: Timestamp) -> Reconciled;
+    /// What this controller holds that the store cannot give back (simulated
+    /// disks' data), for a snapshot; most controllers rebuild everything from the store.
+    fn save(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Takes back what [`Controller::save`] returned, before the first pass.
+    fn restore(&mut self, _state: &serde_json::Value) {}
 }
 
 /// Runs controllers until the cluster is quiet.
@@ -99,6 +106,20 @@ impl ControllerManager {
             Box::new(deployment::DeploymentController::default()),
             Box::new(crate::scheduler::Scheduler::default()),
         ])
+    }
+
+    /// Each controller's own state that a snapshot must keep, by controller name.
+    pub fn save(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.controllers.iter().filter_map(|c| Some((c.name().to_string(), c.save()?))).collect()
+    }
+
+    /// Hands each controller its saved state back.
+    pub fn restore(&mut self, states: &std::collections::BTreeMap<String, serde_json::Value>) {
+        for c in &mut self.controllers {
+            if let Some(state) = states.get(c.name()) {
+                c.restore(state);
+            }
+        }
     }
 
     /// Runs every controller until none writes; returns when to run again.

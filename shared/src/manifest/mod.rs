@@ -7,10 +7,12 @@
 pub mod apply;
 mod document;
 mod error;
+pub mod export;
 mod position;
 pub mod yaml;
 
 pub use document::{expand_list, parse_document, parse_documents, Document};
 pub use error::{ManifestError, ManifestErrorKind};
+pub use export::export_yaml;
 pub use position::Position;
 pub use yaml::emit::{to_yaml, to_yaml_documents};

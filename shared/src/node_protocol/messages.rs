@@ -17,9 +17,16 @@ pub enum ToAgent {
     /// The link cannot go on (no common version, a node name that is taken, a bad message);
     /// the agent shows the reason and closes.
     Refused(Refused),
-    /// The Node object exists and is this agent's; how often to send heartbeats and metrics.
+    /// The Node object exists and is this agent's: how often to send heartbeats and metrics,
+    /// and the node's `spec.podCIDR`, which the agent gives its pods' IPs from.
     #[serde(rename_all = "camelCase")]
-    Registered { node_name: String, heartbeat_seconds: u32, metrics_seconds: u32 },
+    Registered {
+        node_name: String,
+        heartbeat_seconds: u32,
+        metrics_seconds: u32,
+        #[serde(rename = "podCIDR")]
+        pod_cidr: String,
+    },
     /// Every pod this node should run, in full: level-triggered and idempotent. Pods the agent
     /// runs that are not listed are stopped and removed; a listed pod with
     /// `metadata.deletionTimestamp` is stopped within `deletionGracePeriodSeconds`.

@@ -40,6 +40,11 @@ impl VolumeStore {
         self.data.entry(key.clone()).or_default()
     }
 
+    /// Every volume's data, for snapshots.
+    pub fn entries(&self) -> impl Iterator<Item = (&DataKey, &Data)> {
+        self.data.iter()
+    }
+
     /// Forgets a pod's emptyDir volumes (the pod is gone).
     pub fn drop_pod(&mut self, uid: &str) {
         self.data

@@ -63,6 +63,11 @@ impl EventLog {
         Self { events: VecDeque::new(), capacity: capacity.max(1), compacted_through: 0 }
     }
 
+    /// A log with no history that continues after `revision` (a restored store).
+    pub(super) fn starting_after(capacity: usize, revision: u64) -> Self {
+        Self { events: VecDeque::new(), capacity: capacity.max(1), compacted_through: revision }
+    }
+
     pub(super) fn push(&mut self, event: Event) {
         if self.events.len() == self.capacity {
             if let Some(dropped) = self.events.pop_front() {

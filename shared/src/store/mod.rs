@@ -57,6 +57,22 @@ impl Store {
         Self { objects: HashMap::new(), revision: 0, log: EventLog::new(history) }
     }
 
+    /// A store holding `objects` exactly as saved (resourceVersions included)
+    /// and continuing after `revision`. It has no history: a watch from before
+    /// the restore gets `410 Gone` and relists, as after an etcd compaction.
+    pub fn restored(objects: impl IntoIterator<Item = (Key, Value)>, revision: u64, history: usize) -> Self {
+        let mut map: HashMap<ResourceKey, BTreeMap<ObjectName, Arc<Value>>> = HashMap::new();
+        for (key, obj) in objects {
+            map.entry(key.resource).or_default().insert(key.name, Arc::new(obj));
+        }
+        Self { objects: map, revision, log: EventLog::starting_after(history, revision) }
+    }
+
+    /// Every stored object with its key, resources in no particular order.
+    pub fn all(&self) -> impl Iterator<Item = (ResourceKey, &ObjectName, &Arc<Value>)> {
+        self.objects.iter().flat_map(|(r, m)| m.iter().map(move |(n, v)| (*r, n, v)))
+    }
+
     /// The resourceVersion of the latest write.
     pub fn revision(&self) -> u64 {
         self.revision

@@ -26,7 +26,7 @@ fn every_to_agent() -> Vec<ToAgent> {
     vec![
         ToAgent::Welcome(Welcome { protocol_version: PROTOCOL_VERSION }),
         ToAgent::Refused(Refused { reason: "node name \"a\" is taken".into(), supported_versions: vec![1] }),
-        ToAgent::Registered { node_name: "pi".into(), heartbeat_seconds: 10, metrics_seconds: 15 },
+        ToAgent::Registered { node_name: "pi".into(), heartbeat_seconds: 10, metrics_seconds: 15, pod_cidr: "10.244.1.0/24".into() },
         ToAgent::SyncPods { pods: vec![desired()] },
         ToAgent::OpenStream(OpenStream {
             stream: 1,

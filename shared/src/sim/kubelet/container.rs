@@ -132,6 +132,18 @@ pub struct Container {
     pub outputs: Vec<Output>,
 }
 
+/// A `terminated` container state as the status reports it.
+fn terminated_of(v: &Value) -> Option<Terminated> {
+    let time = |k: &str| v.get(k).and_then(Value::as_str).and_then(|s| s.parse::<Timestamp>().ok());
+    Some(Terminated {
+        exit_code: v.get("exitCode").and_then(Value::as_i64).and_then(|c| i32::try_from(c).ok()).unwrap_or(0),
+        reason: v.get("reason").and_then(Value::as_str).unwrap_or("").to_string(),
+        started_at: time("startedAt")?,
+        finished_at: time("finishedAt")?,
+        container_id: v.get("containerID").and_then(Value::as_str).unwrap_or("").to_string(),
+    })
+}
+
 /// How soon after a failed pull the pod is synced again (and shows `ImagePullBackOff`).
 const PULL_RESYNC_MILLIS: i64 = 2_000;
 
@@ -455,6 +467,24 @@ impl Container {
         };
         let img = self.image(ctx)?;
         self.env = env;
+        let run = self.new_run(ctx, img, now);
+        out.push(Happening::normal(
+            "Created",
+            format!("Created container: {}", self.name),
+        ));
+        out.push(Happening::normal(
+            "Started",
+            format!("Started container {}", self.name),
+        ));
+        self.outputs.push(Output::Started { instance: self.restart_count, at: now });
+        self.state = State::Running(Box::new(run));
+        Some(())
+    }
+
+    /// A run of this container's process started at `started`: when it exits or
+    /// runs out of memory on its own, when it listens, and its probe workers.
+    fn new_run(&self, ctx: &Context, img: &Image, started: Timestamp) -> Run {
+        let now = started;
         let command: Vec<String> = ["command", "args"]
             .iter()
             .flat_map(|f| {
@@ -495,16 +525,7 @@ impl Container {
                 ctx.pod_ref, self.name, self.restart_count
             ))
         );
-        out.push(Happening::normal(
-            "Created",
-            format!("Created container: {}", self.name),
-        ));
-        out.push(Happening::normal(
-            "Started",
-            format!("Started container {}", self.name),
-        ));
-        self.outputs.push(Output::Started { instance: self.restart_count, at: now });
-        self.state = State::Running(Box::new(Run {
+        Run {
             started_at: now,
             container_id,
             exit,
@@ -513,8 +534,53 @@ impl Container {
             workers,
             ready: !has_readiness && !has_startup,
             started: !has_startup,
-        }));
-        Some(())
+        }
+    }
+
+    /// The container as its last reported status shows it: a kubelet started over
+    /// a restored cluster re-adopts running containers, as a restarted kubelet finds
+    /// them in its container runtime, with their restart counts and readiness.
+    pub fn adopt(spec: &Value, status: &Value, ctx: &Context, now: Timestamp) -> Self {
+        let mut c = Self::new(spec);
+        c.restart_count = status
+            .get("restartCount")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0);
+        c.last_state = status.pointer("/lastState/terminated").and_then(terminated_of);
+        c.env = ctx.env.clone().unwrap_or_default();
+        let running_since = status
+            .pointer("/state/running/startedAt")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Timestamp>().ok());
+        if let Some(t) = status.pointer("/state/terminated").and_then(terminated_of) {
+            c.pulled = true;
+            c.state = State::Terminated(t);
+        } else if let (Some(started), Some(img)) = (running_since, c.image(ctx)) {
+            c.pulled = true;
+            let mut run = c.new_run(ctx, img, started);
+            run.container_id = status
+                .get("containerID")
+                .and_then(Value::as_str)
+                .unwrap_or(&run.container_id)
+                .to_string();
+            run.ready = status.get("ready").and_then(Value::as_bool).unwrap_or(false);
+            run.started = status.get("started").and_then(Value::as_bool).unwrap_or(true);
+            for w in &mut run.workers {
+                // Probes go on from now, with the verdicts the status reported.
+                w.next = w.next.max(now);
+                match w.probe.kind {
+                    ProbeKind::Readiness => w.passing = run.ready,
+                    ProbeKind::Startup => w.passing = run.started,
+                    ProbeKind::Liveness => {}
+                }
+            }
+            c.state = State::Running(Box::new(run));
+        } else if status.pointer("/state/waiting/reason").and_then(Value::as_str) == Some("CrashLoopBackOff") {
+            c.pulled = true;
+            c.state = State::CrashLoop { retry_at: now };
+        }
+        c
     }
 
     fn finish(&mut self, run: &Run, at: Timestamp, exit_code: i32, reason: &str) {

@@ -18,6 +18,7 @@ use super::images::{self, Faults, SIMULATE_ANNOTATION};
 use super::metrics::{self, ContainerUsage};
 use super::nodes::{self, NodeAgent};
 use super::traffic;
+use super::volumes::DataKey;
 use crate::api::{meta, resources};
 use crate::apiserver::{ApiServer, DeleteOptions, WriteOptions};
 use crate::controllers::events::{EventRecorder, EventType};
@@ -69,6 +70,18 @@ pub struct SimKubelet {
 
 fn pods_resource() -> Option<&'static resources::Resource> {
     resources::by_plural("", "v1", "pods")
+}
+
+/// The IP of a pod whose containers a kubelet already started (its status
+/// reports a pod IP and a started container), which a new kubelet adopts.
+fn adoptable_ip(pod: &Value) -> Option<String> {
+    let ip = pod.pointer("/status/podIP").and_then(Value::as_str).filter(|ip| !ip.is_empty())?;
+    let started = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)?
+        .iter()
+        .any(|s| s.pointer("/state/running").is_some() || s.pointer("/state/terminated").is_some() || s.pointer("/lastState/terminated").is_some());
+    started.then(|| ip.to_string())
 }
 
 fn after_secs(t: Timestamp, s: i64) -> Timestamp {
@@ -262,6 +275,8 @@ impl SimKubelet {
             return false;
         }
         let mut wrote = false;
+        // A pod whose containers already ran here (a restored cluster): re-adopt them.
+        let mut adopting = false;
         if !self.pods.contains_key(key) {
             let in_use: HashSet<String> = self
                 .pods
@@ -269,7 +284,18 @@ impl SimKubelet {
                 .filter(|p| p.node == node)
                 .map(|p| p.ip.clone())
                 .collect();
-            let ip = agent.allocate_ip(|ip| in_use.contains(ip));
+            let adopted_ip = adoptable_ip(&pod).filter(|ip| !in_use.contains(ip));
+            adopting = adopted_ip.is_some();
+            let start = pod
+                .pointer("/status/startTime")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<Timestamp>().ok())
+                .filter(|_| adopting)
+                .unwrap_or(now);
+            let ip = match adopted_ip {
+                Some(ip) => ip,
+                None => agent.allocate_ip(|ip| in_use.contains(ip)),
+            };
             let containers = pod
                 .pointer("/spec/containers")
                 .and_then(Value::as_array)
@@ -281,7 +307,7 @@ impl SimKubelet {
                     node: node.clone(),
                     uid: uid.clone(),
                     ip,
-                    start: now,
+                    start,
                     containers,
                     volumes: Vec::new(),
                     wake: None,
@@ -342,6 +368,17 @@ impl SimKubelet {
                         image_present: node_images.contains(c.image_name()),
                         env: envs.get(i).cloned().unwrap_or(Ok(Vec::new())),
                     };
+                    if adopting {
+                        let status = pod
+                            .pointer("/status/containerStatuses")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .find(|st| st.get("name").and_then(Value::as_str) == Some(c.name.as_str()));
+                        if let Some(status) = status {
+                            *c = Container::adopt(&c.spec, status, &ctx, now);
+                        }
+                    }
                     if terminating && !rt.stopping {
                         let grace = pod
                             .pointer("/metadata/deletionGracePeriodSeconds")
@@ -541,6 +578,44 @@ use container::State;
 impl Controller for SimKubelet {
     fn name(&self) -> &'static str {
         "kubelet"
+    }
+
+    /// The data simulated processes wrote into volumes: nothing in the store says it.
+    fn save(&self) -> Option<Value> {
+        let volumes: Vec<Value> = self
+            .volumes
+            .entries()
+            .map(|(key, data)| {
+                let key = match key {
+                    DataKey::Persistent(name) => serde_json::json!({"persistent": name}),
+                    DataKey::Pod { uid, volume } => serde_json::json!({"podUID": uid, "volume": volume}),
+                };
+                serde_json::json!({"key": key, "files": data.files})
+            })
+            .collect();
+        // Images pulled onto each node stay there, as on a node's disk.
+        let images: BTreeMap<&String, BTreeSet<&String>> =
+            self.images.iter().map(|(node, imgs)| (node, imgs.iter().collect())).collect();
+        Some(serde_json::json!({ "volumes": volumes, "images": images }))
+    }
+
+    fn restore(&mut self, state: &Value) {
+        for (node, imgs) in state.get("images").and_then(Value::as_object).into_iter().flatten() {
+            let known = self.images.entry(node.clone()).or_default();
+            known.extend(imgs.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string));
+        }
+        for v in state.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+            let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+            let key = match (text("/key/persistent"), text("/key/podUID"), text("/key/volume")) {
+                (Some(name), _, _) => DataKey::Persistent(name),
+                (None, Some(uid), Some(volume)) => DataKey::Pod { uid, volume },
+                _ => continue,
+            };
+            let data = self.volumes.data_mut(&key);
+            for (path, content) in v.get("files").and_then(Value::as_object).into_iter().flatten() {
+                data.files.insert(path.clone(), content.as_str().unwrap_or_default().to_string());
+            }
+        }
     }
 
     fn reconcile(&mut self, api: &mut ApiServer, now: Timestamp) -> Reconciled {
