@@ -43,7 +43,7 @@ fn panel(tab: DockTab) -> Html {
 #[function_component(Playground)]
 fn playground() -> Html {
     let cluster = use_cluster();
-    let tab = use_state_eq(|| DockTab::Objects);
+    let tab = use_state_eq(|| DockTab::Editor);
     let large_text = use_state_eq(|| false);
     let notice = use_state_eq(|| None::<String>);
 

@@ -24,6 +24,8 @@ pub const WORKER_SCRIPT: &str = "./kubeplay-worker_loader.js";
 pub struct ClusterStatus {
     /// The worker is up and answering.
     pub ready: bool,
+    /// The cluster came back from this browser's storage rather than starting fresh.
+    pub restored: bool,
     /// The latest view; `None` until the first arrives.
     pub view: Option<Rc<ClusterView>>,
     pub speed: Speed,
@@ -254,13 +256,16 @@ impl ClusterClient {
                     on_output(text, stderr);
                 }
             }
-            FromWorker::Ready { .. } => {
+            FromWorker::Ready { restored } => {
                 self.inner.ready.set(true);
                 let queued = std::mem::take(&mut *self.inner.queue.borrow_mut());
                 for text in queued {
                     self.post(text);
                 }
-                self.update(|s| s.ready = true);
+                self.update(|s| {
+                    s.ready = true;
+                    s.restored = restored;
+                });
             }
             FromWorker::View { view } => self.update(|s| s.view = Some(Rc::new(*view))),
             FromWorker::Speed { speed } => self.update(|s| s.speed = speed),

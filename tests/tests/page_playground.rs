@@ -107,3 +107,43 @@ fn invalid_yaml_is_refused_with_its_line_and_changes_nothing() {
     assert_eq!(after["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"]);
     page.screenshot().unwrap();
 }
+
+#[test]
+fn a_reload_brings_back_the_cluster_and_it_goes_on() {
+    let Some(page) = page_or_skip("playground_reload") else { return };
+    let play = Playground::open(&page).unwrap();
+    play.set_speed(20).unwrap();
+    play.apply(MY_API).unwrap();
+    play.wait_pods("default/my-api-", 3, "Running").unwrap();
+    play.merge_patch(DEPLOYMENT, &json!({"spec": {"replicas": 5}})).unwrap();
+    let before = play.wait_pods("default/my-api-", 5, "Running").unwrap();
+    play.wait_saved().unwrap();
+    play.reload().unwrap();
+    let after = play.wait_pods("default/my-api-", 5, "Running");
+    let shot = page.screenshot_as("playground_reload_5").unwrap();
+    let after = after.unwrap_or_else(|e| panic!("{e} (screenshot {})", shot.display()));
+    let names = |pods: &[kubeplay_e2e::playground::MapPod]| {
+        let mut keys: Vec<String> = pods.iter().map(|p| p.key.clone()).collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(names(&after), names(&before), "the same pods, not new ones");
+    assert_eq!(play.speed_badge().unwrap().as_deref(), Some("Cluster runs 20× faster"), "the speed is kept too");
+    // The simulation goes on: a change after the reload is acted on.
+    play.merge_patch(DEPLOYMENT, &json!({"spec": {"replicas": 2}})).unwrap();
+    play.wait_pods("default/my-api-", 2, "Running").unwrap();
+}
+
+#[test]
+fn reset_starts_a_fresh_cluster_that_a_reload_keeps() {
+    let Some(page) = page_or_skip("playground_reset") else { return };
+    let play = Playground::open(&page).unwrap();
+    play.apply(MY_API).unwrap();
+    play.wait_saved().unwrap();
+    play.click("#reset").unwrap();
+    play.wait_pods("default/my-api-", 0, "Running").unwrap();
+    play.wait_saved().unwrap();
+    play.reload().unwrap();
+    let (status, _) = play.api("GET", DEPLOYMENT, None, "").unwrap();
+    assert_eq!(status, 404, "the reset cluster has no my-api");
+}

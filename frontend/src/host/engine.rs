@@ -5,6 +5,7 @@
 
 use crate::protocol::{ApiResponse, ApplyReport, Call, Reply, Speed};
 use crate::view::{ClusterView, ViewBuilder};
+use kubeplay_shared::control_plane::{Snapshot, SnapshotError};
 use kubeplay_shared::manifest;
 use kubeplay_shared::sim::nodes::{add_node, NodeSpec};
 use kubeplay_shared::{ControlPlane, Timestamp};
@@ -53,6 +54,28 @@ impl Engine {
         };
         engine.tick(now);
         engine
+    }
+
+    /// The cluster a saved snapshot (JSON) describes, going on from host time `now`; a
+    /// snapshot this build cannot read is an error and nothing is restored.
+    pub fn restore(seed: u64, snapshot: &str, now: Timestamp) -> Result<Self, SnapshotError> {
+        let snapshot = Snapshot::from_json(snapshot)?;
+        let cp = ControlPlane::restore(&snapshot, now)?;
+        // The header offers whole factors; a saved speed is always one of them.
+        let speed = Speed(snapshot.speed.round().clamp(0.0, f64::from(u32::MAX)) as u32);
+        Ok(Self {
+            seed,
+            cp,
+            views: ViewBuilder::new(),
+            speed,
+            viewed: None,
+            view_stale: true,
+        })
+    }
+
+    /// The whole cluster as JSON, for the browser's storage.
+    pub fn snapshot(&self, now: Timestamp) -> String {
+        self.cp.snapshot(now).to_json()
     }
 
     pub fn control_plane(&self) -> &ControlPlane {
@@ -107,8 +130,8 @@ impl Engine {
                     Err(err) => Reply::Failed { message: err.to_string() },
                 }
             }
-            Call::Export => Reply::Failed {
-                message: "export is not available in this build yet".into(),
+            Call::Export => Reply::Exported {
+                yaml: manifest::export_yaml(self.cp.api()),
             },
             Call::Kubectl { .. } | Call::Complete { .. } => Reply::Failed {
                 message: "the in-page kubectl is not available in this build yet".into(),
@@ -259,6 +282,41 @@ spec:
         let again = engine.handle(Call::Node { command: add }, now);
         assert!(matches!(again, Reply::Failed { .. }), "{again:?}");
         assert_eq!(engine.revision(), before);
+    }
+
+    #[test]
+    fn a_restored_cluster_goes_on_with_its_pods_and_speed() {
+        let mut engine = Engine::new(1, t0());
+        engine.handle(Call::Apply { yaml: DEPLOYMENT.into(), namespace: "default".into() }, t0());
+        let now = run(&mut engine, t0(), 60);
+        engine.set_speed(Speed(5), now);
+        let saved = engine.snapshot(now);
+        let later = now + SignedDuration::from_secs(3600);
+        let mut restored = Engine::restore(1, &saved, later).unwrap();
+        assert_eq!(restored.speed(), Speed(5));
+        let view = restored.view_if_changed(later).unwrap();
+        let running: Vec<_> = view.pods.iter().filter(|p| p.status == "Running").map(|p| &p.name).collect();
+        assert_eq!(running.len(), 3, "{:?}", view.pods);
+        let Reply::Api { response } = restored.handle(
+            Call::Api { request: ApiRequest::get("/apis/apps/v1/namespaces/default/deployments/web") },
+            later,
+        ) else { panic!() };
+        assert_eq!(response.json()["spec"]["replicas"], 3);
+    }
+
+    #[test]
+    fn an_unreadable_snapshot_is_an_error() {
+        assert!(Engine::restore(1, "{\"version\": 99}", t0()).is_err());
+        assert!(Engine::restore(1, "not json", t0()).is_err());
+    }
+
+    #[test]
+    fn export_lists_what_was_applied() {
+        let mut engine = Engine::new(1, t0());
+        engine.handle(Call::Apply { yaml: DEPLOYMENT.into(), namespace: "default".into() }, t0());
+        let Reply::Exported { yaml } = engine.handle(Call::Export, t0()) else { panic!() };
+        assert!(yaml.contains("kind: Deployment"), "{yaml}");
+        assert!(yaml.contains("name: web"), "{yaml}");
     }
 
     #[test]

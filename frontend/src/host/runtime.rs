@@ -1,8 +1,9 @@
 //! The worker's effectful half: receives the UI's messages, wakes the control plane when it
-//! asks, posts views at most every [`VIEW_MS`] and saves the cluster every [`SAVE_MS`].
+//! asks, posts views at most every [`VIEW_MS`] and saves the cluster every [`SAVE_MS`] (when
+//! it changed) to IndexedDB, from where the next page load restores it.
 
 use super::engine::Engine;
-use super::storage::{Storage, StorageError};
+use super::storage::Storage;
 use crate::clock;
 use crate::protocol::{self, Call, FromWorker, Reply, Speed, ToWorker};
 use gloo_timers::callback::{Interval, Timeout};
@@ -16,7 +17,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 const VIEW_MS: u32 = 250;
 /// How often a changed cluster is written to IndexedDB.
 const SAVE_MS: u32 = 2_000;
-const SPEED_KEY: &str = "speed";
+/// Where the cluster's snapshot (JSON) is kept.
+const SNAPSHOT_KEY: &str = "cluster";
 
 struct Host {
     engine: RefCell<Engine>,
@@ -29,29 +31,34 @@ struct Host {
     saving: Cell<bool>,
 }
 
-/// Boots the control plane in this worker. `seed` fixes generated names and addresses.
+/// Boots the control plane in this worker: the cluster saved in this browser if there is one,
+/// else a fresh one. `seed` fixes generated names and addresses.
 pub fn start(seed: u64) {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     wasm_bindgen_futures::spawn_local(async move {
+        let (storage, mut problem) = match Storage::open().await {
+            Ok(storage) => (Some(storage), None),
+            Err(err) => (None, Some(err.to_string())),
+        };
+        let saved = match &storage {
+            Some(storage) => storage.get(SNAPSHOT_KEY).await.unwrap_or_else(|err| {
+                problem = Some(err.to_string());
+                None
+            }),
+            None => None,
+        };
         let now = clock::now();
-        let storage = Storage::open().await;
-        let mut engine = Engine::new(seed, now);
-        let mut storage_error = None;
-        let storage = match storage {
-            Ok(storage) => {
-                match restore(&storage, &mut engine).await {
-                    Ok(()) => {}
-                    Err(err) => storage_error = Some(err),
-                }
-                Some(storage)
-            }
+        let restored = saved.and_then(|text| match Engine::restore(seed, &text, now) {
+            Ok(engine) => Some(engine),
             Err(err) => {
-                storage_error = Some(err);
+                problem = Some(format!("the saved cluster could not be restored ({err}); starting afresh"));
                 None
             }
-        };
+        });
+        let was_restored = restored.is_some();
+        let engine = restored.unwrap_or_else(|| Engine::new(seed, now));
         let host = Rc::new(Host {
-            saved: Cell::new(Some((engine.revision(), engine.speed()))),
+            saved: Cell::new(was_restored.then(|| (engine.revision(), engine.speed()))),
             engine: RefCell::new(engine),
             scope,
             storage,
@@ -59,9 +66,9 @@ pub fn start(seed: u64) {
             saving: Cell::new(false),
         });
         host.listen();
-        host.post(&FromWorker::Ready { restored: false });
-        if let Some(err) = storage_error {
-            host.post(&FromWorker::StorageFailed { message: err.to_string() });
+        host.post(&FromWorker::Ready { restored: was_restored });
+        if let Some(message) = problem {
+            host.post(&FromWorker::StorageFailed { message });
         }
         host.post(&FromWorker::Speed { speed: host.engine.borrow().speed() });
         host.post_view();
@@ -71,16 +78,6 @@ pub fn start(seed: u64) {
         let saves = Rc::clone(&host);
         Interval::new(SAVE_MS, move || saves.save()).forget();
     });
-}
-
-/// Puts back what the last session saved (today: the speed).
-async fn restore(storage: &Storage, engine: &mut Engine) -> Result<(), StorageError> {
-    if let Some(speed) = storage.get(SPEED_KEY).await? {
-        if let Ok(speed) = protocol::decode::<Speed>(&speed) {
-            engine.set_speed(speed, clock::now());
-        }
-    }
-    Ok(())
 }
 
 impl Host {
@@ -155,12 +152,12 @@ impl Host {
         if self.saved.get() == Some((revision, speed)) {
             return;
         }
-        let speed_text = protocol::encode(&speed);
+        let snapshot = self.engine.borrow().snapshot(clock::now());
         self.saving.set(true);
         let host = Rc::clone(self);
         wasm_bindgen_futures::spawn_local(async move {
             let Some(storage) = &host.storage else { return };
-            let result = storage.put_all(&[(SPEED_KEY, &speed_text)]).await;
+            let result = storage.put_all(&[(SNAPSHOT_KEY, &snapshot)]).await;
             host.saving.set(false);
             match result {
                 Ok(()) => {

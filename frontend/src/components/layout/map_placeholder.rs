@@ -11,17 +11,30 @@ pub struct MapPlaceholderProps {
     pub view: Option<Rc<ClusterView>>,
 }
 
-fn pod(pod: &PodView) -> Html {
+#[derive(Properties, PartialEq)]
+struct PodChipProps {
+    pod: PodView,
+}
+
+/// One pod; a component of its own so an unchanged pod costs a comparison, not a re-render.
+#[function_component(PodChip)]
+fn pod_chip(props: &PodChipProps) -> Html {
+    let pod = &props.pod;
     let key = format!("{}/{}", pod.namespace, pod.name);
     let class = classes!("pod", format!("status-{}", pod.status.to_ascii_lowercase()));
     html! {
-        <li key={key.clone()} {class} data-pod={key} data-status={pod.status.clone()}
+        <li {class} data-pod={key} data-status={pod.status.clone()}
             data-restarts={pod.restarts.to_string()}
             title={format!("{} {}/{} {} restarts", pod.status, pod.ready, pod.containers, pod.restarts)}>
             <span class="pod-name">{ &pod.name }</span>
             <span class="pod-status">{ &pod.status }</span>
         </li>
     }
+}
+
+fn pod(pod: &PodView) -> Html {
+    let key = format!("{}/{}", pod.namespace, pod.name);
+    html! { <PodChip {key} pod={pod.clone()} /> }
 }
 
 #[function_component(MapPlaceholder)]
