@@ -10,6 +10,7 @@ pub mod api;
 pub mod apiserver;
 pub mod control_plane;
 pub mod controllers;
+pub mod kubectl;
 pub mod manifest;
 pub mod node_link;
 pub mod node_protocol;

@@ -75,11 +75,16 @@ impl DocumentOutcome {
 /// (as kubectl refuses a file it cannot parse); otherwise each document
 /// succeeds or fails on its own.
 pub fn apply(api: &mut ApiServer, source: &str, default_namespace: &str, now: Timestamp) -> Result<Vec<DocumentOutcome>, ManifestError> {
+    apply_with(&mut |req: &Request| api.handle(req, now), source, default_namespace)
+}
+
+/// [`apply`] through any way of sending requests (the in-page kubectl's transport).
+pub fn apply_with(send: &mut dyn FnMut(&Request) -> Response, source: &str, default_namespace: &str) -> Result<Vec<DocumentOutcome>, ManifestError> {
     let documents = parse_documents(source)?;
     let mut out = Vec::new();
     for doc in &documents {
         for item in expand_list(doc) {
-            out.push(apply_one(api, &item, default_namespace, now));
+            out.push(apply_one(send, &item, default_namespace));
         }
     }
     Ok(out)
@@ -93,7 +98,7 @@ fn object_name(resource: &Resource, name: &str) -> String {
     }
 }
 
-fn apply_one(api: &mut ApiServer, doc: &Document, default_namespace: &str, now: Timestamp) -> DocumentOutcome {
+fn apply_one(send: &mut dyn FnMut(&Request) -> Response, doc: &Document, default_namespace: &str) -> DocumentOutcome {
     let value = &doc.value;
     let at = |field: &str| doc.position_of(field);
     let fail = |object: String, namespace: Option<String>, message: String, position: Option<Position>, status: Option<Value>| DocumentOutcome {
@@ -149,10 +154,10 @@ fn apply_one(api: &mut ApiServer, doc: &Document, default_namespace: &str, now: 
             .unwrap_or_default();
         fail(object.clone(), namespace.clone(), message, at(&field), Some(status))
     };
-    let live = api.handle(&Request::get(&item), now);
+    let live = send(&Request::get(&item));
     let result = match live.status() {
         404 => {
-            let resp = api.handle(&Request::post(&format!("{collection}?fieldValidation=Strict"), annotated.to_string()), now);
+            let resp = send(&Request::post(&format!("{collection}?fieldValidation=Strict"), annotated.to_string()));
             if resp.status() != 201 {
                 return refused(&resp);
             }
@@ -168,10 +173,11 @@ fn apply_one(api: &mut ApiServer, doc: &Document, default_namespace: &str, now: 
             if diff.as_object().is_none_or(|m| m.is_empty()) {
                 Applied::Unchanged
             } else {
-                let resp = api.handle(
-                    &Request::patch(&format!("{item}?fieldValidation=Strict"), "application/strategic-merge-patch+json", diff.to_string()),
-                    now,
-                );
+                let resp = send(&Request::patch(
+                    &format!("{item}?fieldValidation=Strict"),
+                    "application/strategic-merge-patch+json",
+                    diff.to_string(),
+                ));
                 if resp.status() != 200 {
                     return refused(&resp);
                 }
