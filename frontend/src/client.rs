@@ -195,15 +195,25 @@ impl ClusterClient {
         self.call(Call::SetSpeed { speed }, |_| {});
     }
 
-    /// Sends a call given as protocol JSON and resolves with the reply as JSON: the hook
-    /// end-to-end tests and the benchmark drive the page through (`window.kubeplay.call`).
+    /// Sends a call given as protocol JSON and resolves with the reply as JSON (plus `output`,
+    /// what a kubectl line printed): the hook end-to-end tests and the benchmark drive the
+    /// page through (`window.kubeplay.call`).
     pub fn call_json(&self, call: &str) -> js_sys::Promise {
         let call = protocol::decode::<Call>(call);
         let client = self.clone();
         js_sys::Promise::new(&mut move |resolve, reject| match call.clone() {
             Ok(call) => {
-                client.call(call, move |reply| {
-                    let _ = resolve.call1(&JsValue::NULL, &protocol::encode(&reply).into());
+                let output = Rc::new(RefCell::new(String::new()));
+                let collected = Rc::clone(&output);
+                let on_output = move |text: String, _stderr: bool| collected.borrow_mut().push_str(&text);
+                client.stream(call, on_output, move |reply| {
+                    // kubectl's printed text rides along as `output`.
+                    let mut answer = serde_json::to_value(&reply).unwrap_or_default();
+                    let output = output.take();
+                    if !output.is_empty() {
+                        answer["output"] = output.into();
+                    }
+                    let _ = resolve.call1(&JsValue::NULL, &answer.to_string().into());
                 });
             }
             Err(err) => {

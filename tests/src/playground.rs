@@ -115,6 +115,18 @@ impl<'a> Playground<'a> {
             .ok_or_else(|| HarnessError::Unexpected(format!("apply answered {reply}")))
     }
 
+    /// One terminal line (`kubectl apply -f k8s/web.yaml`) in terminal `t1`, with `files` as the
+    /// editor's file tree; what it printed and its exit code.
+    pub fn kubectl(&self, line: &str, files: &[(&str, &str)]) -> Result<(String, i64)> {
+        let files: Vec<Value> = files.iter().map(|(path, content)| json!({"path": path, "content": content})).collect();
+        let reply = self.call(&json!({"call": "kubectl", "session": "t1", "line": line, "files": files}))?;
+        let output = reply["output"].as_str().unwrap_or_default().to_string();
+        let code = reply["exit_code"]
+            .as_i64()
+            .ok_or_else(|| HarnessError::Unexpected(format!("kubectl answered {reply}")))?;
+        Ok((output, code))
+    }
+
     /// One API request through the worker; `(status, body)`.
     pub fn api(&self, method: &str, path: &str, body: Option<&Value>, content_type: &str) -> Result<(u64, Value)> {
         let mut request = json!({"method": method, "path": path});

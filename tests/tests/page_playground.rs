@@ -63,6 +63,26 @@ fn an_applied_deployment_runs_on_the_map_and_scales() {
 }
 
 #[test]
+fn the_terminal_applies_the_deployment_and_kubectl_sees_it() {
+    let Some(page) = page_or_skip("playground_terminal") else { return };
+    let play = Playground::open(&page).unwrap();
+    play.set_speed(20).unwrap();
+    let (output, code) = play.kubectl("kubectl apply -f deployment.yaml", &[("deployment.yaml", MY_API)]).unwrap();
+    assert_eq!((output.as_str(), code), ("deployment.apps/my-api created\n", 0));
+    play.wait_pods("default/my-api-", 3, "Running").unwrap();
+    let (output, code) = play.kubectl("kubectl scale deployment my-api --replicas=5", &[]).unwrap();
+    assert_eq!((output.as_str(), code), ("deployment.apps/my-api scaled\n", 0));
+    play.wait_pods("default/my-api-", 5, "Running").unwrap();
+    let (output, code) = play.kubectl("kubectl get deployment my-api", &[]).unwrap();
+    page.screenshot().unwrap();
+    assert_eq!(code, 0, "{output}");
+    assert!(output.lines().nth(1).is_some_and(|l| l.starts_with("my-api   5/5")), "{output}");
+    let (output, code) = play.kubectl("kubectl get pod no-such-pod", &[]).unwrap();
+    assert_eq!(code, 1);
+    assert_eq!(output, "Error from server (NotFound): pods \"no-such-pod\" not found\n");
+}
+
+#[test]
 fn a_broken_liveness_probe_restarts_the_container() {
     let Some(page) = page_or_skip("playground_liveness") else { return };
     let play = Playground::open(&page).unwrap();

@@ -3,7 +3,8 @@
 //!
 //! Time comes in as the host's `now`, so all of this runs and is tested natively.
 
-use crate::protocol::{ApiResponse, ApplyReport, Call, Reply, Speed};
+use super::terminal::Terminals;
+use crate::protocol::{ApiResponse, ApplyReport, Call, CallId, FromWorker, Reply, Speed};
 use crate::view::{ClusterView, ViewBuilder};
 use kubeplay_shared::control_plane::{Snapshot, SnapshotError};
 use kubeplay_shared::manifest;
@@ -34,6 +35,7 @@ pub struct Engine {
     viewed: Option<u64>,
     /// Set when something a view shows changed outside the store (the speed).
     view_stale: bool,
+    terminals: Terminals,
 }
 
 impl Engine {
@@ -51,6 +53,7 @@ impl Engine {
             speed: Speed::NORMAL,
             viewed: None,
             view_stale: true,
+            terminals: Terminals::default(),
         };
         engine.tick(now);
         engine
@@ -70,6 +73,7 @@ impl Engine {
             speed,
             viewed: None,
             view_stale: true,
+            terminals: Terminals::default(),
         })
     }
 
@@ -96,7 +100,33 @@ impl Engine {
         self.cp.tick(now)
     }
 
-    /// Answers one call. Streaming calls (kubectl) are the host's; this answers the rest.
+    /// Answers call `id` with the messages to post: kubectl's output chunks, then the reply
+    /// (which a follow such as `logs -f` sends later, from [`Engine::poll_terminals`]).
+    pub fn call(&mut self, id: CallId, call: Call, now: Timestamp) -> Vec<FromWorker> {
+        match call {
+            Call::Kubectl { session, line, files } => {
+                let out = self.terminals.run(&mut self.cp, &session, &line, &files, id, now);
+                self.tick(now);
+                out
+            }
+            other => vec![FromWorker::Reply { id, reply: self.handle(other, now) }],
+        }
+    }
+
+    /// Ctrl-C on a following kubectl call.
+    pub fn cancel(&mut self, id: CallId, now: Timestamp) -> Vec<FromWorker> {
+        self.terminals.cancel(&mut self.cp, id, now)
+    }
+
+    /// New output of running follows (`get -w`, `logs -f`, `rollout status`).
+    pub fn poll_terminals(&mut self, now: Timestamp) -> Vec<FromWorker> {
+        if !self.terminals.is_following() {
+            return Vec::new();
+        }
+        self.terminals.poll(&mut self.cp, now)
+    }
+
+    /// Answers one call that replies at once (everything but kubectl lines).
     pub fn handle(&mut self, call: Call, now: Timestamp) -> Reply {
         match call {
             Call::Api { request } => match request.to_request() {
@@ -133,8 +163,11 @@ impl Engine {
             Call::Export => Reply::Exported {
                 yaml: manifest::export_yaml(self.cp.api()),
             },
-            Call::Kubectl { .. } | Call::Complete { .. } => Reply::Failed {
-                message: "the in-page kubectl is not available in this build yet".into(),
+            Call::Complete { session, line } => Reply::Completions {
+                words: self.terminals.complete(&mut self.cp, &session, &line, now),
+            },
+            Call::Kubectl { .. } => Reply::Failed {
+                message: "kubectl lines stream their output: send them with Engine::call".into(),
             },
         }
     }
@@ -317,6 +350,50 @@ spec:
         let Reply::Exported { yaml } = engine.handle(Call::Export, t0()) else { panic!() };
         assert!(yaml.contains("kind: Deployment"), "{yaml}");
         assert!(yaml.contains("name: web"), "{yaml}");
+    }
+
+    /// Runs a terminal line; its output and exit code.
+    fn kubectl(engine: &mut Engine, line: &str, now: Timestamp) -> (String, Option<i32>) {
+        let files = vec![crate::protocol::FileEntry { path: "k8s/web.yaml".into(), content: DEPLOYMENT.into() }];
+        let messages = engine.call(1, Call::Kubectl { session: "t".into(), line: line.into(), files }, now);
+        let mut text = String::new();
+        let mut code = None;
+        for m in messages {
+            match m {
+                FromWorker::Output { text: t, .. } => text.push_str(&t),
+                FromWorker::Reply { reply: Reply::Done { exit_code, .. }, .. } => code = Some(exit_code),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (text, code)
+    }
+
+    #[test]
+    fn the_terminal_applies_files_from_the_editor_and_gets_pods() {
+        let mut engine = Engine::new(1, t0());
+        let (text, code) = kubectl(&mut engine, "kubectl apply -f ./k8s/web.yaml", t0());
+        assert_eq!((text.as_str(), code), ("deployment.apps/web created\n", Some(0)));
+        let now = run(&mut engine, t0(), 60);
+        let (text, code) = kubectl(&mut engine, "kubectl get deployments", now);
+        assert_eq!(code, Some(0));
+        assert!(text.starts_with("NAME"), "{text}");
+        assert!(text.contains("web    3/3"), "{text}");
+        let (text, code) = kubectl(&mut engine, "kubectl get nosuchthing", now);
+        assert_eq!(code, Some(1), "{text}");
+    }
+
+    #[test]
+    fn a_follow_prints_until_cancelled() {
+        let mut engine = Engine::new(1, t0());
+        let (_, code) = kubectl(&mut engine, "kubectl get pods -w", t0());
+        assert_eq!(code, None, "a watch keeps the call open");
+        engine.handle(Call::Apply { yaml: DEPLOYMENT.into(), namespace: "default".into() }, t0());
+        let now = run(&mut engine, t0(), 5);
+        let polled = engine.poll_terminals(now);
+        assert!(polled.iter().any(|m| matches!(m, FromWorker::Output { text, .. } if text.contains("web-"))), "{polled:?}");
+        let cancelled = engine.cancel(1, now);
+        assert_eq!(cancelled, vec![FromWorker::Reply { id: 1, reply: Reply::Done { exit_code: 130, prompt: None } }]);
+        assert!(engine.poll_terminals(now).is_empty());
     }
 
     #[test]

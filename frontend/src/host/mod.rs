@@ -4,3 +4,4 @@
 pub mod engine;
 pub mod runtime;
 pub mod storage;
+pub mod terminal;

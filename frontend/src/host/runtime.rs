@@ -74,7 +74,11 @@ pub fn start(seed: u64) {
         host.post_view();
         host.schedule(Some(0));
         let views = Rc::clone(&host);
-        Interval::new(VIEW_MS, move || views.post_view()).forget();
+        Interval::new(VIEW_MS, move || {
+            views.post_terminals();
+            views.post_view();
+        })
+        .forget();
         let saves = Rc::clone(&host);
         Interval::new(SAVE_MS, move || saves.save()).forget();
     });
@@ -87,8 +91,12 @@ impl Host {
             let Some(text) = event.data().as_string() else { return };
             match protocol::decode::<ToWorker>(&text) {
                 Ok(ToWorker::Call { id, call }) => host.call(id, call),
-                // Nothing streams yet, so every call has already been answered.
-                Ok(ToWorker::Cancel { .. }) => {}
+                Ok(ToWorker::Cancel { id }) => {
+                    let messages = host.engine.borrow_mut().cancel(id, clock::now());
+                    for message in &messages {
+                        host.post(message);
+                    }
+                }
                 Err(err) => web_sys::console::warn_1(&format!("kubeplay worker: {err}").into()),
             }
         });
@@ -99,9 +107,12 @@ impl Host {
     fn call(self: &Rc<Self>, id: protocol::CallId, call: Call) {
         let reset = matches!(call, Call::Reset);
         let speed = matches!(call, Call::SetSpeed { .. });
-        let reply = self.engine.borrow_mut().handle(call, clock::now());
-        self.post(&FromWorker::Reply { id, reply: reply.clone() });
-        if reset && reply == Reply::Ok {
+        let messages = self.engine.borrow_mut().call(id, call, clock::now());
+        for message in &messages {
+            self.post(message);
+        }
+        let ok = messages.iter().any(|m| matches!(m, FromWorker::Reply { reply: Reply::Ok, .. }));
+        if reset && ok {
             self.forget_saved();
         }
         if reset || speed {
@@ -124,6 +135,14 @@ impl Host {
         let now = clock::now();
         let next = self.engine.borrow_mut().tick(now);
         self.schedule(next.map(|at| clock::millis_until(at, clock::now())));
+    }
+
+    /// Posts what running kubectl follows printed; called with every view tick.
+    fn post_terminals(&self) {
+        let messages = self.engine.borrow_mut().poll_terminals(clock::now());
+        for message in &messages {
+            self.post(message);
+        }
     }
 
     fn post_view(&self) {
