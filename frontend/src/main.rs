@@ -1,5 +1,5 @@
 //! The page's UI program: the interactive playground, or with `?bench=store` the in-browser
-//! benchmark whose result the e2e harness reads from the DOM.
+//! benchmark (run in the worker) whose result the e2e harness reads from the DOM.
 
 use kubeplay_frontend::app::{App, AppProps};
 use kubeplay_frontend::client::ClusterClient;
@@ -10,15 +10,15 @@ fn main() {
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
-    if let Some(params) = bench::BenchParams::from_query(&search) {
-        let result = bench::run(&params);
-        yew::Renderer::<BenchReport>::with_props(BenchReportProps { result }).render();
-        return;
-    }
     let seed = query::param(&search, "seed")
         .and_then(|s| s.parse().ok())
         .unwrap_or(DEFAULT_SEED);
     let client = ClusterClient::start(seed);
+    if bench::BenchParams::from_query(&search).is_some() {
+        let query = search.into();
+        yew::Renderer::<BenchReport>::with_props(BenchReportProps { client, query }).render();
+        return;
+    }
     automation::expose(&client);
     yew::Renderer::<App>::with_props(AppProps { client }).render();
 }

@@ -55,6 +55,9 @@ pub enum Call {
     Export,
     /// Applies an exported (or any) YAML file → [`Reply::Applied`].
     Import { yaml: String },
+    /// Runs the in-browser benchmark a `?bench=…` query names, on a core of its own, in the
+    /// worker → [`Reply::Bench`].
+    Bench { query: String },
 }
 
 /// A file of the editor's file tree, as kubectl's `-f` sees it.
@@ -105,6 +108,8 @@ pub enum Reply {
     },
     Completions { words: Vec<String> },
     Exported { yaml: String },
+    /// The benchmark's result as JSON (see `bench::run`).
+    Bench { result: String },
     Ok,
     /// The call could not be carried out (bad message, feature missing); nothing changed.
     Failed { message: String },

@@ -151,3 +151,22 @@ fn a_new_playground_has_three_ready_nodes() {
         .unwrap();
     assert_eq!(heads, serde_json::json!(["NAME", "STATUS", "ROLES", "AGE", "VERSION"]));
 }
+
+#[test]
+fn bench_mode_runs_the_store_workload_in_the_worker() {
+    let Some(page) = page_or_skip("page_bench_mode") else {
+        return;
+    };
+    page.open("?bench=store&n=50&runs=2").unwrap();
+    let text = page
+        .wait_for(
+            "the benchmark result",
+            "document.getElementById('bench-result')?.textContent",
+            LOAD,
+        )
+        .unwrap();
+    let result: serde_json::Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+    let runs = kubeplay_e2e::bench::runs_from_page(&result).unwrap_or_else(|| panic!("{result}"));
+    assert_eq!(runs.len(), 2, "{result}");
+    assert!(runs.iter().all(|r| r.complete && r.count == 50), "{result}");
+}

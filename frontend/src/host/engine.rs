@@ -166,6 +166,10 @@ impl Engine {
             Call::Complete { session, line } => Reply::Completions {
                 words: self.terminals.complete(&mut self.cp, &session, &line, now),
             },
+            Call::Bench { query } => match crate::bench::BenchParams::from_query(&query) {
+                Some(params) => Reply::Bench { result: crate::bench::run(&params) },
+                None => Reply::Failed { message: format!("no benchmark named in {query:?}") },
+            },
             Call::Kubectl { .. } => Reply::Failed {
                 message: "kubectl lines stream their output: send them with Engine::call".into(),
             },
