@@ -55,6 +55,11 @@ struct Inner {
     status: RefCell<Rc<ClusterStatus>>,
     listeners: RefCell<Vec<(u64, Listener)>>,
     next_listener: Cell<u64>,
+    /// A view decoded but not yet drawn, and the timer that will draw it: decoding and
+    /// drawing run as separate tasks, so neither holds the UI thread for long, and a view
+    /// superseded before it was drawn is never drawn.
+    unshown_view: RefCell<Option<Rc<ClusterView>>>,
+    view_timer: RefCell<Option<gloo_timers::callback::Timeout>>,
 }
 
 /// A cheap, clonable handle on the page's one worker.
@@ -107,6 +112,8 @@ impl ClusterClient {
                 })),
                 listeners: RefCell::new(Vec::new()),
                 next_listener: Cell::new(1),
+                unshown_view: RefCell::new(None),
+                view_timer: RefCell::new(None),
             }),
         };
         if let Some(worker) = &client.inner.worker {
@@ -277,7 +284,22 @@ impl ClusterClient {
                     s.restored = restored;
                 });
             }
-            FromWorker::View { view } => self.update(|s| s.view = Some(Rc::new(*view))),
+            FromWorker::View { view } => {
+                *self.inner.unshown_view.borrow_mut() = Some(Rc::new(*view));
+                if self.inner.view_timer.borrow().is_some() {
+                    return;
+                }
+                let weak = Rc::downgrade(&self.inner);
+                let timer = gloo_timers::callback::Timeout::new(0, move || {
+                    let Some(inner) = weak.upgrade() else { return };
+                    inner.view_timer.borrow_mut().take();
+                    let view = inner.unshown_view.borrow_mut().take();
+                    if let Some(view) = view {
+                        ClusterClient { inner }.update(|s| s.view = Some(view));
+                    }
+                });
+                *self.inner.view_timer.borrow_mut() = Some(timer);
+            }
             FromWorker::Speed { speed } => self.update(|s| s.speed = speed),
             FromWorker::Saved { revision } => self.update(|s| {
                 s.saved = Some(revision);

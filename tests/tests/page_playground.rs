@@ -73,10 +73,19 @@ fn the_terminal_applies_the_deployment_and_kubectl_sees_it() {
     let (output, code) = play.kubectl("kubectl scale deployment my-api --replicas=5", &[]).unwrap();
     assert_eq!((output.as_str(), code), ("deployment.apps/my-api scaled\n", 0));
     play.wait_pods("default/my-api-", 5, "Running").unwrap();
-    let (output, code) = play.kubectl("kubectl get deployment my-api", &[]).unwrap();
+    // Running comes before Ready (the readiness probe waits 5 s): ask until all five are.
+    let start = std::time::Instant::now();
+    let output = loop {
+        let (output, code) = play.kubectl("kubectl get deployment my-api", &[]).unwrap();
+        assert_eq!(code, 0, "{output}");
+        if output.lines().nth(1).is_some_and(|l| l.starts_with("my-api   5/5")) {
+            break output;
+        }
+        assert!(start.elapsed() < kubeplay_e2e::playground::SETTLE, "never 5/5 ready: {output}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
     page.screenshot().unwrap();
-    assert_eq!(code, 0, "{output}");
-    assert!(output.lines().nth(1).is_some_and(|l| l.starts_with("my-api   5/5")), "{output}");
+    assert!(output.starts_with("NAME     READY   UP-TO-DATE   AVAILABLE   AGE\n"), "{output}");
     let (output, code) = play.kubectl("kubectl get pod no-such-pod", &[]).unwrap();
     assert_eq!(code, 1);
     assert_eq!(output, "Error from server (NotFound): pods \"no-such-pod\" not found\n");
@@ -166,4 +175,28 @@ fn reset_starts_a_fresh_cluster_that_a_reload_keeps() {
     play.reload().unwrap();
     let (status, _) = play.api("GET", DEPLOYMENT, None, "").unwrap();
     assert_eq!(status, 404, "the reset cluster has no my-api");
+}
+
+#[test]
+fn an_export_imported_into_a_reset_cluster_brings_the_objects_back() {
+    let Some(page) = page_or_skip("playground_export_import") else { return };
+    let play = Playground::open(&page).unwrap();
+    play.set_speed(20).unwrap();
+    play.apply(MY_API).unwrap();
+    play.wait_pods("default/my-api-", 3, "Running").unwrap();
+    let exported = play.call(&json!({"call": "export"})).unwrap();
+    let yaml = exported["yaml"].as_str().unwrap_or_else(|| panic!("{exported}")).to_string();
+    assert!(yaml.contains("name: my-api"), "{yaml}");
+    assert_eq!(play.call(&json!({"call": "reset"})).unwrap()["reply"], "ok");
+    play.wait_pods("default/my-api-", 0, "Running").unwrap();
+    let imported = play.call(&json!({"call": "import", "yaml": yaml})).unwrap();
+    let summaries: Vec<&str> = imported["report"]["documents"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{imported}"))
+        .iter()
+        .filter_map(|d| d["summary"].as_str())
+        .collect();
+    assert!(summaries.contains(&"deployment.apps/my-api created"), "{summaries:?}");
+    play.set_speed(20).unwrap();
+    play.wait_pods("default/my-api-", 3, "Running").unwrap();
 }

@@ -74,7 +74,16 @@ pub fn dock(props: &DockProps) -> Html {
                 _ => return,
             };
             event.prevent_default();
-            on_select.emit(selected.step(step));
+            let next = selected.step(step);
+            on_select.emit(next);
+            // Keyboard users follow the selection, as in any tablist.
+            let tab = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&format!("tab-{}", next.id())))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+            if let Some(tab) = tab {
+                let _ = tab.focus();
+            }
         })
     };
     let tabs = DockTab::ALL.iter().map(|&tab| {
