@@ -1,5 +1,15 @@
 //! The playground's root: provides the cluster client to every component and lays out the
-//! header, the map and the dock. Panels plug in here (see `panel` below).
+//! header, the map and the dock.
+//!
+//! How a panel plugs in: write it as a component under `components/<panel>/`, render it from
+//! `panel` below for its dock tab (or in place of the map placeholder), and reach the cluster only
+//! through `hooks::use_cluster::use_cluster()`: `status.view` is the latest `ClusterView`
+//! (re-rendering the panel when a new one arrives), and `client` sends calls to the worker:
+//! `client.apply(yaml, namespace, |report| ..)` for the editor (per-document results with
+//! line and column), `client.stream(Call::Kubectl { session, line, files }, on_output,
+//! on_reply)` for a terminal line (`client.cancel(id)` is Ctrl-C), `Call::Complete` for Tab,
+//! `client.api(ApiRequest, |response| ..)` for any REST request (object browser, logs), and
+//! `Call::Node` for the node controls. The messages are documented in `protocol`.
 
 use crate::automation;
 use crate::browser_files;

@@ -43,8 +43,9 @@ pub fn header(props: &HeaderProps) -> Html {
                 { saved }
                 <button id="reset" onclick={on_reset} title="Start again with a fresh 3-node cluster">{ "Reset" }</button>
                 <button id="export" onclick={on_export} title="Download every object as one YAML file">{ "Export" }</button>
-                <label class="button" for="import" title="Apply a YAML file">{ "Import" }</label>
+                // The input comes first so its keyboard focus can outline the label after it.
                 <input id="import" class="visually-hidden" type="file" accept=".yaml,.yml,text/yaml" onchange={on_import} />
+                <label class="button" for="import" title="Apply a YAML file">{ "Import" }</label>
                 <button id="large-text" aria-pressed={large.to_string()} onclick={on_large} title="Larger text for projectors">{ "A+" }</button>
             </div>
         </header>
