@@ -31,6 +31,16 @@ fn the_playground_opens_on_three_ready_nodes() {
         .execute("return [...document.querySelectorAll('[role=tab][data-dock]')].map(t => t.dataset.dock);")
         .unwrap();
     assert_eq!(tabs, json!(["editor", "terminal", "objects", "events", "logs", "dns"]));
+    // Projector mode: one switch makes all text larger.
+    play.click("#large-text").unwrap();
+    let size = page
+        .wait_for(
+            "larger text",
+            "getComputedStyle(document.documentElement).fontSize === '20px' ? true : null",
+            kubeplay_e2e::playground::LOAD,
+        );
+    page.screenshot_as("playground_large_text").unwrap();
+    size.unwrap();
 }
 
 #[test]

@@ -17,6 +17,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 const VIEW_MS: u32 = 250;
 /// How often a changed cluster is written to IndexedDB.
 const SAVE_MS: u32 = 2_000;
+/// How soon after a user's call its change is saved, so a quick reload still finds it.
+const SAVE_AFTER_CALL_MS: u32 = 300;
 /// Where the cluster's snapshot (JSON) is kept.
 const SNAPSHOT_KEY: &str = "cluster";
 
@@ -26,6 +28,8 @@ struct Host {
     storage: Option<Storage>,
     /// The control plane's next wake-up; replacing it cancels the one before.
     wake: RefCell<Option<Timeout>>,
+    /// The save a user's call asked for; replacing it postpones it.
+    save_soon: RefCell<Option<Timeout>>,
     /// What was saved last: store revision and speed.
     saved: Cell<Option<(u64, Speed)>>,
     saving: Cell<bool>,
@@ -63,6 +67,7 @@ pub fn start(seed: u64) {
             scope,
             storage,
             wake: RefCell::new(None),
+            save_soon: RefCell::new(None),
             saving: Cell::new(false),
         });
         host.listen();
@@ -120,6 +125,8 @@ impl Host {
         }
         // The call may have given the controllers work: let them run right after.
         self.schedule(Some(0));
+        let host = Rc::clone(self);
+        *self.save_soon.borrow_mut() = Some(Timeout::new(SAVE_AFTER_CALL_MS, move || host.save()));
     }
 
     /// Arms the wake-up timer `delay_ms` from now (`None`: the cluster waits for nothing).
