@@ -130,6 +130,15 @@ impl ClusterClient {
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             // The page keeps one worker for its whole life.
             on_message.forget();
+            // A worker that fails to load or crashes says so, instead of a page that waits forever.
+            let weak = Rc::downgrade(&client.inner);
+            let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+                let Some(inner) = weak.upgrade() else { return };
+                let message = format!("The cluster stopped: {}. Reload the page to start it again.", event.message());
+                ClusterClient { inner }.update(|s| s.problem = Some(message));
+            });
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            on_error.forget();
         }
         client
     }
