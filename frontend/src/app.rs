@@ -1,70 +1,141 @@
-//! The playground's root component: wires state, the cluster hook and the components together.
+//! The playground's root: provides the cluster client to every component and lays out the
+//! header, the map and the dock.
+//!
+//! How a panel plugs in: write it as a component under `components/<panel>/`, render it from
+//! `panel` below for its dock tab (or in place of the map placeholder), and reach the cluster only
+//! through `hooks::use_cluster::use_cluster()`: `status.view` is the latest `ClusterView`
+//! (re-rendering the panel when a new one arrives), and `client` sends calls to the worker:
+//! `client.apply(yaml, namespace, |report| ..)` for the editor (per-document results with
+//! line and column), `client.stream(Call::Kubectl { session, line, files }, on_output,
+//! on_reply)` for a terminal line (`client.cancel(id)` is Ctrl-C), `Call::Complete` for Tab,
+//! `client.api(ApiRequest, |response| ..)` for any REST request (object browser, logs), and
+//! `Call::Node` for the node controls. The messages are documented in `protocol`.
 
-use crate::components::{
-    error_banner::ErrorBanner, header::Header, kind_tabs::KindTabs, namespace_list::NamespaceList,
-    object_table::ObjectTable,
-};
+use crate::automation;
+use crate::browser_files;
+use crate::client::{reply_message, ClusterClient};
+use crate::components::layout::dock::{Dock, DockTab};
+use crate::components::layout::header::Header;
+use crate::components::layout::map_placeholder::MapPlaceholder;
+use crate::components::layout::placeholder::Placeholder;
+use crate::components::objects::ObjectsPanel;
 use crate::hooks::use_cluster::use_cluster;
-use crate::kinds::ObjectKind;
-use crate::state::{Action, State};
+use crate::protocol::{Call, Reply};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
-    /// Fixes every uid, IP and generated name the core hands out.
-    pub seed: u64,
+    /// The page's one connection to the control plane's worker.
+    pub client: ClusterClient,
 }
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
-    let state = use_reducer(State::default);
-    let cluster = use_cluster(props.seed);
-
-    {
-        let (cluster, dispatch) = (cluster.clone(), state.dispatcher());
-        use_effect_with((), move |_| cluster.load_namespaces(&dispatch));
+    html! {
+        <ContextProvider<ClusterClient> context={props.client.clone()}>
+            <Playground />
+        </ContextProvider<ClusterClient>>
     }
-    {
-        let (cluster, dispatch) = (cluster.clone(), state.dispatcher());
-        use_effect_with(
-            (state.kind, state.namespace.clone()),
-            move |(kind, namespace)| {
-                let refresh = cluster.follow_objects(*kind, namespace.clone(), dispatch);
-                move || drop(refresh)
-            },
-        );
-    }
+}
 
-    let on_namespace = {
-        let dispatch = state.dispatcher();
-        Callback::from(move |namespace: String| {
-            dispatch.dispatch(Action::SelectNamespace(namespace))
+/// The panel shown for a dock tab.
+fn panel(tab: DockTab) -> Html {
+    match tab {
+        DockTab::Objects => html! { <ObjectsPanel /> },
+        DockTab::Editor => html! { <Placeholder title="Editor" note="The YAML editor with templates comes here." /> },
+        DockTab::Terminal => html! { <Placeholder title="Terminal" note="The in-page kubectl comes here." /> },
+        DockTab::Events => html! { <Placeholder title="Events" note="The events timeline comes here." /> },
+        DockTab::Logs => html! { <Placeholder title="Logs" note="The logs viewer comes here." /> },
+        DockTab::Dns => html! { <Placeholder title="DNS" note="The cluster DNS panel comes here." /> },
+    }
+}
+
+#[function_component(Playground)]
+fn playground() -> Html {
+    let cluster = use_cluster();
+    let tab = use_state_eq(|| DockTab::Editor);
+    let large_text = use_state_eq(|| false);
+    let notice = use_state_eq(|| None::<String>);
+
+    let has_view = cluster.status.view.is_some();
+    use_effect_with(has_view, |has_view| {
+        if *has_view {
+            automation::mark_interactive();
+        }
+    });
+
+    let client = cluster.client.clone();
+    let on_speed = {
+        let client = client.clone();
+        Callback::from(move |speed| client.set_speed(speed))
+    };
+    let on_reset = {
+        let (client, notice) = (client.clone(), notice.clone());
+        Callback::from(move |()| {
+            let notice = notice.clone();
+            client.call(Call::Reset, move |reply| {
+                notice.set((reply != Reply::Ok).then(|| reply_message(&reply)))
+            });
         })
     };
-    let on_kind = {
-        let dispatch = state.dispatcher();
-        Callback::from(move |kind: ObjectKind| dispatch.dispatch(Action::SelectKind(kind)))
+    let on_export = {
+        let (client, notice) = (client.clone(), notice.clone());
+        Callback::from(move |()| {
+            let notice = notice.clone();
+            client.call(Call::Export, move |reply| match reply {
+                Reply::Exported { yaml } => {
+                    notice.set(browser_files::download("kubeplay.yaml", &yaml, "text/yaml").err())
+                }
+                other => notice.set(Some(reply_message(&other))),
+            });
+        })
     };
-
+    let on_import = {
+        let (client, notice) = (client.clone(), notice.clone());
+        Callback::from(move |input: web_sys::HtmlInputElement| {
+            let (client, notice) = (client.clone(), notice.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let text = browser_files::read_chosen(&input).await;
+                input.set_value("");
+                let yaml = match text {
+                    Ok(yaml) => yaml,
+                    Err(err) => return notice.set(Some(err)),
+                };
+                client.call(Call::Import { yaml }, move |reply| match reply {
+                    Reply::Applied { report } if report.all_applied() => notice.set(None),
+                    Reply::Applied { report } => notice.set(Some(report.lines().join("\n"))),
+                    other => notice.set(Some(reply_message(&other))),
+                });
+            });
+        })
+    };
+    let on_large_text = {
+        let large_text = large_text.clone();
+        Callback::from(move |on| large_text.set(on))
+    };
+    let on_tab = {
+        let tab = tab.clone();
+        Callback::from(move |next| tab.set(next))
+    };
+    let problem = cluster.status.problem.clone().or_else(|| (*notice).clone());
     html! {
-        <div class="app">
-            <Header seed={props.seed} />
-            <ErrorBanner message={state.error.clone()} />
-            <main>
-                <NamespaceList
-                    namespaces={state.namespaces.clone()}
-                    selected={state.namespace.clone()}
-                    on_select={on_namespace}
-                />
-                <section class="objects">
-                    <KindTabs selected={state.kind} on_select={on_kind} />
-                    <ObjectTable
-                        kind={state.kind}
-                        namespace={state.namespace.clone()}
-                        table={state.table.clone()}
-                        loading={state.loading}
-                    />
-                </section>
+        <div class={classes!("app", large_text.then_some("large-text"))}>
+            <Header
+                speed={cluster.status.speed}
+                {on_speed}
+                saved={cluster.status.saved}
+                {on_reset}
+                {on_export}
+                {on_import}
+                large_text={*large_text}
+                {on_large_text}
+            />
+            if let Some(problem) = problem {
+                <div id="problem" class="error" role="alert">{ problem }</div>
+            }
+            <main class="workspace">
+                <MapPlaceholder view={cluster.status.view.clone()} />
+                <Dock selected={*tab} on_select={on_tab}>{ panel(*tab) }</Dock>
             </main>
         </div>
     }

@@ -11,10 +11,13 @@ pub fn now() -> Timestamp {
     Timestamp::from_millisecond(js_sys::Date::now() as i64).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-/// A monotonic reading in milliseconds for timing; falls back to the wall clock.
+/// A monotonic reading in milliseconds for timing, in the page or its worker (both have a
+/// global `performance`); falls back to the wall clock.
 pub fn monotonic_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
+    use wasm_bindgen::JsCast;
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
         .map(|p| p.now())
         .unwrap_or_else(js_sys::Date::now)
 }

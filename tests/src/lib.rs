@@ -12,6 +12,8 @@ pub mod error;
 pub mod http;
 pub mod locate;
 pub mod page;
+pub mod page_bench;
+pub mod playground;
 pub mod policy;
 pub mod static_server;
 pub mod webdriver;

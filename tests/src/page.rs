@@ -81,9 +81,24 @@ impl Page {
         self.session.execute(script)
     }
 
+    /// Runs an async script (see [`Session::execute_async`]).
+    pub fn execute_async(&self, script: &str) -> Result<Value> {
+        self.session.execute_async(script)
+    }
+
+    /// Reloads the page, keeping the browser's storage (IndexedDB) as a user's reload does.
+    pub fn reload(&self) -> Result<()> {
+        self.session.refresh()
+    }
+
     /// Saves the viewport as `<target>/e2e/<name>.png` and returns the path.
     pub fn screenshot(&self) -> Result<PathBuf> {
-        let path = locate::output_dir().join(format!("{}.png", self.name));
+        self.screenshot_as(&self.name)
+    }
+
+    /// Saves the viewport as `<target>/e2e/<name>.png`, for tests that take several.
+    pub fn screenshot_as(&self, name: &str) -> Result<PathBuf> {
+        let path = locate::output_dir().join(format!("{name}.png"));
         let png = self.session.screenshot()?;
         std::fs::write(&path, png).map_err(HarnessError::io(path.display().to_string()))?;
         Ok(path)

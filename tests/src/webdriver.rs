@@ -23,7 +23,7 @@ impl Session {
                 "binary": chromium.to_string_lossy(),
                 // Root in a container: no sandbox, and /dev/shm may be tiny.
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=1280,800", "--no-first-run", "--disable-extensions"],
+                         "--window-size=1366,768", "--no-first-run", "--disable-extensions"],
             },
         }}});
         let value = command(driver, "POST", "/session", Some(&capabilities))?;
@@ -51,6 +51,21 @@ impl Session {
             "execute/sync",
             Some(&json!({"script": script, "args": []})),
         )
+    }
+
+    /// Runs `script` as an async function body: it finishes by calling its last argument
+    /// (`arguments[arguments.length - 1]`) with the value to return.
+    pub fn execute_async(&self, script: &str) -> Result<Value> {
+        self.call(
+            "POST",
+            "execute/async",
+            Some(&json!({"script": script, "args": []})),
+        )
+    }
+
+    /// Reloads the current page, as the browser's reload button does.
+    pub fn refresh(&self) -> Result<()> {
+        self.call("POST", "refresh", Some(&json!({}))).map(drop)
     }
 
     /// The viewport as PNG bytes.

@@ -1,18 +1,31 @@
-//! The built page in headless Chromium: it boots the core in the tab and shows what the API lists.
+//! The built page in headless Chromium: it boots the core in its worker and its Objects tab
+//! shows what the API lists.
 //! Without a browser these skip loudly; under CI=true they fail instead.
 
 use kubeplay_e2e::policy::page_or_skip;
+use kubeplay_e2e::Page;
 use std::time::Duration;
 
 /// Long enough for a debug-build wasm page to load on a busy 2-core machine.
 const LOAD: Duration = Duration::from_secs(60);
+
+/// Opens the page on its Objects tab, where the kubectl-style tables are.
+fn open_objects(page: &Page) {
+    page.open("").unwrap();
+    page.wait_for(
+        "the Objects tab",
+        "(() => { const t = document.querySelector('[data-dock=objects]'); if (!t) return null; t.click(); return true; })()",
+        LOAD,
+    )
+    .unwrap();
+}
 
 #[test]
 fn page_renders_the_shell() {
     let Some(page) = page_or_skip("page_renders_the_shell") else {
         return;
     };
-    page.open("").unwrap();
+    open_objects(&page);
     let title = page
         .wait_for(
             "the page header",
@@ -45,7 +58,7 @@ fn page_lists_default_namespaces() {
     let Some(page) = page_or_skip("page_lists_default_namespaces") else {
         return;
     };
-    page.open("").unwrap();
+    open_objects(&page);
     let listed = page.wait_for(
         "the namespace list",
         "(() => { const n = [...document.querySelectorAll('#namespaces [data-namespace]')].map(e => e.dataset.namespace);
@@ -77,7 +90,7 @@ fn services_tab_shows_the_kubernetes_service_as_kubectl_prints_it() {
     let Some(page) = page_or_skip("services_tab_shows_the_kubernetes_service") else {
         return;
     };
-    page.open("").unwrap();
+    open_objects(&page);
     page.wait_for(
         "the kind tabs",
         "document.querySelector('.tabs [data-kind=services]') ? true : null",
@@ -113,7 +126,7 @@ fn a_new_playground_has_three_ready_nodes() {
     let Some(page) = page_or_skip("a_new_playground_has_three_ready_nodes") else {
         return;
     };
-    page.open("").unwrap();
+    open_objects(&page);
     page.wait_for(
         "the kind tabs",
         "document.querySelector('.tabs [data-kind=nodes]') ? true : null",
@@ -137,4 +150,23 @@ fn a_new_playground_has_three_ready_nodes() {
         .execute("return [...document.querySelectorAll('table th')].map(h => h.textContent);")
         .unwrap();
     assert_eq!(heads, serde_json::json!(["NAME", "STATUS", "ROLES", "AGE", "VERSION"]));
+}
+
+#[test]
+fn bench_mode_runs_the_store_workload_in_the_worker() {
+    let Some(page) = page_or_skip("page_bench_mode") else {
+        return;
+    };
+    page.open("?bench=store&n=50&runs=2").unwrap();
+    let text = page
+        .wait_for(
+            "the benchmark result",
+            "document.getElementById('bench-result')?.textContent",
+            LOAD,
+        )
+        .unwrap();
+    let result: serde_json::Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+    let runs = kubeplay_e2e::bench::runs_from_page(&result).unwrap_or_else(|| panic!("{result}"));
+    assert_eq!(runs.len(), 2, "{result}");
+    assert!(runs.iter().all(|r| r.complete && r.count == 50), "{result}");
 }

@@ -1,8 +1,7 @@
-//! The page's components, one per file: small props, no business logic, no access to the core.
+//! The page's components, one per file: small props, no business logic, no access to the core
+//! (panels reach the cluster through `hooks::use_cluster`).
 
 pub mod bench_report;
 pub mod error_banner;
-pub mod header;
-pub mod kind_tabs;
-pub mod namespace_list;
-pub mod object_table;
+pub mod layout;
+pub mod objects;

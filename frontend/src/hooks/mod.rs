@@ -1,3 +1,3 @@
-//! Reusable page behaviour as custom hooks, so components stay free of core plumbing.
+//! Reusable page behaviour as custom hooks, so components stay free of worker plumbing.
 
 pub mod use_cluster;

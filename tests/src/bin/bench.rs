@@ -22,6 +22,8 @@ struct Options {
     converge_pods: usize,
     runs: usize,
     dist: Option<PathBuf>,
+    /// `--page-only`: just the page section (needs `--dist`).
+    page_only: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -32,6 +34,7 @@ fn parse_args() -> Result<Options, String> {
         converge_pods: 10_000,
         runs: 7,
         dist: None,
+        page_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -51,6 +54,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--runs" => options.runs = value()?.parse().map_err(|_| "--runs takes a number")?,
             "--dist" => options.dist = Some(PathBuf::from(value()?)),
+            "--page-only" => options.page_only = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -203,14 +207,50 @@ fn agent_figures() -> bool {
 
 type WasmWorkload = fn(&Options, &std::path::Path) -> Result<Vec<Run>, String>;
 
+/// The page section: download size, time to interactive, and the UI thread's longest task
+/// during a 1,000-pod rollout. Prints each figure it gets; false if any failed.
+fn page_figures(dist: &std::path::Path) -> bool {
+    use kubeplay_e2e::page_bench;
+    let mut ok = true;
+    match page_bench::wasm_gzip_bytes(dist) {
+        Ok(bytes) => println!("wasm_gzip_bytes {bytes}"),
+        Err(err) => {
+            eprintln!("bench: wasm_gzip_bytes failed: {err}");
+            ok = false;
+        }
+    }
+    match page_bench::page_interactive_ms(dist) {
+        Ok(ms) => println!("page_interactive_ms {ms:.1}"),
+        Err(err) => {
+            eprintln!("bench: page_interactive_ms failed: {err}");
+            ok = false;
+        }
+    }
+    match page_bench::ui_longest_task_ms(dist) {
+        Ok(ms) => println!("ui_longest_task_ms_1000_pods {ms:.1}"),
+        Err(err) => {
+            eprintln!("bench: ui_longest_task_ms_1000_pods failed: {err}");
+            ok = false;
+        }
+    }
+    ok
+}
+
 fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--converge-pods N] [--runs R] [--dist DIR]");
+            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--converge-pods N] [--runs R] [--dist DIR] [--page-only]");
             return ExitCode::from(2);
         }
     };
+    if options.page_only {
+        let Some(dist) = &options.dist else {
+            eprintln!("bench: --page-only needs --dist DIR");
+            return ExitCode::from(2);
+        };
+        return if page_figures(dist) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     let now = Timestamp::now();
     // Warm caches and the allocator so the first measured run is not an outlier.
     let _ = workload::create_pods(&mut ApiServer::new(SEED, now), options.pods, now);
@@ -234,6 +274,7 @@ fn main() -> ExitCode {
         failed = true;
     }
     if let Some(dist) = &options.dist {
+        failed |= !page_figures(dist);
         let wasm: [(&str, WasmWorkload); 2] = [
             ("store_creates_per_s_wasm", wasm_creates),
             ("sched_pods_per_s_wasm", wasm_schedules),

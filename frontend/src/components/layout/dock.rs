@@ -1,0 +1,122 @@
+//! The tabbed dock under the map: one tab per panel, arrow keys move between tabs as in any
+//! tablist, and only the selected panel is rendered.
+
+use yew::prelude::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DockTab {
+    Editor,
+    Terminal,
+    Objects,
+    Events,
+    Logs,
+    Dns,
+}
+
+impl DockTab {
+    pub const ALL: [DockTab; 6] = [
+        Self::Editor,
+        Self::Terminal,
+        Self::Objects,
+        Self::Events,
+        Self::Logs,
+        Self::Dns,
+    ];
+
+    /// The `data-dock` attribute tests select tabs by.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Editor => "editor",
+            Self::Terminal => "terminal",
+            Self::Objects => "objects",
+            Self::Events => "events",
+            Self::Logs => "logs",
+            Self::Dns => "dns",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Editor => "Editor",
+            Self::Terminal => "Terminal",
+            Self::Objects => "Objects",
+            Self::Events => "Events",
+            Self::Logs => "Logs",
+            Self::Dns => "DNS",
+        }
+    }
+
+    /// The tab `step` places away, wrapping around (arrow-key navigation).
+    pub fn step(self, step: isize) -> Self {
+        let len = Self::ALL.len() as isize;
+        let at = Self::ALL.iter().position(|t| *t == self).unwrap_or(0) as isize;
+        Self::ALL[(at + step).rem_euclid(len) as usize]
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct DockProps {
+    pub selected: DockTab,
+    pub on_select: Callback<DockTab>,
+    /// The selected tab's panel.
+    pub children: Html,
+}
+
+#[function_component(Dock)]
+pub fn dock(props: &DockProps) -> Html {
+    let selected = props.selected;
+    let onkeydown = {
+        let on_select = props.on_select.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            let step = match event.key().as_str() {
+                "ArrowRight" => 1,
+                "ArrowLeft" => -1,
+                _ => return,
+            };
+            event.prevent_default();
+            let next = selected.step(step);
+            on_select.emit(next);
+            // Keyboard users follow the selection, as in any tablist.
+            let tab = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&format!("tab-{}", next.id())))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+            if let Some(tab) = tab {
+                let _ = tab.focus();
+            }
+        })
+    };
+    let tabs = DockTab::ALL.iter().map(|&tab| {
+        let onclick = props.on_select.reform(move |_: MouseEvent| tab);
+        let is_selected = tab == selected;
+        html! {
+            <button key={tab.id()} role="tab" id={format!("tab-{}", tab.id())} data-dock={tab.id()}
+                class={classes!("dock-tab", is_selected.then_some("selected"))}
+                aria-selected={is_selected.to_string()} aria-controls="dock-panel"
+                tabindex={if is_selected { "0" } else { "-1" }} {onclick}>
+                { tab.label() }
+            </button>
+        }
+    });
+    html! {
+        <section class="dock">
+            <div class="dock-tabs" role="tablist" aria-label="Panels" {onkeydown}>{ for tabs }</div>
+            <div id="dock-panel" class="dock-panel" role="tabpanel" data-panel={selected.id()}
+                aria-labelledby={format!("tab-{}", selected.id())}>
+                { props.children.clone() }
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrow_keys_wrap_around_the_tabs() {
+        assert_eq!(DockTab::Editor.step(1), DockTab::Terminal);
+        assert_eq!(DockTab::Editor.step(-1), DockTab::Dns);
+        assert_eq!(DockTab::Dns.step(1), DockTab::Editor);
+    }
+}
