@@ -1,0 +1,73 @@
+//! One pod: a chip coloured by its status, with restarts as a badge; at high density a dot.
+
+use crate::view::layout::{short_name, Density};
+use crate::view::PodView;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct PodChipProps {
+    pub pod: PodView,
+    pub index: usize,
+    pub density: Density,
+    /// Colour class of the Service routing to it (`svc-2`), if it is a ready endpoint.
+    #[prop_or_default]
+    pub service: Option<String>,
+    /// It is receiving simulated traffic.
+    #[prop_or_default]
+    pub serving: bool,
+    #[prop_or_default]
+    pub selected: bool,
+    /// A Service lane is highlighted and this pod is not behind it.
+    #[prop_or_default]
+    pub dimmed: bool,
+    pub on_select: Callback<usize>,
+}
+
+#[function_component(PodChip)]
+pub fn pod_chip(props: &PodChipProps) -> Html {
+    let pod = &props.pod;
+    let class = classes!(
+        "pod",
+        format!("pod-{}", pod.health.class()),
+        props.service.clone(),
+        props.serving.then_some("serving"),
+        props.selected.then_some("selected"),
+        props.dimmed.then_some("dimmed"),
+        (!pod.faults.is_empty()).then_some("faulty"),
+    );
+    let label = format!(
+        "Pod {} — {} — ready {}/{} — {} restarts{}",
+        pod.name,
+        pod.status,
+        pod.ready,
+        pod.containers,
+        pod.restarts,
+        if pod.faults.is_empty() { String::new() } else { format!(" — faults: {}", pod.faults) }
+    );
+    let onclick = {
+        let (on_select, index) = (props.on_select.clone(), props.index);
+        Callback::from(move |_: MouseEvent| on_select.emit(index))
+    };
+    let restarts = (pod.restarts > 0).then(|| html! { <span class="restarts" aria-hidden="true">{ format!("↻{}", pod.restarts) }</span> });
+    let body = match props.density {
+        Density::Full => html! {
+            <>
+                <span class="pod-name">{ &pod.name }</span>
+                <span class="pod-status">{ &pod.status }<span class="pod-ready">{ format!(" {}/{}", pod.ready, pod.containers) }</span></span>
+                { for restarts }
+            </>
+        },
+        Density::Compact => html! {
+            <>
+                <span class="pod-name">{ short_name(&pod.name, &pod.owner) }</span>
+                { for restarts }
+            </>
+        },
+        Density::Dots => html! { if pod.restarts > 0 { <span class="restart-dot" aria-hidden="true"></span> } },
+    };
+    html! {
+        <button type="button" {class} title={label.clone()} aria-label={label} aria-pressed={props.selected.to_string()} {onclick}>
+            { body }
+        </button>
+    }
+}

@@ -1,0 +1,118 @@
+//! Presentation decisions that depend on the data, kept out of the components so they are
+//! tested: how densely to draw pods, which colour a Service gets, how to shorten names.
+
+use super::{ClusterView, ServiceView};
+
+/// How pod chips are drawn, so the map stays readable from 3 pods to 300.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Density {
+    /// Name, STATUS and restarts on every chip.
+    Full,
+    /// Short name and a restart badge.
+    Compact,
+    /// One coloured square per pod; details on focus.
+    Dots,
+}
+
+/// Pods up to which chips carry their full name and status.
+pub const FULL_UP_TO: usize = 36;
+/// Pods up to which chips carry a short name.
+pub const COMPACT_UP_TO: usize = 120;
+
+impl Density {
+    pub fn for_pods(count: usize) -> Self {
+        if count <= FULL_UP_TO {
+            Self::Full
+        } else if count <= COMPACT_UP_TO {
+            Self::Compact
+        } else {
+            Self::Dots
+        }
+    }
+
+    pub fn class(self) -> &'static str {
+        match self {
+            Self::Full => "density-full",
+            Self::Compact => "density-compact",
+            Self::Dots => "density-dots",
+        }
+    }
+}
+
+/// Distinct Service colours in the stylesheet (`svc-0` … `svc-7`).
+pub const SERVICE_COLOURS: usize = 8;
+
+/// The Services that route to pods (those with a selector), in the order lanes are drawn.
+pub fn routed_services(view: &ClusterView) -> impl Iterator<Item = (usize, &ServiceView)> {
+    view.services
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.selector.is_empty() && s.selector != "<none>")
+}
+
+/// The colour class of the lane of Service `index` and of the pods it routes to.
+pub fn service_colour(view: &ClusterView, index: usize) -> String {
+    let position = routed_services(view).position(|(i, _)| i == index).unwrap_or(index);
+    format!("svc-{}", position % SERVICE_COLOURS)
+}
+
+/// The Service lanes pod `pod` is a ready endpoint of.
+pub fn services_of_pod(view: &ClusterView, pod: usize) -> Vec<usize> {
+    let pod = u32::try_from(pod).unwrap_or(u32::MAX);
+    view.services.iter().enumerate().filter(|(_, s)| s.ready.contains(&pod)).map(|(i, _)| i).collect()
+}
+
+/// The part of a generated pod name that tells siblings apart: `web-7d9c8-x2x9z` → `x2x9z`.
+pub fn short_name(name: &str, owner: &str) -> String {
+    let generated = owner.starts_with("ReplicaSet/") || owner.starts_with("StatefulSet/") || owner.starts_with("DaemonSet/") || owner.starts_with("Job/");
+    match name.rsplit_once('-') {
+        Some((_, suffix)) if generated && !suffix.is_empty() => suffix.to_string(),
+        _ => name.chars().take(10).collect(),
+    }
+}
+
+/// Seconds a traffic "packet" takes along a lane: faster with more requests, never frantic.
+pub fn flow_seconds(rps: f64) -> f64 {
+    if rps <= 0.0 {
+        0.0
+    } else {
+        (4.0 / (1.0 + rps / 50.0)).clamp(0.4, 4.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_pods_get_full_chips_and_three_hundred_get_dots() {
+        assert_eq!(Density::for_pods(3), Density::Full);
+        assert_eq!(Density::for_pods(80), Density::Compact);
+        assert_eq!(Density::for_pods(300), Density::Dots);
+    }
+
+    #[test]
+    fn generated_pod_names_shorten_to_their_suffix() {
+        assert_eq!(short_name("web-7d9c8-x2x9z", "ReplicaSet/web-7d9c8"), "x2x9z");
+        assert_eq!(short_name("db-0", "StatefulSet/db"), "0");
+        assert_eq!(short_name("my-handmade-pod", ""), "my-handmad");
+    }
+
+    #[test]
+    fn more_traffic_flows_faster_within_bounds() {
+        assert_eq!(flow_seconds(0.0), 0.0);
+        assert!(flow_seconds(10.0) > flow_seconds(200.0));
+        assert_eq!(flow_seconds(1e9), 0.4);
+    }
+
+    #[test]
+    fn services_without_selectors_get_no_lane_colour_slot() {
+        let svc = |name: &str, selector: &str| ServiceView { name: name.into(), selector: selector.into(), ..Default::default() };
+        let view = ClusterView {
+            services: vec![svc("kubernetes", "<none>"), svc("web", "app=web"), svc("db", "app=db")],
+            ..Default::default()
+        };
+        assert_eq!(service_colour(&view, 1), "svc-0");
+        assert_eq!(service_colour(&view, 2), "svc-1");
+    }
+}
