@@ -24,10 +24,14 @@ pub fn pod_faults(props: &PodFaultsProps) -> Html {
     let pod = chosen
         .as_ref()
         .and_then(|(ns, name)| props.pods.iter().find(|p| &p.namespace == ns && &p.name == name));
-    let action = |request: Request, label: String, class: &'static str, pressed: Option<bool>| {
+    let action = |request: Request, label: String, class: &'static str, pressed: Option<bool>, why_not: Option<&'static str>| {
         let on_request = props.on_request.clone();
         let onclick = Callback::from(move |_: MouseEvent| on_request.emit(request.clone()));
-        html! { <button type="button" {class} {onclick} aria-pressed={pressed.map(|p| p.to_string())}>{ label }</button> }
+        html! {
+            <button type="button" {class} {onclick} aria-pressed={pressed.map(|p| p.to_string())} disabled={why_not.is_some()} title={why_not.unwrap_or("")}>
+                { label }
+            </button>
+        }
     };
     html! {
         <div class="pod-faults">
@@ -43,11 +47,12 @@ pub fn pod_faults(props: &PodFaultsProps) -> Html {
             </label>
             if let Some(p) = pod {
                 <div class="chaos-actions" role="group" aria-label={format!("Chaos for {}", p.name)}>
-                    { action(delete_pod(p), "Delete pod".into(), "danger", None) }
+                    { action(delete_pod(p), "Delete pod".into(), "danger", None, None) }
                     { for Fault::ALL.iter().map(|&f| {
                         let on = f.is_set(p);
                         let label = if on { format!("Undo: {}", f.label().to_lowercase()) } else { f.label().to_string() };
-                        action(toggle_fault(p, f), label, "fault", Some(on))
+                        let why_not = (!on && !f.applies_to(p)).then(|| f.why_not());
+                        action(toggle_fault(p, f), label, "fault", Some(on), why_not)
                     }) }
                 </div>
             }

@@ -35,12 +35,14 @@ pub fn pod_menu(props: &PodMenuProps) -> Html {
     };
     let faults = Fault::ALL.iter().map(|&fault| {
         let on = fault.is_set(pod);
+        let useless = !on && !fault.applies_to(pod);
         let onclick = {
             let (on_request, request) = (props.on_request.clone(), chaos::toggle_fault(pod, fault));
             Callback::from(move |_: MouseEvent| on_request.emit(request.clone()))
         };
         html! {
-            <button type="button" class={classes!("fault", on.then_some("on"))} aria-pressed={on.to_string()} {onclick}>
+            <button type="button" class={classes!("fault", on.then_some("on"))} aria-pressed={on.to_string()} {onclick}
+                disabled={useless} title={if useless { fault.why_not() } else { "" }}>
                 { if on { format!("Undo: {}", fault.label().to_lowercase()) } else { fault.label().to_string() } }
             </button>
         }
