@@ -35,12 +35,17 @@ pub fn browser(what: &str) -> Result<bool> {
 /// Whether a Docker engine answers, not merely whether its client is installed; under CI its
 /// absence is an error.
 pub fn docker(what: &str) -> Result<bool> {
-    let ok = tools::succeeds_within(Command::new("docker").arg("info"), Duration::from_secs(20));
+    let ok = docker_answers();
     require(
         ok,
         what,
         "Docker engine (`docker info` did not answer: is the daemon running?)",
     )
+}
+
+/// `docker info` succeeds within a bound: a hung daemon must not hang CI.
+pub fn docker_answers() -> bool {
+    tools::succeeds_within(Command::new("docker").arg("info"), Duration::from_secs(20))
 }
 
 fn require(ok: bool, what: &str, missing: &str) -> Result<bool> {

@@ -4,7 +4,48 @@
 //! The control plane resolves everything the agent needs before sending a pod (env values from
 //! ConfigMaps and Secrets, volume contents), so an agent never reads the API itself: it runs
 //! what it is given and reports back what happened.
+//!
+//! # Frames
+//! Control messages are JSON text frames, objects tagged by `type` (camelCase): [`ToAgent`]
+//! one way, [`FromAgent`] the other. Stream bytes are binary frames: stream id (u32 BE),
+//! channel (u8), payload of at most [`MAX_CHUNK`] bytes ([`wire`]). The join token and the
+//! page's Origin are checked by the agent at the WebSocket handshake, not here.
+//!
+//! # A link's life
+//! 1. Agent: `hello` (versions it speaks). Control plane: `welcome` (the newest common
+//!    version) or `refused` (a reason) and close. The shapes of these three never change.
+//! 2. Agent: `register` (node name, capacity, nodeInfo, addresses, labels). Control plane
+//!    creates or updates the Node, answers `registered` (heartbeat and metrics periods), and
+//!    from then on renews the node's Lease while the link is up.
+//! 3. Control plane: `syncPods`, the full desired set of the node, whenever it changes
+//!    (level-triggered: the agent converges on the latest one and may ignore older ones).
+//! 4. Agent: `nodeStatus` heartbeats, `podStatus` on change, `event`, `probeResult`, `metrics`,
+//!    and `podRemoved` once a pod's containers are gone (the control plane then deletes a
+//!    terminating pod for good).
+//! 5. When the link drops, the Lease is no longer renewed: the node lifecycle controller marks
+//!    the Node `Unknown` and evicts its pods after the grace period; pods keep running on the
+//!    machine, and a new link re-adopts them with the next `syncPods`.
+//!
+//! # Streams and flow control
+//! `openStream` starts a log, exec, port-forward (opened by the control plane, odd ids) or a
+//! tunnelled kube API request (`http`, opened by the agent's gateway, even ids). Each direction
+//! of a stream has a credit window ([`flow`]): a sender may have at most the granted bytes in
+//! flight, starting at [`INITIAL_WINDOW`]; the receiver sends `credit` as its consumer takes
+//! data. A slow consumer (a browser tab in the background) thus stalls the producer instead of
+//! growing a buffer anywhere. `closeStream` ends a stream from either side, with an exit code
+//! or an error.
 
+pub mod flow;
+pub mod messages;
+pub mod node;
 pub mod pod;
+pub mod report;
+pub mod stream;
+pub mod version;
+pub mod wire;
 
+pub use messages::{FromAgent, ToAgent};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
+pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
+pub use version::{negotiate, Hello, Refused, Welcome, PROTOCOL_VERSION, SUPPORTED_VERSIONS};
+pub use wire::{decode, encode, DecodeError, EncodeError, Frame};

@@ -6,6 +6,7 @@
 
 use crate::api::{meta, resources};
 use crate::apiserver::ApiServer;
+use crate::node_protocol::{FileContent, ResolvedVolume};
 use base64::Engine;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -29,6 +30,10 @@ pub enum ConfigError {
         namespace: String,
         name: String,
     },
+    #[error("persistentvolumeclaim \"{0}\" not found")]
+    ClaimNotFound(String),
+    #[error("PVC {namespace}/{name} is not bound")]
+    ClaimNotBound { namespace: String, name: String },
 }
 
 /// Where a value comes from: a ConfigMap's `data` or a Secret's base64 `data`.
@@ -76,27 +81,51 @@ impl Source {
         namespace: &str,
         name: &str,
     ) -> Option<BTreeMap<String, String>> {
+        let bytes = self.read_bytes(api, namespace, name)?;
+        Some(
+            bytes
+                .into_iter()
+                .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The object's entries as bytes (a Secret may hold binary data, a ConfigMap `binaryData`).
+    fn read_bytes(
+        self,
+        api: &ApiServer,
+        namespace: &str,
+        name: &str,
+    ) -> Option<BTreeMap<String, Vec<u8>>> {
         let r = resources::by_plural("", "v1", self.plural())?;
         let obj = api.get(r, namespace, name).ok()?;
+        let b64 = |v: &Value| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.as_str().unwrap_or_default())
+                .unwrap_or_default()
+        };
         let mut out = BTreeMap::new();
         if let Some(data) = obj.get("data").and_then(Value::as_object) {
             for (k, v) in data {
-                let text = v.as_str().unwrap_or_default();
-                let text = match self {
-                    Self::ConfigMap => text.to_string(),
-                    Self::Secret => base64::engine::general_purpose::STANDARD
-                        .decode(text)
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                        .unwrap_or_default(),
+                let bytes = match self {
+                    Self::ConfigMap => v.as_str().unwrap_or_default().as_bytes().to_vec(),
+                    Self::Secret => b64(v),
                 };
-                out.insert(k.clone(), text);
+                out.insert(k.clone(), bytes);
             }
         }
-        if self == Self::Secret {
-            if let Some(data) = obj.get("stringData").and_then(Value::as_object) {
-                for (k, v) in data {
-                    out.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
-                }
+        let (field, encoded) = match self {
+            Self::ConfigMap => ("binaryData", true),
+            Self::Secret => ("stringData", false),
+        };
+        if let Some(data) = obj.get(field).and_then(Value::as_object) {
+            for (k, v) in data {
+                let bytes = if encoded {
+                    b64(v)
+                } else {
+                    v.as_str().unwrap_or_default().as_bytes().to_vec()
+                };
+                out.insert(k.clone(), bytes);
             }
         }
         Some(out)
@@ -289,6 +318,93 @@ pub fn pod_volumes(api: &ApiServer, pod: &Value) -> Result<Vec<Volume>, MountErr
     Ok(out)
 }
 
+/// `defaultMode` when a volume sets none: 0644.
+const DEFAULT_FILE_MODE: u32 = 0o644;
+
+/// The pod's volumes with their contents, binary-safe and with file modes, for a node that
+/// sets them up itself (an agent); a claim is resolved to its bound PersistentVolume.
+pub fn resolve_volumes(
+    api: &ApiServer,
+    pod: &Value,
+) -> Result<BTreeMap<String, ResolvedVolume>, MountError> {
+    let ns = meta::namespace(pod);
+    let mut out = BTreeMap::new();
+    for v in pod
+        .pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = str_of(v, "name").to_string();
+        let fail = |cause| MountError { volume: name.clone(), cause };
+        let projected = [
+            ("configMap", Source::ConfigMap, "name"),
+            ("secret", Source::Secret, "secretName"),
+        ]
+        .into_iter()
+        .find_map(|(field, source, name_field)| {
+            v.get(field).map(|r| (r, source, str_of(r, name_field)))
+        });
+        let resolved = if let Some((r, source, obj)) = projected {
+            let entries = match source.read_bytes(api, ns, obj) {
+                Some(entries) => entries,
+                None if optional(r) => BTreeMap::new(),
+                None => return Err(fail(source.not_found(obj))),
+            };
+            let mode = |m: Option<&Value>, default: u32| {
+                m.and_then(Value::as_u64)
+                    .and_then(|m| u32::try_from(m).ok())
+                    .unwrap_or(default)
+            };
+            let default_mode = mode(r.get("defaultMode"), DEFAULT_FILE_MODE);
+            let file = |data: &[u8], mode: u32| FileContent {
+                data: base64::engine::general_purpose::STANDARD.encode(data),
+                mode,
+            };
+            let files = match r.get("items").and_then(Value::as_array) {
+                Some(items) => items
+                    .iter()
+                    .filter_map(|i| {
+                        let data = entries.get(str_of(i, "key"))?;
+                        let m = mode(i.get("mode"), default_mode);
+                        Some((str_of(i, "path").to_string(), file(data, m)))
+                    })
+                    .collect(),
+                None => entries
+                    .iter()
+                    .map(|(k, data)| (k.clone(), file(data, default_mode)))
+                    .collect(),
+            };
+            ResolvedVolume::Files { files }
+        } else if let Some(e) = v.get("emptyDir") {
+            ResolvedVolume::EmptyDir { memory: str_of(e, "medium") == "Memory" }
+        } else if let Some(h) = v.get("hostPath") {
+            ResolvedVolume::HostPath { path: str_of(h, "path").to_string() }
+        } else if let Some(c) = v.get("persistentVolumeClaim") {
+            let claim = str_of(c, "claimName");
+            let pvc = resources::by_plural("", "v1", "persistentvolumeclaims")
+                .and_then(|r| api.get(r, ns, claim).ok())
+                .ok_or_else(|| fail(ConfigError::ClaimNotFound(claim.to_string())))?;
+            let volume = pvc
+                .pointer("/spec/volumeName")
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    fail(ConfigError::ClaimNotBound { namespace: ns.to_string(), name: claim.to_string() })
+                })?;
+            ResolvedVolume::Claim {
+                volume: volume.to_string(),
+                read_only: c.get("readOnly").and_then(Value::as_bool).unwrap_or(false),
+            }
+        } else {
+            // Kinds an agent cannot provide yet (downwardAPI, projected) start out empty.
+            ResolvedVolume::EmptyDir { memory: false }
+        };
+        out.insert(name, resolved);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,5 +487,29 @@ mod tests {
             pod_volumes(&api, &p).unwrap_err().to_string(),
             "MountVolume.SetUp failed for volume \"conf\" : configmap \"missing\" not found"
         );
+    }
+
+    #[test]
+    fn resolved_volumes_carry_bytes_modes_and_bound_claims() {
+        let (mut api, t) = api();
+        let pvc = json!({"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}}}});
+        api.handle(&Request::post("/api/v1/namespaces/default/persistentvolumeclaims", pvc.to_string()), t);
+        let mut p = pod();
+        p["spec"] = json!({"volumes": [
+            {"name": "pw", "secret": {"secretName": "db", "defaultMode": 0o400}},
+            {"name": "conf", "configMap": {"name": "cfg", "items": [{"key": "MODE", "path": "m", "mode": 0o600}]}},
+            {"name": "shm", "emptyDir": {"medium": "Memory"}},
+            {"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]});
+        let err = resolve_volumes(&api, &p).unwrap_err();
+        assert_eq!(err.to_string(), "MountVolume.SetUp failed for volume \"data\" : PVC default/data is not bound");
+        p["spec"]["volumes"][3]["persistentVolumeClaim"]["claimName"] = json!("gone");
+        assert_eq!(resolve_volumes(&api, &p).unwrap_err().cause, ConfigError::ClaimNotFound("gone".into()));
+        p["spec"]["volumes"].as_array_mut().unwrap().pop();
+        let vols = resolve_volumes(&api, &p).unwrap();
+        let file = |data: &str, mode| FileContent { data: data.into(), mode };
+        assert_eq!(vols["pw"], ResolvedVolume::Files { files: [("password".to_string(), file("czNjcjN0", 0o400))].into() });
+        assert_eq!(vols["conf"], ResolvedVolume::Files { files: [("m".to_string(), file("cHJvZA==", 0o600))].into() });
+        assert_eq!(vols["shm"], ResolvedVolume::EmptyDir { memory: true });
     }
 }

@@ -11,6 +11,7 @@ pub mod kubelet;
 pub mod metrics;
 pub mod nodes;
 pub mod probes;
+pub mod shell;
 pub mod traffic;
 pub mod volumes;
 

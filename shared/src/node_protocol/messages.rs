@@ -1,0 +1,71 @@
+//! The two message enums of a link, one per direction. Control messages are JSON objects
+//! tagged by `type`; `Data` never goes through JSON (see [`super::wire`]).
+
+use super::node::{NodeRegistration, NodeStatusReport};
+use super::pod::DesiredPod;
+use super::report::{EventReport, MetricsReport, PodRef, PodStatusReport, ProbeResult};
+use super::stream::{CloseStream, Credit, HttpResponse, OpenStream, Resize, StreamData};
+use super::version::{Hello, Refused, Welcome};
+use serde::{Deserialize, Serialize};
+
+/// Control plane → agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ToAgent {
+    /// Answer to `Hello`: the version the rest of the link speaks.
+    Welcome(Welcome),
+    /// The link cannot go on (no common version, a node name that is taken, a bad message);
+    /// the agent shows the reason and closes.
+    Refused(Refused),
+    /// The Node object exists and is this agent's: how often to send heartbeats and metrics,
+    /// and the node's `spec.podCIDR`, which the agent gives its pods' IPs from.
+    #[serde(rename_all = "camelCase")]
+    Registered {
+        node_name: String,
+        heartbeat_seconds: u32,
+        metrics_seconds: u32,
+        #[serde(rename = "podCIDR")]
+        pod_cidr: String,
+    },
+    /// Every pod this node should run, in full: level-triggered and idempotent. Pods the agent
+    /// runs that are not listed are stopped and removed; a listed pod with
+    /// `metadata.deletionTimestamp` is stopped within `deletionGracePeriodSeconds`.
+    #[serde(rename_all = "camelCase")]
+    SyncPods { pods: Vec<DesiredPod> },
+    OpenStream(OpenStream),
+    Resize(Resize),
+    Credit(Credit),
+    CloseStream(CloseStream),
+    /// The head of the answer to an agent's `Http` stream.
+    HttpResponse(HttpResponse),
+    /// Stream bytes: a binary frame on the wire, never JSON.
+    #[serde(skip)]
+    Data(StreamData),
+}
+
+/// Agent → control plane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum FromAgent {
+    /// The first message on every link.
+    Hello(Hello),
+    /// Sent once after `Welcome`: the node this agent is.
+    Register(Box<NodeRegistration>),
+    /// A heartbeat with the node's conditions.
+    NodeStatus(NodeStatusReport),
+    /// A pod's status changed (or the agent re-reports after reconnecting).
+    PodStatus(PodStatusReport),
+    /// Every container of the pod is stopped and removed, so a deleted pod may now go.
+    #[serde(rename_all = "camelCase")]
+    PodRemoved { pod: PodRef },
+    Event(EventReport),
+    ProbeResult(ProbeResult),
+    Metrics(MetricsReport),
+    /// The agent's kube API gateway tunnels a request (`StreamOpen::Http`).
+    OpenStream(OpenStream),
+    Credit(Credit),
+    CloseStream(CloseStream),
+    /// Stream bytes: a binary frame on the wire, never JSON.
+    #[serde(skip)]
+    Data(StreamData),
+}
