@@ -1,5 +1,6 @@
 //! One node: its status, the node agents (kubelet, container runtime, kube-proxy) lit while
 //! they work, resource bars, conditions and taints, its controls, and its pods.
+//! End-to-end tests read `data-node` and the `.node-status` text.
 
 use super::node_controls::NodeControls;
 use super::pod_chip::PodChip;
@@ -75,7 +76,8 @@ pub fn node_card(props: &NodeCardProps) -> Html {
     };
     let runtime = if node.simulated { "containerd (simulated)" } else { "Docker via kubeplay-agent" };
     html! {
-        <article class={classes!("node", format!("node-{state}"))} aria-label={format!("Node {} {}", node.name, node.status)}>
+        <article class={classes!("node", format!("node-{state}"))} aria-label={format!("Node {} {}", node.name, node.status)}
+            data-node={node.name.clone()}>
             <header class="node-head">
                 <h4 class="node-name">{ &node.name }</h4>
                 <span class={classes!("node-status", format!("status-{state}"))}>{ &node.status }</span>

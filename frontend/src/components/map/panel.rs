@@ -95,7 +95,7 @@ pub fn map_panel(props: &MapPanelProps) -> Html {
     });
 
     html! {
-        <section class={classes!("map-panel", density.class())} aria-label="Cluster map">
+        <section id="map" class={classes!("map-panel", density.class())} aria-label="Cluster map">
             <ControlPlane activity={view.activity.clone()} />
             <ServiceLanes ingresses={view.ingresses.clone()} {lanes} highlighted={highlighted_index} {on_highlight} />
             <div class="map-body">

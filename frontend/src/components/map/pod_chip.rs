@@ -1,4 +1,5 @@
 //! One pod: a chip coloured by its status, with restarts as a badge; at high density a dot.
+//! Its `data-pod="ns/name"`, `data-status` and `data-restarts` are what end-to-end tests read.
 
 use crate::view::layout::{short_name, Density};
 use crate::view::PodView;
@@ -66,7 +67,8 @@ pub fn pod_chip(props: &PodChipProps) -> Html {
         Density::Dots => html! { if pod.restarts > 0 { <span class="restart-dot" aria-hidden="true"></span> } },
     };
     html! {
-        <button type="button" {class} title={label.clone()} aria-label={label} aria-pressed={props.selected.to_string()} {onclick}>
+        <button type="button" {class} title={label.clone()} aria-label={label} aria-pressed={props.selected.to_string()} {onclick}
+            data-pod={format!("{}/{}", pod.namespace, pod.name)} data-status={pod.status.clone()} data-restarts={pod.restarts.to_string()}>
             { body }
         </button>
     }

@@ -19,7 +19,7 @@ pub fn unscheduled(props: &UnscheduledProps) -> Html {
         return html! {};
     }
     html! {
-        <section class="unscheduled" aria-label="Pods waiting for a node">
+        <section class="unscheduled" aria-label="Pods waiting for a node" data-node="">
             <h4>{ format!("Waiting for a node ({})", props.pods.len()) }</h4>
             <div class={classes!("pods", props.density.class())}>
                 { for props.pods.iter().map(|slot| html! {
