@@ -4,7 +4,7 @@
 use super::history::{Sample, SAMPLE_LIMIT, SAMPLE_SECONDS};
 
 /// Inner drawing area and margins of the chart, in SVG user units.
-pub const WIDTH: f64 = 560.0;
+pub const WIDTH: f64 = 720.0;
 pub const HEIGHT: f64 = 200.0;
 pub const MARGIN_LEFT: f64 = 44.0;
 pub const MARGIN_RIGHT: f64 = 40.0;

@@ -56,10 +56,18 @@ pub fn service_colour(view: &ClusterView, index: usize) -> String {
     format!("svc-{}", position % SERVICE_COLOURS)
 }
 
-/// The Service lanes pod `pod` is a ready endpoint of.
-pub fn services_of_pod(view: &ClusterView, pod: usize) -> Vec<usize> {
-    let pod = u32::try_from(pod).unwrap_or(u32::MAX);
-    view.services.iter().enumerate().filter(|(_, s)| s.ready.contains(&pod)).map(|(i, _)| i).collect()
+/// For every pod, the Services it is a ready endpoint of (one pass over the endpoints, so a
+/// 1,000-pod map does not search every Service per pod).
+pub fn services_by_pod(view: &ClusterView) -> Vec<Vec<usize>> {
+    let mut by_pod = vec![Vec::new(); view.pods.len()];
+    for (s, service) in view.services.iter().enumerate() {
+        for &pod in &service.ready {
+            if let Some(list) = by_pod.get_mut(pod as usize) {
+                list.push(s);
+            }
+        }
+    }
+    by_pod
 }
 
 /// The part of a generated pod name that tells siblings apart: `web-7d9c8-x2x9z` → `x2x9z`.
@@ -103,6 +111,17 @@ mod tests {
         assert_eq!(flow_seconds(0.0), 0.0);
         assert!(flow_seconds(10.0) > flow_seconds(200.0));
         assert_eq!(flow_seconds(1e9), 0.4);
+    }
+
+    #[test]
+    fn each_pod_knows_the_services_it_serves() {
+        let svc = |ready: Vec<u32>| ServiceView { selector: "app=x".into(), ready, ..Default::default() };
+        let view = ClusterView {
+            pods: vec![Default::default(); 3],
+            services: vec![svc(vec![0, 2]), svc(vec![2, 7])],
+            ..Default::default()
+        };
+        assert_eq!(services_by_pod(&view), vec![vec![0], vec![], vec![0, 1]]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::pod_menu::PodMenu;
 use super::service_lanes::{Lane, ServiceLanes};
 use super::unscheduled::Unscheduled;
 use crate::view::commands::{next_node_name, NodeCommand, NODE_SIZES};
-use crate::view::layout::{routed_services, service_colour, services_of_pod, Density};
+use crate::view::layout::{routed_services, service_colour, services_by_pod, Density};
 use crate::view::ClusterView;
 use kubeplay_shared::Request;
 use std::rc::Rc;
@@ -58,12 +58,14 @@ pub fn map_panel(props: &MapPanelProps) -> Html {
         Callback::from(move |()| selected.set(None))
     };
 
+    let by_pod = services_by_pod(view);
+    let colours: Vec<String> = (0..view.services.len()).map(|s| service_colour(view, s)).collect();
     let slot = |(index, pod): (usize, &crate::view::PodView)| {
-        let services = services_of_pod(view, index);
+        let services = by_pod.get(index).map(Vec::as_slice).unwrap_or_default();
         PodSlot {
             index,
             pod: pod.clone(),
-            service: services.first().map(|&s| service_colour(view, s)),
+            service: services.first().and_then(|&s| colours.get(s).cloned()),
             serving: services.iter().any(|&s| view.services[s].rps.is_some_and(|r| r > 0.0)),
             dimmed: highlighted_index.is_some_and(|h| !services.contains(&h)),
         }
