@@ -15,7 +15,7 @@ pub enum Density {
 }
 
 /// Pods up to which chips carry their full name and status.
-pub const FULL_UP_TO: usize = 36;
+pub const FULL_UP_TO: usize = 16;
 /// Pods up to which chips carry a short name.
 pub const COMPACT_UP_TO: usize = 120;
 
@@ -70,12 +70,14 @@ pub fn services_by_pod(view: &ClusterView) -> Vec<Vec<usize>> {
     by_pod
 }
 
-/// The part of a generated pod name that tells siblings apart: `web-7d9c8-x2x9z` → `x2x9z`.
+/// A generated pod name without its template hash: `web-7d9c8-x2x9z` (of ReplicaSet
+/// `web-7d9c8`) → `web-x2x9z`; other names are cut to 14 characters.
 pub fn short_name(name: &str, owner: &str) -> String {
-    let generated = owner.starts_with("ReplicaSet/") || owner.starts_with("StatefulSet/") || owner.starts_with("DaemonSet/") || owner.starts_with("Job/");
-    match name.rsplit_once('-') {
-        Some((_, suffix)) if generated && !suffix.is_empty() => suffix.to_string(),
-        _ => name.chars().take(10).collect(),
+    let replica_set = owner.strip_prefix("ReplicaSet/");
+    let workload = replica_set.and_then(|rs| rs.rsplit_once('-')).map(|(deployment, _)| deployment);
+    match (workload, replica_set.and_then(|rs| name.strip_prefix(rs)).and_then(|rest| rest.strip_prefix('-'))) {
+        (Some(deployment), Some(suffix)) if !suffix.is_empty() => format!("{deployment}-{suffix}"),
+        _ => name.chars().take(14).collect(),
     }
 }
 
@@ -100,10 +102,10 @@ mod tests {
     }
 
     #[test]
-    fn generated_pod_names_shorten_to_their_suffix() {
-        assert_eq!(short_name("web-7d9c8-x2x9z", "ReplicaSet/web-7d9c8"), "x2x9z");
-        assert_eq!(short_name("db-0", "StatefulSet/db"), "0");
-        assert_eq!(short_name("my-handmade-pod", ""), "my-handmad");
+    fn replica_set_pods_shorten_to_workload_and_suffix() {
+        assert_eq!(short_name("web-7d9c8-x2x9z", "ReplicaSet/web-7d9c8"), "web-x2x9z");
+        assert_eq!(short_name("db-0", "StatefulSet/db"), "db-0");
+        assert_eq!(short_name("a-very-long-handmade-pod", ""), "a-very-long-ha");
     }
 
     #[test]
