@@ -27,14 +27,14 @@ fn component(props: &ComponentProps) -> Html {
     let class = classes!("cp-component", props.class, active.then_some("active"));
     html! {
         <div {class} title={props.role}>
-            <span class="cp-name">{ props.name }</span>
-            <span class="cp-role">{ props.role }</span>
-            <span class="cp-count" aria-live="off">
-                { if active { format!("+{} {}", props.count, props.unit) } else { "idle".to_string() } }
+            <span class="cp-head">
+                <span class="cp-name">{ props.name }</span>
+                <span class="cp-count">
+                    { if active { format!("+{} {}", props.count, props.unit) } else { "idle".to_string() } }
+                </span>
             </span>
-            if let Some(detail) = &props.detail {
-                <span class="cp-detail">{ detail.clone() }</span>
-            }
+            // While the controller manager works, which loops worked replaces its role line.
+            <span class="cp-role">{ props.detail.clone().unwrap_or_else(|| props.role.to_string()) }</span>
         </div>
     }
 }
