@@ -226,6 +226,34 @@ fn a_liveness_fault_makes_the_kubelet_restart_the_container() {
 }
 
 #[test]
+fn finished_and_oom_killed_pods_read_as_kubectl_prints_them() {
+    let mut sim = Sim::new(1);
+    sim.pod(
+        "job",
+        "busybox",
+        json!({"restartPolicy": "Never", "containers": [{"name": "app", "image": "busybox", "command": ["sh", "-c", "echo done"]}]}),
+    );
+    sim.pod(
+        "failed",
+        "busybox",
+        json!({"restartPolicy": "Never", "containers": [{"name": "app", "image": "busybox", "command": ["sh", "-c", "exit 3"]}]}),
+    );
+    sim.post(
+        "/api/v1/namespaces/default/pods",
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "leaky", "annotations": {"kubeplay.dev/fault": "leak"}},
+               "spec": {"restartPolicy": "Never",
+                        "containers": [{"name": "app", "image": "nginx", "resources": {"limits": {"memory": "64Mi"}}}]}}),
+    );
+    sim.run(600);
+    let view = sim.view();
+    let status = |name: &str| (pod(&view, name).status.clone(), pod(&view, name).health);
+    assert_eq!(status("job"), ("Completed".to_string(), Health::Completed));
+    assert_eq!(status("failed"), ("Error".to_string(), Health::Failing));
+    assert_eq!(status("leaky"), ("OOMKilled".to_string(), Health::Failing));
+}
+
+#[test]
 fn a_deleted_pod_reads_as_terminating_during_its_grace_period() {
     let mut sim = Sim::new(1);
     sim.pod("sleeper", "busybox", json!({"containers": [{"name": "app", "image": "busybox", "command": ["sleep", "3600"]}]}));
