@@ -8,4 +8,5 @@ pub mod panel;
 pub mod pod_chip;
 pub mod pod_menu;
 pub mod service_lanes;
+pub mod size_picker;
 pub mod unscheduled;

@@ -108,10 +108,11 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                 </ul>
             }
             <div class={classes!("pods", props.density.class())} role="group" aria-label={format!("Pods on {}", node.name)}>
-                { for props.pods.iter().map(|slot| html! {
+                { for props.pods.iter().enumerate().map(|(i, slot)| html! {
                     <PodChip key={slot.pod.name.clone()} pod={slot.pod.clone()} index={slot.index} density={props.density}
                         service={slot.service.clone()} serving={slot.serving} dimmed={slot.dimmed}
-                        selected={props.selected_pod == Some(slot.index)} on_select={props.on_select_pod.clone()} />
+                        selected={props.selected_pod == Some(slot.index)} tab_stop={i == 0 || props.density == Density::Full}
+                        on_select={props.on_select_pod.clone()} />
                 }) }
                 if props.pods.is_empty() { <span class="empty">{ "no pods" }</span> }
             </div>

@@ -1,8 +1,9 @@
 //! A node's controls: cordon/uncordon, fail/recover (simulated nodes), resize and remove;
 //! removing asks once more, since the node's pods go with it.
 
-use crate::view::commands::{NodeCommand, NODE_SIZES};
+use crate::view::commands::NodeCommand;
 use crate::view::NodeView;
+use super::size_picker::SizePicker;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -35,13 +36,10 @@ pub fn node_controls(props: &NodeControlsProps) -> Html {
     };
     let resize = {
         let (on_command, name) = (props.on_command.clone(), name.clone());
-        Callback::from(move |e: Event| {
-            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
-            let Ok(i) = select.value().parse::<usize>() else { return };
-            if let Some((_, cpu, memory, pods)) = NODE_SIZES.get(i) {
-                on_command.emit(NodeCommand::Resize { name: name.clone(), cpu: cpu.to_string(), memory: memory.to_string(), pods: *pods });
+        Callback::from(move |i: usize| {
+            if let Some(command) = NodeCommand::resize_to(name.clone(), i) {
+                on_command.emit(command);
             }
-            select.set_value("");
         })
     };
     html! {
@@ -54,10 +52,7 @@ pub fn node_controls(props: &NodeControlsProps) -> Html {
                     title={if node.failed { "The kubelet reports again" } else { "The kubelet goes silent, as if the machine died" }}>
                     { if node.failed { "Recover" } else { "Fail" } }
                 </button>
-                <select aria-label={format!("Resize {}", node.name)} onchange={resize}>
-                    <option value="" selected=true>{ "Resize…" }</option>
-                    { for NODE_SIZES.iter().enumerate().map(|(i, (label, ..))| html! { <option value={i.to_string()}>{ *label }</option> }) }
-                </select>
+                <SizePicker action="Resize" label={format!("New size for {}", node.name)} on_pick={resize} />
             }
             <button type="button" class="danger" onclick={remove}>{ if *confirming { "Really remove?" } else { "Remove" } }</button>
         </div>

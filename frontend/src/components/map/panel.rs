@@ -6,8 +6,9 @@ use super::control_plane::ControlPlane;
 use super::node_card::{NodeCard, PodSlot};
 use super::pod_menu::PodMenu;
 use super::service_lanes::{Lane, ServiceLanes};
+use super::size_picker::SizePicker;
 use super::unscheduled::Unscheduled;
-use crate::view::commands::{next_node_name, NodeCommand, NODE_SIZES};
+use crate::view::commands::{next_node_name, NodeCommand};
 use crate::view::layout::{routed_services, service_colour, services_by_pod, Density};
 use crate::view::ClusterView;
 use kubeplay_shared::Request;
@@ -76,17 +77,10 @@ pub fn map_panel(props: &MapPanelProps) -> Html {
 
     let add = {
         let (on_command, view) = (props.on_node_command.clone(), props.view.clone());
-        Callback::from(move |e: Event| {
-            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
-            if let Some((_, cpu, memory, pods)) = select.value().parse::<usize>().ok().and_then(|i| NODE_SIZES.get(i)) {
-                on_command.emit(NodeCommand::Add {
-                    name: next_node_name(&view.nodes),
-                    cpu: cpu.to_string(),
-                    memory: memory.to_string(),
-                    pods: *pods,
-                });
+        Callback::from(move |i: usize| {
+            if let Some(command) = NodeCommand::add_of_size(next_node_name(&view.nodes), i) {
+                on_command.emit(command);
             }
-            select.set_value("");
         })
     };
 
@@ -108,13 +102,8 @@ pub fn map_panel(props: &MapPanelProps) -> Html {
                             on_node_command={props.on_node_command.clone()} />
                     }) }
                     <div class="node node-add">
-                        <label>
-                            { "Add a node " }
-                            <select onchange={add} aria-label="Add a simulated node of this size">
-                                <option value="" selected=true>{ "choose a size…" }</option>
-                                { for NODE_SIZES.iter().enumerate().map(|(i, (label, ..))| html! { <option value={i.to_string()}>{ *label }</option> }) }
-                            </select>
-                        </label>
+                        <span class="node-add-title">{ "Add a simulated node" }</span>
+                        <SizePicker action="Add node" label="Size of the new node" on_pick={add} />
                     </div>
                 </div>
                 { for menu }

@@ -21,7 +21,25 @@ pub struct PodChipProps {
     /// A Service lane is highlighted and this pod is not behind it.
     #[prop_or_default]
     pub dimmed: bool,
+    /// Reached with Tab; in a crowded node only the first chip is, and arrows move between them.
+    #[prop_or(true)]
+    pub tab_stop: bool,
     pub on_select: Callback<usize>,
+}
+
+/// Arrow keys move focus to the neighbouring chip, so 300 pods are not 300 Tab presses.
+fn move_focus(e: KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let here: web_sys::Element = e.target_unchecked_into();
+    let next = match e.key().as_str() {
+        "ArrowRight" | "ArrowDown" => here.next_element_sibling(),
+        "ArrowLeft" | "ArrowUp" => here.previous_element_sibling(),
+        _ => return,
+    };
+    if let Some(next) = next.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+        e.prevent_default();
+        let _ = next.focus();
+    }
 }
 
 #[function_component(PodChip)]
@@ -68,7 +86,8 @@ pub fn pod_chip(props: &PodChipProps) -> Html {
     };
     html! {
         <button type="button" {class} title={label.clone()} aria-label={label} aria-pressed={props.selected.to_string()} {onclick}
-            data-pod={format!("{}/{}", pod.namespace, pod.name)} data-status={pod.status.clone()} data-restarts={pod.restarts.to_string()}>
+            data-pod={format!("{}/{}", pod.namespace, pod.name)} data-status={pod.status.clone()} data-restarts={pod.restarts.to_string()}
+            tabindex={if props.tab_stop || props.selected { "0" } else { "-1" }} onkeydown={Callback::from(move_focus)}>
             { body }
         </button>
     }

@@ -22,9 +22,10 @@ pub fn unscheduled(props: &UnscheduledProps) -> Html {
         <section class="unscheduled" aria-label="Pods waiting for a node" data-node="">
             <h4>{ format!("Waiting for a node ({})", props.pods.len()) }</h4>
             <div class={classes!("pods", props.density.class())}>
-                { for props.pods.iter().map(|slot| html! {
+                { for props.pods.iter().enumerate().map(|(i, slot)| html! {
                     <PodChip key={slot.pod.name.clone()} pod={slot.pod.clone()} index={slot.index} density={props.density}
-                        selected={props.selected_pod == Some(slot.index)} on_select={props.on_select_pod.clone()} />
+                        selected={props.selected_pod == Some(slot.index)} tab_stop={i == 0 || props.density == Density::Full}
+                        on_select={props.on_select_pod.clone()} />
                 }) }
             </div>
         </section>
