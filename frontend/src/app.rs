@@ -16,9 +16,17 @@ use crate::browser_files;
 use crate::client::{reply_message, ClusterClient};
 use crate::components::layout::dock::{Dock, DockTab};
 use crate::components::layout::header::Header;
-use crate::components::layout::map_placeholder::MapPlaceholder;
 use crate::components::layout::placeholder::Placeholder;
+use crate::components::chaos::panel::ChaosPanel;
+use crate::components::dns::panel::DnsPanel;
+use crate::components::events::panel::EventsPanel;
+use crate::components::map::panel::MapPanel;
 use crate::components::objects::ObjectsPanel;
+use crate::protocol::ApiRequest;
+use crate::view::commands::NodeCommand;
+use crate::view::ClusterView;
+use kubeplay_shared::Request;
+use std::rc::Rc;
 use crate::hooks::use_cluster::use_cluster;
 use crate::protocol::{Call, Reply};
 use yew::prelude::*;
@@ -38,16 +46,45 @@ pub fn app(props: &AppProps) -> Html {
     }
 }
 
+/// What a panel may need: the latest view and the two ways the map and chaos controls act.
+struct PanelInputs {
+    view: Option<Rc<ClusterView>>,
+    on_request: Callback<Request>,
+    on_node_command: Callback<NodeCommand>,
+}
+
 /// The panel shown for a dock tab.
-fn panel(tab: DockTab) -> Html {
+fn panel(tab: DockTab, inputs: &PanelInputs) -> Html {
+    let waiting = || html! { <p class="panel-waiting">{ "Waiting for the cluster…" }</p> };
     match tab {
         DockTab::Objects => html! { <ObjectsPanel /> },
         DockTab::Editor => html! { <Placeholder title="Editor" note="The YAML editor with templates comes here." /> },
         DockTab::Terminal => html! { <Placeholder title="Terminal" note="The in-page kubectl comes here." /> },
-        DockTab::Events => html! { <Placeholder title="Events" note="The events timeline comes here." /> },
+        DockTab::Events => match &inputs.view {
+            Some(view) => html! { <EventsPanel events={view.events.clone()} /> },
+            None => waiting(),
+        },
         DockTab::Logs => html! { <Placeholder title="Logs" note="The logs viewer comes here." /> },
-        DockTab::Dns => html! { <Placeholder title="DNS" note="The cluster DNS panel comes here." /> },
+        DockTab::Dns => match &inputs.view {
+            Some(view) => html! { <DnsPanel dns={view.dns.clone()} /> },
+            None => waiting(),
+        },
+        DockTab::Chaos => match &inputs.view {
+            Some(view) => html! {
+                <ChaosPanel view={view.clone()} on_request={inputs.on_request.clone()}
+                    on_node_command={inputs.on_node_command.clone()} />
+            },
+            None => waiting(),
+        },
     }
+}
+
+/// The `message` of a Kubernetes `Status` answer, or the body itself when it is not one.
+fn status_message(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|status| status.get("message")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| body.to_string())
 }
 
 #[function_component(Playground)]
@@ -117,6 +154,36 @@ fn playground() -> Html {
         let tab = tab.clone();
         Callback::from(move |next| tab.set(next))
     };
+    let on_request = {
+        let (client, notice) = (client.clone(), notice.clone());
+        Callback::from(move |request: Request| {
+            let notice = notice.clone();
+            let call = Call::Api { request: ApiRequest::from_request(&request) };
+            client.call(call, move |reply| match reply {
+                Reply::Api { response } if response.status < 400 => notice.set(None),
+                Reply::Api { response } => notice.set(Some(status_message(&response.body))),
+                other => notice.set(Some(reply_message(&other))),
+            });
+        })
+    };
+    let on_node_command = {
+        let (client, notice) = (client.clone(), notice.clone());
+        Callback::from(move |command: NodeCommand| {
+            let notice = notice.clone();
+            client.call(Call::Node { command }, move |reply| {
+                notice.set((reply != Reply::Ok).then(|| reply_message(&reply)))
+            });
+        })
+    };
+    let inputs = PanelInputs {
+        view: cluster.status.view.clone(),
+        on_request: on_request.clone(),
+        on_node_command: on_node_command.clone(),
+    };
+    let map = match cluster.status.view.clone() {
+        Some(view) => html! { <MapPanel {view} {on_request} {on_node_command} /> },
+        None => html! { <section id="map" class="map loading" aria-busy="true">{ "Starting the cluster…" }</section> },
+    };
     let problem = cluster.status.problem.clone().or_else(|| (*notice).clone());
     html! {
         <div class={classes!("app", large_text.then_some("large-text"))}>
@@ -134,8 +201,8 @@ fn playground() -> Html {
                 <div id="problem" class="error" role="alert">{ problem }</div>
             }
             <main class="workspace">
-                <MapPlaceholder view={cluster.status.view.clone()} />
-                <Dock selected={*tab} on_select={on_tab}>{ panel(*tab) }</Dock>
+                { map }
+                <Dock selected={*tab} on_select={on_tab}>{ panel(*tab, &inputs) }</Dock>
             </main>
         </div>
     }

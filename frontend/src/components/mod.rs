@@ -2,6 +2,11 @@
 //! (panels reach the cluster through `hooks::use_cluster`).
 
 pub mod bench_report;
+pub mod chaos;
+pub mod chart;
+pub mod dns;
 pub mod error_banner;
+pub mod events;
 pub mod layout;
+pub mod map;
 pub mod objects;

@@ -41,6 +41,24 @@ impl Fault {
         }
     }
 
+    /// Whether the fault changes anything for `pod`: a broken probe matters only if it is probed.
+    pub fn applies_to(self, pod: &PodView) -> bool {
+        match self {
+            Self::Crash => true,
+            Self::Liveness => pod.liveness_probe,
+            Self::Readiness => pod.readiness_probe,
+        }
+    }
+
+    /// Why the fault would change nothing for a pod it does not apply to.
+    pub fn why_not(self) -> &'static str {
+        match self {
+            Self::Crash => "",
+            Self::Liveness => "No container has a livenessProbe: nobody would notice.",
+            Self::Readiness => "No container has a readinessProbe: nobody would notice.",
+        }
+    }
+
     pub fn is_set(self, pod: &PodView) -> bool {
         pod.faults.split(',').any(|f| f.trim() == self.keyword())
     }
@@ -76,4 +94,45 @@ pub fn toggle_fault(pod: &PodView, fault: Fault) -> Request {
 pub fn set_traffic(namespace: &str, service: &str, rps: u32) -> Request {
     let value = if rps == 0 { Value::Null } else { json!(rps.to_string()) };
     annotate(&format!("/api/v1/namespaces/{namespace}/services/{service}"), TRAFFIC_ANNOTATION, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(faults: &str) -> PodView {
+        PodView { namespace: "shop".into(), name: "web-1".into(), faults: faults.into(), ..Default::default() }
+    }
+
+    fn annotations(req: &Request) -> Value {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        body["metadata"]["annotations"].clone()
+    }
+
+    #[test]
+    fn toggling_a_fault_keeps_the_others_and_the_last_one_removes_the_annotation() {
+        let on = toggle_fault(&pod("crash"), Fault::Readiness);
+        assert_eq!(on.path, "/api/v1/namespaces/shop/pods/web-1");
+        assert_eq!(on.header("Content-Type"), Some(MERGE_PATCH));
+        assert_eq!(annotations(&on), json!({FAULT_ANNOTATION: "crash,readiness"}));
+        let off = toggle_fault(&pod("crash, readiness"), Fault::Crash);
+        assert_eq!(annotations(&off), json!({FAULT_ANNOTATION: "readiness"}));
+        let last = toggle_fault(&pod("readiness"), Fault::Readiness);
+        assert_eq!(annotations(&last), json!({FAULT_ANNOTATION: null}));
+    }
+
+    #[test]
+    fn probe_faults_apply_only_to_probed_pods() {
+        let mut p = pod("");
+        assert!(Fault::Crash.applies_to(&p) && !Fault::Liveness.applies_to(&p));
+        p.liveness_probe = true;
+        assert!(Fault::Liveness.applies_to(&p) && !Fault::Readiness.applies_to(&p));
+    }
+
+    #[test]
+    fn zero_traffic_removes_the_annotation() {
+        assert_eq!(annotations(&set_traffic("shop", "web", 250)), json!({TRAFFIC_ANNOTATION: "250"}));
+        assert_eq!(annotations(&set_traffic("shop", "web", 0)), json!({TRAFFIC_ANNOTATION: null}));
+        assert_eq!(set_traffic("shop", "web", 0).path, "/api/v1/namespaces/shop/services/web");
+    }
 }

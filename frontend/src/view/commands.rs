@@ -50,6 +50,18 @@ impl NodeCommand {
         }
     }
 
+    /// Adds a node of one of the [`NODE_SIZES`]; `None` for an index out of range.
+    pub fn add_of_size(name: String, size: usize) -> Option<Self> {
+        let (_, cpu, memory, pods) = NODE_SIZES.get(size)?;
+        Some(Self::Add { name, cpu: cpu.to_string(), memory: memory.to_string(), pods: *pods })
+    }
+
+    /// Resizes a node to one of the [`NODE_SIZES`]; `None` for an index out of range.
+    pub fn resize_to(name: String, size: usize) -> Option<Self> {
+        let (_, cpu, memory, pods) = NODE_SIZES.get(size)?;
+        Some(Self::Resize { name, cpu: cpu.to_string(), memory: memory.to_string(), pods: *pods })
+    }
+
     /// A short past-tense line for the page's log: `node-4 cordoned`.
     pub fn describe(&self) -> String {
         match self {
@@ -107,6 +119,15 @@ mod tests {
         let err = NodeCommand::Remove { name: "ghost".into() }.apply(&mut api, t0()).unwrap_err();
         assert!(err.to_string().contains("ghost"), "{err}");
         assert_eq!(api.store().revision(), before);
+    }
+
+    #[test]
+    fn sizes_come_from_the_offered_list_only() {
+        assert_eq!(
+            NodeCommand::resize_to("node-1".into(), 2),
+            Some(NodeCommand::Resize { name: "node-1".into(), cpu: "8".into(), memory: "16Gi".into(), pods: 110 })
+        );
+        assert_eq!(NodeCommand::add_of_size("node-9".into(), NODE_SIZES.len()), None);
     }
 
     #[test]

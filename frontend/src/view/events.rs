@@ -42,7 +42,7 @@ pub(crate) fn build(api: &ApiServer, now: Timestamp) -> Vec<EventView> {
         .map(|e| (last_time(e), kubeplay_shared::store::stored_revision(e), &**e))
         .collect();
     // Newest first; among Events of the same second, the one written last.
-    events.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    events.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
     events.truncate(EVENT_LIMIT);
     let objects: Vec<&Value> = events.iter().map(|(_, _, e)| *e).collect();
     let printed = cells(r, &objects, now);

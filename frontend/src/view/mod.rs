@@ -6,11 +6,13 @@
 //! acted, the CPU/replica history). Components only draw a `ClusterView`.
 
 pub mod activity;
+pub mod chart;
 pub mod chaos;
 pub mod commands;
 pub mod dns;
 pub mod events;
 pub mod history;
+pub mod layout;
 pub mod nodes;
 pub mod pods;
 mod printed;

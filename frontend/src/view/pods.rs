@@ -93,6 +93,12 @@ pub struct PodView {
     /// Injected faults from `kubeplay.dev/fault` (`crash,readiness`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub faults: String,
+    /// Some container has a liveness probe (so breaking it makes the kubelet restart it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub liveness_probe: bool,
+    /// Some container has a readiness probe (so breaking it takes the pod out of Services).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub readiness_probe: bool,
     /// CPU in millicores from the last metrics scrape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<u32>,
@@ -129,6 +135,8 @@ pub(crate) fn build(api: &ApiServer, node_index: &HashMap<&str, u16>, now: Times
                 ip: pod.pointer("/status/podIP").and_then(Value::as_str).unwrap_or("").to_string(),
                 faults: meta::annotation(pod, FAULT_ANNOTATION).unwrap_or("").to_string(),
                 cpu: cpu.get(&(meta::namespace(pod), meta::name(pod))).copied(),
+                liveness_probe: has_probe(pod, "livenessProbe"),
+                readiness_probe: has_probe(pod, "readinessProbe"),
             }
         })
         .collect();
@@ -136,6 +144,11 @@ pub(crate) fn build(api: &ApiServer, node_index: &HashMap<&str, u16>, now: Times
         (a.node.is_none(), a.node, &a.namespace, &a.name).cmp(&(b.node.is_none(), b.node, &b.namespace, &b.name))
     });
     out
+}
+
+fn has_probe(pod: &Value, probe: &str) -> bool {
+    let containers = pod.pointer("/spec/containers").and_then(Value::as_array);
+    containers.is_some_and(|cs| cs.iter().any(|c| c.get(probe).is_some_and(Value::is_object)))
 }
 
 /// `2/3` → (2, 3).

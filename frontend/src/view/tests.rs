@@ -84,10 +84,6 @@ fn pod<'a>(view: &'a ClusterView, name: &str) -> &'a PodView {
     view.pods.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("no pod {name}"))
 }
 
-fn statuses(view: &ClusterView, prefix: &str) -> Vec<String> {
-    view.pods.iter().filter(|p| p.name.starts_with(prefix)).map(|p| p.status.clone()).collect()
-}
-
 #[test]
 fn a_deployment_behind_a_service_shows_running_ready_pods_as_endpoints() {
     let mut sim = Sim::new(2);
@@ -194,6 +190,7 @@ fn a_readiness_fault_takes_the_pod_out_of_its_service_endpoints() {
     sim.run(30);
     let view = sim.view();
     let victim = view.pods.iter().find(|p| p.name.starts_with("api-")).unwrap().clone();
+    assert!(victim.readiness_probe && !victim.liveness_probe);
     assert_eq!(view.services.iter().find(|s| s.name == "api").unwrap().ready.len(), 2);
     sim.send(chaos::toggle_fault(&victim, Fault::Readiness));
     sim.run(30);
@@ -203,6 +200,53 @@ fn a_readiness_fault_takes_the_pod_out_of_its_service_endpoints() {
     let svc = view.services.iter().find(|s| s.name == "api").unwrap();
     assert_eq!(svc.ready.len(), 1);
     assert_eq!(svc.not_ready.iter().map(|&i| view.pods[i as usize].name.as_str()).collect::<Vec<_>>(), [victim.name.as_str()]);
+}
+
+#[test]
+fn a_liveness_fault_makes_the_kubelet_restart_the_container() {
+    let mut sim = Sim::new(1);
+    sim.pod(
+        "live",
+        "myapp:1.0",
+        json!({"containers": [{"name": "app", "image": "myapp:1.0",
+            "livenessProbe": {"httpGet": {"path": "/health", "port": 3000}, "initialDelaySeconds": 5, "periodSeconds": 2, "failureThreshold": 2}}]}),
+    );
+    sim.run(20);
+    let view = sim.view();
+    assert_eq!((pod(&view, "live").status.as_str(), pod(&view, "live").restarts), ("Running", 0));
+    sim.send(chaos::toggle_fault(pod(&view, "live"), Fault::Liveness));
+    sim.run(60);
+    let view = sim.view();
+    assert!(pod(&view, "live").restarts >= 1, "{:?}", pod(&view, "live"));
+    assert!(view.events.iter().any(|e| e.reason == "Unhealthy" && e.object == "pod/live" && e.message.starts_with("Liveness probe failed")));
+}
+
+#[test]
+fn finished_and_oom_killed_pods_read_as_kubectl_prints_them() {
+    let mut sim = Sim::new(1);
+    sim.pod(
+        "job",
+        "busybox",
+        json!({"restartPolicy": "Never", "containers": [{"name": "app", "image": "busybox", "command": ["sh", "-c", "echo done"]}]}),
+    );
+    sim.pod(
+        "failed",
+        "busybox",
+        json!({"restartPolicy": "Never", "containers": [{"name": "app", "image": "busybox", "command": ["sh", "-c", "exit 3"]}]}),
+    );
+    sim.post(
+        "/api/v1/namespaces/default/pods",
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "leaky", "annotations": {"kubeplay.dev/fault": "leak"}},
+               "spec": {"restartPolicy": "Never",
+                        "containers": [{"name": "app", "image": "nginx", "resources": {"limits": {"memory": "64Mi"}}}]}}),
+    );
+    sim.run(600);
+    let view = sim.view();
+    let status = |name: &str| (pod(&view, name).status.clone(), pod(&view, name).health);
+    assert_eq!(status("job"), ("Completed".to_string(), Health::Completed));
+    assert_eq!(status("failed"), ("Error".to_string(), Health::Failing));
+    assert_eq!(status("leaky"), ("OOMKilled".to_string(), Health::Failing));
 }
 
 #[test]

@@ -11,16 +11,18 @@ pub enum DockTab {
     Events,
     Logs,
     Dns,
+    Chaos,
 }
 
 impl DockTab {
-    pub const ALL: [DockTab; 6] = [
+    pub const ALL: [DockTab; 7] = [
         Self::Editor,
         Self::Terminal,
         Self::Objects,
         Self::Events,
         Self::Logs,
         Self::Dns,
+        Self::Chaos,
     ];
 
     /// The `data-dock` attribute tests select tabs by.
@@ -32,6 +34,7 @@ impl DockTab {
             Self::Events => "events",
             Self::Logs => "logs",
             Self::Dns => "dns",
+            Self::Chaos => "chaos",
         }
     }
 
@@ -43,6 +46,7 @@ impl DockTab {
             Self::Events => "Events",
             Self::Logs => "Logs",
             Self::Dns => "DNS",
+            Self::Chaos => "Chaos & traffic",
         }
     }
 
@@ -116,7 +120,7 @@ mod tests {
     #[test]
     fn arrow_keys_wrap_around_the_tabs() {
         assert_eq!(DockTab::Editor.step(1), DockTab::Terminal);
-        assert_eq!(DockTab::Editor.step(-1), DockTab::Dns);
-        assert_eq!(DockTab::Dns.step(1), DockTab::Editor);
+        assert_eq!(DockTab::Editor.step(-1), DockTab::Chaos);
+        assert_eq!(DockTab::Chaos.step(1), DockTab::Editor);
     }
 }

@@ -3,6 +3,5 @@
 
 pub mod dock;
 pub mod header;
-pub mod map_placeholder;
 pub mod placeholder;
 pub mod speed_control;

@@ -192,6 +192,25 @@ fn a_crashing_container_backs_off_doubling_up_to_five_minutes() {
 }
 
 #[test]
+fn a_crash_fault_added_to_a_running_container_ends_it_with_an_error() {
+    let mut cp = cluster();
+    run_pod(&mut cp, simple("web", json!({"name": "web", "image": "nginx:1.27"})), 1);
+    until(&mut cp, 1, 20);
+    assert!(pod(&mut cp, "web", 20)["status"]["containerStatuses"][0]["state"]["running"].is_object());
+    let fault = json!({"metadata": {"annotations": {crate::sim::images::FAULT_ANNOTATION: "crash"}}});
+    let r = cp.api_mut().handle(
+        &Request::patch("/api/v1/namespaces/default/pods/web", "application/merge-patch+json", fault.to_string()),
+        t(20),
+    );
+    assert_eq!(r.status(), 200, "{r:?}");
+    until(&mut cp, 20, 30);
+    let status = &pod(&mut cp, "web", 30)["status"]["containerStatuses"][0];
+    assert!(status["restartCount"].as_i64().unwrap() >= 1, "{status}");
+    assert_eq!(status["lastState"]["terminated"]["reason"], "Error");
+    assert_eq!(status["lastState"]["terminated"]["exitCode"], 1);
+}
+
+#[test]
 fn a_failing_liveness_probe_restarts_the_container() {
     let mut cp = cluster();
     let mut p = simple(
