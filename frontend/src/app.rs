@@ -22,6 +22,7 @@ use crate::components::dns::panel::DnsPanel;
 use crate::components::events::panel::EventsPanel;
 use crate::components::map::panel::MapPanel;
 use crate::components::objects::ObjectsPanel;
+use crate::components::terminal::panel::TerminalPanel;
 use crate::protocol::ApiRequest;
 use crate::view::commands::NodeCommand;
 use crate::view::ClusterView;
@@ -59,7 +60,7 @@ fn panel(tab: DockTab, inputs: &PanelInputs) -> Html {
     match tab {
         DockTab::Objects => html! { <ObjectsPanel /> },
         DockTab::Editor => html! { <Placeholder title="Editor" note="The YAML editor with templates comes here." /> },
-        DockTab::Terminal => html! { <Placeholder title="Terminal" note="The in-page kubectl comes here." /> },
+        DockTab::Terminal => html! { <TerminalPanel /> },
         DockTab::Events => match &inputs.view {
             Some(view) => html! { <EventsPanel events={view.events.clone()} /> },
             None => waiting(),

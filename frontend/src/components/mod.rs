@@ -10,3 +10,4 @@ pub mod events;
 pub mod layout;
 pub mod map;
 pub mod objects;
+pub mod terminal;

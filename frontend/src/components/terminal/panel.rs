@@ -1,0 +1,148 @@
+//! The terminal panel: renders the scrollback and the prompt, and turns keys into worker calls
+//! (Enter runs a line, Tab completes, Up/Down recall history, Ctrl+C stops a follow, Ctrl+L
+//! clears).
+
+use super::files::seed_files;
+use super::model::{Action, LineKind, Terminal};
+use crate::hooks::use_cluster::use_cluster;
+use crate::protocol::{Call, Reply};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// The kubectl session (kubeconfig and shell state) this terminal uses in the worker.
+const SESSION: &str = "terminal";
+
+#[function_component(TerminalPanel)]
+pub fn terminal_panel() -> Html {
+    let cluster = use_cluster();
+    let term = use_reducer(Terminal::default);
+    let running = use_mut_ref(|| None);
+    let input_ref = use_node_ref();
+    let end_ref = use_node_ref();
+
+    {
+        let end_ref = end_ref.clone();
+        use_effect_with(term.lines.len(), move |_| {
+            if let Some(end) = end_ref.cast::<web_sys::Element>() {
+                end.scroll_into_view();
+            }
+        });
+    }
+
+    let oninput = {
+        let term = term.dispatcher();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            term.dispatch(Action::Type(input.value()));
+        })
+    };
+
+    let onkeydown = {
+        let (term, client, running) = (term.clone(), cluster.client.clone(), running.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            let ctrl = e.ctrl_key() || e.meta_key();
+            match e.key().as_str() {
+                "Enter" if !term.running => {
+                    e.prevent_default();
+                    let line = term.input.clone();
+                    term.dispatch(Action::Submit);
+                    if line.trim() == "clear" {
+                        term.dispatch(Action::Clear);
+                        term.dispatch(Action::Done { prompt: term.shell_prompt.clone() });
+                        return;
+                    }
+                    let (out, done, running_done) = (term.dispatcher(), term.dispatcher(), running.clone());
+                    let call = Call::Kubectl { session: SESSION.into(), line, files: seed_files() };
+                    let id = client.stream(
+                        call,
+                        move |text, stderr| out.dispatch(Action::Output { text, stderr }),
+                        move |reply| {
+                            *running_done.borrow_mut() = None;
+                            match reply {
+                                Reply::Done { prompt, .. } => done.dispatch(Action::Done { prompt }),
+                                other => {
+                                    let text = crate::client::reply_message(&other);
+                                    done.dispatch(Action::Output { text, stderr: true });
+                                    done.dispatch(Action::Done { prompt: None });
+                                }
+                            }
+                        },
+                    );
+                    *running.borrow_mut() = Some(id);
+                }
+                "Tab" => {
+                    e.prevent_default();
+                    let words = term.dispatcher();
+                    let call = Call::Complete { session: SESSION.into(), line: term.input.clone() };
+                    client.call(call, move |reply| {
+                        if let Reply::Completions { words: found } = reply {
+                            words.dispatch(Action::Completions(found));
+                        }
+                    });
+                }
+                "ArrowUp" => {
+                    e.prevent_default();
+                    term.dispatch(Action::Up);
+                }
+                "ArrowDown" => {
+                    e.prevent_default();
+                    term.dispatch(Action::Down);
+                }
+                "c" if ctrl => {
+                    if let Some(id) = running.borrow_mut().take() {
+                        e.prevent_default();
+                        client.cancel(id);
+                        term.dispatch(Action::Output { text: "^C".into(), stderr: false });
+                    }
+                }
+                "l" if ctrl => {
+                    e.prevent_default();
+                    term.dispatch(Action::Clear);
+                }
+                _ => {}
+            }
+        })
+    };
+
+    let focus = {
+        let input_ref = input_ref.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(input) = input_ref.cast::<HtmlInputElement>() {
+                let _ = input.focus();
+            }
+        })
+    };
+
+    let lines = term.lines.iter().map(|line| {
+        let class = match line.kind {
+            LineKind::Input => "term-input",
+            LineKind::Stdout => "term-out",
+            LineKind::Stderr => "term-err",
+        };
+        html! { <div class={class}>{ &line.text }</div> }
+    });
+    html! {
+        <section id="terminal" class="terminal" aria-label="Terminal" onclick={focus}>
+            <div class="term-scroll" role="log" aria-live="polite">
+                <div class="term-out">{ "kubectl runs here against the playground's API server. Try: kubectl apply -f ./k8s/ · kubectl get pods -o wide · Tab completes, ↑/↓ history, Ctrl+C stops -w/-f." }</div>
+                { for lines }
+                <div class="term-line">
+                    <span class="term-prompt">{ term.prompt() }</span>
+                    <input
+                        ref={input_ref}
+                        id="terminal-input"
+                        class="term-field"
+                        aria-label="Command"
+                        autocomplete="off"
+                        spellcheck="false"
+                        value={term.input.clone()}
+                        disabled={term.running}
+                        {oninput}
+                        {onkeydown}
+                    />
+                </div>
+                <div ref={end_ref}></div>
+            </div>
+        </section>
+    }
+}
