@@ -2,7 +2,7 @@
 //! with the kubelet's failure messages. Timing and thresholds are `kubeplay_shared::sim::probes`.
 
 use super::engine::Engine;
-use kubeplay_shared::sim::probes::{Action, Port, Probe, ProbeKind};
+use kubeplay_shared::sim::probes::{Action, Probe, ProbeKind};
 use serde_json::Value;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,22 +24,6 @@ pub fn timeout(container: &Value, kind: ProbeKind) -> Duration {
     Duration::from_secs(secs)
 }
 
-/// A probe port's number, looking named ports up in the container's `ports`.
-fn port_number(port: &Port, container: &Value) -> u16 {
-    match port {
-        Port::Number(n) => *n,
-        Port::Named(name) => container
-            .get("ports")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
-            .and_then(|p| p.get("containerPort").and_then(Value::as_u64))
-            .and_then(|n| u16::try_from(n).ok())
-            .unwrap_or(0),
-    }
-}
-
 /// Runs `probe` once: `Ok` when healthy, else the kubelet's failure message.
 pub async fn run<E: Engine>(
     engine: &E,
@@ -51,7 +35,7 @@ pub async fn run<E: Engine>(
     let limit = timeout(container, probe.kind);
     match &probe.action {
         Action::Http { port, path, scheme } => {
-            let port = port_number(port, container);
+            let port = port.resolve(container);
             let url = format!("{scheme}://{pod_ip}:{port}{path}");
             match tokio::time::timeout(limit, http_get(pod_ip, port, path)).await {
                 Err(_) => Err(format!(
@@ -63,7 +47,7 @@ pub async fn run<E: Engine>(
             }
         }
         Action::Tcp { port } | Action::Grpc { port } => {
-            let port = port_number(port, container);
+            let port = port.resolve(container);
             match tokio::time::timeout(limit, TcpStream::connect((pod_ip, port))).await {
                 Err(_) => Err(format!("dial tcp {pod_ip}:{port}: i/o timeout")),
                 Ok(Err(e)) => Err(format!("dial tcp {pod_ip}:{port}: {}", connect_error(&e))),
@@ -118,6 +102,7 @@ fn status_code(head: &[u8]) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kubeplay_shared::sim::probes::Port;
     use serde_json::json;
 
     #[test]
@@ -130,8 +115,8 @@ mod tests {
     #[test]
     fn named_ports_resolve_through_the_container_ports() {
         let c = json!({"ports": [{"name": "http", "containerPort": 8080}]});
-        assert_eq!(port_number(&Port::Named("http".into()), &c), 8080);
-        assert_eq!(port_number(&Port::Number(81), &c), 81);
+        assert_eq!(Port::Named("http".into()).resolve(&c), 8080);
+        assert_eq!(Port::Number(81).resolve(&c), 81);
     }
 
     #[test]

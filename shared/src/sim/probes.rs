@@ -68,7 +68,8 @@ impl Port {
         }
     }
 
-    fn resolve(&self, container: &Value) -> u16 {
+    /// The port number, looking a named port up in the container's `ports` (0 when absent).
+    pub fn resolve(&self, container: &Value) -> u16 {
         match self {
             Port::Number(n) => *n,
             Port::Named(name) => container
