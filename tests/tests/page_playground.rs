@@ -30,7 +30,7 @@ fn the_playground_opens_on_three_ready_nodes() {
     let tabs = page
         .execute("return [...document.querySelectorAll('[role=tab][data-dock]')].map(t => t.dataset.dock);")
         .unwrap();
-    assert_eq!(tabs, json!(["editor", "terminal", "objects", "events", "logs", "dns"]));
+    assert_eq!(tabs, json!(["editor", "terminal", "objects", "events", "logs", "dns", "chaos"]));
     // Projector mode: one switch makes all text larger.
     play.click("#large-text").unwrap();
     let size = page
@@ -209,4 +209,52 @@ fn an_export_imported_into_a_reset_cluster_brings_the_objects_back() {
     assert!(summaries.contains(&"deployment.apps/my-api created"), "{summaries:?}");
     play.set_speed(20).unwrap();
     play.wait_pods("default/my-api-", 3, "Running").unwrap();
+}
+
+/// Types `line` into the terminal panel as a user would and presses Enter.
+fn type_in_terminal(page: &kubeplay_e2e::page::Page, line: &str) {
+    let line = serde_json::to_string(line).unwrap();
+    page.execute(&format!(
+        "const el = document.getElementById('terminal-input'); el.focus(); el.value = {line};
+         el.dispatchEvent(new InputEvent('input', {{ bubbles: true }})); return true;"
+    ))
+    .unwrap();
+    page.wait_for(
+        "the typed line in the terminal",
+        &format!("document.getElementById('terminal-input').value === {line} ? true : null"),
+        kubeplay_e2e::playground::LOAD,
+    )
+    .unwrap();
+    page.execute(
+        "document.getElementById('terminal-input').dispatchEvent(
+           new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true })); return true;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_terminal_panel_applies_the_k8s_folder_and_prints_kubectls_answer() {
+    let Some(page) = page_or_skip("playground_terminal_panel") else { return };
+    let play = Playground::open(&page).unwrap();
+    play.set_speed(20).unwrap();
+    play.click("[role=tab][data-dock=terminal]").unwrap();
+    page.wait_for("the terminal", "document.getElementById('terminal-input') ? true : null", kubeplay_e2e::playground::LOAD)
+        .unwrap();
+    type_in_terminal(&page, "kubectl apply -f ./k8s/deployment.yaml");
+    let printed = page.wait_for(
+        "kubectl's answer in the terminal",
+        "document.getElementById('terminal').innerText.includes('deployment.apps/my-api created') ? true : null",
+        kubeplay_e2e::playground::LOAD,
+    );
+    let shot = page.screenshot_as("terminal_panel").unwrap();
+    printed.unwrap_or_else(|e| panic!("{e} (screenshot {})", shot.display()));
+    play.wait_pods("default/my-api-", 3, "Running").unwrap();
+    type_in_terminal(&page, "kubectl get deployment my-apj");
+    page.wait_for(
+        "the NotFound error in the terminal",
+        "document.querySelector('#terminal .term-err')?.innerText.includes('deployments.apps \"my-apj\" not found') ? true : null",
+        kubeplay_e2e::playground::LOAD,
+    )
+    .unwrap();
+    page.screenshot_as("terminal_panel_error").unwrap();
 }
