@@ -257,4 +257,24 @@ fn the_terminal_panel_applies_the_k8s_folder_and_prints_kubectls_answer() {
     )
     .unwrap();
     page.screenshot_as("terminal_panel_error").unwrap();
+    // A watch runs until Ctrl+C, which ends it and gives the prompt back.
+    type_in_terminal(&page, "kubectl get pods -w");
+    page.wait_for(
+        "the watch to hold the prompt",
+        "document.getElementById('terminal-input').readOnly ? true : null",
+        kubeplay_e2e::playground::LOAD,
+    )
+    .unwrap();
+    page.execute(
+        "document.getElementById('terminal-input').dispatchEvent(
+           new KeyboardEvent('keydown', { key: 'c', ctrlKey: true, bubbles: true, cancelable: true })); return true;",
+    )
+    .unwrap();
+    page.wait_for(
+        "Ctrl+C to end the watch",
+        "document.getElementById('terminal').innerText.includes('^C')
+           && !document.getElementById('terminal-input').readOnly ? true : null",
+        kubeplay_e2e::playground::LOAD,
+    )
+    .unwrap();
 }

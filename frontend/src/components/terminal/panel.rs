@@ -136,7 +136,10 @@ pub fn terminal_panel() -> Html {
                         autocomplete="off"
                         spellcheck="false"
                         value={term.input.clone()}
-                        disabled={term.running}
+                        // Read-only rather than disabled while a command runs, so the
+                        // field keeps focus and Ctrl+C still reaches it.
+                        readonly={term.running}
+                        aria-busy={term.running.to_string()}
                         {oninput}
                         {onkeydown}
                     />
