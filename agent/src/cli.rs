@@ -1,4 +1,5 @@
-//! The command line: `run` serves the node link, `reset` removes everything the agent created,
+//! The command line: `run` serves the node link (and the Kubernetes API), `reset` removes
+//! everything the agent created, `kubeconfig` prints kubectl's configuration for the agent,
 //! `version` says what it is. Parsing only; `main` decides what each command does.
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ pub enum Command {
     Run(RunArgs),
     /// Remove every container, volume and file this agent created for its node on this machine.
     Reset(ResetArgs),
+    /// Print a kubeconfig (context `kubeplay`) with which kubectl talks to this agent's
+    /// Kubernetes API: `kubeplay-agent kubeconfig > kubeplay.yaml; KUBECONFIG=kubeplay.yaml kubectl get nodes`.
+    Kubeconfig(KubeconfigArgs),
     /// Print the agent's version and the Kubernetes version its node reports.
     Version,
 }
@@ -49,6 +53,39 @@ pub struct RunArgs {
     /// Where the agent keeps volume data and its own state.
     #[arg(long, default_value_os_t = default_state_dir())]
     pub state_dir: PathBuf,
+    /// Port (all interfaces) where other agents reach this node's pods for Service traffic;
+    /// 0 picks a free one. Announced to the cluster as the Node label kubeplay.dev/proxy-port.
+    #[arg(long, default_value_t = 10260)]
+    pub proxy_port: u16,
+    /// Serve as the ingress controller for IngressClass `kubeplay` on this port (all
+    /// interfaces): HTTP routed by host and path to Services.
+    #[arg(long)]
+    pub ingress_port: Option<u16>,
+    /// Host a Kubeplay control plane inside the agent (the page's core, on the wall clock), for
+    /// kubectl-only use, headless demos and tests; kubectl reaches it on the listen address.
+    #[arg(long)]
+    pub embedded_control_plane: bool,
+    /// Simulated nodes the embedded control plane starts with (node-1 … node-N).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        requires = "embedded_control_plane"
+    )]
+    pub simulated_nodes: u32,
+    /// Keep this machine out of the embedded control plane (no Docker engine needed).
+    #[arg(long, requires = "embedded_control_plane")]
+    pub no_local_node: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct KubeconfigArgs {
+    /// The agent's Kubernetes API, as `run` printed it.
+    #[arg(long, default_value = "http://127.0.0.1:7443")]
+    pub server: String,
+    /// The agent's join token, which kubectl presents as its bearer token.
+    #[arg(long, env = "KUBEPLAY_AGENT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -110,6 +147,30 @@ mod tests {
         let err =
             Cli::try_parse_from(["kubeplay-agent", "run", "--listen", "localhost"]).unwrap_err();
         assert!(err.to_string().contains("--listen"), "{err}");
+    }
+
+    #[test]
+    fn simulated_nodes_need_the_embedded_control_plane() {
+        let err =
+            Cli::try_parse_from(["kubeplay-agent", "run", "--simulated-nodes", "3"]).unwrap_err();
+        assert!(
+            err.to_string().contains("--embedded-control-plane"),
+            "{err}"
+        );
+        let cli = Cli::try_parse_from([
+            "kubeplay-agent",
+            "run",
+            "--embedded-control-plane",
+            "--simulated-nodes",
+            "3",
+            "--no-local-node",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert!(args.embedded_control_plane && args.no_local_node);
+        assert_eq!(args.simulated_nodes, 3);
     }
 
     #[test]

@@ -2,3 +2,4 @@
 //! integration tests (`agent/tests/`) in-process.
 
 pub mod runtime;
+pub mod network;

@@ -6,6 +6,9 @@
 mod auth;
 mod cli;
 mod docker;
+mod embedded;
+mod gateway;
+mod kubeconfig;
 mod node_info;
 mod server;
 mod session;
@@ -13,7 +16,8 @@ mod session;
 use anyhow::Context as _;
 use auth::{Gate, OriginPolicy, Token};
 use clap::Parser as _;
-use cli::{Cli, Command, ResetArgs, RunArgs};
+use cli::{Cli, Command, KubeconfigArgs, ResetArgs, RunArgs};
+use kubeplay_agent::network::node::NodeNetwork;
 use kubeplay_agent::runtime::{PodRuntime, RuntimeConfig};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -31,6 +35,15 @@ fn main() -> ExitCode {
             node_info::kubelet_version()
         );
         return ExitCode::SUCCESS;
+    }
+    if let Command::Kubeconfig(args) = &cli.command {
+        return match print_kubeconfig(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kubeplay-agent: {e}");
+                ExitCode::from(2)
+            }
+        };
     }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -51,7 +64,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(args).await,
             Command::Reset(args) => reset(args).await,
-            Command::Version => Ok(()),
+            Command::Version | Command::Kubeconfig(_) => Ok(()),
         }
     });
     match result {
@@ -84,6 +97,9 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
         None => Token::generate()?,
     };
     let origins = OriginPolicy::new(&args.allow_origin)?;
+    if args.embedded_control_plane {
+        return run_embedded(args, token, origins).await;
+    }
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let node_name = node_info::node_name(args.node_name.as_deref(), &hostname)?;
     let engine = docker::connect().await.map_err(Failure::NoDocker)?;
@@ -94,10 +110,22 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
             args.state_dir.display()
         )
     })?;
+    let local_pods = Arc::new(std::sync::OnceLock::<Arc<PodRuntime>>::new());
+    let is_local_pod = {
+        let local_pods = Arc::clone(&local_pods);
+        Arc::new(move |ip: &std::net::IpAddr| local_pods.get().is_some_and(|rt| rt.has_pod_ip(ip)))
+    };
+    let relay = SocketAddr::from(([0, 0, 0, 0], args.proxy_port));
+    let ingress = args
+        .ingress_port
+        .map(|port| SocketAddr::from(([0, 0, 0, 0], port)));
+    let network =
+        Arc::new(NodeNetwork::start(&facts.name, Some(relay), ingress, is_local_pod).await);
     let config = RuntimeConfig {
         node_name: facts.name.clone(),
         host_ip: facts.internal_ip.to_string(),
         state_dir: args.state_dir.clone(),
+        cluster_dns: network.cluster_dns().map(str::to_string),
     };
     let (pod_runtime, reports) = PodRuntime::connect(config)
         .await
@@ -108,12 +136,7 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
         );
         Vec::new()
     });
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let bound = listener
-        .local_addr()
-        .context("cannot read the listening address")?;
+    let (listener, bound) = bind(args.listen).await?;
 
     print_banner(
         &facts,
@@ -125,9 +148,70 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
         &origins,
     );
     let gate = Arc::new(Gate::new(token, origins));
-    let sessions = session::Sessions::start(pod_runtime, reports, facts);
-    server::serve(listener, gate, sessions, shutdown_signal()).await;
+    let sessions = session::Sessions::start(pod_runtime, reports, facts, network);
+    let _ = local_pods.set(sessions.runtime());
+    let gateway = gateway::Gateway::new(Arc::clone(&gate), None);
+    server::serve(listener, gate, Some(sessions), gateway, shutdown_signal()).await;
     tracing::info!("stopped; pods keep running and are adopted by the next `kubeplay-agent run`");
+    Ok(())
+}
+
+/// `run --embedded-control-plane`: the control plane lives in the agent and kubectl talks to it.
+async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Result<(), Failure> {
+    if !args.no_local_node {
+        return Err(anyhow::anyhow!(
+            "this machine cannot join an embedded control plane as a node yet: add --no-local-node (and --simulated-nodes N for nodes to run pods on)"
+        )
+        .into());
+    }
+    let mut seed = [0u8; 8];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no random seed: {e}"))?;
+    let nodes = embedded::simulated_nodes(args.simulated_nodes);
+    let control_plane = embedded::EmbeddedControlPlane::start(u64::from_le_bytes(seed), &nodes)
+        .map_err(anyhow::Error::msg)?;
+    let (listener, bound) = bind(args.listen).await?;
+    let server = format!("http://{bound}");
+    println!(
+        "kubeplay-agent {}: embedded control plane (Kubernetes v{}.{}), {} simulated node(s), this machine is not a node",
+        env!("CARGO_PKG_VERSION"),
+        kubeplay_shared::apiserver::KUBERNETES_VERSION.0,
+        kubeplay_shared::apiserver::KUBERNETES_VERSION.1,
+        nodes.len(),
+    );
+    println!("Kubernetes API for kubectl:");
+    println!("  Server: {server}");
+    if args.token.is_none() {
+        println!("  Token: {}", token.as_str());
+    } else {
+        println!("  Token: the one given with --token");
+    }
+    println!(
+        "Write a kubeconfig with: kubeplay-agent kubeconfig --server {server} --token <the token> > kubeplay.yaml"
+    );
+    let gate = Arc::new(Gate::new(token, origins));
+    let gateway = gateway::Gateway::new(Arc::clone(&gate), Some(control_plane));
+    server::serve(listener, gate, None, gateway, shutdown_signal()).await;
+    tracing::info!("stopped; the embedded cluster is gone with it");
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    Ok((listener, bound))
+}
+
+fn print_kubeconfig(args: &KubeconfigArgs) -> anyhow::Result<()> {
+    kubeconfig::check_server(&args.server).map_err(anyhow::Error::msg)?;
+    let given = args.token.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("no token: pass --token (or set KUBEPLAY_AGENT_TOKEN) with the token `kubeplay-agent run` printed")
+    })?;
+    let token = Token::given(given).context("--token")?;
+    print!("{}", kubeconfig::render(&args.server, token.as_str()));
     Ok(())
 }
 
@@ -140,6 +224,7 @@ async fn reset(args: ResetArgs) -> Result<(), Failure> {
         node_name: facts.name.clone(),
         host_ip: facts.internal_ip.to_string(),
         state_dir: args.state_dir.clone(),
+        cluster_dns: None,
     };
     let (pod_runtime, _reports) = PodRuntime::connect(config)
         .await

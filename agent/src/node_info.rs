@@ -140,6 +140,7 @@ impl NodeFacts {
                 },
             ],
             labels,
+            features: Vec::new(),
         }
     }
 }

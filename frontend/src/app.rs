@@ -1,12 +1,13 @@
 //! The playground's root: provides the cluster client to every component and lays out the
-//! header, the map and the dock.
+//! header, the map and the dock (sharing the workspace through a splitter).
 //!
 //! How a panel plugs in: write it as a component under `components/<panel>/`, render it from
-//! `panel` below for its dock tab (or in place of the map placeholder), and reach the cluster only
-//! through `hooks::use_cluster::use_cluster()`: `status.view` is the latest `ClusterView`
-//! (re-rendering the panel when a new one arrives), and `client` sends calls to the worker:
-//! `client.apply(yaml, namespace, |report| ..)` for the editor (per-document results with
-//! line and column), `client.stream(Call::Kubectl { session, line, files }, on_output,
+//! `panel` below for its dock tab, and reach the cluster only through
+//! `hooks::use_cluster::use_cluster()`: `status.view` is the latest `ClusterView` (re-rendering
+//! the panel when a new one arrives; a panel that doesn't draw the cluster should take only the
+//! client from context, so hidden panels don't re-render), and `client` sends calls to the worker:
+//! `Call::ApplyWhole` for the editor (a dry run of every document, then all or nothing, errors
+//! at their line), `client.stream(Call::Kubectl { session, line, files }, on_output,
 //! on_reply)` for a terminal line (`client.cancel(id)` is Ctrl-C), `Call::Complete` for Tab,
 //! `client.api(ApiRequest, |response| ..)` for any REST request (object browser, logs), and
 //! `Call::Node` for the node controls. The messages are documented in `protocol`.
@@ -14,12 +15,16 @@
 use crate::automation;
 use crate::browser_files;
 use crate::client::{reply_message, ClusterClient};
+use crate::components::agents::bar::AgentsBar;
 use crate::components::layout::dock::{Dock, DockTab};
 use crate::components::layout::header::Header;
-use crate::components::layout::placeholder::Placeholder;
+use crate::components::layout::split::Split;
 use crate::components::chaos::panel::ChaosPanel;
 use crate::components::dns::panel::DnsPanel;
+use crate::components::editor::panel::EditorPanel;
 use crate::components::events::panel::EventsPanel;
+use crate::components::lessons::LessonsPanel;
+use crate::components::logs::{LogsPanel, PodKey};
 use crate::components::map::panel::MapPanel;
 use crate::components::objects::ObjectsPanel;
 use crate::components::terminal::panel::TerminalPanel;
@@ -52,6 +57,9 @@ struct PanelInputs {
     view: Option<Rc<ClusterView>>,
     on_request: Callback<Request>,
     on_node_command: Callback<NodeCommand>,
+    /// The pod the Logs tab shows, and how it changes it.
+    logs_pod: Option<PodKey>,
+    on_logs_pod: Callback<PodKey>,
 }
 
 /// The panel shown for a dock tab.
@@ -59,13 +67,13 @@ fn panel(tab: DockTab, inputs: &PanelInputs) -> Html {
     let waiting = || html! { <p class="panel-waiting">{ "Waiting for the cluster…" }</p> };
     match tab {
         DockTab::Objects => html! { <ObjectsPanel /> },
-        DockTab::Editor => html! { <Placeholder title="Editor" note="The YAML editor with templates comes here." /> },
+        DockTab::Editor => html! { <EditorPanel /> },
         DockTab::Terminal => html! { <TerminalPanel /> },
         DockTab::Events => match &inputs.view {
             Some(view) => html! { <EventsPanel events={view.events.clone()} /> },
             None => waiting(),
         },
-        DockTab::Logs => html! { <Placeholder title="Logs" note="The logs viewer comes here." /> },
+        DockTab::Logs => html! { <LogsPanel target={inputs.logs_pod.clone()} on_target={inputs.on_logs_pod.clone()} /> },
         DockTab::Dns => match &inputs.view {
             Some(view) => html! { <DnsPanel dns={view.dns.clone()} /> },
             None => waiting(),
@@ -94,6 +102,7 @@ fn playground() -> Html {
     let tab = use_state_eq(|| DockTab::Editor);
     let large_text = use_state_eq(|| false);
     let notice = use_state_eq(|| None::<String>);
+    let logs_pod = use_state_eq(|| None::<PodKey>);
 
     let has_view = cluster.status.view.is_some();
     use_effect_with(has_view, |has_view| {
@@ -176,15 +185,39 @@ fn playground() -> Html {
             });
         })
     };
+    let on_show_terminal = {
+        let tab = tab.clone();
+        Callback::from(move |()| tab.set(DockTab::Terminal))
+    };
+    let on_logs_pod = {
+        let logs_pod = logs_pod.clone();
+        Callback::from(move |pod: PodKey| logs_pod.set(Some(pod)))
+    };
+    // The map's "Logs" on a pod: that pod's log in the Logs tab.
+    let on_logs = {
+        let (logs_pod, tab) = (logs_pod.clone(), tab.clone());
+        Callback::from(move |pod: PodKey| {
+            logs_pod.set(Some(pod));
+            tab.set(DockTab::Logs);
+        })
+    };
     let inputs = PanelInputs {
         view: cluster.status.view.clone(),
         on_request: on_request.clone(),
         on_node_command: on_node_command.clone(),
+        logs_pod: (*logs_pod).clone(),
+        on_logs_pod,
     };
     let map = match cluster.status.view.clone() {
-        Some(view) => html! { <MapPanel {view} {on_request} {on_node_command} /> },
+        Some(view) => html! { <MapPanel {view} {on_request} {on_node_command} {on_logs} /> },
         None => html! { <section id="map" class="map loading" aria-busy="true">{ "Starting the cluster…" }</section> },
     };
+    let panels: Vec<(DockTab, Html)> = DockTab::ALL
+        .into_iter()
+        .filter(|t| t.keeps_state() || *t == *tab)
+        .map(|t| (t, panel(t, &inputs)))
+        .collect();
+    let dock = html! { <Dock selected={*tab} on_select={on_tab} {panels} /> };
     let problem = cluster.status.problem.clone().or_else(|| (*notice).clone());
     html! {
         <div class={classes!("app", large_text.then_some("large-text"))}>
@@ -198,12 +231,13 @@ fn playground() -> Html {
                 large_text={*large_text}
                 {on_large_text}
             />
+            <AgentsBar />
             if let Some(problem) = problem {
                 <div id="problem" class="error" role="alert">{ problem }</div>
             }
             <main class="workspace">
-                { map }
-                <Dock selected={*tab} on_select={on_tab}>{ panel(*tab, &inputs) }</Dock>
+                <Split first={map} second={dock} />
+                <LessonsPanel {on_show_terminal} />
             </main>
         </div>
     }

@@ -6,7 +6,7 @@
 //! boots and restores the saved cluster.
 
 use crate::protocol::{
-    self, ApiRequest, ApiResponse, ApplyReport, Call, CallId, FromWorker, Reply, Speed, ToWorker,
+    self, AgentStatus, ApiRequest, ApiResponse, ApplyReport, Call, CallId, FromWorker, Reply, Speed, ToWorker,
 };
 use crate::view::ClusterView;
 use std::cell::{Cell, RefCell};
@@ -33,6 +33,8 @@ pub struct ClusterStatus {
     pub saved: Option<u64>,
     /// Why the worker could not start or save; shown to the user.
     pub problem: Option<String>,
+    /// The real machines the cluster drives.
+    pub agents: Vec<AgentStatus>,
 }
 
 type OnReply = Box<dyn FnOnce(Reply)>;
@@ -314,6 +316,7 @@ impl ClusterClient {
                 s.saved = Some(revision);
                 s.problem = None;
             }),
+            FromWorker::Agents { agents } => self.update(|s| s.agents = agents),
             FromWorker::StorageFailed { message } => {
                 self.update(|s| s.problem = Some(format!("The cluster is not being saved: {message}")))
             }

@@ -11,6 +11,7 @@ pub mod browser_files;
 pub mod client;
 pub mod clock;
 pub mod components;
+pub mod diff;
 pub mod hooks;
 pub mod host;
 pub mod kinds;
@@ -19,6 +20,7 @@ pub mod query;
 pub mod state;
 pub mod table;
 pub mod view;
+pub mod workspace;
 
 /// Seed when the URL gives none: a fixed one keeps generated names and uids stable across reloads.
 pub const DEFAULT_SEED: u64 = 1;

@@ -10,6 +10,7 @@
 use crate::view::commands::NodeCommand;
 use crate::view::ClusterView;
 use kubeplay_shared::apiserver::request::Method;
+use kubeplay_shared::lessons::{Lesson, TaskCheck};
 use kubeplay_shared::manifest::apply::DocumentOutcome;
 use kubeplay_shared::manifest::ManifestError;
 use kubeplay_shared::{Request, Response};
@@ -35,6 +36,9 @@ pub enum Call {
     Api { request: ApiRequest },
     /// `kubectl apply -f` of the editor's text → [`Reply::Applied`].
     Apply { yaml: String, namespace: String },
+    /// The editor's apply of file `file`: all its documents or none (each is checked with a
+    /// server-side dry run first; see `host::whole_apply`) → [`Reply::Applied`].
+    ApplyWhole { yaml: String, namespace: String, file: String },
     /// One terminal line → [`FromWorker::Output`] chunks, then [`Reply::Done`]. `session` names
     /// the terminal (its kubeconfig and shell state); `files` are the editor's files, so
     /// `kubectl apply -f deploy.yaml` finds them.
@@ -58,6 +62,18 @@ pub enum Call {
     /// Runs the in-browser benchmark a `?bench=…` query names, on a core of its own, in the
     /// worker → [`Reply::Bench`].
     Bench { query: String },
+    /// Applies a lesson's starting objects (its `setup`) → [`Reply::Applied`].
+    LessonStart { lesson: Box<Lesson> },
+    /// A fresh 3-node cluster (speed kept) with the lesson's starting objects → [`Reply::Applied`].
+    LessonReset { lesson: Box<Lesson> },
+    /// Every task's check against the cluster now → [`Reply::LessonChecked`].
+    LessonCheck { lesson: Box<Lesson> },
+    /// "Add node": connect to a `kubeplay-agent` at `url` (`ws://host:port/v1/connect`) with
+    /// its join token → [`Reply::Ok`] once the attempt started, [`Reply::Failed`] for a URL or
+    /// token that cannot work; how it goes arrives as [`FromWorker::Agents`].
+    ConnectAgent { url: String, token: String },
+    /// Stop driving the agent at `url` → [`Reply::Ok`].
+    DisconnectAgent { url: String },
 }
 
 /// A file of the editor's file tree, as kubectl's `-f` sees it.
@@ -91,6 +107,40 @@ pub enum FromWorker {
     Saved { revision: u64 },
     /// Saving or restoring failed; the cluster goes on in memory.
     StorageFailed { message: String },
+    /// The connected agents (real machines) and how their links are doing.
+    Agents { agents: Vec<AgentStatus> },
+}
+
+/// Where one agent's link stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AgentPhase {
+    Connecting,
+    /// Registered: its node is in the cluster.
+    Connected,
+    /// The socket never opened or the agent's handshake failed; retried with backoff.
+    Refused,
+    /// The link was up and broke; retried with backoff.
+    Lost,
+}
+
+/// One agent as the page lists it (never its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentStatus {
+    pub url: String,
+    pub phase: AgentPhase,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// An agent the worker reconnects to after a reload; kept only in this origin's IndexedDB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedAgent {
+    pub url: String,
+    pub token: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +160,8 @@ pub enum Reply {
     Exported { yaml: String },
     /// The benchmark's result as JSON (see `bench::run`).
     Bench { result: String },
+    /// One result per task of the lesson, in order.
+    LessonChecked { tasks: Vec<TaskCheck> },
     Ok,
     /// The call could not be carried out (bad message, feature missing); nothing changed.
     Failed { message: String },

@@ -11,6 +11,7 @@ pub mod apiserver;
 pub mod control_plane;
 pub mod controllers;
 pub mod kubectl;
+pub mod lessons;
 pub mod manifest;
 pub mod node_link;
 pub mod node_protocol;

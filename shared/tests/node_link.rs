@@ -126,6 +126,7 @@ fn registration() -> NodeRegistration {
         node_info: NodeInfo { operating_system: "linux".into(), architecture: "arm64".into(), container_runtime_version: "docker://27.3.1".into(), ..NodeInfo::default() },
         addresses: vec![NodeAddress { kind: "InternalIP".into(), address: HOST_IP.into() }],
         labels: Default::default(),
+        features: Vec::new(),
     }
 }
 

@@ -49,6 +49,11 @@ impl Page {
             .navigate(&self.server.url(&format!("/{query}")))
     }
 
+    /// The page's origin (`http://127.0.0.1:<port>`), which an agent must allow.
+    pub fn origin(&self) -> String {
+        self.server.url("")
+    }
+
     /// Polls a JavaScript expression until it yields something other than null/undefined.
     pub fn wait_for(&self, what: &str, expression: &str, limit: Duration) -> Result<Value> {
         let script = format!("return ({expression}) ?? null;");
@@ -89,6 +94,16 @@ impl Page {
     /// Reloads the page, keeping the browser's storage (IndexedDB) as a user's reload does.
     pub fn reload(&self) -> Result<()> {
         self.session.refresh()
+    }
+
+    /// Presses `key` as a user does (see [`Session::press_key`]; `"\u{E004}"` is Tab).
+    pub fn press_key(&self, key: &str) -> Result<()> {
+        self.session.press_key(key)
+    }
+
+    /// Resizes the window, as for a laptop (1366x768, the default) or a projector (1920x1080).
+    pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.session.set_window_size(width, height)
     }
 
     /// Saves the viewport as `<target>/e2e/<name>.png` and returns the path.

@@ -249,3 +249,225 @@ impl<'a> Playground<'a> {
         Ok(())
     }
 }
+
+/// The Editor and Terminal tabs as a student uses them: open a file, type, apply, run a line.
+impl Playground<'_> {
+    /// Opens the dock's Editor tab and waits for its code area.
+    pub fn open_editor(&self) -> Result<()> {
+        self.click("[role=tab][data-dock=editor]")?;
+        self.page
+            .wait_for("the editor", "document.getElementById('editor-text') ? true : null", LOAD)
+            .map(drop)
+    }
+
+    /// Opens `path` from the editor's file tree; the text the code area then shows.
+    pub fn open_file(&self, path: &str) -> Result<String> {
+        self.click(&format!("[data-file=\"{path}\"]"))?;
+        let path_js = serde_json::to_string(path).unwrap_or_default();
+        let text = self.page.wait_for(
+            &format!("{path} in the editor"),
+            &format!(
+                "document.getElementById('editor-path')?.textContent === {path_js}
+                   ? document.getElementById('editor-text').value : null"
+            ),
+            LOAD,
+        )?;
+        Ok(text.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Replaces the open file's text as typing does (the field's value, then an input event).
+    pub fn set_editor_text(&self, text: &str) -> Result<()> {
+        let text_js = serde_json::to_string(text).unwrap_or_default();
+        self.page.execute(&format!(
+            "const el = document.getElementById('editor-text'); el.focus(); el.value = {text_js};
+             el.dispatchEvent(new InputEvent('input', {{ bubbles: true }})); return true;"
+        ))?;
+        Ok(())
+    }
+
+    /// The code area's text.
+    pub fn editor_text(&self) -> Result<String> {
+        let value = self.page.execute("return document.getElementById('editor-text')?.value ?? null;")?;
+        Ok(value.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Presses a key in the code area (`"Tab"`, `"Escape"`, `"Enter"` with `ctrl`).
+    pub fn press_in_editor(&self, key: &str, ctrl: bool, shift: bool) -> Result<()> {
+        let key_js = serde_json::to_string(key).unwrap_or_default();
+        self.page.execute(&format!(
+            "document.getElementById('editor-text').dispatchEvent(new KeyboardEvent('keydown',
+               {{ key: {key_js}, ctrlKey: {ctrl}, shiftKey: {shift}, bubbles: true, cancelable: true }})); return true;"
+        ))?;
+        Ok(())
+    }
+
+    fn answered_applies(&self) -> Result<u64> {
+        let value = self
+            .page
+            .execute("return document.getElementById('editor-results')?.dataset.answered ?? '0';")?;
+        Ok(value.as_str().and_then(|v| v.parse().ok()).unwrap_or_default())
+    }
+
+    /// Applies the open file (Ctrl+Enter when `keyboard`, else a click on Apply) and waits for the
+    /// answer; the result panel's text.
+    pub fn apply_in_editor_by(&self, keyboard: bool) -> Result<String> {
+        let before = self.answered_applies()?;
+        if keyboard {
+            self.press_in_editor("Enter", true, false)?;
+        } else {
+            self.click("#editor-apply")?;
+        }
+        let text = self.page.wait_for(
+            "the editor's apply result",
+            &format!(
+                "(() => {{ const r = document.getElementById('editor-results');
+                   return r && Number(r.dataset.answered) > {before} ? r.innerText : null; }})()"
+            ),
+            LOAD,
+        )?;
+        Ok(text.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Clicks the editor's Apply button; the result panel's text.
+    pub fn apply_in_editor(&self) -> Result<String> {
+        self.apply_in_editor_by(false)
+    }
+
+    /// Opens the Terminal tab, types `line` at its prompt and presses Enter.
+    pub fn run_in_terminal(&self, line: &str) -> Result<()> {
+        self.click("[role=tab][data-dock=terminal]")?;
+        self.page
+            .wait_for("the terminal", "document.getElementById('terminal-input') ? true : null", LOAD)?;
+        let line_js = serde_json::to_string(line).unwrap_or_default();
+        self.page.execute(&format!(
+            "const el = document.getElementById('terminal-input'); el.focus(); el.value = {line_js};
+             el.dispatchEvent(new InputEvent('input', {{ bubbles: true }})); return true;"
+        ))?;
+        self.page.wait_for(
+            "the typed line in the terminal",
+            &format!("document.getElementById('terminal-input').value === {line_js} ? true : null"),
+            LOAD,
+        )?;
+        self.page.execute(
+            "document.getElementById('terminal-input').dispatchEvent(
+               new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true })); return true;",
+        )?;
+        Ok(())
+    }
+}
+
+/// Real machines: the page driving `kubeplay-agent`s (see `tests/tests/page_agents.rs`).
+impl Playground<'_> {
+    /// Connects an agent through the "Add node" dialog, as a presenter pastes what it printed.
+    pub fn add_node(&self, url: &str, token: &str) -> Result<()> {
+        self.click("#add-node")?;
+        self.page.wait_for("the Add node dialog", "document.getElementById('agent-url') ? true : null", LOAD)?;
+        let (url, token) = (serde_json::to_string(url).unwrap_or_default(), serde_json::to_string(token).unwrap_or_default());
+        self.page.execute(&format!(
+            "document.getElementById('agent-url').value = {url};
+             document.getElementById('agent-token').value = {token};
+             document.getElementById('agent-connect').click();"
+        ))?;
+        Ok(())
+    }
+
+    /// Waits until the agents strip shows node `node` with its link in `phase`.
+    pub fn wait_agent(&self, node: &str, phase: &str, limit: Duration) -> Result<()> {
+        let node_js = serde_json::to_string(node).unwrap_or_default();
+        let phase_js = serde_json::to_string(phase).unwrap_or_default();
+        self.page
+            .wait_for(
+                &format!("agent {node} {phase}"),
+                &format!(
+                    "[...document.querySelectorAll('#agents [data-agent]')]
+                       .some(e => e.dataset.nodeName === {node_js} && e.dataset.phase === {phase_js}) ? true : null"
+                ),
+                limit,
+            )
+            .map(drop)
+    }
+
+    /// The map's pods starting with `prefix`, by the node card they sit on.
+    pub fn pods_by_node(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let prefix_js = serde_json::to_string(prefix).unwrap_or_default();
+        let value = self.page.execute(&format!(
+            "return [...document.querySelectorAll('#map [data-node] [data-pod]')]
+                 .filter(e => e.dataset.pod.startsWith({prefix_js}))
+                 .map(e => [e.closest('[data-node]').dataset.node, e.dataset.pod]);"
+        ))?;
+        Ok(value
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// Steps for the inspection panels (logs viewer, object browser) and the map at a given size.
+impl Playground<'_> {
+    /// Opens a dock tab (`logs`, `objects`, `terminal`, …) and waits until it is selected.
+    pub fn open_dock(&self, tab: &str) -> Result<()> {
+        self.click(&format!("[role=tab][data-dock='{tab}']"))?;
+        self.page
+            .wait_for(
+                &format!("the {tab} tab"),
+                &format!("document.querySelector(\"[role=tab][data-dock='{tab}']\")?.getAttribute('aria-selected') === 'true' ? true : null"),
+                LOAD,
+            )
+            .map(drop)
+    }
+
+    /// Types `value` into the input or textarea at `selector` as a user would (an `input` event).
+    pub fn type_into(&self, selector: &str, value: &str) -> Result<()> {
+        self.set_and_fire(selector, value, "input")
+    }
+
+    /// Picks `value` in the select at `selector` (a `change` event).
+    pub fn choose(&self, selector: &str, value: &str) -> Result<()> {
+        self.set_and_fire(selector, value, "change")
+    }
+
+    fn set_and_fire(&self, selector: &str, value: &str, event: &str) -> Result<()> {
+        let (selector_js, value_js) = (js_string(selector), js_string(value));
+        let done = self.page.execute(&format!(
+            "const e = document.querySelector({selector_js}); if (!e) return false; e.focus(); e.value = {value_js};
+             e.dispatchEvent(new Event('{event}', {{ bubbles: true }})); return true;"
+        ))?;
+        if done != json!(true) {
+            return Err(HarnessError::Unexpected(format!("nothing to fill at {selector}")));
+        }
+        Ok(())
+    }
+
+    /// The text of the first element at `selector` (`innerText`, or a textarea's value).
+    pub fn text_of(&self, selector: &str) -> Result<Option<String>> {
+        let selector_js = js_string(selector);
+        let value = self.page.execute(&format!(
+            "const e = document.querySelector({selector_js}); if (!e) return null;
+             return e.tagName === 'TEXTAREA' ? e.value : e.innerText;"
+        ))?;
+        Ok(value.as_str().map(str::to_string))
+    }
+
+    /// Waits until some element at `selector` has text containing `needle`; that element's text.
+    pub fn wait_text(&self, selector: &str, needle: &str) -> Result<String> {
+        let (selector_js, needle_js) = (js_string(selector), js_string(needle));
+        let found = self.page.wait_for(
+            &format!("{selector} to show {needle:?}"),
+            &format!(
+                "(() => {{ const e = [...document.querySelectorAll({selector_js})]
+                     .find(e => (e.tagName === 'TEXTAREA' ? e.value : e.innerText).includes({needle_js}));
+                   return e ? (e.tagName === 'TEXTAREA' ? e.value : e.innerText) : null; }})()"
+            ),
+            SETTLE,
+        )?;
+        Ok(found.as_str().unwrap_or_default().to_string())
+    }
+}
+
+fn js_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}

@@ -68,6 +68,21 @@ impl Session {
         self.call("POST", "refresh", Some(&json!({}))).map(drop)
     }
 
+    /// Presses and releases `key` on the real keyboard (a WebDriver key action, so the browser
+    /// treats it as a user's key: Tab moves the focus and `:focus-visible` applies).
+    /// `key` is a character or a WebDriver code such as `"\u{E004}"` (Tab).
+    pub fn press_key(&self, key: &str) -> Result<()> {
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key},
+        ]}]});
+        self.call("POST", "actions", Some(&actions)).map(drop)
+    }
+
+    /// Resizes the browser window (headless: the viewport) to `width` x `height` CSS pixels.
+    pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.call("POST", "window/rect", Some(&json!({"width": width, "height": height}))).map(drop)
+    }
+
     /// The viewport as PNG bytes.
     pub fn screenshot(&self) -> Result<Vec<u8>> {
         let value = self.call("GET", "screenshot", None)?;

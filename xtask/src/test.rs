@@ -1,8 +1,12 @@
 //! `cargo xtask test`: every check the project has, in the order that fails fastest.
 //!
 //! Machine preflight, the core's wasm build, the page's trunk build, the demo images the agent's
-//! container tests run, one `cargo test` over the whole workspace whose browser tests load that
-//! freshly built page, and last the slow release build of the agent for the Raspberry Pi.
+//! container tests run, the agent binary those tests start, one `cargo test` over the whole
+//! workspace whose browser tests load that freshly built page, and last the slow release build of
+//! the agent for the Raspberry Pi.
+//!
+//! The agent is built here rather than from inside the test processes: a build error then shows
+//! as cargo's own diagnostics at a step of its own, not as a panic in whichever test ran first.
 
 use crate::build_agent::{self, PI_TARGET};
 use crate::demo_image;
@@ -26,10 +30,12 @@ pub fn run() -> Result<()> {
     if docker {
         demo_image::build()?;
     }
+    let agent = build_agent::build_host_debug()?;
     tools::run(
         tools::cargo()
             .args(["test", "--workspace"])
-            .env("KUBEPLAY_DIST", &dist),
+            .env("KUBEPLAY_DIST", &dist)
+            .env("KUBEPLAY_AGENT_BIN", &agent),
     )?;
     if pi {
         build_agent::build(&build_agent::Options {

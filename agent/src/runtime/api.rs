@@ -16,6 +16,8 @@ pub struct RuntimeConfig {
     pub host_ip: String,
     /// Where emptyDir and projected (ConfigMap/Secret) volumes live on this machine.
     pub state_dir: PathBuf,
+    /// The cluster DNS server pods get (the kubelet's `--cluster-dns`), when the agent runs one.
+    pub cluster_dns: Option<String>,
 }
 
 /// Which pod a report or a request is about.

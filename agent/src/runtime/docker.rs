@@ -147,6 +147,9 @@ impl Engine for DockerEngine {
                 }
                 map
             }),
+            dns: (!spec.dns.is_empty()).then(|| spec.dns.clone()),
+            dns_search: (!spec.dns_search.is_empty()).then(|| spec.dns_search.clone()),
+            dns_options: (!spec.dns_options.is_empty()).then(|| spec.dns_options.clone()),
             memory: spec.memory_limit,
             nano_cpus: spec.nano_cpus,
             cpu_shares: spec.cpu_shares,

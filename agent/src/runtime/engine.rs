@@ -40,6 +40,10 @@ pub struct ContainerSpec {
     pub cpu_shares: Option<i64>,
     pub tty: bool,
     pub stdin_open: bool,
+    /// resolv.conf's nameservers, search domains and options (set on the infra container).
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
 }
 
 /// What the engine knows about one container.

@@ -171,7 +171,8 @@ impl<E: Engine> Kubelet<E> {
         let worker = match found {
             Some(found) => PodWorker::adopt(engine, dir, ip, desired, found, now),
             None => PodWorker::new(engine, dir, ip, desired, now),
-        };
+        }
+        .with_cluster_dns(self.config.cluster_dns.clone());
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(worker, rx, self.reports.clone(), self.views.clone(), deleting.then_some(grace)));
         Handle { tx, task, grace }
@@ -267,7 +268,7 @@ mod tests {
 
     fn kubelet() -> (Kubelet<FakeEngine>, mpsc::UnboundedReceiver<Report>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let config = RuntimeConfig { node_name: "n".into(), host_ip: "10.1.1.1".into(), state_dir: std::env::temp_dir() };
+        let config = RuntimeConfig { node_name: "n".into(), host_ip: "10.1.1.1".into(), state_dir: std::env::temp_dir(), cluster_dns: None };
         (Kubelet::new(Arc::new(FakeEngine::with_images(&["app:1"])), config, tx), rx)
     }
 

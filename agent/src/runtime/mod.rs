@@ -8,7 +8,7 @@
 //! ```no_run
 //! # async fn session(desired: Vec<kubeplay_shared::node_protocol::DesiredPod>) -> Result<(), Box<dyn std::error::Error>> {
 //! use kubeplay_agent::runtime::{PodRuntime, Report, RuntimeConfig};
-//! let config = RuntimeConfig { node_name: "pi-1".into(), host_ip: "192.168.1.20".into(), state_dir: "/var/lib/kubeplay".into() };
+//! let config = RuntimeConfig { node_name: "pi-1".into(), host_ip: "192.168.1.20".into(), state_dir: "/var/lib/kubeplay".into(), cluster_dns: None };
 //! let (runtime, mut reports) = PodRuntime::connect(config).await?;
 //! runtime.adopt().await?; // pods a previous agent left running
 //! runtime.sync(desired).await?; // again whenever the control plane's list changes
@@ -33,6 +33,7 @@ pub mod kubelet;
 pub mod labels;
 mod logs;
 mod pause_image;
+pub mod pod_dns;
 pub mod pod_worker;
 mod probes;
 mod stats;
@@ -67,6 +68,8 @@ pub enum RuntimeError {
     ContainerNotRunning(String),
     #[error("container \"{container}\" in pod \"{pod}\" is waiting to start: {reason}")]
     WaitingToStart { pod: String, container: String, reason: String },
+    #[error("pod {0} has no IP address yet")]
+    NoPodIp(String),
     #[error("invalid pod: {0}")]
     InvalidPod(String),
 }
@@ -165,6 +168,37 @@ impl PodRuntime {
             return Err(RuntimeError::ContainerNotRunning(container.to_string()));
         }
         exec::start(self.docker().client(), &id, command, tty, stdin).await
+    }
+
+    /// The pod's IP on the engine's network: where port-forward and the Service proxy connect
+    /// (the host reaches it on Linux, where Docker's bridge is a host interface).
+    pub fn pod_ip(&self, uid: &str) -> Result<String, RuntimeError> {
+        let view = self.kubelet.view(uid).ok_or_else(|| RuntimeError::PodNotFound(uid.to_string()))?;
+        view.status
+            .get("podIP")
+            .and_then(serde_json::Value::as_str)
+            .filter(|ip| !ip.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| RuntimeError::NoPodIp(view.pod.name.clone()))
+    }
+
+    /// Whether `ip` is the IP of one of this node's pods (what the relay may connect to).
+    pub fn has_pod_ip(&self, ip: &std::net::IpAddr) -> bool {
+        let ip = ip.to_string();
+        self.kubelet.views().iter().any(|v| v.status.get("podIP").and_then(serde_json::Value::as_str) == Some(ip.as_str()))
+    }
+
+    /// The id of the pod's infra container (its sandbox), as the kubelet names pods in errors.
+    pub async fn sandbox_id(&self, uid: &str) -> Option<String> {
+        use engine::Engine as _;
+        let all = self.docker().list_managed().await.ok()?;
+        all.into_iter()
+            .filter(|c| c.running)
+            .find(|c| {
+                labels::owner(&c.labels)
+                    .is_some_and(|o| o.pod.uid == uid && o.container == labels::INFRA)
+            })
+            .map(|c| c.id)
     }
 
     /// CPU and memory use of every running container, from two samples of Docker's stats.

@@ -57,6 +57,8 @@ pub struct PodWorker<E: Engine> {
     last_status: Value,
     /// Older instances found at adoption, removed at the first step.
     stale: Vec<String>,
+    /// The cluster DNS server the pod's resolv.conf names (see `pod_dns`).
+    cluster_dns: Option<String>,
 }
 
 fn specs(pod: &Value, list: &str) -> Vec<ContainerState> {
@@ -84,7 +86,14 @@ impl<E: Engine> PodWorker<E> {
             out: Vec::new(),
             last_status: Value::Null,
             stale: Vec::new(),
+            cluster_dns: None,
         }
+    }
+
+    /// Pods of this worker get `server` as their nameserver (`dnsPolicy: ClusterFirst`).
+    pub fn with_cluster_dns(mut self, server: Option<String>) -> Self {
+        self.cluster_dns = server;
+        self
     }
 
     /// A worker that takes over containers a previous agent started for this pod: the newest
@@ -269,7 +278,11 @@ impl<E: Engine> PodWorker<E> {
         let name = labels::container_name(&self.pod, labels::INFRA, 0);
         let _ = self.engine.remove(&name).await;
         let hostname: String = self.pod.name.chars().take(63).collect();
+        let dns = super::pod_dns::pod_dns(&self.desired.pod, self.cluster_dns.as_deref());
         let spec = super::engine::ContainerSpec {
+            dns: dns.nameservers,
+            dns_search: dns.searches,
+            dns_options: dns.options,
             name,
             image,
             hostname: Some(hostname),

@@ -1,10 +1,12 @@
-//! The agent's HTTP face: one WebSocket endpoint a control plane connects to, guarded by the
-//! join token and the Origin check before any upgrade happens.
+//! The agent's HTTP face: the WebSocket endpoint a control plane connects to, guarded by the
+//! join token and the Origin check before any upgrade happens, and on every other path the
+//! Kubernetes API gateway ([`crate::gateway`]).
 //!
 //! Refusals are logged with the peer's address and answered with a status and a plain reason
 //! (401 for a missing or wrong token, 403 for an origin the user did not allow).
 
 use crate::auth::{Gate, Refusal};
+use crate::gateway::{self, Gateway};
 use crate::session::Sessions;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,14 +19,23 @@ pub const CONNECT_PATH: &str = "/v1/connect";
 /// Largest WebSocket message the agent reads (a SyncPods with many pods and their volumes).
 const MAX_MESSAGE_BYTES: usize = 32 << 20;
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves; open API streams end then too. `sessions` is `None` when
+/// this machine is not a node (an embedded control plane with `--no-local-node`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     gate: Arc<Gate>,
-    sessions: Arc<Sessions>,
+    sessions: Option<Arc<Sessions>>,
+    gateway: Arc<Gateway>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
-    warp::serve(routes(gate, sessions))
+    let routes = routes(gate, sessions)
+        .or(gateway::filter(Arc::clone(&gateway)))
+        .unify();
+    let shutdown = async move {
+        shutdown.await;
+        gateway.stop_streams();
+    };
+    warp::serve(routes)
         .incoming(listener)
         .graceful(shutdown)
         .run()
@@ -33,7 +44,7 @@ pub async fn serve(
 
 fn routes(
     gate: Arc<Gate>,
-    sessions: Arc<Sessions>,
+    sessions: Option<Arc<Sessions>>,
 ) -> impl Filter<Extract = (Reply,), Error = warp::Rejection> + Clone + Send + Sync + 'static {
     let upgrade = warp::ws().map(Some).or(warp::any().map(|| None)).unify();
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
@@ -54,7 +65,7 @@ fn routes(
 
 fn connect(
     gate: &Gate,
-    sessions: &Arc<Sessions>,
+    sessions: &Option<Arc<Sessions>>,
     headers: &HeaderMap,
     query: &str,
     peer: Option<SocketAddr>,
@@ -72,6 +83,12 @@ fn connect(
         return plain(
             StatusCode::BAD_REQUEST,
             "this endpoint speaks WebSocket only: send an Upgrade: websocket request\n",
+        );
+    };
+    let Some(sessions) = sessions else {
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this agent runs no local node (--no-local-node): there is nothing to connect to\n",
         );
     };
     tracing::info!(peer = %peer_text, "control plane connected");

@@ -9,11 +9,15 @@ use super::Sessions;
 use crate::node_info;
 use futures_util::{SinkExt, StreamExt};
 use kubeplay_agent::runtime::{self, Report};
+use kubeplay_shared::node_link::services::{
+    CLUSTER_IPS_LABEL, LOAD_BALANCER_IPS_LABEL, PROXY_PORT_LABEL,
+};
 use kubeplay_shared::node_protocol::report::{
     ContainerUsage, EventReport, EventType, MetricsReport, PodRef, PodStatusReport, PodUsage,
 };
 use kubeplay_shared::node_protocol::{
-    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, SUPPORTED_VERSIONS,
+    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_SERVICES,
+    SUPPORTED_VERSIONS,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -132,8 +136,23 @@ async fn run(
             welcome.protocol_version
         ));
     }
+    let mut registration = sessions.facts.registration();
+    registration.features.push(FEATURE_SERVICES.to_string());
+    for (label, on) in [
+        (CLUSTER_IPS_LABEL, sessions.network.cluster_ips()),
+        (LOAD_BALANCER_IPS_LABEL, sessions.network.external_ips()),
+    ] {
+        registration
+            .labels
+            .insert(label.to_string(), on.to_string());
+    }
+    if let Some(port) = sessions.network.relay_port() {
+        registration
+            .labels
+            .insert(PROXY_PORT_LABEL.to_string(), port.to_string());
+    }
     if out
-        .send(FromAgent::Register(Box::new(sessions.facts.registration())))
+        .send(FromAgent::Register(Box::new(registration)))
         .await
         .is_err()
     {
@@ -209,6 +228,9 @@ async fn run(
                     ToAgent::OpenStream(request) => {
                         let uid = stream_pod(&request.open).and_then(|key| pods.get(&key).cloned());
                         streams.open(request, uid).await;
+                    }
+                    ToAgent::SyncServices { services, ingresses } => {
+                        sessions.network.update(&services, &ingresses)
                     }
                     ToAgent::Resize(resize) => streams.resize(resize).await,
                     ToAgent::Credit(credit) => streams.credit(credit),
@@ -308,6 +330,7 @@ fn message_kind(msg: &ToAgent) -> &'static str {
         ToAgent::Registered { .. } => "registered",
         ToAgent::SyncPods { .. } => "syncPods",
         ToAgent::OpenStream(_) => "openStream",
+        ToAgent::SyncServices { .. } => "syncServices",
         ToAgent::Resize(_) => "resize",
         ToAgent::Credit(_) => "credit",
         ToAgent::CloseStream(_) => "closeStream",

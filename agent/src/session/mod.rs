@@ -12,6 +12,7 @@ pub mod slot;
 mod streams;
 
 use crate::node_info::NodeFacts;
+use kubeplay_agent::network::node::NodeNetwork;
 use kubeplay_agent::runtime::{PodRuntime, Report, Reports};
 use kubeplay_shared::node_protocol::DesiredPod;
 use std::sync::{Arc, Mutex};
@@ -29,11 +30,18 @@ pub struct Sessions {
     listener: Mutex<Listener>,
     /// The newest SyncPods; the syncer applies only the latest, however many arrive meanwhile.
     desired: watch::Sender<Option<Vec<DesiredPod>>>,
+    /// DNS, Service proxy and relay, fed by each SyncServices.
+    network: Arc<NodeNetwork>,
 }
 
 impl Sessions {
     /// Starts the report router and the syncer; they run as long as the agent does.
-    pub fn start(runtime: PodRuntime, reports: Reports, facts: NodeFacts) -> Arc<Sessions> {
+    pub fn start(
+        runtime: PodRuntime,
+        reports: Reports,
+        facts: NodeFacts,
+        network: Arc<NodeNetwork>,
+    ) -> Arc<Sessions> {
         let (desired, desired_rx) = watch::channel(None);
         let sessions = Arc::new(Sessions {
             runtime: Arc::new(runtime),
@@ -41,10 +49,16 @@ impl Sessions {
             slot: slot::Slot::default(),
             listener: Mutex::new(Listener::default()),
             desired,
+            network,
         });
         tokio::spawn(route_reports(Arc::downgrade(&sessions), reports));
         tokio::spawn(sync_pods(Arc::clone(&sessions.runtime), desired_rx));
         sessions
+    }
+
+    /// The pod runtime every connection shares.
+    pub fn runtime(&self) -> Arc<PodRuntime> {
+        Arc::clone(&self.runtime)
     }
 
     /// Serves one admitted connection until it closes or a newer one replaces it.

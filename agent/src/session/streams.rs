@@ -1,8 +1,9 @@
-//! Logs and exec streams of one link, bridged between the runtime and the WebSocket with credit
+//! Logs, exec and port-forward streams of one link, bridged between the runtime and the WebSocket with credit
 //! flow control: a stream sends only as many bytes as the control plane has granted, so a slow
 //! browser stalls the container's output at Docker instead of filling the agent's memory.
 
 use futures_util::StreamExt;
+use kubeplay_agent::network::port_forward;
 use kubeplay_agent::runtime::exec::ExecControl;
 use kubeplay_agent::runtime::{ExecOutput, LogOptions, PodRuntime, RuntimeError};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream, Resize};
@@ -12,7 +13,7 @@ use kubeplay_shared::node_protocol::{
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -171,12 +172,51 @@ impl Streams {
                     },
                 );
             }
-            StreamOpen::PortForward { .. } => {
-                self.refuse(
+            StreamOpen::PortForward {
+                namespace,
+                pod,
+                port,
+            } => {
+                let Some(uid) = uid else {
+                    self.refuse(
+                        id,
+                        format!(
+                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
+                        ),
+                    )
+                    .await;
+                    return;
+                };
+                let ip = match self.runtime.pod_ip(&uid) {
+                    Ok(ip) => ip,
+                    Err(e) => {
+                        self.refuse(id, e.to_string()).await;
+                        return;
+                    }
+                };
+                let (tx, upstream) = mpsc::unbounded_channel();
+                let pending = Arc::new(AtomicU32::new(0));
+                let target = Target {
+                    runtime: Arc::clone(&self.runtime),
+                    uid,
+                    ip,
+                    port,
+                };
+                let task = tokio::spawn(run_port_forward(
+                    sender,
+                    target,
+                    upstream,
+                    Arc::clone(&pending),
+                ));
+                self.open.insert(
                     id,
-                    "port-forward is not supported by this agent yet".to_string(),
-                )
-                .await;
+                    Stream {
+                        window,
+                        stdin: Some(Stdin { tx, pending }),
+                        exec: None,
+                        task,
+                    },
+                );
             }
             StreamOpen::Http { .. } => {
                 self.refuse(
@@ -309,6 +349,34 @@ impl Sender {
         true
     }
 
+    /// Sends one chunk of at most [`MAX_CHUNK`] bytes whole, once the window has room for all
+    /// of it (the window is larger than a chunk, so it always will). False when the link is gone.
+    async fn send_chunk(&self, channel: Channel, data: Vec<u8>) -> bool {
+        if data.len() > MAX_CHUNK {
+            return self.send(channel, &data).await;
+        }
+        let Ok(permits) = self.window.acquire_many(data.len() as u32).await else {
+            return false;
+        };
+        permits.forget();
+        let data = StreamData {
+            stream: self.id,
+            channel,
+            data,
+        };
+        self.out.send(FromAgent::Data(data)).await.is_ok()
+    }
+
+    /// Ends this direction of the stream: an empty data frame, which needs no credit.
+    async fn finish(&self, channel: Channel) -> bool {
+        let data = StreamData {
+            stream: self.id,
+            channel,
+            data: Vec::new(),
+        };
+        self.out.send(FromAgent::Data(data)).await.is_ok()
+    }
+
     async fn close(&self, exit_code: Option<i32>, error: Option<String>) {
         let _ = self
             .out
@@ -361,7 +429,8 @@ async fn run_exec(
         .await;
 }
 
-/// Writes stdin bytes to the process in order and credits them back once written.
+/// Writes stdin bytes to the process in order and credits them back once written; an empty
+/// chunk is the end of stdin.
 fn spawn_stdin(
     id: StreamId,
     mut writer: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
@@ -372,6 +441,9 @@ fn spawn_stdin(
     let written = Arc::clone(&pending);
     tokio::spawn(async move {
         while let Some(bytes) = rx.recv().await {
+            if bytes.is_empty() {
+                break;
+            }
             if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
                 return;
             }
@@ -391,6 +463,130 @@ fn spawn_stdin(
         let _ = writer.shutdown().await;
     });
     Stdin { tx, pending }
+}
+
+/// The pod port a port-forward stream connects to.
+struct Target {
+    runtime: Arc<PodRuntime>,
+    uid: String,
+    ip: String,
+    port: u16,
+}
+
+/// Aborts a task when dropped, so an aborted stream takes its helper tasks with it.
+struct AbortOnDrop(JoinHandle<Result<(), String>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// One port-forward connection: bytes from the pod go out on `Stdout` within the window, bytes
+/// from the control plane go to the pod as they arrive. An empty data frame ends a direction
+/// (TCP half-close either way); the stream closes once both have ended, or with an error.
+async fn run_port_forward(
+    sender: Sender,
+    target: Target,
+    upstream: mpsc::UnboundedReceiver<Vec<u8>>,
+    pending: Arc<AtomicU32>,
+) {
+    let Target {
+        runtime,
+        uid,
+        ip,
+        port,
+    } = target;
+    let sandbox = async {
+        runtime
+            .sandbox_id(&uid)
+            .await
+            .unwrap_or_else(|| uid.clone())
+    };
+    let connection = match port_forward::connect(&ip, port, sandbox).await {
+        Ok(connection) => connection,
+        Err(e) => {
+            sender.close(None, Some(e)).await;
+            return;
+        }
+    };
+    let (mut from_pod, to_pod) = connection.into_split();
+    let mut writer = AbortOnDrop(tokio::spawn(write_upstream(
+        sender.id,
+        to_pod,
+        upstream,
+        pending,
+        sender.out.clone(),
+    )));
+    let mut upstream_end: Option<Result<(), String>> = None;
+    // Each read fills a fresh chunk that goes out as it is, without another copy.
+    let mut buf = Vec::with_capacity(MAX_CHUNK);
+    loop {
+        tokio::select! {
+            read = from_pod.read_buf(&mut buf) => match read {
+                Ok(0) => break,
+                Ok(_) => {
+                    let chunk = std::mem::replace(&mut buf, Vec::with_capacity(MAX_CHUNK));
+                    if !sender.send_chunk(Channel::Stdout, chunk).await {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    sender.close(None, Some(format!("error reading from pod port {port}: {e}"))).await;
+                    return;
+                }
+            },
+            end = &mut writer.0, if upstream_end.is_none() => {
+                let end = end.unwrap_or_else(|e| Err(e.to_string()));
+                if let Err(e) = end {
+                    sender.close(None, Some(e)).await;
+                    return;
+                }
+                upstream_end = Some(Ok(()));
+            }
+        }
+    }
+    if !sender.finish(Channel::Stdout).await {
+        return;
+    }
+    let end = match upstream_end {
+        Some(end) => end,
+        None => (&mut writer.0).await.unwrap_or_else(|e| Err(e.to_string())),
+    };
+    sender.close(None, end.err()).await;
+}
+
+/// Writes the control plane's bytes to the pod and credits them back once written; an empty
+/// chunk half-closes the connection.
+async fn write_upstream(
+    id: StreamId,
+    mut to_pod: tokio::net::tcp::OwnedWriteHalf,
+    mut upstream: mpsc::UnboundedReceiver<Vec<u8>>,
+    pending: Arc<AtomicU32>,
+    out: mpsc::Sender<FromAgent>,
+) -> Result<(), String> {
+    while let Some(bytes) = upstream.recv().await {
+        if bytes.is_empty() {
+            return to_pod
+                .shutdown()
+                .await
+                .map_err(|e| format!("error closing the connection to the pod: {e}"));
+        }
+        to_pod
+            .write_all(&bytes)
+            .await
+            .map_err(|e| format!("error writing to the pod: {e}"))?;
+        let len = bytes.len() as u32;
+        pending.fetch_sub(len, Ordering::SeqCst);
+        let credit = FromAgent::Credit(Credit {
+            stream: id,
+            bytes: len,
+        });
+        if out.send(credit).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

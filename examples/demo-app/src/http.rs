@@ -124,6 +124,11 @@ impl Response {
     }
 }
 
+/// The head of a `/bytes` answer: `len` bytes of body follow.
+pub fn bytes_head(len: u64) -> Vec<u8> {
+    format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",

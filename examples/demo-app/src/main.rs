@@ -2,8 +2,10 @@
 //!
 //! It answers `/` with its version and pod name, serves the `/health` and `/ready` probes, burns
 //! CPU for HPA demos, and exits 0 promptly on SIGTERM so graceful termination is visible.
+//! `myapp get URL` is a small HTTP client instead (see [`client`]).
 
 mod banner;
+mod client;
 mod config;
 mod http;
 mod routes;
@@ -19,6 +21,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [get, url] = args.as_slice() {
+        if get == "get" {
+            return match client::get(url) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => fail(&err),
+            };
+        }
+    }
     let started = Instant::now();
     // Before any thread exists, so every thread inherits the blocked mask.
     let signals = match TermSignals::block() {

@@ -13,7 +13,10 @@ pub const MAX_BURN_MS: u64 = 10_000;
 pub const MAX_LEAK_MB: usize = 1024;
 const DEFAULT_BURN_MS: u64 = 100;
 const DEFAULT_LEAK_MB: usize = 10;
-const ROUTES: &str = "/, /health, /ready, /version, /burn?ms=200, /leak?mb=10, /crash";
+/// The largest body `/bytes` sends.
+pub const MAX_BYTES: u64 = 1 << 34;
+const ROUTES: &str =
+    "/, /health, /ready, /version, /burn?ms=200, /leak?mb=10, /bytes?n=1048576, /crash";
 
 /// A side effect the server performs around the response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,8 @@ pub enum Effect {
     Burn(Duration),
     /// Allocate and keep this many more bytes before answering.
     Leak(usize),
+    /// Answer with a body of this many bytes instead (a throughput source for benchmarks).
+    Bytes(u64),
     /// Exit with status 1 once the answer is sent.
     Crash,
 }
@@ -59,6 +64,7 @@ pub fn route(req: &Request, config: &Config, now: Moment) -> (Response, Effect) 
         "/version" => (Response::text(200, config.version.as_str()), Effect::None),
         "/burn" => burn(req),
         "/leak" => leak(req, now.leaked),
+        "/bytes" => bytes(req),
         "/crash" => (
             Response::text(200, "crashing: exiting with status 1"),
             Effect::Crash,
@@ -136,6 +142,23 @@ fn leak(req: &Request, leaked: usize) -> (Response, Effect) {
             Response::text(
                 400,
                 format!("mb must be a whole number of MiB from 0 to {MAX_LEAK_MB}"),
+            ),
+            Effect::None,
+        ),
+    }
+}
+
+fn bytes(req: &Request) -> (Response, Effect) {
+    match req
+        .param("n")
+        .and_then(|n| n.parse::<u64>().ok())
+        .filter(|n| *n <= MAX_BYTES)
+    {
+        Some(n) => (Response::text(200, ""), Effect::Bytes(n)),
+        None => (
+            Response::text(
+                400,
+                format!("n must be a whole number of bytes from 0 to {MAX_BYTES}"),
             ),
             Effect::None,
         ),
@@ -240,6 +263,16 @@ mod tests {
         assert_eq!(resp.body, "leaked 64MiB more, holding 74MiB\n");
         assert_eq!(effect, Effect::Leak(64 * 1024 * 1024));
         assert_eq!(get("/leak?mb=lots", 0).0.status, 400);
+    }
+
+    #[test]
+    fn bytes_asks_for_a_body_of_the_requested_size() {
+        assert_eq!(get("/bytes?n=1048576", 0).1, Effect::Bytes(1_048_576));
+        for target in ["/bytes", "/bytes?n=-1", "/bytes?n=17179869185"] {
+            let (resp, effect) = get(target, 0);
+            assert_eq!(resp.status, 400, "{target}");
+            assert_eq!(effect, Effect::None, "{target}");
+        }
     }
 
     #[test]

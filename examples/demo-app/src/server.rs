@@ -65,10 +65,17 @@ impl Server {
         match effect {
             Effect::Burn(duration) => burn_cpu(duration),
             Effect::Leak(bytes) => self.leak(bytes),
-            Effect::None | Effect::Crash => {}
+            Effect::None | Effect::Crash | Effect::Bytes(_) => {}
         }
         let head_only = target.as_ref().is_some_and(|(_, _, h)| *h);
-        let _ = stream.write_all(&response.render(head_only));
+        if let Effect::Bytes(len) = effect {
+            let _ = stream.write_all(&http::bytes_head(len));
+            if !head_only {
+                let _ = write_bytes(&mut stream, len);
+            }
+        } else {
+            let _ = stream.write_all(&response.render(head_only));
+        }
         let _ = stream.flush();
         match &target {
             Some((method, target, _)) => println!("{method} {target} {}", response.status),
@@ -127,6 +134,18 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Option<Head>> {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Writes `len` bytes of filler in large writes, for throughput measurements.
+fn write_bytes(stream: &mut TcpStream, len: u64) -> io::Result<()> {
+    let block = vec![b'x'; 256 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        stream.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
 }
 
 /// Keeps one core busy for `duration`: the CPU usage an HPA scales on.

@@ -142,3 +142,24 @@ fn a_malformed_knob_exits_non_zero_before_listening() {
         "myapp: error: READY_AFTER_SECONDS=\"soon\" is not a whole number of seconds\n"
     );
 }
+
+#[test]
+fn get_fetches_a_url_by_name_and_prints_the_body() {
+    let app = Myapp::start(&[]);
+    let get = |url: String| {
+        Command::new(env!("CARGO_BIN_EXE_myapp"))
+            .args(["get", &url])
+            .output()
+            .unwrap()
+    };
+    let ok = get(format!("http://localhost:{}/version", app.port));
+    assert!(ok.status.success(), "{ok:?}");
+    assert_eq!(String::from_utf8_lossy(&ok.stdout), "2.0\n");
+    let bytes = get(format!("http://localhost:{}/bytes?n=100000", app.port));
+    assert_eq!(bytes.stdout.len(), 100_000);
+    let missing = get(format!("http://localhost:{}/missing", app.port));
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("server returned error: HTTP/1.1 404")
+    );
+}

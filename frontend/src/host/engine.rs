@@ -3,11 +3,14 @@
 //!
 //! Time comes in as the host's `now`, so all of this runs and is tested natively.
 
+use super::agents::{self, AgentShell, Agents, SocketCommand, SocketId};
 use super::terminal::Terminals;
-use crate::protocol::{ApiResponse, ApplyReport, Call, CallId, FromWorker, Reply, Speed};
+use crate::protocol::{AgentStatus, ApiResponse, ApplyReport, Call, CallId, FromWorker, Reply, SavedAgent, Speed};
 use crate::view::{ClusterView, ViewBuilder};
 use kubeplay_shared::control_plane::{Snapshot, SnapshotError};
+use kubeplay_shared::lessons;
 use kubeplay_shared::manifest;
+use kubeplay_shared::node_protocol::Frame;
 use kubeplay_shared::sim::nodes::{add_node, NodeSpec};
 use kubeplay_shared::{ControlPlane, Timestamp};
 
@@ -36,6 +39,8 @@ pub struct Engine {
     /// Set when something a view shows changed outside the store (the speed).
     view_stale: bool,
     terminals: Terminals,
+    /// The real machines (kubeplay-agent) this cluster drives.
+    agents: Agents,
 }
 
 impl Engine {
@@ -54,6 +59,7 @@ impl Engine {
             viewed: None,
             view_stale: true,
             terminals: Terminals::default(),
+            agents: Agents::default(),
         };
         engine.tick(now);
         engine
@@ -74,7 +80,49 @@ impl Engine {
             viewed: None,
             view_stale: true,
             terminals: Terminals::default(),
+            agents: Agents::restore(&[], speed),
         })
+    }
+
+    /// Reconnects to the agents a saved page drove (their pods are re-adopted, not restarted).
+    pub fn restore_agents(&mut self, saved: &[SavedAgent]) {
+        self.agents = Agents::restore(saved, self.speed);
+    }
+
+    /// The page's origin, which agents must allow; refusals name it.
+    pub fn set_page_origin(&mut self, origin: String) {
+        self.agents.set_origin(origin);
+    }
+
+    /// The agents to reconnect to after a reload.
+    pub fn saved_agents(&self) -> Vec<SavedAgent> {
+        self.agents.saved()
+    }
+
+    pub fn agent_statuses(&self) -> Vec<AgentStatus> {
+        self.agents.statuses()
+    }
+
+    /// An agent's socket opened.
+    pub fn agent_opened(&mut self, socket: SocketId) {
+        self.agents.on_open(socket);
+    }
+
+    /// A frame from an agent's socket, at host time `now`.
+    pub fn agent_frame(&mut self, socket: SocketId, frame: &Frame, now: Timestamp) {
+        let cluster_now = self.cp.clock().cluster_time(now);
+        self.agents.on_frame(socket, frame, self.cp.api_mut(), cluster_now);
+    }
+
+    /// An agent's socket closed (or failed to open), at host time `now`.
+    pub fn agent_closed(&mut self, socket: SocketId, now: Timestamp) {
+        self.agents.on_closed(socket, now);
+    }
+
+    /// What the agents' side wants done: socket commands, terminal output of execs, and the
+    /// agents' status if it changed.
+    pub fn take_agent_io(&mut self) -> (Vec<SocketCommand>, Vec<FromWorker>, Option<Vec<AgentStatus>>) {
+        (self.agents.take_commands(), self.agents.take_messages(), self.agents.take_statuses())
     }
 
     /// The whole cluster as JSON, for the browser's storage.
@@ -97,15 +145,52 @@ impl Engine {
 
     /// Lets the controllers catch up to `now`; returns the host time they want to run again.
     pub fn tick(&mut self, now: Timestamp) -> Option<Timestamp> {
-        self.cp.tick(now)
+        if self.agents.is_empty() {
+            return self.cp.tick(now);
+        }
+        // The links write leases and pod statuses; the controllers react, and the links
+        // send what the controllers changed: a few rounds until the store settles.
+        let mut next = None;
+        for _ in 0..3 {
+            let before = self.revision();
+            let cluster_now = self.cp.clock().cluster_time(now);
+            self.agents.poll(self.cp.api_mut(), now, cluster_now);
+            next = self.cp.tick(now);
+            let cluster_now = self.cp.clock().cluster_time(now);
+            self.agents.poll(self.cp.api_mut(), now, cluster_now);
+            if self.revision() == before {
+                break;
+            }
+        }
+        [next, self.agents.wake(self.cp.clock())].into_iter().flatten().min()
     }
 
     /// Answers call `id` with the messages to post: kubectl's output chunks, then the reply
     /// (which a follow such as `logs -f` sends later, from [`Engine::poll_terminals`]).
     pub fn call(&mut self, id: CallId, call: Call, now: Timestamp) -> Vec<FromWorker> {
         match call {
+            Call::Kubectl { session, line, .. } if self.agents.has_shell(&session) => {
+                self.agents.shell_line(id, &session, &line);
+                Vec::new()
+            }
             Call::Kubectl { session, line, files } => {
-                let out = self.terminals.run(&mut self.cp, &session, &line, &files, id, now);
+                let mut shell = AgentShell::default();
+                let mut out = self.terminals.run(&mut self.cp, &mut shell, &session, &line, &files, id, now);
+                if let Some((target, argv, node)) = shell.deferred {
+                    // The command runs on the agent: its output and end come from the link.
+                    out.retain(|m| !matches!(m, FromWorker::Reply { .. }));
+                    if let Err(message) = self.agents.exec(id, &target, &argv, &node) {
+                        out.push(FromWorker::Output { id, text: format!("{message}\n"), stderr: true });
+                        out.push(FromWorker::Reply { id, reply: Reply::Done { exit_code: 1, prompt: None } });
+                    }
+                }
+                if let Some((session, interactive)) = self.terminals.take_remote() {
+                    let node = agents::agent_node_of(self.cp.api(), &interactive.target.pod_object).unwrap_or_default();
+                    if let Err(message) = self.agents.open_shell(id, &session, &interactive.target, &interactive.argv, &node) {
+                        out.push(FromWorker::Output { id, text: format!("{message}\n"), stderr: true });
+                        out.push(FromWorker::Reply { id, reply: Reply::Done { exit_code: 1, prompt: None } });
+                    }
+                }
                 self.tick(now);
                 out
             }
@@ -115,6 +200,9 @@ impl Engine {
 
     /// Ctrl-C on a following kubectl call.
     pub fn cancel(&mut self, id: CallId, now: Timestamp) -> Vec<FromWorker> {
+        if let Some(out) = self.agents.cancel(id) {
+            return out;
+        }
         self.terminals.cancel(&mut self.cp, id, now)
     }
 
@@ -140,6 +228,12 @@ impl Engine {
             Call::Apply { yaml, namespace } => Reply::Applied {
                 report: self.apply(&yaml, &namespace, EDITOR_FILE, now),
             },
+            Call::ApplyWhole { yaml, namespace, file } => {
+                let cluster_now = self.cp.clock().cluster_time(now);
+                let report = super::whole_apply::apply(self.cp.api_mut(), &yaml, &namespace, &file, cluster_now);
+                self.tick(now);
+                Reply::Applied { report }
+            }
             Call::Import { yaml } => Reply::Applied {
                 report: self.apply(&yaml, "default", "import", now),
             },
@@ -148,8 +242,19 @@ impl Engine {
                 Reply::Ok
             }
             Call::Reset => {
-                *self = Self::new(self.seed, now);
+                self.start_afresh(now);
                 Reply::Ok
+            }
+            Call::ConnectAgent { url, token } => match self.agents.connect(&url, &token) {
+                Ok(()) => Reply::Ok,
+                Err(err) => Reply::Failed { message: err.to_string() },
+            },
+            Call::DisconnectAgent { url } => {
+                if self.agents.disconnect(&url) {
+                    Reply::Ok
+                } else {
+                    Reply::Failed { message: format!("no agent at {url}") }
+                }
             }
             Call::Node { command } => {
                 let cluster_now = self.cp.clock().cluster_time(now);
@@ -170,10 +275,30 @@ impl Engine {
                 Some(params) => Reply::Bench { result: crate::bench::run(&params) },
                 None => Reply::Failed { message: format!("no benchmark named in {query:?}") },
             },
+            Call::LessonStart { lesson } => Reply::Applied { report: self.start_lesson(&lesson, now) },
+            Call::LessonReset { lesson } => {
+                let speed = self.speed;
+                self.start_afresh(now);
+                self.set_speed(speed, now);
+                Reply::Applied { report: self.start_lesson(&lesson, now) }
+            }
+            Call::LessonCheck { lesson } => Reply::LessonChecked {
+                tasks: lessons::check_lesson(&lesson, self.cp.api()),
+            },
             Call::Kubectl { .. } => Reply::Failed {
                 message: "kubectl lines stream their output: send them with Engine::call".into(),
             },
         }
+    }
+
+    /// A fresh cluster; the agents stay, their links start over so their machines register
+    /// with it (and drop the pods it no longer wants).
+    fn start_afresh(&mut self, now: Timestamp) {
+        let mut agents = std::mem::take(&mut self.agents);
+        *self = Self::new(self.seed, now);
+        agents.set_speed(Speed::NORMAL);
+        agents.restart_all();
+        self.agents = agents;
     }
 
     /// `kubectl apply -f`: every document through the API, then the controllers react.
@@ -184,9 +309,18 @@ impl Engine {
         ApplyReport::from_outcome(outcome, file)
     }
 
+    /// A lesson's starting objects, applied as `kubectl apply -f` would.
+    fn start_lesson(&mut self, lesson: &lessons::Lesson, now: Timestamp) -> ApplyReport {
+        let cluster_now = self.cp.clock().cluster_time(now);
+        let outcome = lessons::setup::apply_setup(self.cp.api_mut(), lesson, cluster_now);
+        self.tick(now);
+        ApplyReport::from_outcome(outcome, lesson.id.as_str())
+    }
+
     pub fn set_speed(&mut self, speed: Speed, now: Timestamp) {
         self.cp.set_speed(speed.factor(), now);
         self.speed = speed;
+        self.agents.set_speed(speed);
         self.view_stale = true;
     }
 
@@ -422,6 +556,34 @@ spec:
         let view = engine.view_if_changed(t0()).unwrap();
         assert!(view.pods.iter().all(|p| !p.name.starts_with("web-")));
         assert_eq!(view.nodes.len(), 3);
+    }
+
+    #[test]
+    fn a_lesson_starts_checks_and_resets_in_the_worker() {
+        let lesson = kubeplay_shared::lessons::builtin::lessons()
+            .unwrap()
+            .into_iter()
+            .find(|l| l.id == "scaling")
+            .unwrap();
+        let mut engine = Engine::new(1, t0());
+        engine.set_speed(Speed(5), t0());
+        let report = applied(engine.handle(Call::LessonStart { lesson: Box::new(lesson.clone()) }, t0()));
+        assert_eq!(report.lines(), ["deployment.apps/my-api created"]);
+        let now = run(&mut engine, t0(), 20);
+        kubectl(&mut engine, "kubectl scale deployment my-api --replicas=5", now);
+        let now = run(&mut engine, now, 20);
+        let Reply::LessonChecked { tasks } = engine.handle(Call::LessonCheck { lesson: Box::new(lesson.clone()) }, now) else {
+            panic!()
+        };
+        assert_eq!(tasks[0].id, "up");
+        assert!(tasks[0].passed, "{tasks:?}");
+        let report = applied(engine.handle(Call::LessonReset { lesson: Box::new(lesson.clone()) }, now));
+        assert_eq!(report.lines(), ["deployment.apps/my-api created"]);
+        assert_eq!(engine.speed(), Speed(5), "a lesson reset keeps the speed");
+        let Reply::LessonChecked { tasks } = engine.handle(Call::LessonCheck { lesson: Box::new(lesson) }, now) else {
+            panic!()
+        };
+        assert!(!tasks[0].passed, "{tasks:?}");
     }
 
     #[test]

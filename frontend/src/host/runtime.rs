@@ -1,13 +1,18 @@
 //! The worker's effectful half: receives the UI's messages, wakes the control plane when it
 //! asks, posts views at most every [`VIEW_MS`] and saves the cluster every [`SAVE_MS`] (when
-//! it changed) to IndexedDB, from where the next page load restores it.
+//! it changed) to IndexedDB, from where the next page load restores it. It also owns the
+//! WebSockets to the agents the engine drives, and keeps their list (URL and token) in the
+//! same IndexedDB, which only this origin can read, so a reload reconnects.
 
+use super::agent_socket::{AgentSocket, SocketEvent};
+use super::agents::{SocketCommand, SocketId};
 use super::engine::Engine;
 use super::storage::Storage;
 use crate::clock;
-use crate::protocol::{self, Call, FromWorker, Reply, Speed, ToWorker};
+use crate::protocol::{self, Call, FromWorker, Reply, SavedAgent, Speed, ToWorker};
 use gloo_timers::callback::{Interval, Timeout};
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -21,6 +26,8 @@ const SAVE_MS: u32 = 2_000;
 const SAVE_AFTER_CALL_MS: u32 = 300;
 /// Where the cluster's snapshot (JSON) is kept.
 const SNAPSHOT_KEY: &str = "cluster";
+/// Where the agents' list (JSON of [`SavedAgent`]s) is kept.
+const AGENTS_KEY: &str = "agents";
 
 struct Host {
     engine: RefCell<Engine>,
@@ -33,6 +40,10 @@ struct Host {
     /// What was saved last: store revision and speed.
     saved: Cell<Option<(u64, Speed)>>,
     saving: Cell<bool>,
+    /// The agents' sockets, by the id the engine gave each attempt.
+    sockets: RefCell<HashMap<SocketId, AgentSocket>>,
+    /// The agents' list as last saved (JSON).
+    saved_agents: RefCell<Option<String>>,
 }
 
 /// Boots the control plane in this worker: the cluster saved in this browser if there is one,
@@ -51,6 +62,10 @@ pub fn start(seed: u64) {
             }),
             None => None,
         };
+        let saved_agents = match &storage {
+            Some(storage) => storage.get(AGENTS_KEY).await.ok().flatten(),
+            None => None,
+        };
         let now = clock::now();
         let restored = saved.and_then(|text| match Engine::restore(seed, &text, now) {
             Ok(engine) => Some(engine),
@@ -60,7 +75,12 @@ pub fn start(seed: u64) {
             }
         });
         let was_restored = restored.is_some();
-        let engine = restored.unwrap_or_else(|| Engine::new(seed, now));
+        let mut engine = restored.unwrap_or_else(|| Engine::new(seed, now));
+        let agents: Vec<SavedAgent> = saved_agents.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+        engine.restore_agents(&agents);
+        if let Some(origin) = js_sys::Reflect::get(&js_sys::global(), &"origin".into()).ok().and_then(|o| o.as_string()) {
+            engine.set_page_origin(origin);
+        }
         let host = Rc::new(Host {
             saved: Cell::new(was_restored.then(|| (engine.revision(), engine.speed()))),
             engine: RefCell::new(engine),
@@ -69,6 +89,8 @@ pub fn start(seed: u64) {
             wake: RefCell::new(None),
             save_soon: RefCell::new(None),
             saving: Cell::new(false),
+            sockets: RefCell::new(HashMap::new()),
+            saved_agents: RefCell::new(saved_agents),
         });
         host.listen();
         host.post(&FromWorker::Ready { restored: was_restored });
@@ -77,6 +99,7 @@ pub fn start(seed: u64) {
         }
         host.post(&FromWorker::Speed { speed: host.engine.borrow().speed() });
         host.post_view();
+        host.flush_agents();
         host.schedule(Some(0));
         let views = Rc::clone(&host);
         Interval::new(VIEW_MS, move || {
@@ -101,6 +124,7 @@ impl Host {
                     for message in &messages {
                         host.post(message);
                     }
+                    host.flush_agents();
                 }
                 Err(err) => web_sys::console::warn_1(&format!("kubeplay worker: {err}").into()),
             }
@@ -123,6 +147,7 @@ impl Host {
         if reset || speed {
             self.post(&FromWorker::Speed { speed: self.engine.borrow().speed() });
         }
+        self.flush_agents();
         // The call may have given the controllers work: let them run right after.
         self.schedule(Some(0));
         let host = Rc::clone(self);
@@ -141,7 +166,73 @@ impl Host {
     fn wake(self: &Rc<Self>) {
         let now = clock::now();
         let next = self.engine.borrow_mut().tick(now);
+        self.flush_agents();
         self.schedule(next.map(|at| clock::millis_until(at, clock::now())));
+    }
+
+    /// Carries out what the engine's agent links asked for: sockets to open, frames to send,
+    /// sockets to close; posts exec output and the agents' status; saves a changed agent list.
+    fn flush_agents(self: &Rc<Self>) {
+        let (commands, messages, statuses) = self.engine.borrow_mut().take_agent_io();
+        for command in commands {
+            match command {
+                SocketCommand::Open { socket, url, token } => {
+                    let host = Rc::downgrade(self);
+                    let on_event = Rc::new(move |socket: SocketId, event: SocketEvent| {
+                        if let Some(host) = host.upgrade() {
+                            host.on_socket(socket, event);
+                        }
+                    });
+                    let opened = AgentSocket::open(socket, &url, &token, on_event);
+                    self.sockets.borrow_mut().insert(socket, opened);
+                }
+                SocketCommand::Send { socket, frame } => {
+                    if let Some(s) = self.sockets.borrow().get(&socket) {
+                        s.send(&frame);
+                    }
+                }
+                SocketCommand::Close { socket } => {
+                    self.sockets.borrow_mut().remove(&socket);
+                }
+            }
+        }
+        for message in &messages {
+            self.post(message);
+        }
+        if let Some(agents) = statuses {
+            self.post(&FromWorker::Agents { agents });
+            let list = serde_json::to_string(&self.engine.borrow().saved_agents()).unwrap_or_default();
+            if self.saved_agents.borrow().as_deref() != Some(list.as_str()) {
+                self.save_agents(list);
+            }
+        }
+    }
+
+    fn on_socket(self: &Rc<Self>, socket: SocketId, event: SocketEvent) {
+        let now = clock::now();
+        match event {
+            SocketEvent::Opened => self.engine.borrow_mut().agent_opened(socket),
+            SocketEvent::Frame(frame) => self.engine.borrow_mut().agent_frame(socket, &frame, now),
+            SocketEvent::Closed => {
+                self.sockets.borrow_mut().remove(&socket);
+                self.engine.borrow_mut().agent_closed(socket, now);
+            }
+        }
+        self.flush_agents();
+        // What the agent reported may give the controllers work; a burst of frames
+        // coalesces into one wake, as each replaces the timer before it.
+        self.schedule(Some(0));
+    }
+
+    fn save_agents(self: &Rc<Self>, list: String) {
+        let host = Rc::clone(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(storage) = &host.storage else { return };
+            match storage.put_all(&[(AGENTS_KEY, &list)]).await {
+                Ok(()) => *host.saved_agents.borrow_mut() = Some(list),
+                Err(err) => host.post(&FromWorker::StorageFailed { message: err.to_string() }),
+            }
+        });
     }
 
     /// Posts what running kubectl follows printed; called with every view tick.
@@ -204,6 +295,9 @@ impl Host {
             if let Err(err) = storage.clear().await {
                 host.post(&FromWorker::StorageFailed { message: err.to_string() });
             }
+            // The agents stay connected to the fresh cluster: keep their list.
+            let list = serde_json::to_string(&host.engine.borrow().saved_agents()).unwrap_or_default();
+            host.save_agents(list);
         });
     }
 }

@@ -3,7 +3,7 @@
 //! messages. Pure: the control plane and the host's time come in with every call.
 
 use crate::protocol::{CallId, FileEntry, FromWorker, Reply};
-use kubeplay_shared::kubectl::{self, Follow, Local, SimShell};
+use kubeplay_shared::kubectl::{self, Follow, Local, Shell};
 use kubeplay_shared::sim::shell::ShellSession;
 use kubeplay_shared::{ControlPlane, Timestamp};
 use std::collections::{BTreeMap, HashMap};
@@ -22,6 +22,8 @@ pub struct Terminals {
     terminals: HashMap<String, Terminal>,
     /// Calls still printing, in the order they started.
     follows: Vec<(CallId, Follow)>,
+    /// An `exec -it` into a pod on an agent's node, for the host to open there: (session, what).
+    remote: Option<(String, kubectl::Interactive)>,
 }
 
 /// What a line printed, as messages for the UI: output chunks, then a reply unless it follows.
@@ -47,7 +49,9 @@ fn done(id: CallId, exit_code: i32, prompt: Option<String>) -> FromWorker {
 
 impl Terminals {
     /// Runs one line typed in terminal `session` as call `id`.
-    pub fn run(&mut self, cp: &mut ControlPlane, session: &str, line: &str, files: &[FileEntry], id: CallId, now: Timestamp) -> Vec<FromWorker> {
+    /// `shell` runs `kubectl exec` commands (the host's: simulated or an agent's).
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(&mut self, cp: &mut ControlPlane, shell: &mut dyn Shell, session: &str, line: &str, files: &[FileEntry], id: CallId, now: Timestamp) -> Vec<FromWorker> {
         let mut out = Vec::new();
         let terminal = self.terminals.entry(session.to_string()).or_default();
         let cluster_now = cp.clock().cluster_time(now);
@@ -64,11 +68,16 @@ impl Terminals {
         let tree = file_tree(files);
         let outcome = {
             let mut transport = Local::new(cp, now);
-            terminal.kubectl.run(&mut transport, line, &tree, &mut SimShell, cluster_now)
+            terminal.kubectl.run(&mut transport, line, &tree, shell, cluster_now)
         };
         printed(id, outcome.stdout, outcome.stderr, &mut out);
         if let Some(interactive) = outcome.interactive {
             let target = &interactive.target;
+            if super::agents::agent_node_of(cp.api(), &target.pod_object).is_some() {
+                // A real container: the host opens the shell on the agent and answers.
+                self.remote = Some((session.to_string(), interactive));
+                return out;
+            }
             let program = interactive.argv.first().map_or("sh", String::as_str);
             match ShellSession::open(cp.api(), &target.namespace, &target.pod, Some(&target.container), program) {
                 Ok(shell) => {
@@ -124,6 +133,11 @@ impl Terminals {
         let (_, follow) = self.follows.remove(at);
         follow.stop(&mut Local::new(cp, now));
         vec![done(id, 130, None)]
+    }
+
+    /// The `exec -it` the last line asked the host to open on an agent.
+    pub fn take_remote(&mut self) -> Option<(String, kubectl::Interactive)> {
+        self.remote.take()
     }
 
     pub fn is_following(&self) -> bool {

@@ -81,6 +81,15 @@ pub fn short_name(name: &str, owner: &str) -> String {
     }
 }
 
+/// The restart count a dot-sized chip can hold: one or two characters.
+pub fn dot_restarts(restarts: u32) -> Option<String> {
+    match restarts {
+        0 => None,
+        1..=9 => Some(restarts.to_string()),
+        _ => Some("9+".to_string()),
+    }
+}
+
 /// Seconds a traffic "packet" takes along a lane: faster with more requests, never frantic.
 pub fn flow_seconds(rps: f64) -> f64 {
     if rps <= 0.0 {
@@ -106,6 +115,13 @@ mod tests {
         assert_eq!(short_name("web-7d9c8-x2x9z", "ReplicaSet/web-7d9c8"), "web-x2x9z");
         assert_eq!(short_name("db-0", "StatefulSet/db"), "db-0");
         assert_eq!(short_name("a-very-long-handmade-pod", ""), "a-very-long-ha");
+    }
+
+    #[test]
+    fn dots_show_restarts_in_at_most_two_characters() {
+        assert_eq!(dot_restarts(0), None);
+        assert_eq!(dot_restarts(7).as_deref(), Some("7"));
+        assert_eq!(dot_restarts(12).as_deref(), Some("9+"));
     }
 
     #[test]

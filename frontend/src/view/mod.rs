@@ -14,6 +14,7 @@ pub mod events;
 pub mod history;
 pub mod layout;
 pub mod nodes;
+pub mod placement;
 pub mod pods;
 mod printed;
 mod quantities;
@@ -99,11 +100,6 @@ impl ClusterView {
             nodes,
             pods,
         }
-    }
-
-    /// The pods scheduled to node `index`, in name order.
-    pub fn pods_on(&self, index: usize) -> impl Iterator<Item = (usize, &PodView)> {
-        self.pods.iter().enumerate().filter(move |(_, p)| p.node.map(usize::from) == Some(index))
     }
 
     /// Pods no node runs yet (Pending on the scheduler).

@@ -25,6 +25,12 @@ pub struct NodeView {
     pub simulated: bool,
     /// A simulated node whose kubelet was made to go silent.
     pub failed: bool,
+    /// `linux/arm64`, from the node's `nodeInfo`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub platform: String,
+    /// The container runtime, as `kubectl get nodes -o wide` shows it (`docker://27.1.0`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub runtime: String,
     pub cpu_capacity: u64,
     pub memory_capacity: u64,
     pub pods_capacity: u32,
@@ -44,6 +50,14 @@ pub struct NodeView {
     /// Its kubelet or its pods changed since the last view (the builder sets it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub active: bool,
+}
+
+fn platform(node: &Value) -> String {
+    let info = |k: &str| node.pointer(&format!("/status/nodeInfo/{k}")).and_then(Value::as_str).unwrap_or("");
+    match (info("operatingSystem"), info("architecture")) {
+        ("", "") => String::new(),
+        (os, arch) => format!("{os}/{arch}"),
+    }
 }
 
 /// Every node, in name order.
@@ -72,6 +86,8 @@ pub(crate) fn build(api: &ApiServer, now: Timestamp) -> Vec<NodeView> {
                 internal_ip: internal_ip(node),
                 simulated: is_simulated(node),
                 failed: is_failed(node),
+                platform: platform(node),
+                runtime: node.pointer("/status/nodeInfo/containerRuntimeVersion").and_then(Value::as_str).unwrap_or("").to_string(),
                 cpu_capacity: millicores(node.pointer("/status/allocatable/cpu")),
                 memory_capacity: whole(node.pointer("/status/allocatable/memory")),
                 pods_capacity: u32::try_from(whole(node.pointer("/status/allocatable/pods"))).unwrap_or(u32::MAX),

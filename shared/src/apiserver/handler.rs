@@ -85,12 +85,18 @@ impl ApiServer {
                 };
                 Ok(with_warnings(render_one(resource, result, table, now, 200), warnings))
             }
+            (Method::Patch, Some(name)) if sub.is_none() && is_apply_patch(req) => {
+                let manager = query.get("fieldManager");
+                let applied = self.server_side_apply(resource, &namespace, name, &req.body, manager, now, opts)?;
+                let code = if applied.created { 201 } else { 200 };
+                Ok(with_warnings(render_one(resource, applied.object, table, now, code), applied.warnings))
+            }
             (Method::Patch, Some(name)) => {
                 let content_type = req.header("Content-Type").unwrap_or("");
                 let patch_type = super::patch::PatchType::from_content_type(content_type).ok_or_else(|| {
                     ApiError::new(
                         super::Reason::UnsupportedMediaType,
-                        format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})"),
+                        format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type:?})"),
                     )
                 })?;
                 let (patched, warnings) = self.patch_request(resource, &namespace, name, patch_type, &req.body, sub, now, opts)?;
@@ -212,6 +218,13 @@ impl ApiServer {
     }
 }
 
+/// `application/apply-patch+yaml`: server-side apply.
+fn is_apply_patch(req: &Request) -> bool {
+    req.header("Content-Type")
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(super::server_side_apply::APPLY_PATCH))
+}
+
 fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed("the server does not allow this method on the requested resource")
 }
@@ -293,10 +306,21 @@ fn decode_body(req: &Request, resource: &crate::api::Resource, validation: Field
     let decoded = if is_yaml {
         let text = std::str::from_utf8(&req.body).map_err(|_| ApiError::bad_request("request body is not UTF-8"))?;
         let doc = crate::manifest::parse_document(text).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        decode::decode_value(resource, &doc.value, validation)?
+        decode::decode_value(resource, &doc.value, validation)
     } else {
-        decode::decode(resource, &req.body, validation)?
+        decode::decode(resource, &req.body, validation)
     };
+    let decoded = decoded.map_err(|e| match e {
+        // A create or update names what it could not handle, as the API server's
+        // transformDecodeError does; a patch reports the strict error alone.
+        strict @ decode::DecodeError::Strict(_) => decode::DecodeError::CannotHandle {
+            kind: resource.kind.to_string(),
+            version: resource.version.to_string(),
+            target: resource.kind.to_string(),
+            reason: strict.to_string(),
+        },
+        other => other,
+    })?;
     Ok((decoded.object, decoded.warnings))
 }
 

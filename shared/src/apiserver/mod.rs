@@ -20,6 +20,7 @@ pub mod path;
 pub mod query;
 pub mod request;
 mod scale;
+mod server_side_apply;
 mod service_allocation;
 pub mod table;
 mod watch;

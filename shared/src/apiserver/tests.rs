@@ -372,7 +372,10 @@ fn unknown_fields_are_refused_under_strict_validation_and_change_nothing() {
     typo["spec"]["replica"] = json!(3);
     let r = post(&mut api, &format!("{DEPLOYMENTS}?fieldValidation=Strict"), typo.clone());
     assert_eq!(r.status(), 400);
-    assert_eq!(r.json_body()["message"], "strict decoding error: unknown field \"spec.replica\"");
+    assert_eq!(
+        r.json_body()["message"],
+        "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\""
+    );
     assert_eq!(api.store().revision(), rv);
     // Under Warn (the server default) the field is dropped with a warning.
     match post(&mut api, DEPLOYMENTS, typo) {

@@ -83,6 +83,16 @@ pub fn port_forward(cmd: &mut Cmd) -> CmdResult<Outcome> {
     if node.is_empty() {
         return Err(CmdError::usage(format!("unable to forward port because pod is not running. Current status={}", pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending"))));
     }
+    let real = cmd.client.transport.local_api().is_some_and(|api| {
+        crate::api::resources::by_plural("", "v1", "nodes")
+            .and_then(|r| api.get(r, "", node).ok())
+            .is_some_and(|n| crate::node_link::registration::is_agent(n))
+    });
+    if real {
+        return Err(CmdError::usage(format!(
+            "port-forward cannot listen on this computer's ports from a web page: pod {name:?} runs on the real node {node:?}.\nExpose it with a NodePort Service (kubectl expose pod {name} --type=NodePort --port=PORT) and open the node's address at that port."
+        )));
+    }
     Err(CmdError::usage(format!(
         "port-forward needs a real node: pod {name:?} runs on the simulated node {node:?} inside this page, which has no network port to forward.\nJoin a machine with kubeplay-agent and use the real kubectl to forward ports from pods running there."
     )))

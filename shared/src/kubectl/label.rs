@@ -47,7 +47,9 @@ fn objects(cmd: &mut Cmd, type_args: &[String]) -> CmdResult<Vec<(ApiResource, V
 
 fn edit_map(cmd: &mut Cmd, field: &str, verb: &str) -> CmdResult<Outcome> {
     let args = cmd.p.args.clone();
-    let split = args.iter().position(|a| a.contains('=') || (a.ends_with('-') && a.len() > 1 && !a.contains('/')));
+    // As kubectl's GetResourcesAndPairs: `key=value` or `key-` (a prefixed key such as
+    // `kubeplay.dev/fault-` too; object names never end in '-').
+    let split = args.iter().position(|a| a.contains('=') || (a.ends_with('-') && a.len() > 1));
     let (type_args, changes) = match split {
         Some(i) => (args[..i].to_vec(), args[i..].to_vec()),
         None if cmd.p.is_set("list") => (args.clone(), Vec::new()),

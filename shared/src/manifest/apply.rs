@@ -313,7 +313,10 @@ spec:
         let typo = DEPLOYMENT.replace("  replicas: 3", "  replica: 3");
         let out = apply(&mut api, &typo, "default", t0()).unwrap();
         let failure = out[0].result.as_ref().unwrap_err();
-        assert_eq!(failure.message, r#"strict decoding error: unknown field "spec.replica""#);
+        assert_eq!(
+            failure.message,
+            r#"Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica""#
+        );
         assert_eq!(failure.position, Some(Position::new(6, 3)));
     }
 

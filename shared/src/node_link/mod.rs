@@ -9,6 +9,7 @@
 pub mod desired;
 pub mod registration;
 pub mod reports;
+pub mod services;
 pub mod streams;
 pub mod withheld;
 
@@ -21,7 +22,7 @@ use crate::controllers::events::{EventRecorder, EventType};
 use crate::node_protocol::node::{NodeRegistration, NodeStatusReport};
 use crate::node_protocol::report::ProbeResult;
 use crate::node_protocol::stream::{Channel, StreamId, StreamOpen};
-use crate::node_protocol::{negotiate, DesiredPod, FromAgent, Refused, ToAgent, SUPPORTED_VERSIONS};
+use crate::node_protocol::{negotiate, DesiredPod, FromAgent, Refused, ToAgent, FEATURE_SERVICES, SUPPORTED_VERSIONS};
 use desired::Unresolvable;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
@@ -99,6 +100,9 @@ struct NodeState {
     resolved: HashMap<String, DesiredPod>,
     /// The failure last reported per pod uid, so it is reported once, not on every pass.
     failures: HashMap<String, String>,
+    /// The store revision the Services were last computed at, and the digest last sent.
+    services_revision: Option<u64>,
+    services_sent: Option<u64>,
 }
 
 /// The control plane's side of one agent's link.
@@ -137,6 +141,16 @@ impl NodeLink {
 
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
+    }
+
+    pub fn config(&self) -> LinkConfig {
+        self.config
+    }
+
+    /// A host whose cluster speed changed rescales the silence it tolerates (the agent's
+    /// heartbeat period, agreed at registration, is real time).
+    pub fn set_silence(&mut self, silence: SignedDuration) {
+        self.config.silence = silence;
     }
 
     /// Whether the agent has been heard from recently enough to keep its node alive.
@@ -194,6 +208,8 @@ impl NodeLink {
             sent: None,
             resolved: HashMap::new(),
             failures: HashMap::new(),
+            services_revision: None,
+            services_sent: None,
         });
         self.phase = Phase::Registered;
         let mut out = Output {
@@ -272,6 +288,9 @@ impl NodeLink {
         if let Some(sync) = node.sync_pods(api, now) {
             out.to_agent.push(sync);
         }
+        if let Some(sync) = node.sync_services(api) {
+            out.to_agent.push(sync);
+        }
         out
     }
 
@@ -301,6 +320,11 @@ impl NodeLink {
     /// Sends what fits of `data`; returns how much was taken and the frames to send now.
     pub fn send(&mut self, stream: StreamId, channel: Channel, data: &[u8]) -> Result<(usize, Vec<ToAgent>), StreamError> {
         self.streams.send(stream, channel, data)
+    }
+
+    /// Ends this side's bytes of a stream (port-forward's half-close); see [`streams::Streams::finish`].
+    pub fn finish_stream(&mut self, stream: StreamId, channel: Channel) -> Result<Vec<ToAgent>, StreamError> {
+        self.streams.finish(stream, channel)
     }
 
     /// The host's consumer took `bytes` of a stream's data.
@@ -362,6 +386,26 @@ impl NodeState {
         (self.sent != Some(fp)).then(|| {
             self.sent = Some(fp);
             ToAgent::SyncPods { pods }
+        })
+    }
+
+    /// Every Service with its ready endpoints, and the Ingresses of class `kubeplay`, when they
+    /// changed since last sent, for agents that take them.
+    fn sync_services(&mut self, api: &ApiServer) -> Option<ToAgent> {
+        if !self.registration.features.iter().any(|f| f == FEATURE_SERVICES) {
+            return None;
+        }
+        let revision = api.store().revision();
+        if self.services_revision == Some(revision) {
+            return None;
+        }
+        self.services_revision = Some(revision);
+        let routes = services::service_routes(api);
+        let ingresses = services::served_ingresses(api);
+        let fp = services::fingerprint(&routes, &ingresses);
+        (self.services_sent != Some(fp)).then(|| {
+            self.services_sent = Some(fp);
+            ToAgent::SyncServices { services: routes, ingresses }
         })
     }
 

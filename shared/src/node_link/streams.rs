@@ -29,7 +29,8 @@ pub enum StreamError {
 pub enum StreamEvent {
     /// The agent's gateway opened a stream (an HTTP request for the kube API).
     Opened { stream: StreamId, open: StreamOpen },
-    /// Bytes for the host's consumer; it calls `consumed` once it has taken them.
+    /// Bytes for the host's consumer; it calls `consumed` once it has taken them. An empty
+    /// chunk ends that direction (a port-forward pod closed its side of the connection).
     Data(StreamData),
     /// Credit arrived: `send` accepts more.
     Writable { stream: StreamId },
@@ -93,6 +94,14 @@ impl Streams {
         let s = self.streams.get_mut(&id).ok_or(StreamError::Unknown(id))?;
         let taken = s.send.push(channel, data)?;
         Ok((taken, data_frames(id, s)))
+    }
+
+    /// Ends this side's bytes on `channel` (a port-forward client's half-close): after what is
+    /// queued, an empty chunk goes out; the agent's bytes keep coming until it ends too.
+    pub fn finish(&mut self, id: StreamId, channel: Channel) -> Result<Vec<ToAgent>, StreamError> {
+        let s = self.streams.get_mut(&id).ok_or(StreamError::Unknown(id))?;
+        s.send.finish(channel)?;
+        Ok(data_frames(id, s))
     }
 
     /// How much `send` would take now.
@@ -244,6 +253,19 @@ mod tests {
         let (more, writable) = s.on_credit(Credit { stream: id, bytes: 10 });
         assert_eq!(more, vec![ToAgent::Data(StreamData { stream: id, channel: Channel::Stdin, data: b"0123456789".to_vec() })]);
         assert_eq!(writable, Some(StreamEvent::Writable { stream: id }));
+    }
+
+    #[test]
+    fn a_port_forward_client_half_closes_after_its_queued_bytes() {
+        let mut s = Streams::default();
+        let (id, _) = s.open(StreamOpen::PortForward { namespace: "default".into(), pod: "web".into(), port: 3000 });
+        let (_, frames) = s.send(id, Channel::Stdin, b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        assert_eq!(frames.len(), 1);
+        let end = s.finish(id, Channel::Stdin).unwrap();
+        assert_eq!(end, vec![ToAgent::Data(StreamData { stream: id, channel: Channel::Stdin, data: Vec::new() })]);
+        assert!(s.send(id, Channel::Stdin, b"more").is_err(), "nothing after the end");
+        let reply = StreamData { stream: id, channel: Channel::Stdout, data: b"HTTP/1.1 200 OK".to_vec() };
+        assert!(matches!(s.on_data(reply), Ok(StreamEvent::Data(_))), "the other direction goes on");
     }
 
     #[test]

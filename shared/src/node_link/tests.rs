@@ -23,6 +23,7 @@ fn registration(name: &str) -> FromAgent {
         node_info: NodeInfo { operating_system: "linux".into(), architecture: "arm64".into(), ..NodeInfo::default() },
         addresses: vec![NodeAddress { kind: "InternalIP".into(), address: "192.168.1.20".into() }],
         labels: Default::default(),
+        features: Vec::new(),
     }))
 }
 
@@ -160,4 +161,30 @@ fn wake_asks_for_the_next_lease_renewal_and_the_silence_deadline() {
     assert_eq!(link.wake(), None, "silent: nothing is due until the agent speaks");
     link.on_message(FromAgent::NodeStatus(NodeStatusReport::default()), &mut api, t(45));
     assert_eq!(link.wake(), Some(t(50)));
+}
+
+fn services_sent(out: &Output) -> Vec<&Vec<crate::node_protocol::service::ServiceRoute>> {
+    out.to_agent.iter().filter_map(|m| if let ToAgent::SyncServices { services, .. } = m { Some(services) } else { None }).collect()
+}
+
+#[test]
+fn services_go_only_to_agents_that_take_them_and_only_when_they_change() {
+    let mut api = ApiServer::new(1, t(0));
+    let (mut old_agent, out) = linked(&mut api, "old");
+    assert!(services_sent(&out).is_empty());
+    let mut link = NodeLink::default();
+    link.on_message(hello(vec![1]), &mut api, t(0));
+    let FromAgent::Register(mut reg) = registration("pi") else { unreachable!() };
+    reg.features = vec![crate::node_protocol::FEATURE_SERVICES.into()];
+    let out = link.on_message(FromAgent::Register(reg), &mut api, t(0));
+    assert_eq!(services_sent(&out).len(), 1, "the current Services right after registration");
+    assert!(services_sent(&link.poll(&mut api, t(1))).is_empty(), "nothing changed");
+    let svc = json!({"metadata": {"name": "my-api-service", "namespace": "default"},
+        "spec": {"selector": {"app": "my-api"}, "ports": [{"port": 80, "targetPort": 3000}]}});
+    api.create(resources::by_plural("", "v1", "services").unwrap(), "default", svc, t(2), crate::apiserver::WriteOptions::default()).unwrap();
+    let out = link.poll(&mut api, t(2));
+    let sent = services_sent(&out);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].iter().any(|s| s.name == "my-api-service"));
+    assert!(services_sent(&old_agent.poll(&mut api, t(2))).is_empty(), "an agent without the feature never gets them");
 }

@@ -25,17 +25,27 @@ pub struct Sender {
     queued: usize,
     queue: VecDeque<(Channel, Vec<u8>)>,
     closed: bool,
+    end: End,
+}
+
+/// Whether the producer ended its side of the stream (a TCP half-close for port-forward).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Open,
+    /// Queued bytes go first, then the empty frame that marks the end.
+    Pending(Channel),
+    Sent,
 }
 
 impl Sender {
     /// A sender granted `window` bytes up front that queues at most `capacity` bytes.
     pub fn new(window: u32, capacity: usize) -> Self {
-        Self { credit: u64::from(window), capacity, queued: 0, queue: VecDeque::new(), closed: false }
+        Self { credit: u64::from(window), capacity, queued: 0, queue: VecDeque::new(), closed: false, end: End::Open }
     }
 
     /// How many bytes the producer may hand over now; 0 means it must wait (back-pressure).
     pub fn space(&self) -> usize {
-        if self.closed {
+        if self.closed || self.end != End::Open {
             0
         } else {
             self.capacity - self.queued
@@ -58,7 +68,7 @@ impl Sender {
 
     /// Takes as much of `data` as fits; the producer keeps the rest until [`Self::space`] grows.
     pub fn push(&mut self, channel: Channel, data: &[u8]) -> Result<usize, FlowError> {
-        if self.closed {
+        if self.closed || self.end != End::Open {
             return Err(FlowError::Closed);
         }
         let take = data.len().min(self.space());
@@ -76,9 +86,24 @@ impl Sender {
         }
     }
 
+    /// Ends this direction once the queued bytes are out: an empty chunk on `channel` follows
+    /// them (it needs no credit), and nothing more is taken. The stream stays open for the
+    /// other direction.
+    pub fn finish(&mut self, channel: Channel) -> Result<(), FlowError> {
+        if self.closed || self.end != End::Open {
+            return Err(FlowError::Closed);
+        }
+        self.end = End::Pending(channel);
+        Ok(())
+    }
+
     /// The next chunk to put on the wire, if credit allows; a chunk larger than the credit left
     /// is split, so the credit is never exceeded.
     pub fn next_chunk(&mut self) -> Option<(Channel, Vec<u8>)> {
+        if let (true, End::Pending(channel)) = (self.queue.is_empty(), self.end) {
+            self.end = End::Sent;
+            return Some((channel, Vec::new()));
+        }
         let allowed = usize::try_from(self.credit).unwrap_or(usize::MAX).min(MAX_CHUNK);
         if allowed == 0 {
             return None;
@@ -234,6 +259,19 @@ mod tests {
         assert_eq!(r.buffered(), 0);
         assert_eq!(r.receive(1), Err(FlowError::Closed));
         assert_eq!(r.consume(4), None);
+    }
+
+    #[test]
+    fn finishing_sends_an_empty_chunk_after_the_queued_bytes_even_without_credit() {
+        let mut s = Sender::new(3, 100);
+        s.push(Channel::Stdin, b"hello").unwrap();
+        s.finish(Channel::Stdin).unwrap();
+        assert_eq!(s.space(), 0);
+        assert_eq!(s.push(Channel::Stdin, b"x"), Err(FlowError::Closed));
+        assert_eq!(drain(&mut s), vec![b"hel".to_vec()]);
+        s.grant(2);
+        assert_eq!(drain(&mut s), vec![b"lo".to_vec(), Vec::new()], "the end marker comes last, once");
+        assert_eq!(s.finish(Channel::Stdin), Err(FlowError::Closed));
     }
 
     #[test]

@@ -3,10 +3,14 @@
 
 use super::node::{NodeRegistration, NodeStatusReport};
 use super::pod::DesiredPod;
+use super::service::ServiceRoute;
 use super::report::{EventReport, MetricsReport, PodRef, PodStatusReport, ProbeResult};
 use super::stream::{CloseStream, Credit, HttpResponse, OpenStream, Resize, StreamData};
 use super::version::{Hello, Refused, Welcome};
 use serde::{Deserialize, Serialize};
+
+/// The registration feature of an agent that proxies Services (takes `SyncServices`).
+pub const FEATURE_SERVICES: &str = "services";
 
 /// Control plane → agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +36,16 @@ pub enum ToAgent {
     /// `metadata.deletionTimestamp` is stopped within `deletionGracePeriodSeconds`.
     #[serde(rename_all = "camelCase")]
     SyncPods { pods: Vec<DesiredPod> },
+    /// Every Service with its ready endpoints, in full: level-triggered like `SyncPods`. Sent
+    /// only to agents whose registration lists the [`FEATURE_SERVICES`] feature.
+    #[serde(rename_all = "camelCase")]
+    SyncServices {
+        services: Vec<ServiceRoute>,
+        /// The Ingresses of class `kubeplay` (metadata and spec), for an agent serving as the
+        /// ingress controller; it routes with the core's own matching rules.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ingresses: Vec<serde_json::Value>,
+    },
     OpenStream(OpenStream),
     Resize(Resize),
     Credit(Credit),

@@ -21,6 +21,10 @@
 //!    (level-triggered: the agent converges on the latest one and may ignore older ones). A
 //!    pod whose ConfigMap, Secret or claim is missing is held back and reported the kubelet's
 //!    way (`CreateContainerConfigError`, `FailedMount`) by the control plane itself.
+//!    Control plane, to agents that register with the `services` feature: `syncServices`, every
+//!    Service with its ready endpoints (and the relay of the agent each endpoint runs on) and
+//!    the Ingresses of class `kubeplay`, in full whenever they change, for the agent's DNS,
+//!    Service proxy and ingress controller ([`service`]).
 //! 4. Agent: `nodeStatus` heartbeats, `podStatus` on change, `event`, `probeResult`, `metrics`,
 //!    and `podRemoved` once a pod's containers are gone (the control plane then deletes a
 //!    terminating pod for good).
@@ -36,17 +40,24 @@
 //! data. A slow consumer (a browser tab in the background) thus stalls the producer instead of
 //! growing a buffer anywhere. `closeStream` ends a stream from either side, with an exit code
 //! or an error.
+//!
+//! An empty data frame ends one direction and needs no credit: from the control plane on
+//! `stdin` it closes an exec's stdin or half-closes a port-forward connection; from the agent
+//! on `stdout` it says the pod closed its side of a port-forward connection. A port-forward
+//! stream (one per TCP connection, as kubectl opens them) is closed by the agent once both
+//! directions have ended; a failed connection closes it with the kubelet's error text.
 
 pub mod flow;
 pub mod messages;
 pub mod node;
 pub mod pod;
 pub mod report;
+pub mod service;
 pub mod stream;
 pub mod version;
 pub mod wire;
 
-pub use messages::{FromAgent, ToAgent};
+pub use messages::{FromAgent, ToAgent, FEATURE_SERVICES};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
 pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
 pub use version::{negotiate, Hello, Refused, Welcome, PROTOCOL_VERSION, SUPPORTED_VERSIONS};

@@ -19,6 +19,10 @@ pub struct NodeRegistration {
     /// Labels the agent sets (`kubernetes.io/arch`, `kubernetes.io/os`, user labels).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Optional messages the agent understands (`services`), so a newer control plane sends
+    /// them only to agents that take them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
 }
 
 /// `status.nodeInfo` of a Node (Kubernetes' NodeSystemInfo).

@@ -1,7 +1,8 @@
 //! The agent's figures for `cargo xtask bench`: how long a pod takes from SyncPods to Running
 //! beside a plain `docker run` of the same image measured in the same run (and beside the same
-//! two-container pod shape made by hand), the agent's memory idle and with 20 pods, and the
-//! size of its release binary.
+//! two-container pod shape made by hand), the agent's memory idle and with 20 pods, the size
+//! of its release binary, port-forward throughput beside a direct TCP transfer, and Service
+//! proxy requests per second beside requests straight to the pod.
 
 use super::binary::release_binary;
 use super::docker::{connect, ensure_busybox_image, remove_pods};
@@ -10,6 +11,9 @@ use super::{AgentOptions, AgentProcess, Link};
 use crate::locate::output_dir;
 use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
 use bollard::Docker;
+use kubeplay_shared::node_protocol::service::{Backend, ServicePortRoute, ServiceRoute};
+use kubeplay_shared::node_protocol::ToAgent;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// Pods started through the agent, and plain containers started through Docker.
@@ -90,6 +94,9 @@ pub async fn measure() -> Result<Figures, String> {
                 .then_some(())
         })
         .await;
+    if let Some(more) = network_figures(&mut link, &docker).await? {
+        figures.extend(more);
+    }
     drop(agent);
     let refs: Vec<&str> = uids
         .iter()
@@ -98,6 +105,227 @@ pub async fn measure() -> Result<Figures, String> {
         .collect();
     remove_pods(&docker, &refs).await;
     Ok(figures)
+}
+
+/// Bytes each throughput run moves.
+const TRANSFER_BYTES: u64 = 64 * 1024 * 1024;
+const TRANSFER_RUNS: usize = 3;
+
+/// Requests in flight at once while measuring requests per second.
+const RPS_CONCURRENCY: usize = 8;
+const RPS_RUN: Duration = Duration::from_secs(2);
+const RPS_RUNS: usize = 3;
+/// The bench Service's node port (the agent listens on it on all interfaces).
+const BENCH_NODE_PORT: u16 = 31_999;
+
+/// `portforward_mb_s` beside `direct_tcp_mb_s`: the same `GET /bytes` from myapp, through a
+/// port-forward stream over the node link and straight to the pod's IP from this machine,
+/// alternating, median of [`TRANSFER_RUNS`] each. Then `service_rps` beside `direct_pod_rps`:
+/// `GET /` with [`RPS_CONCURRENCY`] clients, through the agent's Service proxy (the node port
+/// of a Service whose one endpoint is that pod) and straight to the pod, alternating, median
+/// of [`RPS_RUNS`] each. `None` (with a notice) without myapp's image.
+async fn network_figures(link: &mut Link, docker: &Docker) -> Result<Option<Figures>, String> {
+    if docker.inspect_image("myapp:1.0").await.is_err() {
+        eprintln!("bench: myapp:1.0 is missing (cargo xtask demo-image): no port-forward figures");
+        return Ok(None);
+    }
+    let uid = unique_uid("bench-pf");
+    let app = serde_json::json!({"name": "myapp", "image": "myapp:1.0", "imagePullPolicy": "IfNotPresent",
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": 3000}, "periodSeconds": 1}});
+    link.sync(vec![desired(pod(NODE, "bench-pf", &uid, vec![app]))])
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = link
+        .wait_for_status(&uid, "myapp to be ready", LIMIT, |s| {
+            s["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let ip = status["podIP"].as_str().unwrap_or_default().to_string();
+    let request = format!("GET /bytes?n={TRANSFER_BYTES} HTTP/1.1\r\n\r\n");
+    let (mut direct, mut forwarded) = (Vec::new(), Vec::new());
+    link.keep_output = false;
+    for _ in 0..TRANSFER_RUNS {
+        direct.push(direct_transfer(&ip, &request).await?);
+        forwarded.push(forwarded_transfer(link, &request).await?);
+    }
+    link.keep_output = true;
+
+    link.send(&ToAgent::SyncServices {
+        services: vec![bench_service(&ip)],
+        ingresses: Vec::new(),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let pod_address = SocketAddr::from((
+        ip.parse::<std::net::Ipv4Addr>()
+            .map_err(|e| format!("pod IP {ip:?}: {e}"))?,
+        3000,
+    ));
+    let service_address = SocketAddr::from(([127, 0, 0, 1], BENCH_NODE_PORT));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while one_request(service_address).await.is_err() {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the agent's Service proxy did not answer on {service_address}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (mut direct_rps, mut service_rps) = (Vec::new(), Vec::new());
+    for _ in 0..RPS_RUNS {
+        direct_rps.push(requests_per_second(pod_address).await?);
+        service_rps.push(requests_per_second(service_address).await?);
+    }
+    link.send(&ToAgent::SyncServices {
+        services: Vec::new(),
+        ingresses: Vec::new(),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    link.sync(vec![]).await.map_err(|e| e.to_string())?;
+    let _ = link
+        .wait_for("the port-forward pod to go", LIMIT, |l| {
+            l.removed.iter().any(|r| r.uid == uid).then_some(())
+        })
+        .await;
+    remove_pods(docker, &[&uid]).await;
+    let mb_s = |runs: Vec<f64>| crate::bench::median(runs).unwrap_or(f64::NAN);
+    Ok(Some(vec![
+        ("portforward_mb_s", mb_s(forwarded)),
+        ("direct_tcp_mb_s", mb_s(direct)),
+        ("service_rps", mb_s(service_rps)),
+        ("direct_pod_rps", mb_s(direct_rps)),
+    ]))
+}
+
+/// A NodePort Service whose only endpoint is the bench pod on this node.
+fn bench_service(pod_ip: &str) -> ServiceRoute {
+    ServiceRoute {
+        namespace: "default".into(),
+        name: "bench".into(),
+        service_type: "NodePort".into(),
+        cluster_ip: None,
+        external_ips: Vec::new(),
+        ports: vec![ServicePortRoute {
+            name: String::new(),
+            protocol: "TCP".into(),
+            port: 80,
+            node_port: Some(BENCH_NODE_PORT),
+            endpoints: vec![Backend {
+                ip: pod_ip.to_string(),
+                port: 3000,
+                node_name: NODE.to_string(),
+                relay: None,
+            }],
+        }],
+    }
+}
+
+/// One `GET /` to `address`, read to the end; an error unless it answered 200.
+async fn one_request(address: SocketAddr) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(address)
+        .await
+        .map_err(|e| format!("{address}: {e}"))?;
+    socket
+        .write_all(b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut answer = Vec::new();
+    socket
+        .read_to_end(&mut answer)
+        .await
+        .map_err(|e| e.to_string())?;
+    if answer.starts_with(b"HTTP/1.1 200 ") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{address} answered {:?}",
+            String::from_utf8_lossy(&answer)
+        ))
+    }
+}
+
+/// Completed requests per second to `address` over [`RPS_RUN`], [`RPS_CONCURRENCY`] at a time.
+async fn requests_per_second(address: SocketAddr) -> Result<f64, String> {
+    let started = Instant::now();
+    let end = started + RPS_RUN;
+    let clients = (0..RPS_CONCURRENCY).map(|_| {
+        tokio::spawn(async move {
+            let mut done = 0usize;
+            while Instant::now() < end {
+                one_request(address).await?;
+                done += 1;
+            }
+            Ok::<usize, String>(done)
+        })
+    });
+    let mut total = 0;
+    for client in futures_util::future::join_all(clients).await {
+        total += client.map_err(|e| e.to_string())??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+/// MB/s of one transfer read straight from the pod's IP.
+async fn direct_transfer(ip: &str, request: &str) -> Result<f64, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = Instant::now();
+    let mut socket = tokio::net::TcpStream::connect((ip, 3000))
+        .await
+        .map_err(|e| format!("connecting to {ip}:3000: {e}"))?;
+    socket
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        match socket.read(&mut buf).await.map_err(|e| e.to_string())? {
+            0 => break,
+            n => total += n as u64,
+        }
+    }
+    finish_transfer(total, started)
+}
+
+/// MB/s of one transfer through a port-forward stream over the node link.
+async fn forwarded_transfer(link: &mut Link, request: &str) -> Result<f64, String> {
+    let started = Instant::now();
+    let open = kubeplay_shared::node_protocol::StreamOpen::PortForward {
+        namespace: "default".into(),
+        pod: "bench-pf".into(),
+        port: 3000,
+    };
+    let id = link.open(open).await.map_err(|e| e.to_string())?;
+    link.write_stream(id, request.as_bytes(), LIMIT)
+        .await
+        .map_err(|e| e.to_string())?;
+    link.end_stream(id).await.map_err(|e| e.to_string())?;
+    let (received, closed) = link
+        .wait_for("the port-forward transfer", LIMIT, |l| {
+            let out = l.stream_ref(id)?;
+            out.closed.clone().map(|c| (out.received, c))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(error) = closed.error {
+        return Err(format!("port-forward failed: {error}"));
+    }
+    finish_transfer(received, started)
+}
+
+fn finish_transfer(received: u64, started: Instant) -> Result<f64, String> {
+    if received < TRANSFER_BYTES {
+        return Err(format!(
+            "the transfer ended after {received} of {TRANSFER_BYTES} bytes"
+        ));
+    }
+    Ok(received as f64 / 1e6 / started.elapsed().as_secs_f64())
 }
 
 fn sleeper(uid: &str, name: &str, image: &str) -> serde_json::Value {

@@ -43,7 +43,14 @@ fn build(release: bool) -> std::result::Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
-        return Err(format!("cargo build exited with {}", output.status));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!(
+            "cargo build exited with {}:\n{}",
+            output.status,
+            tail.join("\n")
+        ));
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()

@@ -1,12 +1,14 @@
 //! A whole Kubeplay control plane for an agent test: the real `ControlPlane` (API server,
 //! scheduler, controllers) and the real `NodeLink`, hosted by a small loop over the WebSocket
 //! as the browser tab hosts them, so a test can create objects and watch the agent run them.
+//! More agents can [`Cluster::join`] as further nodes, each with its own link.
 
 use super::{AgentHarnessError, Result};
 use futures_util::{SinkExt, StreamExt};
 use kubeplay_shared::api::resources::by_plural;
 use kubeplay_shared::apiserver::WriteOptions;
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
+use kubeplay_shared::node_protocol::service::ServiceRoute;
 use kubeplay_shared::node_protocol::stream::CloseStream;
 use kubeplay_shared::node_protocol::{
     decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
@@ -31,12 +33,26 @@ pub struct Output {
     pub closed: Option<CloseStream>,
 }
 
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Another agent of the same cluster: its own link and socket (streams go to the first agent).
+pub struct Peer {
+    pub link: NodeLink,
+    socket: Socket,
+    /// Why its link ended, once it did.
+    pub ended: Option<String>,
+}
+
 pub struct Cluster {
     pub cp: ControlPlane,
     pub link: NodeLink,
-    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    socket: Socket,
+    /// Further agents, in the order they joined.
+    pub peers: Vec<Peer>,
     pub streams: HashMap<StreamId, Output>,
     pub refused: Option<String>,
+    /// The last `syncServices` sent to the agent (it applies it before any later message).
+    pub services_sent: Option<Vec<ServiceRoute>>,
 }
 
 impl Cluster {
@@ -47,21 +63,15 @@ impl Cluster {
 
     /// As [`Cluster::connect`], with the link's timings (e.g. metrics every second).
     pub async fn connect_with(url: &str, token: &str, config: LinkConfig) -> Result<Cluster> {
-        let mut request = url
-            .into_client_request()
-            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
-        let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
-        request.headers_mut().insert("authorization", bearer);
-        let (socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
+        let socket = connect_socket(url, token).await?;
         let mut cluster = Cluster {
             cp: ControlPlane::new(7, Timestamp::now()),
             link: NodeLink::new(config),
             socket,
+            peers: Vec::new(),
             streams: HashMap::new(),
             refused: None,
+            services_sent: None,
         };
         cluster
             .wait_for("the node to register", Duration::from_secs(30), |c| {
@@ -69,6 +79,23 @@ impl Cluster {
             })
             .await?;
         Ok(cluster)
+    }
+
+    /// Adds the agent at `url` as another node of this cluster, registered once this returns;
+    /// its index in [`Cluster::peers`].
+    pub async fn join(&mut self, url: &str, token: &str) -> Result<usize> {
+        let socket = connect_socket(url, token).await?;
+        self.peers.push(Peer {
+            link: NodeLink::new(LinkConfig::default()),
+            socket,
+            ended: None,
+        });
+        let index = self.peers.len() - 1;
+        self.wait_for("the peer to register", Duration::from_secs(30), |c| {
+            c.peers[index].link.node_name().map(str::to_string)
+        })
+        .await?;
+        Ok(index)
     }
 
     fn now(&self) -> Timestamp {
@@ -214,20 +241,39 @@ impl Cluster {
         }
     }
 
-    /// One turn of the host loop: controllers, the link's own timers, then at most one message.
+    /// One turn of the host loop: controllers, the links' own timers, then at most one message
+    /// (from any agent).
     async fn step(&mut self) -> Result<()> {
         self.cp.tick(Timestamp::now());
         let now = self.now();
         let polled = self.link.poll(self.cp.api_mut(), now);
         self.handle(polled.to_agent, polled.events).await?;
-        let message = match tokio::time::timeout(STEP, self.socket.next()).await {
-            Err(_) => return Ok(()),
-            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
-                self.refused
-                    .get_or_insert_with(|| "the agent closed the link".to_string());
+        for i in 0..self.peers.len() {
+            let polled = self.peers[i].link.poll(self.cp.api_mut(), now);
+            send_to(&mut self.peers[i].socket, polled.to_agent).await?;
+        }
+        let (from, message) = {
+            let mut reads = vec![Box::pin(self.socket.next())];
+            for peer in self.peers.iter_mut().filter(|p| p.ended.is_none()) {
+                reads.push(Box::pin(peer.socket.next()));
+            }
+            match tokio::time::timeout(STEP, futures_util::future::select_all(reads)).await {
+                Err(_) => return Ok(()),
+                Ok((message, index, _)) => (index, message),
+            }
+        };
+        let message = match message {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => {
+                if from == 0 {
+                    self.refused
+                        .get_or_insert_with(|| "the agent closed the link".to_string());
+                } else if let Some(peer) = self.live_peer(from - 1) {
+                    peer.ended = Some("the agent closed the link".to_string());
+                    peer.link.close();
+                }
                 return Ok(());
             }
-            Ok(Some(Ok(m))) => m,
+            Some(Ok(m)) => m,
         };
         let frame = match message {
             Message::Text(t) => Frame::Text(t.to_string()),
@@ -237,10 +283,29 @@ impl Cluster {
         let msg =
             decode::<FromAgent>(&frame).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
         let now = self.now();
-        let out = self.link.on_message(msg, self.cp.api_mut(), now);
-        self.handle(out.to_agent, out.events).await?;
+        if from == 0 {
+            let out = self.link.on_message(msg, self.cp.api_mut(), now);
+            self.handle(out.to_agent, out.events).await?;
+        } else {
+            let index = self
+                .peers
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.ended.is_none())
+                .nth(from - 1)
+                .map(|(i, _)| i);
+            if let Some(i) = index {
+                let out = self.peers[i].link.on_message(msg, self.cp.api_mut(), now);
+                send_to(&mut self.peers[i].socket, out.to_agent).await?;
+            }
+        }
         self.cp.tick(Timestamp::now());
         Ok(())
+    }
+
+    /// The `n`th peer whose link is still up.
+    fn live_peer(&mut self, n: usize) -> Option<&mut Peer> {
+        self.peers.iter_mut().filter(|p| p.ended.is_none()).nth(n)
     }
 
     async fn handle(&mut self, to_agent: Vec<ToAgent>, events: Vec<LinkEvent>) -> Result<()> {
@@ -268,16 +333,38 @@ impl Cluster {
     }
 
     async fn send(&mut self, messages: Vec<ToAgent>) -> Result<()> {
-        for msg in messages {
-            let message = match encode(&msg).map_err(|e| AgentHarnessError::Link(e.to_string()))? {
-                Frame::Text(t) => Message::text(t),
-                Frame::Binary(b) => Message::binary(b),
-            };
-            self.socket
-                .send(message)
-                .await
-                .map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))?;
+        for msg in &messages {
+            if let ToAgent::SyncServices { services, .. } = msg {
+                self.services_sent = Some(services.clone());
+            }
         }
-        Ok(())
+        send_to(&mut self.socket, messages).await
     }
+}
+
+async fn connect_socket(url: &str, token: &str) -> Result<Socket> {
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+    request.headers_mut().insert("authorization", bearer);
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
+    Ok(socket)
+}
+
+async fn send_to(socket: &mut Socket, messages: Vec<ToAgent>) -> Result<()> {
+    for msg in messages {
+        let message = match encode(&msg).map_err(|e| AgentHarnessError::Link(e.to_string()))? {
+            Frame::Text(t) => Message::text(t),
+            Frame::Binary(b) => Message::binary(b),
+        };
+        socket
+            .send(message)
+            .await
+            .map_err(|e| AgentHarnessError::Link(format!("sending: {e}")))?;
+    }
+    Ok(())
 }

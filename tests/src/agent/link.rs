@@ -10,8 +10,8 @@ use kubeplay_shared::node_protocol::node::NodeRegistration;
 use kubeplay_shared::node_protocol::report::{EventReport, PodRef};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream};
 use kubeplay_shared::node_protocol::{
-    decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamId, StreamOpen,
-    ToAgent, SUPPORTED_VERSIONS,
+    decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamData, StreamId,
+    StreamOpen, ToAgent, SUPPORTED_VERSIONS,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -43,6 +43,10 @@ pub async fn connect_socket(url: &str, token: &str) -> Result<Socket> {
 pub struct StreamOutput {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// Bytes received on stdout and stderr, kept or not.
+    pub received: u64,
+    /// The agent ended its direction (an empty data frame: a port-forward pod closed its side).
+    pub ended: bool,
     pub closed: Option<CloseStream>,
 }
 
@@ -63,9 +67,13 @@ pub struct Link {
     /// Whether the agent closed the link, and the close frame's reason.
     pub closed: Option<String>,
     streams: HashMap<StreamId, StreamOutput>,
+    /// Bytes the agent still lets this side send per stream (its credit for stdin).
+    send_windows: HashMap<StreamId, u64>,
     next_stream: StreamId,
     /// Grant credit for stream data as it arrives (a fast consumer); off, the test grants it.
     pub auto_credit: bool,
+    /// Keep stream bytes for the test to read; off, only their count is kept (benchmarks).
+    pub keep_output: bool,
 }
 
 /// The HTTP status the agent answers a WebSocket handshake with (101 when it upgrades).
@@ -133,8 +141,10 @@ impl Link {
             heartbeats: 0,
             closed: None,
             streams: HashMap::new(),
+            send_windows: HashMap::new(),
             next_stream: 1,
             auto_credit: true,
+            keep_output: true,
         })
     }
 
@@ -151,6 +161,10 @@ impl Link {
         let stream = self.next_stream;
         self.next_stream += 2;
         self.streams.insert(stream, StreamOutput::default());
+        self.send_windows.insert(
+            stream,
+            u64::from(kubeplay_shared::node_protocol::INITIAL_WINDOW),
+        );
         self.send(&ToAgent::OpenStream(OpenStream { stream, open }))
             .await?;
         Ok(stream)
@@ -160,6 +174,66 @@ impl Link {
     pub async fn grant(&mut self, id: StreamId, bytes: u32) -> Result<()> {
         self.send(&ToAgent::Credit(Credit { stream: id, bytes }))
             .await
+    }
+
+    /// Sends `data` on the stream's stdin within the agent's credit, reading (and recording)
+    /// the agent's messages whenever the window is spent.
+    pub async fn write_stream(&mut self, id: StreamId, data: &[u8], limit: Duration) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let window = self.send_windows.get(&id).copied().unwrap_or(0);
+            if window == 0 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() || self.closed.is_some() || self.stream(id).closed.is_some() {
+                    return Err(AgentHarnessError::Timeout {
+                        what: format!("credit to send on stream {id}"),
+                        seconds: limit.as_secs(),
+                    });
+                }
+                self.pump(left).await?;
+                continue;
+            }
+            let n = rest
+                .len()
+                .min(kubeplay_shared::node_protocol::MAX_CHUNK)
+                .min(usize::try_from(window).unwrap_or(usize::MAX));
+            let (chunk, tail) = rest.split_at(n);
+            rest = tail;
+            self.send_windows.insert(id, window - n as u64);
+            let data = StreamData {
+                stream: id,
+                channel: Channel::Stdin,
+                data: chunk.to_vec(),
+            };
+            self.send(&ToAgent::Data(data)).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends this side's bytes on the stream (an empty data frame: a TCP half-close).
+    pub async fn end_stream(&mut self, id: StreamId) -> Result<()> {
+        let data = StreamData {
+            stream: id,
+            channel: Channel::Stdin,
+            data: Vec::new(),
+        };
+        self.send(&ToAgent::Data(data)).await
+    }
+
+    /// Closes the stream from this side.
+    pub async fn close_stream(&mut self, id: StreamId) -> Result<()> {
+        let close = CloseStream {
+            stream: id,
+            exit_code: None,
+            error: None,
+        };
+        self.send(&ToAgent::CloseStream(close)).await
+    }
+
+    /// What stream `id` delivered so far, without copying it.
+    pub fn stream_ref(&self, id: StreamId) -> Option<&StreamOutput> {
+        self.streams.get(&id)
     }
 
     pub fn stream(&self, id: StreamId) -> StreamOutput {
@@ -239,13 +313,21 @@ impl Link {
             FromAgent::Data(data) => {
                 let len = data.data.len() as u32;
                 let out = self.streams.entry(data.stream).or_default();
+                if len == 0 {
+                    out.ended = true;
+                }
+                out.received += u64::from(len);
                 match data.channel {
+                    _ if !self.keep_output => {}
                     Channel::Stderr => out.stderr.extend_from_slice(&data.data),
                     _ => out.stdout.extend_from_slice(&data.data),
                 }
-                if self.auto_credit {
+                if self.auto_credit && len > 0 {
                     self.grant(data.stream, len).await?;
                 }
+            }
+            FromAgent::Credit(credit) => {
+                *self.send_windows.entry(credit.stream).or_default() += u64::from(credit.bytes);
             }
             FromAgent::CloseStream(close) => {
                 let id = close.stream;

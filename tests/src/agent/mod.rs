@@ -10,6 +10,7 @@ pub mod binary;
 pub mod cluster;
 pub mod docker;
 pub mod link;
+pub mod page_bench;
 pub mod pods;
 pub mod process;
 

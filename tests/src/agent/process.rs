@@ -19,6 +19,8 @@ pub struct AgentOptions {
     pub token: Option<String>,
     pub allow_origins: Vec<String>,
     pub state_dir: PathBuf,
+    /// More arguments for `run` (e.g. `--ingress-port 18080`).
+    pub extra_args: Vec<String>,
 }
 
 impl AgentOptions {
@@ -30,6 +32,7 @@ impl AgentOptions {
             token: Some(format!("e2e-token-{node_name}-0123456789")),
             allow_origins: Vec::new(),
             state_dir: output_dir().join(format!("agent-state-{node_name}")),
+            extra_args: Vec::new(),
         }
     }
 }
@@ -62,6 +65,8 @@ impl AgentProcess {
                 "127.0.0.1:0",
                 "--node-name",
                 &options.node_name,
+                "--proxy-port",
+                "0",
                 "--state-dir",
             ])
             .arg(&options.state_dir)
@@ -75,6 +80,7 @@ impl AgentProcess {
         for origin in &options.allow_origins {
             command.args(["--allow-origin", origin]);
         }
+        command.args(&options.extra_args);
         let mut child = command
             .spawn()
             .map_err(|e| AgentHarnessError::Start(format!("{}: {e}", binary.display())))?;

@@ -24,6 +24,12 @@ struct Options {
     dist: Option<PathBuf>,
     /// `--page-only`: just the page section (needs `--dist`).
     page_only: bool,
+    /// Only the page-driven agent figures (`browser_pod_start_ms_*`); needs `--dist`.
+    agent_page_only: bool,
+    /// `--agent-only`: just the agent section (Docker).
+    agent_only: bool,
+    /// `--kubectl-only`: just the real kubectl's figures.
+    kubectl_only: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -35,6 +41,9 @@ fn parse_args() -> Result<Options, String> {
         runs: 7,
         dist: None,
         page_only: false,
+        agent_page_only: false,
+        agent_only: false,
+        kubectl_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -55,6 +64,9 @@ fn parse_args() -> Result<Options, String> {
             "--runs" => options.runs = value()?.parse().map_err(|_| "--runs takes a number")?,
             "--dist" => options.dist = Some(PathBuf::from(value()?)),
             "--page-only" => options.page_only = true,
+            "--agent-page-only" => options.agent_page_only = true,
+            "--agent-only" => options.agent_only = true,
+            "--kubectl-only" => options.kubectl_only = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -205,6 +217,45 @@ fn agent_figures() -> bool {
     }
 }
 
+/// Pod start on a real agent driven from the page (beside the agent-only `pod_start_ms`).
+fn browser_agent_figures(dist: &std::path::Path) -> bool {
+    let image = tokio::runtime::Runtime::new().map_err(|e| e.to_string()).and_then(|rt| {
+        rt.block_on(async {
+            let docker = kubeplay_e2e::agent::docker::connect().await.map_err(|e| e.to_string())?;
+            kubeplay_e2e::agent::docker::ensure_busybox_image(&docker).await.map_err(|e| e.to_string())
+        })
+    });
+    match image.and_then(|image| kubeplay_e2e::agent::page_bench::measure(dist, image)) {
+        Ok(figures) => {
+            for (name, value) in figures {
+                println!("{name} {value:.1}");
+            }
+            true
+        }
+        Err(message) => {
+            eprintln!("bench: WARNING: browser agent figures skipped: {message}");
+            !kubeplay_e2e::policy::is_ci()
+        }
+    }
+}
+
+/// The real kubectl against an embedded control plane; without a cached kubectl
+/// (`cargo xtask kubectl`) skipped with a warning, and under `CI=true` that is a failure.
+fn kubectl_figures() -> bool {
+    match kubeplay_e2e::kubectl_bench::measure() {
+        Ok(figures) => {
+            for (name, value) in figures {
+                println!("{name} {value:.1}");
+            }
+            true
+        }
+        Err(message) => {
+            eprintln!("bench: WARNING: kubectl figures skipped: {message}");
+            !kubeplay_e2e::policy::is_ci()
+        }
+    }
+}
+
 type WasmWorkload = fn(&Options, &std::path::Path) -> Result<Vec<Run>, String>;
 
 /// The page section: download size, time to interactive, and the UI thread's longest task
@@ -226,8 +277,12 @@ fn page_figures(dist: &std::path::Path) -> bool {
             ok = false;
         }
     }
-    match page_bench::ui_longest_task_ms(dist) {
-        Ok(ms) => println!("ui_longest_task_ms_1000_pods {ms:.1}"),
+    match page_bench::ui_rollout_tasks(dist) {
+        Ok(tasks) => {
+            println!("ui_longest_task_ms_1000_pods {:.1}", tasks.longest_ms);
+            println!("ui_long_tasks_1000_pods {}", tasks.count);
+            println!("ui_blocking_ms_1000_pods {:.1}", tasks.blocking_ms);
+        }
         Err(err) => {
             eprintln!("bench: ui_longest_task_ms_1000_pods failed: {err}");
             ok = false;
@@ -240,16 +295,33 @@ fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--converge-pods N] [--runs R] [--dist DIR] [--page-only]");
+            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--converge-pods N] [--runs R] [--dist DIR] [--page-only] [--agent-only] [--agent-page-only] [--kubectl-only]");
             return ExitCode::from(2);
         }
     };
+    if options.agent_page_only {
+        let Some(dist) = &options.dist else {
+            eprintln!("bench: --agent-page-only needs --dist DIR");
+            return ExitCode::from(2);
+        };
+        return if browser_agent_figures(dist) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     if options.page_only {
         let Some(dist) = &options.dist else {
             eprintln!("bench: --page-only needs --dist DIR");
             return ExitCode::from(2);
         };
         return if page_figures(dist) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
+    if options.agent_only {
+        return if agent_figures() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
+    if options.kubectl_only {
+        return if kubectl_figures() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     let now = Timestamp::now();
     // Warm caches and the allocator so the first measured run is not an outlier.
@@ -315,6 +387,10 @@ fn main() -> ExitCode {
         }
     }
     failed |= !agent_figures();
+    if let Some(dist) = &options.dist {
+        failed |= !browser_agent_figures(dist);
+    }
+    failed |= !kubectl_figures();
     if failed {
         ExitCode::FAILURE
     } else {

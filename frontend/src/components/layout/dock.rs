@@ -1,5 +1,7 @@
 //! The tabbed dock under the map: one tab per panel, arrow keys move between tabs as in any
-//! tablist, and only the selected panel is rendered.
+//! tablist. Panels whose state a student would miss (the editor's open file, cursor and
+//! results; the terminal's scrollback) stay mounted and hidden while another tab shows; the
+//! others are rendered only while selected, so they cost nothing in the background.
 
 use yew::prelude::*;
 
@@ -50,6 +52,12 @@ impl DockTab {
         }
     }
 
+    /// Whether the panel stays mounted (hidden) while another tab is selected. Neither
+    /// subscribes to the cluster's view, so hidden they do not re-render.
+    pub fn keeps_state(self) -> bool {
+        matches!(self, Self::Editor | Self::Terminal)
+    }
+
     /// The tab `step` places away, wrapping around (arrow-key navigation).
     pub fn step(self, step: isize) -> Self {
         let len = Self::ALL.len() as isize;
@@ -62,8 +70,8 @@ impl DockTab {
 pub struct DockProps {
     pub selected: DockTab,
     pub on_select: Callback<DockTab>,
-    /// The selected tab's panel.
-    pub children: Html,
+    /// The panels to mount: the selected tab's, and every tab's that [`DockTab::keeps_state`].
+    pub panels: Vec<(DockTab, Html)>,
 }
 
 #[function_component(Dock)]
@@ -96,19 +104,24 @@ pub fn dock(props: &DockProps) -> Html {
         html! {
             <button key={tab.id()} role="tab" id={format!("tab-{}", tab.id())} data-dock={tab.id()}
                 class={classes!("dock-tab", is_selected.then_some("selected"))}
-                aria-selected={is_selected.to_string()} aria-controls="dock-panel"
+                aria-selected={is_selected.to_string()} aria-controls={format!("panel-{}", tab.id())}
                 tabindex={if is_selected { "0" } else { "-1" }} {onclick}>
                 { tab.label() }
             </button>
         }
     });
+    let panels = props.panels.iter().map(|(tab, content)| {
+        html! {
+            <div key={tab.id()} id={format!("panel-{}", tab.id())} class="dock-panel" role="tabpanel"
+                data-panel={tab.id()} aria-labelledby={format!("tab-{}", tab.id())} hidden={*tab != selected}>
+                { content.clone() }
+            </div>
+        }
+    });
     html! {
         <section class="dock">
             <div class="dock-tabs" role="tablist" aria-label="Panels" {onkeydown}>{ for tabs }</div>
-            <div id="dock-panel" class="dock-panel" role="tabpanel" data-panel={selected.id()}
-                aria-labelledby={format!("tab-{}", selected.id())}>
-                { props.children.clone() }
-            </div>
+            { for panels }
         </section>
     }
 }

@@ -3,5 +3,5 @@
 
 pub mod dock;
 pub mod header;
-pub mod placeholder;
 pub mod speed_control;
+pub mod split;

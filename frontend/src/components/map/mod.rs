@@ -7,6 +7,7 @@ pub mod node_controls;
 pub mod panel;
 pub mod pod_chip;
 pub mod pod_menu;
+pub mod real_badge;
 pub mod service_lanes;
 pub mod size_picker;
 pub mod unscheduled;

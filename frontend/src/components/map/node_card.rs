@@ -4,19 +4,23 @@
 
 use super::node_controls::NodeControls;
 use super::pod_chip::PodChip;
+use super::real_badge::RealBadge;
 use crate::view::commands::NodeCommand;
 use crate::view::layout::Density;
 use crate::view::{NodeView, PodView};
+use std::rc::Rc;
 use yew::prelude::*;
 
-/// A pod as a node card draws it, with its place in the view and its lane colour.
+/// A pod as a node card draws it, with its lane colour and whether it is the selected one.
+/// Nothing here depends on the pod's place in the view, so a pod added elsewhere re-renders
+/// no other chip.
 #[derive(Clone, PartialEq)]
 pub struct PodSlot {
-    pub index: usize,
-    pub pod: PodView,
+    pub pod: Rc<PodView>,
     pub service: Option<String>,
     pub serving: bool,
     pub dimmed: bool,
+    pub selected: bool,
 }
 
 #[derive(Properties, PartialEq)]
@@ -24,8 +28,8 @@ pub struct NodeCardProps {
     pub node: NodeView,
     pub pods: Vec<PodSlot>,
     pub density: Density,
-    pub selected_pod: Option<usize>,
-    pub on_select_pod: Callback<usize>,
+    /// Gets the pod's (namespace, name).
+    pub on_select_pod: Callback<(String, String)>,
     pub on_node_command: Callback<NodeCommand>,
 }
 
@@ -77,13 +81,14 @@ pub fn node_card(props: &NodeCardProps) -> Html {
     let runtime = if node.simulated { "containerd (simulated)" } else { "Docker via kubeplay-agent" };
     html! {
         <article class={classes!("node", format!("node-{state}"))} aria-label={format!("Node {} {}", node.name, node.status)}
-            data-node={node.name.clone()}>
+            data-node={node.name.clone()} data-real={(!node.simulated).to_string()}>
             <header class="node-head">
                 <h4 class="node-name">{ &node.name }</h4>
                 <span class={classes!("node-status", format!("status-{state}"))}>{ &node.status }</span>
                 <span class="node-kind">{ if node.simulated { "simulated" } else { "agent" } }</span>
             </header>
             <div class="node-meta">
+                <RealBadge node={node.clone()} />
                 <span>{ &node.internal_ip }</span>
                 <span>{ format!("{} · {}/{} pods ready", node.version, running, props.pods.len()) }</span>
             </div>
@@ -109,9 +114,9 @@ pub fn node_card(props: &NodeCardProps) -> Html {
             }
             <div class={classes!("pods", props.density.class())} role="group" aria-label={format!("Pods on {}", node.name)}>
                 { for props.pods.iter().enumerate().map(|(i, slot)| html! {
-                    <PodChip key={slot.pod.name.clone()} pod={slot.pod.clone()} index={slot.index} density={props.density}
+                    <PodChip key={slot.pod.name.clone()} pod={slot.pod.clone()} density={props.density}
                         service={slot.service.clone()} serving={slot.serving} dimmed={slot.dimmed}
-                        selected={props.selected_pod == Some(slot.index)} tab_stop={i == 0 || props.density == Density::Full}
+                        selected={slot.selected} tab_stop={i == 0 || props.density == Density::Full}
                         on_select={props.on_select_pod.clone()} />
                 }) }
                 if props.pods.is_empty() { <span class="empty">{ "no pods" }</span> }

@@ -1,14 +1,18 @@
-//! One pod: a chip coloured by its status, with restarts as a badge; at high density a dot.
-//! Its `data-pod="ns/name"`, `data-status` and `data-restarts` are what end-to-end tests read.
+//! One pod: a chip coloured by its status, with restarts as a badge; at high density a dot that
+//! still carries its restart count. Its `data-pod="ns/name"`, `data-status` and `data-restarts`
+//! are what end-to-end tests read.
+//!
+//! Chips re-render only when their own props change (the map hands them stable callbacks), so
+//! a view of 1,000 pods costs the pods that changed, not all of them.
 
-use crate::view::layout::{short_name, Density};
+use crate::view::layout::{dot_restarts, short_name, Density};
 use crate::view::PodView;
+use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct PodChipProps {
-    pub pod: PodView,
-    pub index: usize,
+    pub pod: Rc<PodView>,
     pub density: Density,
     /// Colour class of the Service routing to it (`svc-2`), if it is a ready endpoint.
     #[prop_or_default]
@@ -24,7 +28,8 @@ pub struct PodChipProps {
     /// Reached with Tab; in a crowded node only the first chip is, and arrows move between them.
     #[prop_or(true)]
     pub tab_stop: bool,
-    pub on_select: Callback<usize>,
+    /// Gets the pod's (namespace, name).
+    pub on_select: Callback<(String, String)>,
 }
 
 /// Arrow keys move focus to the neighbouring chip, so 300 pods are not 300 Tab presses.
@@ -64,8 +69,8 @@ pub fn pod_chip(props: &PodChipProps) -> Html {
         if pod.faults.is_empty() { String::new() } else { format!(" — faults: {}", pod.faults) }
     );
     let onclick = {
-        let (on_select, index) = (props.on_select.clone(), props.index);
-        Callback::from(move |_: MouseEvent| on_select.emit(index))
+        let (on_select, key) = (props.on_select.clone(), (pod.namespace.clone(), pod.name.clone()));
+        Callback::from(move |_: MouseEvent| on_select.emit(key.clone()))
     };
     let restarts = (pod.restarts > 0).then(|| html! { <span class="restarts" aria-hidden="true">{ format!("↻{}", pod.restarts) }</span> });
     let body = match props.density {
@@ -82,7 +87,9 @@ pub fn pod_chip(props: &PodChipProps) -> Html {
                 { for restarts }
             </>
         },
-        Density::Dots => html! { if pod.restarts > 0 { <span class="restart-dot" aria-hidden="true"></span> } },
+        Density::Dots => html! {
+            if let Some(count) = dot_restarts(pod.restarts) { <span class="dot-restarts" aria-hidden="true">{ count }</span> }
+        },
     };
     html! {
         <button type="button" {class} title={label.clone()} aria-label={label} aria-pressed={props.selected.to_string()} {onclick}

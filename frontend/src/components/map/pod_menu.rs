@@ -1,5 +1,5 @@
-//! The selected pod's details and chaos actions: delete it, crash its container, break its
-//! liveness or readiness probe; every action is an API request, as kubectl would send.
+//! The selected pod's details, its logs, and chaos actions: delete it, crash its container,
+//! break its liveness or readiness probe; every action is an API request, as kubectl would send.
 
 use crate::view::chaos::{self, Fault};
 use crate::view::PodView;
@@ -11,6 +11,9 @@ pub struct PodMenuProps {
     pub pod: PodView,
     pub node: Option<String>,
     pub on_request: Callback<Request>,
+    /// Opens the Logs tab on this pod.
+    #[prop_or_default]
+    pub on_logs: Callback<(String, String)>,
     pub on_close: Callback<()>,
 }
 
@@ -20,6 +23,10 @@ pub fn pod_menu(props: &PodMenuProps) -> Html {
     let delete = {
         let (on_request, request) = (props.on_request.clone(), chaos::delete_pod(pod));
         Callback::from(move |_: MouseEvent| on_request.emit(request.clone()))
+    };
+    let logs = {
+        let (on_logs, key) = (props.on_logs.clone(), (pod.namespace.clone(), pod.name.clone()));
+        Callback::from(move |_: MouseEvent| on_logs.emit(key.clone()))
     };
     let close = {
         let on_close = props.on_close.clone();
@@ -65,6 +72,9 @@ pub fn pod_menu(props: &PodMenuProps) -> Html {
                 { row("Labels", pod.labels.clone()) }
                 if let Some(cpu) = pod.cpu { { row("CPU", format!("{cpu}m")) } }
             </dl>
+            <div class="pod-actions">
+                <button type="button" class="pod-logs" onclick={logs} title="kubectl logs -f in the Logs tab">{ "Logs" }</button>
+            </div>
             <div class="chaos-actions" role="group" aria-label="Chaos">
                 <button type="button" class="danger" onclick={delete}>{ "Delete pod" }</button>
                 { for faults }

@@ -9,8 +9,7 @@ use yew::prelude::*;
 pub struct UnscheduledProps {
     pub pods: Vec<PodSlot>,
     pub density: Density,
-    pub selected_pod: Option<usize>,
-    pub on_select_pod: Callback<usize>,
+    pub on_select_pod: Callback<(String, String)>,
 }
 
 #[function_component(Unscheduled)]
@@ -23,8 +22,8 @@ pub fn unscheduled(props: &UnscheduledProps) -> Html {
             <h4>{ format!("Waiting for a node ({})", props.pods.len()) }</h4>
             <div class={classes!("pods", props.density.class())}>
                 { for props.pods.iter().enumerate().map(|(i, slot)| html! {
-                    <PodChip key={slot.pod.name.clone()} pod={slot.pod.clone()} index={slot.index} density={props.density}
-                        selected={props.selected_pod == Some(slot.index)} tab_stop={i == 0 || props.density == Density::Full}
+                    <PodChip key={slot.pod.name.clone()} pod={slot.pod.clone()} density={props.density}
+                        selected={slot.selected} tab_stop={i == 0 || props.density == Density::Full}
                         on_select={props.on_select_pod.clone()} />
                 }) }
             </div>

@@ -1,6 +1,10 @@
 //! The Objects tab: namespaces on the side, one tab per kind, and the server-side Table
 //! `kubectl get` prints, read from the worker every [`REFRESH_MS`] so ages and states move.
+//! Choosing a row opens the object beside the table: its YAML, an editor and a diff.
 
+pub mod diff_view;
+pub mod edit;
+pub mod inspector;
 pub mod kind_tabs;
 pub mod namespace_list;
 pub mod object_table;
@@ -12,6 +16,7 @@ use crate::protocol::{ApiRequest, ApiResponse};
 use crate::state::{Action, State};
 use crate::table::{Table, ACCEPT_TABLE};
 use gloo_timers::callback::Interval;
+use inspector::ObjectInspector;
 use kind_tabs::KindTabs;
 use namespace_list::NamespaceList;
 use object_table::ObjectTable;
@@ -43,6 +48,9 @@ fn namespaces_of(response: &ApiResponse) -> Option<Vec<String>> {
 pub fn objects_panel() -> Html {
     let state = use_reducer(State::default);
     let cluster = use_cluster();
+    // The open object: (kind, namespace, name) as chosen; shown only while its kind and
+    // namespace are the ones listed.
+    let open = use_state_eq(|| None::<(ObjectKind, String, String)>);
 
     {
         let (client, dispatch) = (cluster.client.clone(), state.dispatcher());
@@ -86,8 +94,20 @@ pub fn objects_panel() -> Html {
         let dispatch = state.dispatcher();
         Callback::from(move |kind: ObjectKind| dispatch.dispatch(Action::SelectKind(kind)))
     };
+    let open_here = open
+        .as_ref()
+        .filter(|(kind, namespace, _)| *kind == state.kind && (!kind.namespaced() || *namespace == state.namespace))
+        .cloned();
+    let on_open = {
+        let (open, kind, namespace) = (open.clone(), state.kind, state.namespace.clone());
+        Callback::from(move |name: String| open.set(Some((kind, namespace.clone(), name))))
+    };
+    let on_close = {
+        let open = open.clone();
+        Callback::from(move |()| open.set(None))
+    };
     html! {
-        <div class="objects-panel">
+        <div class={classes!("objects-panel", open_here.is_some().then_some("inspecting"))}>
             <NamespaceList
                 namespaces={state.namespaces.clone()}
                 selected={state.namespace.clone()}
@@ -101,8 +121,13 @@ pub fn objects_panel() -> Html {
                     namespace={state.namespace.clone()}
                     table={state.table.clone()}
                     loading={state.loading}
+                    selected={open_here.as_ref().map(|(_, _, name)| name.clone())}
+                    on_select={on_open}
                 />
             </section>
+            if let Some((kind, namespace, name)) = open_here {
+                <ObjectInspector {kind} {namespace} {name} {on_close} />
+            }
         </div>
     }
 }

@@ -2,9 +2,8 @@
 //! (Enter runs a line, Tab completes, Up/Down recall history, Ctrl+C stops a follow, Ctrl+L
 //! clears).
 
-use super::files::seed_files;
 use super::model::{Action, LineKind, Terminal};
-use crate::hooks::use_cluster::use_cluster;
+use crate::client::ClusterClient;
 use crate::protocol::{Call, Reply};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -14,7 +13,9 @@ const SESSION: &str = "terminal";
 
 #[function_component(TerminalPanel)]
 pub fn terminal_panel() -> Html {
-    let cluster = use_cluster();
+    // The client only, not the cluster's view: the panel stays mounted behind other tabs and
+    // must not re-render for every view.
+    let client = use_context::<ClusterClient>().expect("the terminal needs the App's ClusterClient");
     let term = use_reducer(Terminal::default);
     let running = use_mut_ref(|| None);
     let input_ref = use_node_ref();
@@ -38,7 +39,7 @@ pub fn terminal_panel() -> Html {
     };
 
     let onkeydown = {
-        let (term, client, running) = (term.clone(), cluster.client.clone(), running.clone());
+        let (term, client, running) = (term.clone(), client.clone(), running.clone());
         Callback::from(move |e: KeyboardEvent| {
             let ctrl = e.ctrl_key() || e.meta_key();
             match e.key().as_str() {
@@ -52,7 +53,7 @@ pub fn terminal_panel() -> Html {
                         return;
                     }
                     let (out, done, running_done) = (term.dispatcher(), term.dispatcher(), running.clone());
-                    let call = Call::Kubectl { session: SESSION.into(), line, files: seed_files() };
+                    let call = Call::Kubectl { session: SESSION.into(), line, files: crate::workspace::storage::files_for_kubectl() };
                     let id = client.stream(
                         call,
                         move |text, stderr| out.dispatch(Action::Output { text, stderr }),

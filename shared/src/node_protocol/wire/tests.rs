@@ -28,6 +28,28 @@ fn every_to_agent() -> Vec<ToAgent> {
         ToAgent::Refused(Refused { reason: "node name \"a\" is taken".into(), supported_versions: vec![1] }),
         ToAgent::Registered { node_name: "pi".into(), heartbeat_seconds: 10, metrics_seconds: 15, pod_cidr: "10.244.1.0/24".into() },
         ToAgent::SyncPods { pods: vec![desired()] },
+        ToAgent::SyncServices {
+            services: vec![crate::node_protocol::service::ServiceRoute {
+                namespace: "default".into(),
+                name: "my-api-service".into(),
+                service_type: "LoadBalancer".into(),
+                cluster_ip: Some("10.96.0.20".into()),
+                external_ips: vec!["172.18.255.1".into()],
+                ports: vec![crate::node_protocol::service::ServicePortRoute {
+                    name: String::new(),
+                    protocol: "TCP".into(),
+                    port: 80,
+                    node_port: Some(30080),
+                    endpoints: vec![crate::node_protocol::service::Backend {
+                        ip: "172.17.0.3".into(),
+                        port: 3000,
+                        node_name: "pi".into(),
+                        relay: Some("192.168.1.20:10257".into()),
+                    }],
+                }],
+            }],
+            ingresses: vec![serde_json::json!({"metadata": {"name": "myapp", "namespace": "default"}, "spec": {"rules": []}})],
+        },
         ToAgent::OpenStream(OpenStream {
             stream: 1,
             open: StreamOpen::Logs {
@@ -71,6 +93,7 @@ fn every_from_agent() -> Vec<FromAgent> {
             node_info: NodeInfo { machine_id: "m".into(), architecture: "arm64".into(), ..NodeInfo::default() },
             addresses: vec![NodeAddress { kind: "InternalIP".into(), address: "192.168.1.20".into() }],
             labels: [("kubernetes.io/arch".to_string(), "arm64".to_string())].into(),
+            features: vec!["services".into()],
         })),
         FromAgent::NodeStatus(NodeStatusReport {
             conditions: vec![NodeCondition { kind: "Ready".into(), status: "True".into(), reason: "KubeletReady".into(), message: "kubelet is posting ready status".into() }],

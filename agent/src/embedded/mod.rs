@@ -1,0 +1,221 @@
+//! A control plane hosted inside the agent (`run --embedded-control-plane`): the same `shared`
+//! core the page runs, driven by the wall clock, for kubectl-only use, headless demos and tests.
+//!
+//! The core is pure and single-threaded (its controllers are not `Send`), so it lives on a
+//! thread of its own and everything else sends it commands. Between commands the thread runs
+//! the controllers when they asked to be woken; every change of the store's revision is
+//! published so watch and log streams know when to look again.
+
+use kubeplay_shared::apiserver::{Request, Response, WatchId};
+use kubeplay_shared::sim::nodes::{add_node, NodeSpec};
+use kubeplay_shared::{ControlPlane, Timestamp};
+use serde_json::Value;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// Longest the controllers go without running, so clocks in status and bookmarks stay fresh.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+/// Shortest pause between runs, so a controller asking for "now" again cannot spin.
+const MIN_SLEEP: Duration = Duration::from_millis(10);
+
+/// The simulated nodes `--simulated-nodes N` adds: laptop-sized, named as the page names its own.
+pub fn simulated_nodes(count: u32) -> Vec<NodeSpec> {
+    (1..=count)
+        .map(|i| NodeSpec {
+            name: format!("node-{i}"),
+            cpu: "4".into(),
+            memory: "8Gi".into(),
+            pods: 110,
+        })
+        .collect()
+}
+
+/// What the control plane's thread is asked to do.
+enum Command {
+    Handle(Box<Request>, oneshot::Sender<Response>),
+    PollWatch(WatchId, oneshot::Sender<Vec<Value>>),
+    CloseWatch(WatchId),
+    #[cfg(test)]
+    OpenWatches(oneshot::Sender<usize>),
+}
+
+/// A handle on the control plane's thread; the thread ends when the last handle goes.
+pub struct EmbeddedControlPlane {
+    commands: mpsc::Sender<Command>,
+    /// The store's revision after the last change: watch and log streams wait on it.
+    revision: Arc<watch::Sender<u64>>,
+}
+
+impl EmbeddedControlPlane {
+    /// A fresh cluster with `nodes` simulated nodes, running on its own thread from now on.
+    pub fn start(seed: u64, nodes: &[NodeSpec]) -> Result<Arc<Self>, String> {
+        let nodes = nodes.to_vec();
+        let revision = Arc::new(watch::channel(0).0);
+        let (commands, rx) = mpsc::channel();
+        let (started_tx, started) = mpsc::channel();
+        let published = Arc::clone(&revision);
+        // The core is built on its thread: it may not cross threads.
+        std::thread::Builder::new()
+            .name("control-plane".into())
+            .spawn(move || {
+                let now = Timestamp::now();
+                let mut cp = ControlPlane::new(seed, now);
+                for spec in &nodes {
+                    if let Err(e) = add_node(cp.api_mut(), spec, now) {
+                        let _ = started_tx
+                            .send(Err(format!("cannot add node {}: {}", spec.name, e.message)));
+                        return;
+                    }
+                }
+                let _ = started_tx.send(Ok(()));
+                run(cp, &rx, &published);
+            })
+            .map_err(|e| format!("cannot start the control plane's thread: {e}"))?;
+        started
+            .recv()
+            .map_err(|_| "the control plane's thread ended at start".to_string())??;
+        Ok(Arc::new(Self { commands, revision }))
+    }
+
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(command(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// Serves one REST request, as the page's worker does.
+    pub async fn handle(&self, req: Request) -> Response {
+        self.ask(|tx| Command::Handle(Box::new(req), tx))
+            .await
+            .unwrap_or_else(stopped)
+    }
+
+    /// Watch events since the last poll of `id`.
+    pub async fn poll_watch(&self, id: WatchId) -> Vec<Value> {
+        self.ask(|tx| Command::PollWatch(id, tx))
+            .await
+            .unwrap_or_default()
+    }
+
+    pub fn close_watch(&self, id: WatchId) {
+        let _ = self.commands.send(Command::CloseWatch(id));
+    }
+
+    /// Changes of the store's revision, for streams waiting on news.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.revision.subscribe()
+    }
+
+    #[cfg(test)]
+    pub async fn open_watches(&self) -> usize {
+        self.ask(Command::OpenWatches).await.unwrap_or(usize::MAX)
+    }
+}
+
+fn stopped() -> Response {
+    let status =
+        kubeplay_shared::apiserver::ApiError::internal("the control plane has stopped").to_status();
+    Response::json(500, &status)
+}
+
+/// The control plane's thread: commands as they come, the controllers when they are due.
+fn run(mut cp: ControlPlane, commands: &mpsc::Receiver<Command>, revision: &watch::Sender<u64>) {
+    let mut due = std::time::Instant::now();
+    loop {
+        let wait = due.saturating_duration_since(std::time::Instant::now());
+        let ticked = match commands.recv_timeout(wait) {
+            Ok(command) => serve(&mut cp, command),
+            Err(RecvTimeoutError::Timeout) => true,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        if ticked {
+            let now = Timestamp::now();
+            let next = cp.tick(now);
+            due = std::time::Instant::now()
+                + next.map_or(MAX_SLEEP, |at| {
+                    let ahead = at.duration_since(now).as_secs_f64().max(0.0);
+                    Duration::from_secs_f64(ahead).clamp(MIN_SLEEP, MAX_SLEEP)
+                });
+        }
+        let current = cp.api().store().revision();
+        revision.send_if_modified(|rv| std::mem::replace(rv, current) != current);
+    }
+}
+
+/// Carries out one command; true when the controllers should run (something may have changed).
+fn serve(cp: &mut ControlPlane, command: Command) -> bool {
+    match command {
+        Command::Handle(req, reply) => {
+            let _ = reply.send(cp.handle(&req, Timestamp::now()));
+            true
+        }
+        Command::PollWatch(id, reply) => {
+            let now = cp.clock().cluster_time(Timestamp::now());
+            let _ = reply.send(cp.api_mut().poll_watch(id, now));
+            false
+        }
+        Command::CloseWatch(id) => {
+            cp.api_mut().close_watch(id);
+            false
+        }
+        #[cfg(test)]
+        Command::OpenWatches(reply) => {
+            let _ = reply.send(cp.api().open_watches());
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn simulated_nodes_become_ready_in_real_time() {
+        let cp = EmbeddedControlPlane::start(1, &simulated_nodes(2)).unwrap();
+        let mut changes = cp.changes();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let nodes = cp.handle(Request::get("/api/v1/nodes")).await.json_body();
+            let ready = nodes["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|n| {
+                    n["status"]["conditions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                })
+                .count();
+            if ready == 2 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nodes never became Ready: {nodes}"
+            );
+            let _ = tokio::time::timeout(MAX_SLEEP, changes.changed()).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_is_published_to_waiting_streams() {
+        let cp = EmbeddedControlPlane::start(1, &[]).unwrap();
+        let mut changes = cp.changes();
+        changes.mark_unchanged();
+        let ns = br#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#;
+        let created = cp
+            .handle(Request::post("/api/v1/namespaces", ns.to_vec()))
+            .await;
+        assert_eq!(created.status(), 201);
+        // The revision is published right after the request is served.
+        tokio::time::timeout(Duration::from_secs(5), changes.changed())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}

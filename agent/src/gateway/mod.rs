@@ -1,0 +1,52 @@
+//! The Kubernetes API over HTTP, so the real `kubectl` (and helm, and client-go programs) can
+//! drive the playground through the agent.
+//!
+//! The core already speaks REST in its own terms ([`kubeplay_shared::apiserver::Request`] in,
+//! `Response` out); this module is only what HTTP adds around it: the bearer token, turning
+//! watches and followed logs into chunked streams, the OpenAPI documents kubectl reads before
+//! `apply` and `explain`, and Kubernetes' `Status` answers for what the gateway itself refuses.
+//!
+//! Requests go to the control plane hosted in the agent (`run --embedded-control-plane`); with
+//! none, they are answered 503 (tunnelling them to a connected page is still to come).
+
+mod log_stream;
+mod openapi;
+mod protobuf;
+mod routing;
+mod schemas;
+mod status;
+mod watch_stream;
+
+use crate::auth::Gate;
+use crate::embedded::EmbeddedControlPlane;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub use routing::filter;
+
+/// What answers the gateway's requests, and the signal that ends its streams at shutdown.
+pub struct Gateway {
+    gate: Arc<Gate>,
+    control_plane: Option<Arc<EmbeddedControlPlane>>,
+    stopping: watch::Sender<bool>,
+}
+
+impl Gateway {
+    pub fn new(gate: Arc<Gate>, control_plane: Option<Arc<EmbeddedControlPlane>>) -> Arc<Self> {
+        Arc::new(Self {
+            gate,
+            control_plane,
+            stopping: watch::channel(false).0,
+        })
+    }
+
+    /// Ends every open watch and log stream, so a graceful shutdown does not wait on clients
+    /// that would listen forever (`kubectl get -w`).
+    pub fn stop_streams(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+}

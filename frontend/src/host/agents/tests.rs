@@ -1,0 +1,457 @@
+//! The worker's agent links, driven through the engine with a scripted agent on the other end
+//! of the (pretend) socket.
+
+use super::*;
+use crate::host::engine::Engine;
+use kubeplay_shared::node_protocol::node::{NodeAddress, NodeInfo, NodeRegistration};
+use kubeplay_shared::node_protocol::stream::{CloseStream, StreamData};
+use kubeplay_shared::node_protocol::wire::encode_data;
+use kubeplay_shared::node_protocol::Hello;
+
+const TOKEN: &str = "0123456789abcdefghij";
+const URL: &str = "ws://10.0.0.5:7443/v1/connect";
+
+fn t0() -> Timestamp {
+    "2026-01-01T12:00:00Z".parse().unwrap()
+}
+
+fn secs(s: i64) -> Timestamp {
+    t0() + SignedDuration::from_secs(s)
+}
+
+fn text(msg: &FromAgent) -> Frame {
+    kubeplay_shared::node_protocol::encode(msg).unwrap()
+}
+
+fn hello() -> Frame {
+    text(&FromAgent::Hello(Hello {
+        protocol_versions: vec![1],
+        agent_version: "test".into(),
+    }))
+}
+
+fn register(name: &str) -> Frame {
+    let list = |cpu: &str| -> std::collections::BTreeMap<String, String> {
+        [("cpu", cpu), ("memory", "16Gi"), ("pods", "110")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into()
+    };
+    text(&FromAgent::Register(Box::new(NodeRegistration {
+        node_name: name.into(),
+        capacity: list("8"),
+        allocatable: list("8"),
+        node_info: NodeInfo {
+            operating_system: "linux".into(),
+            architecture: "arm64".into(),
+            container_runtime_version: "docker://27.1.0".into(),
+            ..NodeInfo::default()
+        },
+        addresses: vec![NodeAddress {
+            kind: "InternalIP".into(),
+            address: "10.0.0.5".into(),
+        }],
+        labels: Default::default(),
+        features: Vec::new(),
+    })))
+}
+
+/// What the engine asked of the host: sockets opened (id, url, token), messages sent (decoded),
+/// sockets closed, messages for the UI, and the agents' status if it changed.
+type Io = (
+    Vec<(SocketId, String, String)>,
+    Vec<(SocketId, ToAgent)>,
+    Vec<SocketId>,
+    Vec<FromWorker>,
+    Option<Vec<AgentStatus>>,
+);
+
+fn io(engine: &mut Engine) -> Io {
+    let (commands, messages, statuses) = engine.take_agent_io();
+    let mut opened = Vec::new();
+    let mut sent = Vec::new();
+    let mut closed = Vec::new();
+    for c in commands {
+        match c {
+            SocketCommand::Open { socket, url, token } => opened.push((socket, url, token)),
+            SocketCommand::Send { socket, frame } => {
+                sent.push((socket, decode::<ToAgent>(&frame).unwrap()))
+            }
+            SocketCommand::Close { socket } => closed.push(socket),
+        }
+    }
+    (opened, sent, closed, messages, statuses)
+}
+
+fn connected(name: &str) -> (Engine, SocketId) {
+    let mut engine = Engine::new(1, t0());
+    assert_eq!(
+        engine.handle(
+            Call::ConnectAgent {
+                url: URL.into(),
+                token: TOKEN.into()
+            },
+            t0()
+        ),
+        Reply::Ok
+    );
+    let (opened, ..) = io(&mut engine);
+    let [(socket, url, token)] = &opened[..] else {
+        panic!("{opened:?}")
+    };
+    assert_eq!((url.as_str(), token.as_str()), (URL, TOKEN));
+    let socket = *socket;
+    engine.agent_opened(socket);
+    engine.agent_frame(socket, &hello(), t0());
+    engine.agent_frame(socket, &register(name), t0());
+    engine.tick(t0());
+    (engine, socket)
+}
+
+use crate::protocol::Call;
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      nodeSelector:
+        kubernetes.io/hostname: laptop
+      containers:
+      - name: web
+        image: myapp:1.0
+";
+
+#[test]
+fn urls_and_tokens_that_cannot_work_are_refused_with_a_reason() {
+    let ok = |url: &str| check(url, TOKEN).map(|(u, _)| u);
+    assert_eq!(
+        ok("ws://10.0.0.5:7443"),
+        Ok(URL.to_string()),
+        "the agent's path is added"
+    );
+    assert_eq!(ok("ws://10.0.0.5:7443/"), Ok(URL.to_string()));
+    assert_eq!(
+        ok("wss://pi.local:7443/v1/connect"),
+        Ok("wss://pi.local:7443/v1/connect".to_string())
+    );
+    assert_eq!(
+        ok("ws://10.0.0.5:7443/v1/connect?token=x"),
+        Err(ConnectError::QueryInUrl)
+    );
+    assert!(matches!(
+        check("http://x:1", TOKEN),
+        Err(ConnectError::BadUrl(_))
+    ));
+    assert!(matches!(
+        check("ws://", TOKEN),
+        Err(ConnectError::BadUrl(_))
+    ));
+    assert_eq!(check(URL, ""), Err(ConnectError::NoToken));
+    assert_eq!(check(URL, "short-token"), Err(ConnectError::ShortToken(11)));
+    assert_eq!(
+        check(URL, "0123456789abcdef/ij"),
+        Err(ConnectError::BadToken('/'))
+    );
+    assert_eq!(
+        check(&format!(" {URL} "), TOKEN),
+        Ok((URL.to_string(), TOKEN.to_string()))
+    );
+    let mut engine = Engine::new(1, t0());
+    let reply = engine.handle(
+        Call::ConnectAgent {
+            url: "localhost:7443".into(),
+            token: TOKEN.into(),
+        },
+        t0(),
+    );
+    assert!(matches!(reply, Reply::Failed { message } if message.contains("ws://")));
+    assert!(engine.agent_statuses().is_empty());
+}
+
+#[test]
+fn a_connected_agent_registers_a_real_node_and_gets_its_pods() {
+    let (mut engine, socket) = connected("laptop");
+    let (_, sent, _, _, statuses) = io(&mut engine);
+    assert!(
+        sent.iter().any(|(s, m)| *s == socket
+            && matches!(m, ToAgent::Registered { node_name, .. } if node_name == "laptop")),
+        "{sent:?}"
+    );
+    let statuses = statuses.expect("the status changed");
+    assert_eq!(statuses[0].phase, AgentPhase::Connected);
+    assert_eq!(statuses[0].node.as_deref(), Some("laptop"));
+    let view = engine.view_if_changed(t0()).unwrap();
+    let node = view
+        .nodes
+        .iter()
+        .find(|n| n.name == "laptop")
+        .expect("the agent's node");
+    assert!(!node.simulated);
+    assert_eq!(node.cpu_capacity, 8000);
+
+    engine.handle(
+        Call::Apply {
+            yaml: DEPLOYMENT.into(),
+            namespace: "default".into(),
+        },
+        t0(),
+    );
+    engine.tick(secs(1));
+    engine.tick(secs(2));
+    let (_, sent, ..) = io(&mut engine);
+    let synced = sent
+        .iter()
+        .rev()
+        .find_map(|(_, m)| match m {
+            ToAgent::SyncPods { pods } => Some(pods.len()),
+            _ => None,
+        })
+        .expect("a SyncPods");
+    assert_eq!(
+        synced, 2,
+        "both replicas were scheduled onto the agent's node"
+    );
+}
+
+#[test]
+fn a_lost_agent_is_retried_with_backoff_and_the_saved_list_survives_a_reload() {
+    let (mut engine, socket) = connected("laptop");
+    io(&mut engine);
+    engine.agent_closed(socket, secs(1));
+    let (opened, _, _, _, statuses) = io(&mut engine);
+    assert!(opened.is_empty(), "no retry before the backoff");
+    assert_eq!(statuses.unwrap()[0].phase, AgentPhase::Lost);
+    let wake = engine.tick(secs(1)).expect("a wake for the retry");
+    assert!(wake <= secs(2), "{wake}");
+    engine.tick(secs(2));
+    let (opened, ..) = io(&mut engine);
+    assert_eq!(opened.len(), 1, "reconnects after a second");
+    assert_ne!(opened[0].0, socket, "a new socket id");
+    // The machine is still away: it stays lost, not refused for a bad token.
+    engine.agent_closed(opened[0].0, secs(2));
+    let status = &engine.agent_statuses()[0];
+    assert_eq!(status.phase, AgentPhase::Lost, "{status:?}");
+    assert!(io(&mut engine).0.is_empty());
+    engine.tick(secs(5));
+    let (opened, ..) = io(&mut engine);
+    assert_eq!(opened.len(), 1, "tries again after two seconds");
+    // An event of the old socket is ignored.
+    engine.agent_frame(socket, &hello(), secs(2));
+    assert!(io(&mut engine).1.is_empty());
+
+    // A page reload: the cluster and the agent list come back, and the agent reconnects.
+    let saved = engine.saved_agents();
+    assert_eq!(
+        saved,
+        vec![SavedAgent {
+            url: URL.into(),
+            token: TOKEN.into()
+        }]
+    );
+    let snapshot = engine.snapshot(secs(2));
+    let mut restored = Engine::restore(1, &snapshot, secs(3)).unwrap();
+    restored.restore_agents(&saved);
+    let (opened, ..) = io(&mut restored);
+    assert_eq!(opened.len(), 1);
+}
+
+#[test]
+fn a_socket_that_never_opens_is_reported_as_refused_with_the_likely_causes() {
+    let mut engine = Engine::new(1, t0());
+    engine.set_page_origin("http://127.0.0.1:8080".into());
+    engine.handle(
+        Call::ConnectAgent {
+            url: URL.into(),
+            token: TOKEN.into(),
+        },
+        t0(),
+    );
+    let (opened, ..) = io(&mut engine);
+    engine.agent_closed(opened[0].0, t0());
+    let status = &engine.agent_statuses()[0];
+    assert_eq!(status.phase, AgentPhase::Refused);
+    let message = status.message.as_deref().unwrap();
+    assert!(
+        message.contains("401") && message.contains("--allow-origin http://127.0.0.1:8080)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn exec_in_a_pod_on_an_agent_runs_over_the_link_and_ends_with_its_exit_code() {
+    let (mut engine, socket) = connected("laptop");
+    engine.handle(
+        Call::Apply {
+            yaml: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  nodeName: laptop\n  containers:\n  - name: c\n    image: myapp:1.0\n".into(),
+            namespace: "default".into(),
+        },
+        t0(),
+    );
+    engine.tick(secs(1));
+    io(&mut engine);
+    // The agent reports the container running.
+    let pod = engine.handle(
+        Call::Api {
+            request: crate::protocol::ApiRequest::get("/api/v1/namespaces/default/pods/p"),
+        },
+        secs(1),
+    );
+    let Reply::Api { response } = pod else {
+        panic!()
+    };
+    let uid = response.json()["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let status = serde_json::json!({
+        "phase": "Running",
+        "conditions": [{"type": "Ready", "status": "True"}],
+        "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "myapp:1.0", "imageID": "",
+            "containerID": "docker://abc", "started": true, "state": {"running": {"startedAt": "2026-01-01T12:00:01Z"}}}],
+    });
+    let report: FromAgent = serde_json::from_value(serde_json::json!({
+        "type": "podStatus", "pod": {"namespace": "default", "name": "p", "uid": uid}, "status": status,
+    }))
+    .unwrap();
+    engine.agent_frame(socket, &text(&report), secs(1));
+    engine.tick(secs(1));
+    let (_, sent, ..) = io(&mut engine);
+    let log_stream = sent
+        .iter()
+        .find_map(|(_, m)| match m {
+            ToAgent::OpenStream(o) if matches!(&o.open, StreamOpen::Logs { follow: true, .. }) => {
+                Some(o.stream)
+            }
+            _ => None,
+        })
+        .expect("the running container's log is followed");
+    let data = StreamData {
+        stream: log_stream,
+        channel: Channel::Stdout,
+        data: b"listening on 3000\nGET /".to_vec(),
+    };
+    engine.agent_frame(socket, &Frame::Binary(encode_data(&data).unwrap()), secs(2));
+    let messages = engine.call(
+        7,
+        Call::Kubectl {
+            session: "t".into(),
+            line: "kubectl logs p".into(),
+            files: vec![],
+        },
+        secs(2),
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, FromWorker::Output { text, .. } if text == "listening on 3000\n")),
+        "{messages:?}"
+    );
+
+    let messages = engine.call(
+        8,
+        Call::Kubectl {
+            session: "t".into(),
+            line: "kubectl exec p -- false".into(),
+            files: vec![],
+        },
+        secs(3),
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| !matches!(m, FromWorker::Reply { .. })),
+        "the reply waits for the agent: {messages:?}"
+    );
+    let (_, sent, ..) = io(&mut engine);
+    let exec = sent
+        .iter()
+        .find_map(|(_, m)| match m {
+            ToAgent::OpenStream(o) if matches!(&o.open, StreamOpen::Exec { command, .. } if command == &["false"]) => Some(o.stream),
+            _ => None,
+        })
+        .expect("an exec stream");
+    let close = FromAgent::CloseStream(CloseStream {
+        stream: exec,
+        exit_code: Some(1),
+        error: None,
+    });
+    engine.agent_frame(socket, &text(&close), secs(3));
+    let (.., messages, _) = io(&mut engine);
+    assert_eq!(
+        messages,
+        vec![
+            FromWorker::Output {
+                id: 8,
+                text: "command terminated with exit code 1\n".into(),
+                stderr: true
+            },
+            FromWorker::Reply {
+                id: 8,
+                reply: Reply::Done {
+                    exit_code: 1,
+                    prompt: None
+                }
+            },
+        ]
+    );
+    // port-forward cannot listen from a page; for a real pod kubectl says what works instead.
+    let messages = engine.call(
+        9,
+        Call::Kubectl {
+            session: "t".into(),
+            line: "kubectl port-forward p 8080:3000".into(),
+            files: vec![],
+        },
+        secs(3),
+    );
+    assert!(
+        messages.iter().any(|m| matches!(m, FromWorker::Output { text, stderr: true, .. } if text.contains("runs on the real node \"laptop\"") && text.contains("NodePort"))),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_faster_cluster_tolerates_the_agents_real_heartbeat() {
+    let fast = link_config(Speed(20));
+    assert_eq!(fast.heartbeat_seconds, 1);
+    assert!(
+        fast.silence >= SignedDuration::from_secs(4 * 20),
+        "{:?}",
+        fast.silence
+    );
+    assert_eq!(
+        link_config(Speed::NORMAL),
+        LinkConfig {
+            heartbeat_seconds: 10,
+            metrics_seconds: 15,
+            ..LinkConfig::default()
+        }
+    );
+}
+
+#[test]
+fn a_reset_keeps_the_agents_and_their_machines_register_with_the_fresh_cluster() {
+    let (mut engine, socket) = connected("laptop");
+    io(&mut engine);
+    assert_eq!(engine.handle(Call::Reset, secs(1)), Reply::Ok);
+    let (opened, _, closed, _, statuses) = io(&mut engine);
+    assert_eq!(closed, vec![socket], "the old link closes");
+    assert_eq!(opened.len(), 1, "and a new one opens");
+    assert_eq!(statuses.unwrap()[0].phase, AgentPhase::Connecting);
+    let socket = opened[0].0;
+    engine.agent_opened(socket);
+    engine.agent_frame(socket, &hello(), secs(1));
+    engine.agent_frame(socket, &register("laptop"), secs(1));
+    let view = engine.view_if_changed(secs(1)).unwrap();
+    let names: Vec<&str> = view.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["laptop", "node-1", "node-2", "node-3"]);
+}

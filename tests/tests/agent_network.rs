@@ -1,0 +1,749 @@
+//! Services on a real agent under the whole control plane: a client pod reaches
+//! `my-api-service` by each of its DNS names and gets answers from every replica, a replica
+//! that turns unready stops getting connections, and the node port answers on the machine.
+//!
+//! Cluster IPs and cluster DNS need the privileges the network module doc lists; the agent
+//! logs when it runs without them, and then this test cannot pass.
+
+use kubeplay_e2e::agent::binary::agent_binary;
+use kubeplay_e2e::agent::cluster::Cluster;
+use kubeplay_e2e::agent::docker::{demo_images_or_skip, engine_or_skip, remove_pods};
+use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
+use kubeplay_shared::node_protocol::StreamOpen;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const START_LIMIT: Duration = Duration::from_secs(180);
+const EXEC_LIMIT: Duration = Duration::from_secs(30);
+const REPLICAS: usize = 3;
+
+/// One test at a time: agents of different clusters on one machine share the cluster DNS
+/// address (`SO_REUSEPORT`), so a query could reach the other test's agent, which knows
+/// nothing of this test's Services (agents of one cluster all know the same Services).
+/// Ready once myapp answers, until the test marks the pod unready with `/tmp/unready`.
+const READY_CHECK: &str =
+    "test ! -f /tmp/unready && wget -q -O /dev/null http://127.0.0.1:3000/ready";
+
+static ONE_CLUSTER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs `command` in `pod`'s `container`; its stdout, or why it failed.
+async fn exec(
+    cluster: &mut Cluster,
+    pod: &str,
+    container: &str,
+    command: &[&str],
+) -> Result<String, String> {
+    let open = StreamOpen::Exec {
+        namespace: "default".into(),
+        pod: pod.into(),
+        container: container.into(),
+        command: command.iter().map(|s| s.to_string()).collect(),
+        stdin: false,
+        tty: false,
+    };
+    let id = cluster.open(open).await.map_err(|e| e.to_string())?;
+    let out = cluster
+        .wait_for("the exec to end", EXEC_LIMIT, |c| {
+            c.streams.get(&id).filter(|o| o.closed.is_some()).cloned()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let closed = out.closed.map(|c| (c.error, c.exit_code));
+    match closed.unwrap_or((None, None)) {
+        (None, Some(0)) => Ok(stdout),
+        (error, code) => Err(format!(
+            "exit {code:?} {error:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
+}
+
+fn my_api_pods(c: &Cluster) -> Vec<Value> {
+    c.list("", "v1", "pods", "default")
+        .into_iter()
+        .filter(|p| {
+            p["metadata"]["labels"]["app"] == "my-api"
+                && p["metadata"]["deletionTimestamp"].is_null()
+        })
+        .collect()
+}
+
+fn ready(p: &Value) -> bool {
+    p["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
+}
+
+fn name(p: &Value) -> String {
+    p["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The pod names that answered `times` requests to `url` from the client pod.
+async fn answering(cluster: &mut Cluster, url: &str, times: usize) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    for _ in 0..times {
+        let body = exec(cluster, "client", "client", &["myapp", "get", url])
+            .await
+            .unwrap_or_else(|e| panic!("myapp get {url}: {e}"));
+        let pod = body
+            .trim()
+            .rsplit(" on ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            body.starts_with("Hello from myapp 1.0 on "),
+            "{url}: {body}"
+        );
+        seen.insert(pod);
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_port_answers() {
+    let test =
+        "a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_port_answers";
+    let _alone = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let Some(docker) = engine_or_skip(test).await else {
+        return;
+    };
+    if !demo_images_or_skip(&docker, test, &["myapp:1.0"]).await {
+        return;
+    }
+    // The client runs myapp's image: `myapp get` resolves through musl, which follows the
+    // search path and ndots:5 as apps do (the images' static-glibc busybox `wget` cannot
+    // resolve names at all, and busybox `nslookup` skips the search path for dotted names).
+    let client_image = "myapp:1.0";
+    let agent =
+        AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-services")).unwrap();
+    let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
+    cluster
+        .create("deployments", json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "my-api", "namespace": "default"},
+            "spec": {
+                "replicas": REPLICAS,
+                "selector": {"matchLabels": {"app": "my-api"}},
+                "template": {
+                    "metadata": {"labels": {"app": "my-api"}},
+                    "spec": {
+                        "terminationGracePeriodSeconds": 1,
+                        "containers": [{
+                            "name": "my-api", "image": "myapp:1.0", "imagePullPolicy": "IfNotPresent",
+                            "ports": [{"containerPort": 3000}],
+                            // Ready until the test marks a pod unready.
+                            "readinessProbe": {"exec": {"command": ["sh", "-c", READY_CHECK]}, "periodSeconds": 1},
+                        }],
+                    },
+                },
+            },
+        }))
+        .unwrap();
+    cluster
+        .create("services", json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "my-api-service", "namespace": "default"},
+            "spec": {"type": "LoadBalancer", "selector": {"app": "my-api"}, "ports": [{"port": 80, "targetPort": 3000}]},
+        }))
+        .unwrap();
+    cluster
+        .create("pods", json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "client", "namespace": "default"},
+            "spec": {"terminationGracePeriodSeconds": 1,
+                "containers": [{"name": "client", "image": client_image, "imagePullPolicy": "IfNotPresent", "command": ["sleep", "3600"]}]},
+        }))
+        .unwrap();
+    let replicas = cluster
+        .wait_for(
+            "three ready replicas and a running client",
+            START_LIMIT,
+            |c| {
+                let pods = my_api_pods(c);
+                let client_running = c
+                    .get("pods", "default", "client")
+                    .is_some_and(|p| p["status"]["phase"] == "Running");
+                (pods.len() == REPLICAS && pods.iter().all(ready) && client_running)
+                    .then(|| pods.iter().map(name).collect::<BTreeSet<_>>())
+            },
+        )
+        .await
+        .unwrap();
+
+    for url in [
+        "http://my-api-service/",
+        "http://my-api-service.default/",
+        "http://my-api-service.default.svc.cluster.local/",
+    ] {
+        assert_eq!(
+            answering(&mut cluster, url, 2 * REPLICAS).await,
+            replicas,
+            "{url}: every replica answers"
+        );
+    }
+    // busybox's own resolver sees the same record.
+    let cluster_ip = cluster
+        .get("services", "default", "my-api-service")
+        .unwrap()["spec"]["clusterIP"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let answer = exec(
+        &mut cluster,
+        "client",
+        "client",
+        &[
+            "sh",
+            "-c",
+            "nslookup -type=a my-api-service.default.svc.cluster.local 2>&1; true",
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(resolved(&answer), [cluster_ip], "{answer}");
+    let resolv = exec(
+        &mut cluster,
+        "client",
+        "client",
+        &["cat", "/etc/resolv.conf"],
+    )
+    .await
+    .unwrap();
+    assert!(resolv.contains("nameserver 10.96.0.10"), "{resolv}");
+    assert!(
+        resolv.contains("search default.svc.cluster.local svc.cluster.local cluster.local"),
+        "{resolv}"
+    );
+    let missing = exec(
+        &mut cluster,
+        "client",
+        "client",
+        &[
+            "sh",
+            "-c",
+            "nslookup -type=a no-such-service.default.svc.cluster.local 2>&1; true",
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(
+        missing.contains("can't find no-such-service.default.svc.cluster.local: NXDOMAIN")
+            && resolved(&missing).is_empty(),
+        "an unknown Service does not resolve: {missing}"
+    );
+
+    // The node port answers on this machine, from every replica.
+    let service = cluster
+        .get("services", "default", "my-api-service")
+        .unwrap();
+    let node_port = service["spec"]["ports"][0]["nodePort"].as_u64().unwrap();
+    let mut seen = BTreeSet::new();
+    for _ in 0..2 * REPLICAS {
+        let body = http_get(&format!("127.0.0.1:{node_port}")).await;
+        seen.insert(
+            body.trim()
+                .rsplit(" on ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    assert_eq!(seen, replicas, "the node port reaches every replica");
+
+    // This machine allows the LoadBalancer pool, so the external IP answers too, and the Node
+    // says so for the UI.
+    let node = cluster.get("nodes", "", "e2e-services").unwrap();
+    assert_eq!(
+        node["metadata"]["labels"]["kubeplay.dev/load-balancer-ips"], "true",
+        "{node}"
+    );
+    let external_ip = cluster
+        .wait_for("an external IP", Duration::from_secs(30), |c| {
+            let svc = c.get("services", "default", "my-api-service")?;
+            svc["status"]["loadBalancer"]["ingress"][0]["ip"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .await
+        .unwrap();
+    cluster
+        .wait_for(
+            "the agent to get the external IP",
+            Duration::from_secs(30),
+            |c| {
+                let routes = c.services_sent.as_ref()?;
+                routes
+                    .iter()
+                    .any(|r| r.name == "my-api-service" && r.external_ips == [external_ip.clone()])
+                    .then_some(())
+            },
+        )
+        .await
+        .unwrap();
+    let mut seen = BTreeSet::new();
+    for _ in 0..2 * REPLICAS {
+        let body = http_get(&format!("{external_ip}:80")).await;
+        seen.insert(
+            body.trim()
+                .rsplit(" on ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    assert_eq!(seen, replicas, "the external IP reaches every replica");
+
+    // One replica turns unready: once its Endpoints say so, it gets no new connections.
+    let leaving = replicas.iter().next().unwrap().clone();
+    exec(&mut cluster, &leaving, "my-api", &["touch", "/tmp/unready"])
+        .await
+        .unwrap();
+    cluster
+        .wait_for(
+            "the replica to leave the Endpoints",
+            Duration::from_secs(60),
+            |c| {
+                let ep = c.get("endpoints", "default", "my-api-service")?;
+                let ready: Vec<&str> = ep["subsets"][0]["addresses"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|a| a["targetRef"]["name"].as_str())
+                    .collect();
+                (ready.len() == REPLICAS - 1 && !ready.contains(&leaving.as_str())).then_some(())
+            },
+        )
+        .await
+        .unwrap();
+    // The agent applies a syncServices before any message sent after it, such as the execs below.
+    cluster
+        .wait_for(
+            "the Services without it to go to the agent",
+            Duration::from_secs(30),
+            |c| {
+                let routes = c.services_sent.as_ref()?;
+                let svc = routes.iter().find(|r| r.name == "my-api-service")?;
+                (svc.ports[0].endpoints.len() == REPLICAS - 1).then_some(())
+            },
+        )
+        .await
+        .unwrap();
+    let staying: BTreeSet<String> = replicas
+        .iter()
+        .filter(|n| **n != leaving)
+        .cloned()
+        .collect();
+    let seen = answering(&mut cluster, "http://my-api-service/", 3 * REPLICAS).await;
+    assert_eq!(seen, staying, "the unready replica gets no new connections");
+
+    let uids: Vec<String> = cluster
+        .list("", "v1", "pods", "default")
+        .iter()
+        .map(|p| {
+            p["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
+    drop(agent);
+    remove_pods(&docker, &refs).await;
+}
+
+/// The addresses in the answer section of busybox `nslookup`'s output (after the server's).
+fn resolved(output: &str) -> Vec<String> {
+    output
+        .split("Name:")
+        .skip(1)
+        .flat_map(|answer| {
+            answer
+                .lines()
+                .filter_map(|l| l.strip_prefix("Address: "))
+                .map(|a| a.trim().to_string())
+        })
+        .collect()
+}
+
+/// `GET /` on `address` from this machine; the body.
+async fn http_get(address: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("{address}: {e}"));
+    socket
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    socket.read_to_string(&mut text).await.unwrap();
+    text.split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A myapp pod of `app` pinned to `node`, ready as [`READY_CHECK`] says.
+fn pinned(name: &str, app: &str, node: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "labels": {"app": app}},
+        "spec": {
+            "nodeName": node,
+            "terminationGracePeriodSeconds": 1,
+            "containers": [{
+                "name": "app", "image": "myapp:1.0", "imagePullPolicy": "IfNotPresent",
+                "ports": [{"containerPort": 3000}],
+                "readinessProbe": {"exec": {"command": ["sh", "-c", READY_CHECK]}, "periodSeconds": 1},
+            }],
+        },
+    })
+}
+
+/// Two agents (separate processes on this machine's Docker) under one control plane: a client
+/// on the first reaches the replica on the second through its relay, both agents' node ports
+/// answer, and when the second agent is killed mid-traffic new connections keep succeeding
+/// (its relay refuses, the proxy takes the next endpoint) until its pod leaves the Endpoints.
+///
+/// Both agents share this machine's network namespace, so their node-port and cluster-IP
+/// listeners share the addresses (`SO_REUSEPORT`) and either may take a connection; what
+/// tells the agents apart is that each reaches the other's pod only through the other's relay.
+#[tokio::test(flavor = "multi_thread")]
+async fn services_span_agents_and_a_killed_agents_endpoints_drop_out() {
+    let test = "services_span_agents_and_a_killed_agents_endpoints_drop_out";
+    let _alone = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let Some(docker) = engine_or_skip(test).await else {
+        return;
+    };
+    if !demo_images_or_skip(&docker, test, &["myapp:1.0"]).await {
+        return;
+    }
+    let (node_a, node_b) = ("e2e-span-a", "e2e-span-b");
+    let binary = agent_binary().unwrap();
+    let agent_a = AgentProcess::start(&binary, &AgentOptions::new(node_a)).unwrap();
+    let mut agent_b = AgentProcess::start(&binary, &AgentOptions::new(node_b)).unwrap();
+    let mut cluster = Cluster::connect(&agent_a.url, &agent_a.token)
+        .await
+        .unwrap();
+    cluster.join(&agent_b.url, &agent_b.token).await.unwrap();
+    cluster
+        .create("pods", pinned("span-a", "span-api", node_a))
+        .unwrap();
+    cluster
+        .create("pods", pinned("span-b", "span-api", node_b))
+        .unwrap();
+    cluster
+        .create("pods", json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "client", "namespace": "default"},
+            "spec": {"nodeName": node_a, "terminationGracePeriodSeconds": 1,
+                "containers": [{"name": "client", "image": "myapp:1.0", "imagePullPolicy": "IfNotPresent", "command": ["sleep", "3600"]}]},
+        }))
+        .unwrap();
+    cluster
+        .create("services", json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "span-api", "namespace": "default"},
+            "spec": {"type": "NodePort", "selector": {"app": "span-api"}, "ports": [{"port": 80, "targetPort": 3000}]},
+        }))
+        .unwrap();
+    let both: BTreeSet<String> = ["span-a".to_string(), "span-b".to_string()].into();
+    cluster
+        .wait_for(
+            "both replicas in the Services the first agent got",
+            START_LIMIT,
+            |c| {
+                let client_running = c
+                    .get("pods", "default", "client")
+                    .is_some_and(|p| p["status"]["phase"] == "Running");
+                let svc = c
+                    .services_sent
+                    .as_ref()?
+                    .iter()
+                    .find(|r| r.name == "span-api")?
+                    .clone();
+                let endpoints = &svc.ports.first()?.endpoints;
+                let relayed = endpoints
+                    .iter()
+                    .any(|b| b.node_name == node_b && b.relay.is_some());
+                (client_running && endpoints.len() == 2 && relayed).then_some(())
+            },
+        )
+        .await
+        .unwrap();
+
+    let seen = answering_with(&mut cluster, "span-a", "http://span-api/", 6).await;
+    assert_eq!(
+        seen, both,
+        "the client reaches the replica on the other agent too"
+    );
+    let node_port = cluster.get("services", "default", "span-api").unwrap()["spec"]["ports"][0]
+        ["nodePort"]
+        .as_u64()
+        .unwrap();
+    let address = format!("127.0.0.1:{node_port}");
+    let mut seen = BTreeSet::new();
+    for _ in 0..6 {
+        seen.insert(
+            http_get(&address)
+                .await
+                .trim()
+                .rsplit(" on ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    assert_eq!(seen, both, "the node port reaches both replicas");
+
+    // Traffic from the machine to the node port while the second agent dies.
+    let traffic = tokio::spawn({
+        let address = address.clone();
+        async move {
+            let mut results = Vec::new();
+            for _ in 0..60 {
+                let started = std::time::Instant::now();
+                let body = tokio::time::timeout(Duration::from_secs(10), try_http_get(&address))
+                    .await
+                    .ok()
+                    .flatten();
+                results.push((started, body));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            results
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let killed_at = std::time::Instant::now();
+    agent_b.kill();
+    let results = traffic.await.unwrap();
+    let after: Vec<&Option<String>> = results
+        .iter()
+        .filter(|(t, _)| *t > killed_at)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(after.len() > 10, "traffic went on after the kill");
+    assert!(
+        after.iter().all(|b| b
+            .as_deref()
+            .is_some_and(|b| b.starts_with("Hello from myapp 1.0 on span-a"))),
+        "every connection opened after the kill succeeds, on the surviving replica: {after:?}"
+    );
+
+    // The node goes NotReady after the grace period, its pod leaves the Endpoints, and the
+    // surviving agent is told.
+    cluster
+        .wait_for(
+            "the killed agent's replica to leave the Services",
+            Duration::from_secs(180),
+            |c| {
+                let svc = c
+                    .services_sent
+                    .as_ref()?
+                    .iter()
+                    .find(|r| r.name == "span-api")?
+                    .clone();
+                let endpoints = &svc.ports.first()?.endpoints;
+                (endpoints.len() == 1 && endpoints[0].node_name == node_a).then_some(())
+            },
+        )
+        .await
+        .unwrap();
+    let seen = answering_with(&mut cluster, "span-a", "http://span-api/", 4).await;
+    assert_eq!(
+        seen,
+        ["span-a".to_string()].into(),
+        "only the surviving replica answers"
+    );
+
+    let uids: Vec<String> = cluster
+        .list("", "v1", "pods", "default")
+        .iter()
+        .map(|p| {
+            p["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
+    drop(agent_a);
+    remove_pods(&docker, &refs).await;
+}
+
+/// The pod names that answered `times` requests to `url` from the client pod, checking each
+/// answer is myapp's greeting from a pod whose name starts like `prefix`'s.
+async fn answering_with(
+    cluster: &mut Cluster,
+    prefix: &str,
+    url: &str,
+    times: usize,
+) -> BTreeSet<String> {
+    let stem = prefix.split('-').next().unwrap_or(prefix).to_string();
+    let mut seen = BTreeSet::new();
+    for _ in 0..times {
+        let body = exec(cluster, "client", "client", &["myapp", "get", url])
+            .await
+            .unwrap_or_else(|e| panic!("myapp get {url}: {e}"));
+        let pod = body
+            .trim()
+            .rsplit(" on ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(pod.starts_with(&stem), "{url}: {body}");
+        seen.insert(pod);
+    }
+    seen
+}
+
+/// The body of `GET /` on `address`, `None` when the connection fails.
+async fn try_http_get(address: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(address).await.ok()?;
+    socket
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .ok()?;
+    let mut text = String::new();
+    socket.read_to_string(&mut text).await.ok()?;
+    text.split("\r\n\r\n").nth(1).map(str::to_string)
+}
+
+/// `GET path` with `Host: host` on `address`; the status and body.
+async fn http_get_host(address: &str, host: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("{address}: {e}"));
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut text = String::new();
+    socket.read_to_string(&mut text).await.unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
+
+/// The agent as the ingress controller of class `kubeplay`: HTTP on its ingress port is routed
+/// by Host and path (Exact before Prefix) to the Services' ready pods, and a request no rule
+/// takes gets a 404 from the controller itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_routes_ingress_http_by_host_and_path() {
+    let test = "the_agent_routes_ingress_http_by_host_and_path";
+    let _alone = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let Some(docker) = engine_or_skip(test).await else {
+        return;
+    };
+    if !demo_images_or_skip(&docker, test, &["myapp:1.0", "myapp:2.0"]).await {
+        return;
+    }
+    let node = "e2e-ingress";
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut options = AgentOptions::new(node);
+    options.extra_args = vec!["--ingress-port".into(), port.to_string()];
+    let agent = AgentProcess::start(&agent_binary().unwrap(), &options).unwrap();
+    let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
+    let mut web = pinned("web", "web", node);
+    web["spec"]["containers"][0]["image"] = json!("myapp:2.0");
+    cluster
+        .create("pods", pinned("my-api", "my-api", node))
+        .unwrap();
+    cluster.create("pods", web).unwrap();
+    for (name, app) in [("my-api-service", "my-api"), ("web-service", "web")] {
+        cluster
+            .create(
+                "services",
+                json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"selector": {"app": app}, "ports": [{"port": 80, "targetPort": 3000}]}}),
+            )
+            .unwrap();
+    }
+    let backend = |service: &str| json!({"service": {"name": service, "port": {"number": 80}}});
+    cluster
+        .create("ingresses", json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "myapp", "namespace": "default"},
+            "spec": {"ingressClassName": "kubeplay", "rules": [
+                {"host": "api.myapp.com", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend("my-api-service")}]}},
+                {"host": "www.myapp.com", "http": {"paths": [
+                    {"path": "/version", "pathType": "Exact", "backend": backend("web-service")},
+                    {"path": "/", "pathType": "Prefix", "backend": backend("my-api-service")}]}},
+            ]},
+        }))
+        .unwrap();
+    cluster
+        .wait_for(
+            "both Services' pods in the agent's Services",
+            START_LIMIT,
+            |c| {
+                let routes = c.services_sent.as_ref()?;
+                let ready = |name: &str| {
+                    routes.iter().any(|r| {
+                        r.name == name && r.ports.first().is_some_and(|p| !p.endpoints.is_empty())
+                    })
+                };
+                (ready("my-api-service") && ready("web-service")).then_some(())
+            },
+        )
+        .await
+        .unwrap();
+
+    let address = format!("127.0.0.1:{port}");
+    let (status, body) = http_get_host(&address, "api.myapp.com", "/").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "Hello from myapp 1.0 on my-api\n")
+    );
+    assert_eq!(
+        http_get_host(&address, "api.myapp.com", "/version").await,
+        (200, "1.0\n".to_string())
+    );
+    assert_eq!(
+        http_get_host(&address, "www.myapp.com", "/version").await,
+        (200, "2.0\n".to_string()),
+        "Exact takes /version"
+    );
+    let (status, body) = http_get_host(&address, "www.myapp.com", "/version/").await;
+    assert_eq!(status, 404);
+    assert!(
+        body.starts_with("no route for /version/"),
+        "Exact does not take /version/, the Prefix rule's myapp 1.0 answers: {body}"
+    );
+    assert_eq!(
+        http_get_host(&address, "other.com", "/").await,
+        (404, "404 page not found\n".to_string()),
+        "no rule for the host"
+    );
+
+    let uids: Vec<String> = cluster
+        .list("", "v1", "pods", "default")
+        .iter()
+        .map(|p| {
+            p["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
+    drop(agent);
+    remove_pods(&docker, &refs).await;
+}
