@@ -24,3 +24,6 @@ pub mod workload;
 pub use apiserver::{ApiServer, Request, Response};
 pub use control_plane::ControlPlane;
 pub use jiff::Timestamp;
+/// For [`served_k8s_openapi_kinds!`] in other crates: the same k8s-openapi the core decodes with.
+#[doc(hidden)]
+pub use k8s_openapi;

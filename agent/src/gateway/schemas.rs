@@ -6,7 +6,6 @@
 //! strategic-merge metadata of keyed lists (how kubectl computes `apply`'s patch from the
 //! schema; the facts are those of the core's `apiserver/patch/strategic/merge_keys.rs`).
 
-use k8s_openapi::api;
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
@@ -81,29 +80,7 @@ pub fn for_group_version(group: &str, version: &str) -> Map<String, Value> {
             )*
         };
     }
-    kinds! {
-        ("", "v1", "Namespace") => api::core::v1::Namespace,
-        ("", "v1", "Node") => api::core::v1::Node,
-        ("", "v1", "Pod") => api::core::v1::Pod,
-        ("", "v1", "Service") => api::core::v1::Service,
-        ("", "v1", "Endpoints") => api::core::v1::Endpoints,
-        ("", "v1", "ConfigMap") => api::core::v1::ConfigMap,
-        ("", "v1", "Secret") => api::core::v1::Secret,
-        ("", "v1", "PersistentVolume") => api::core::v1::PersistentVolume,
-        ("", "v1", "PersistentVolumeClaim") => api::core::v1::PersistentVolumeClaim,
-        ("", "v1", "Event") => api::core::v1::Event,
-        ("", "v1", "ServiceAccount") => api::core::v1::ServiceAccount,
-        ("apps", "v1", "Deployment") => api::apps::v1::Deployment,
-        ("apps", "v1", "ReplicaSet") => api::apps::v1::ReplicaSet,
-        ("apps", "v1", "ControllerRevision") => api::apps::v1::ControllerRevision,
-        ("discovery.k8s.io", "v1", "EndpointSlice") => api::discovery::v1::EndpointSlice,
-        ("networking.k8s.io", "v1", "Ingress") => api::networking::v1::Ingress,
-        ("networking.k8s.io", "v1", "IngressClass") => api::networking::v1::IngressClass,
-        ("storage.k8s.io", "v1", "StorageClass") => api::storage::v1::StorageClass,
-        ("autoscaling", "v2", "HorizontalPodAutoscaler") => api::autoscaling::v2::HorizontalPodAutoscaler,
-        ("coordination.k8s.io", "v1", "Lease") => api::coordination::v1::Lease,
-        ("events.k8s.io", "v1", "Event") => api::events::v1::Event,
-    }
+    kubeplay_shared::served_k8s_openapi_kinds!(kinds);
     let mut definitions = generator.take_definitions(true);
     for (name, kind) in kinds {
         if let Some(schema) = definitions.get_mut(&name).and_then(Value::as_object_mut) {

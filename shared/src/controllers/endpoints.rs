@@ -313,7 +313,7 @@ mod tests {
     use crate::control_plane::ControlPlane;
     use serde_json::{json, Value};
 
-    use crate::controllers::test_support::{create, pod, set_pod_status, t0};
+    use crate::controllers::test_support::{create, edit, pod, set_pod_status, t0};
 
     fn endpoints(cp: &ControlPlane, name: &str) -> Option<Value> {
         let r = resources::by_plural("", "v1", "endpoints").unwrap();
@@ -480,41 +480,13 @@ mod tests {
             ips(&endpoints(&cp, "web").unwrap(), "addresses"),
             ["10.244.1.5"]
         );
-        let services = resources::by_plural("", "v1", "services").unwrap();
-        let mut svc = (**cp.api().get(services, "default", "web").unwrap()).clone();
-        svc["spec"]["selector"] = json!({"app": "api"});
-        cp.api_mut()
-            .update(
-                services,
-                "default",
-                "web",
-                svc,
-                None,
-                t0(),
-                WriteOptions::default(),
-            )
-            .unwrap();
-        cp.tick(t0());
+        edit(&mut cp, "services", "web", |o| o["spec"]["selector"] = json!({"app": "api"}));
         assert_eq!(
             ips(&endpoints(&cp, "web").unwrap(), "addresses"),
             ["10.244.1.6"]
         );
         // Relabelling a pod moves it too.
-        let pods = resources::by_plural("", "v1", "pods").unwrap();
-        let mut p = (**cp.api().get(pods, "default", "web-1").unwrap()).clone();
-        p["metadata"]["labels"] = json!({"app": "api"});
-        cp.api_mut()
-            .update(
-                pods,
-                "default",
-                "web-1",
-                p,
-                None,
-                t0(),
-                WriteOptions::default(),
-            )
-            .unwrap();
-        cp.tick(t0());
+        edit(&mut cp, "pods", "web-1", |o| o["metadata"]["labels"] = json!({"app": "api"}));
         assert_eq!(
             ips(&endpoints(&cp, "web").unwrap(), "addresses"),
             ["10.244.1.5", "10.244.1.6"]

@@ -444,7 +444,7 @@ impl Controller for EndpointSliceController {
 mod tests {
     use super::*;
     use crate::control_plane::ControlPlane;
-    use crate::controllers::test_support::{create, pod, set_pod_status, t0};
+    use crate::controllers::test_support::{create, edit, pod, set_pod_status, t0};
 
     fn slices(cp: &ControlPlane, service: &str) -> Vec<Value> {
         let r = slices_resource().unwrap();
@@ -610,21 +610,7 @@ mod tests {
         set_pod_status(&mut cp, "web-1", "10.244.1.5", true);
         set_pod_status(&mut cp, "api-1", "10.244.1.6", true);
         assert_eq!(endpoint_ips(&slices(&cp, "web")), ["10.244.1.5"]);
-        let services = resources::by_plural("", "v1", "services").unwrap();
-        let mut svc = (**cp.api().get(services, "default", "web").unwrap()).clone();
-        svc["spec"]["selector"] = json!({"app": "api"});
-        cp.api_mut()
-            .update(
-                services,
-                "default",
-                "web",
-                svc,
-                None,
-                t0(),
-                WriteOptions::default(),
-            )
-            .unwrap();
-        cp.tick(t0());
+        edit(&mut cp, "services", "web", |o| o["spec"]["selector"] = json!({"app": "api"}));
         assert_eq!(endpoint_ips(&slices(&cp, "web")), ["10.244.1.6"]);
     }
 

@@ -25,6 +25,23 @@ pub(crate) fn create(cp: &mut ControlPlane, plural: &str, obj: Value) -> Value {
     (*created).clone()
 }
 
+/// Changes a core/v1 object in `default` as `kubectl edit` would (a whole-object update), then
+/// lets the controllers react.
+pub(crate) fn edit(
+    cp: &mut ControlPlane,
+    plural: &str,
+    name: &str,
+    change: impl FnOnce(&mut Value),
+) {
+    let r = resources::by_plural("", "v1", plural).unwrap();
+    let mut obj = (**cp.api().get(r, "default", name).unwrap()).clone();
+    change(&mut obj);
+    cp.api_mut()
+        .update(r, "default", name, obj, None, t0(), WriteOptions::default())
+        .unwrap();
+    cp.tick(t0());
+}
+
 /// Plays the kubelet: gives the pod an IP and a Ready condition.
 pub(crate) fn set_pod_status(cp: &mut ControlPlane, name: &str, ip: &str, ready: bool) {
     let pods = resources::by_plural("", "v1", "pods").unwrap();

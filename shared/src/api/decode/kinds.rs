@@ -5,10 +5,40 @@
 
 use super::reader::DeError;
 use crate::api::Resource;
-use k8s_openapi::api;
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::Serialize;
 use serde_json::Value;
+
+/// Calls `$callback! { (group, version, kind) => Type, … }` with every served kind whose Go type
+/// k8s-openapi has, so the decoder here and the agent's OpenAPI schemas share one table.
+#[macro_export]
+macro_rules! served_k8s_openapi_kinds {
+    ($callback:ident) => {
+        $callback! {
+            ("", "v1", "Namespace") => $crate::k8s_openapi::api::core::v1::Namespace,
+            ("", "v1", "Node") => $crate::k8s_openapi::api::core::v1::Node,
+            ("", "v1", "Pod") => $crate::k8s_openapi::api::core::v1::Pod,
+            ("", "v1", "Service") => $crate::k8s_openapi::api::core::v1::Service,
+            ("", "v1", "Endpoints") => $crate::k8s_openapi::api::core::v1::Endpoints,
+            ("", "v1", "ConfigMap") => $crate::k8s_openapi::api::core::v1::ConfigMap,
+            ("", "v1", "Secret") => $crate::k8s_openapi::api::core::v1::Secret,
+            ("", "v1", "PersistentVolume") => $crate::k8s_openapi::api::core::v1::PersistentVolume,
+            ("", "v1", "PersistentVolumeClaim") => $crate::k8s_openapi::api::core::v1::PersistentVolumeClaim,
+            ("", "v1", "Event") => $crate::k8s_openapi::api::core::v1::Event,
+            ("", "v1", "ServiceAccount") => $crate::k8s_openapi::api::core::v1::ServiceAccount,
+            ("apps", "v1", "Deployment") => $crate::k8s_openapi::api::apps::v1::Deployment,
+            ("apps", "v1", "ReplicaSet") => $crate::k8s_openapi::api::apps::v1::ReplicaSet,
+            ("apps", "v1", "ControllerRevision") => $crate::k8s_openapi::api::apps::v1::ControllerRevision,
+            ("discovery.k8s.io", "v1", "EndpointSlice") => $crate::k8s_openapi::api::discovery::v1::EndpointSlice,
+            ("networking.k8s.io", "v1", "Ingress") => $crate::k8s_openapi::api::networking::v1::Ingress,
+            ("networking.k8s.io", "v1", "IngressClass") => $crate::k8s_openapi::api::networking::v1::IngressClass,
+            ("storage.k8s.io", "v1", "StorageClass") => $crate::k8s_openapi::api::storage::v1::StorageClass,
+            ("autoscaling", "v2", "HorizontalPodAutoscaler") => $crate::k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+            ("coordination.k8s.io", "v1", "Lease") => $crate::k8s_openapi::api::coordination::v1::Lease,
+            ("events.k8s.io", "v1", "Event") => $crate::k8s_openapi::api::events::v1::Event,
+        }
+    };
+}
 
 /// Decodes into the resource's Go-equivalent type and writes it back as JSON;
 /// `None` if the resource has no typed form here.
@@ -16,39 +46,21 @@ pub(crate) fn round_trip<'de, D>(resource: &Resource, de: D) -> Option<Result<Va
 where
     D: Deserializer<'de, Error = DeError>,
 {
-    macro_rules! kinds {
+    macro_rules! decode {
         ($(($group:literal, $version:literal, $kind:literal) => $ty:ty,)*) => {
             match (resource.group, resource.version, resource.kind) {
                 $(($group, $version, $kind) => Some(typed::<$ty, D>(de)),)*
+                ("metrics.k8s.io", "v1beta1", "PodMetrics") => {
+                    Some(typed::<crate::api::metrics::PodMetrics, D>(de))
+                }
+                ("metrics.k8s.io", "v1beta1", "NodeMetrics") => {
+                    Some(typed::<crate::api::metrics::NodeMetrics, D>(de))
+                }
                 _ => None,
             }
         };
     }
-    kinds! {
-        ("", "v1", "Namespace") => api::core::v1::Namespace,
-        ("", "v1", "Node") => api::core::v1::Node,
-        ("", "v1", "Pod") => api::core::v1::Pod,
-        ("", "v1", "Service") => api::core::v1::Service,
-        ("", "v1", "Endpoints") => api::core::v1::Endpoints,
-        ("", "v1", "ConfigMap") => api::core::v1::ConfigMap,
-        ("", "v1", "Secret") => api::core::v1::Secret,
-        ("", "v1", "PersistentVolume") => api::core::v1::PersistentVolume,
-        ("", "v1", "PersistentVolumeClaim") => api::core::v1::PersistentVolumeClaim,
-        ("", "v1", "Event") => api::core::v1::Event,
-        ("", "v1", "ServiceAccount") => api::core::v1::ServiceAccount,
-        ("apps", "v1", "Deployment") => api::apps::v1::Deployment,
-        ("apps", "v1", "ReplicaSet") => api::apps::v1::ReplicaSet,
-        ("apps", "v1", "ControllerRevision") => api::apps::v1::ControllerRevision,
-        ("discovery.k8s.io", "v1", "EndpointSlice") => api::discovery::v1::EndpointSlice,
-        ("networking.k8s.io", "v1", "Ingress") => api::networking::v1::Ingress,
-        ("networking.k8s.io", "v1", "IngressClass") => api::networking::v1::IngressClass,
-        ("storage.k8s.io", "v1", "StorageClass") => api::storage::v1::StorageClass,
-        ("autoscaling", "v2", "HorizontalPodAutoscaler") => api::autoscaling::v2::HorizontalPodAutoscaler,
-        ("coordination.k8s.io", "v1", "Lease") => api::coordination::v1::Lease,
-        ("events.k8s.io", "v1", "Event") => api::events::v1::Event,
-        ("metrics.k8s.io", "v1beta1", "PodMetrics") => crate::api::metrics::PodMetrics,
-        ("metrics.k8s.io", "v1beta1", "NodeMetrics") => crate::api::metrics::NodeMetrics,
-    }
+    crate::served_k8s_openapi_kinds!(decode)
 }
 
 fn typed<'de, T, D>(de: D) -> Result<Value, DeError>
