@@ -25,6 +25,20 @@ pub fn unauthorized() -> Reply {
     reply
 }
 
+/// The answer to a Kubernetes API request over plain HTTP: the token would travel in the clear,
+/// and kubectl would not send it anyway. kubectl prints the message.
+pub fn https_only(headers: &warp::http::HeaderMap) -> Reply {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("<host:port>");
+    status(
+        400,
+        "BadRequest",
+        &format!("the kubeplay-agent serves the Kubernetes API over HTTPS only: use https://{host} with the kubeconfig `kubeplay-agent kubeconfig` writes"),
+    )
+}
+
 pub fn not_found() -> Reply {
     status(
         404,
