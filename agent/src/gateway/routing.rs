@@ -282,18 +282,29 @@ mod tests {
     async fn plain_http_is_told_to_use_https_even_with_the_token() {
         let gw = gateway(true);
         for token in [None, Some(TOKEN)] {
-            let (code, _, body) =
-                call_over(&gw, Transport::Plain, "GET", "/api/v1/pods", token, "").await;
-            assert_eq!(code, 400);
-            assert_eq!(body["kind"], "Status");
-            assert_eq!(body["reason"], "BadRequest");
+            let mut req = warp::test::request()
+                .path("/api/v1/pods")
+                .header("host", "127.0.0.1:7443")
+                .extension(Connection {
+                    peer: "127.0.0.1:50000".parse().unwrap(),
+                    transport: Transport::Plain,
+                });
+            if let Some(t) = token {
+                req = req.header("authorization", format!("Bearer {t}"));
+            }
+            let resp = req.reply(&filter(Arc::clone(&gw))).await;
+            assert_eq!(resp.status(), 403);
             assert_eq!(
-                body["message"],
-                "the kubeplay-agent serves the Kubernetes API over HTTPS only: use https://127.0.0.1:7443 with the kubeconfig `kubeplay-agent kubeconfig` writes"
+                resp.headers()[header::CONTENT_TYPE],
+                "text/plain; charset=utf-8"
+            );
+            assert_eq!(
+                std::str::from_utf8(resp.body()).unwrap(),
+                "the kubeplay-agent serves the Kubernetes API over HTTPS only: use https://127.0.0.1:7443 with the kubeconfig `kubeplay-agent kubeconfig` writes\n"
             );
         }
         let ns = r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"leak"}}"#;
-        call_over(
+        let (code, _, _) = call_over(
             &gw,
             Transport::Plain,
             "POST",
@@ -302,6 +313,7 @@ mod tests {
             ns,
         )
         .await;
+        assert_eq!(code, 403);
         let (code, _, _) = call(&gw, "GET", "/api/v1/namespaces/leak", Some(TOKEN), "").await;
         assert_eq!(code, 404, "a refused plain request changes nothing");
     }
