@@ -168,7 +168,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let service = warp::service(route.map(|r| warp::reply::Reply::into_response(r)));
+        let service = warp::service(route.map(warp::reply::Reply::into_response));
         tokio::spawn(serve(listener, tls, service, async {
             let _ = stopped.await;
         }));

@@ -180,13 +180,14 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), IdentityError> {
 }
 
 /// Writes beside the target and renames, so a crash never leaves half a key; the mode is set
-/// before any byte is written.
+/// before any byte is written. (One agent per state directory: two starting at once on a new
+/// one could each make a CA.)
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IdentityError> {
     let io = |source| IdentityError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let partial = path.with_extension("partial");
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
     let _ = fs::remove_file(&partial);
     let mut file = fs::OpenOptions::new()
         .write(true)
