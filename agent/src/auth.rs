@@ -3,10 +3,8 @@
 //!
 //! Browsers cannot set `Authorization` on a WebSocket, so the token is also accepted as a query
 //! parameter or as a `Sec-WebSocket-Protocol` entry in Kubernetes' own form
-//! (`base64url.bearer.authorization.k8s.io.<base64url token>`). kubectl sends no credentials of
-//! its kubeconfig user to a plain-HTTP server, but Go sends a server URL's userinfo as Basic
-//! auth, so the token is also accepted as the password of `Authorization: Basic` (see
-//! `kubeplay-agent kubeconfig`). Tokens compare in constant time.
+//! (`base64url.bearer.authorization.k8s.io.<base64url token>`). kubectl sends it as its bearer
+//! token, over HTTPS (see `kubeplay-agent kubeconfig`). Tokens compare in constant time.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -146,7 +144,7 @@ fn normalise_origin(origin: &str) -> Option<String> {
 /// Why a connection was turned away; the HTTP status follows from it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Refusal {
-    #[error("no token presented (send Authorization: Bearer <token>, Basic auth with the token as password, a '{TOKEN_SUBPROTOCOL_PREFIX}<token>' subprotocol or ?{TOKEN_QUERY_PARAMETER}=<token>)")]
+    #[error("no token presented (send Authorization: Bearer <token>, a '{TOKEN_SUBPROTOCOL_PREFIX}<token>' subprotocol or ?{TOKEN_QUERY_PARAMETER}=<token>)")]
     MissingToken,
     #[error("the token presented is not this agent's token")]
     WrongToken,
@@ -193,7 +191,6 @@ impl Gate {
         }
         let offered = offered_subprotocols(headers);
         let presented = bearer_token(headers)
-            .or_else(|| basic_password(headers))
             .or_else(|| subprotocol_token(&offered))
             .or_else(|| query_token(raw_query));
         match presented {
@@ -212,21 +209,6 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_string())
-}
-
-/// The password of `Authorization: Basic base64(user:password)`; the user name is not checked.
-fn basic_password(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    text.split_once(':')
-        .map(|(_, password)| password.to_string())
 }
 
 fn offered_subprotocols(headers: &HeaderMap) -> Vec<String> {
@@ -318,25 +300,10 @@ mod tests {
     }
 
     #[test]
-    fn the_token_as_basic_auth_password_is_admitted() {
-        let basic = |user_pass: &str| {
-            let encoded = base64::engine::general_purpose::STANDARD.encode(user_pass);
-            headers(&[("authorization", &format!("Basic {encoded}"))])
-        };
-        assert!(gate(&[])
-            .admit(&basic(&format!("kubeplay:{TOKEN}")), "")
-            .is_ok());
-        assert_eq!(
-            gate(&[])
-                .admit(&basic("kubeplay:wrong-token-0123456789"), "")
-                .unwrap_err(),
-            Refusal::WrongToken
-        );
-        assert_eq!(
-            gate(&[]).admit(&basic(TOKEN), "").unwrap_err(),
-            Refusal::MissingToken,
-            "no password"
-        );
+    fn basic_auth_is_not_a_way_to_present_the_token() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("kubeplay:{TOKEN}"));
+        let h = headers(&[("authorization", &format!("Basic {encoded}"))]);
+        assert_eq!(gate(&[]).admit(&h, "").unwrap_err(), Refusal::MissingToken);
     }
 
     #[test]

@@ -50,9 +50,13 @@ pub struct RunArgs {
     /// Node name to register (defaults to the host name).
     #[arg(long)]
     pub node_name: Option<String>,
-    /// Where the agent keeps volume data and its own state.
+    /// Where the agent keeps volume data and its own state (its TLS CA and certificate too).
     #[arg(long, default_value_os_t = default_state_dir())]
     pub state_dir: PathBuf,
+    /// Another name or IP address the HTTPS certificate must cover, besides localhost, the host
+    /// name and this machine's addresses (repeatable), e.g. a DNS name kubectl reaches it by.
+    #[arg(long = "tls-san", value_name = "NAME_OR_IP")]
+    pub tls_san: Vec<String>,
     /// Port (all interfaces) where other agents reach this node's pods for Service traffic;
     /// 0 picks a free one. Announced to the cluster as the Node label kubeplay.dev/proxy-port.
     #[arg(long, default_value_t = 10260)]
@@ -81,11 +85,14 @@ pub struct RunArgs {
 #[derive(clap::Args, Debug)]
 pub struct KubeconfigArgs {
     /// The agent's Kubernetes API, as `run` printed it.
-    #[arg(long, default_value = "http://127.0.0.1:7443")]
+    #[arg(long, default_value = "https://127.0.0.1:7443")]
     pub server: String,
     /// The agent's join token, which kubectl presents as its bearer token.
     #[arg(long, env = "KUBEPLAY_AGENT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The state directory `run` used: its CA goes into the kubeconfig.
+    #[arg(long, default_value_os_t = default_state_dir())]
+    pub state_dir: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -100,7 +107,7 @@ pub struct ResetArgs {
 
 /// `$XDG_STATE_HOME/kubeplay-agent`, else `~/.local/state/kubeplay-agent`, else a directory
 /// under the system temp dir: somewhere a non-root user can always write.
-fn default_state_dir() -> PathBuf {
+pub fn default_state_dir() -> PathBuf {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -138,6 +145,7 @@ mod tests {
             panic!("not run")
         };
         assert_eq!(args.allow_origin, ["http://a", "http://b"]);
+        assert!(args.tls_san.is_empty());
         assert_eq!(args.listen, "127.0.0.1:7443".parse().unwrap());
         assert!(args.state_dir.ends_with("kubeplay-agent"));
     }
@@ -171,6 +179,29 @@ mod tests {
         };
         assert!(args.embedded_control_plane && args.no_local_node);
         assert_eq!(args.simulated_nodes, 3);
+    }
+
+    #[test]
+    fn tls_sans_repeat_and_kubeconfig_defaults_to_https() {
+        let cli = Cli::try_parse_from([
+            "kubeplay-agent",
+            "run",
+            "--tls-san",
+            "play.example",
+            "--tls-san",
+            "10.0.0.9",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(args.tls_san, ["play.example", "10.0.0.9"]);
+        let cli = Cli::try_parse_from(["kubeplay-agent", "kubeconfig"]).unwrap();
+        let Command::Kubeconfig(args) = cli.command else {
+            panic!("not kubeconfig")
+        };
+        assert_eq!(args.server, "https://127.0.0.1:7443");
+        assert!(args.state_dir.ends_with("kubeplay-agent"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod kubeconfig;
 mod node_info;
 mod server;
 mod session;
+mod tls;
 
 use anyhow::Context as _;
 use auth::{Gate, OriginPolicy, Token};
@@ -136,6 +137,7 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
         );
         Vec::new()
     });
+    let tls = tls_config(&args, &hostname)?;
     let (listener, bound) = bind(args.listen).await?;
 
     print_banner(
@@ -151,7 +153,15 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
     let sessions = session::Sessions::start(pod_runtime, reports, facts, network);
     let _ = local_pods.set(sessions.runtime());
     let gateway = gateway::Gateway::new(Arc::clone(&gate), None);
-    server::serve(listener, gate, Some(sessions), gateway, shutdown_signal()).await;
+    server::serve(
+        listener,
+        tls,
+        gate,
+        Some(sessions),
+        gateway,
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("stopped; pods keep running and are adopted by the next `kubeplay-agent run`");
     Ok(())
 }
@@ -169,8 +179,10 @@ async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Res
     let nodes = embedded::simulated_nodes(args.simulated_nodes);
     let control_plane = embedded::EmbeddedControlPlane::start(u64::from_le_bytes(seed), &nodes)
         .map_err(anyhow::Error::msg)?;
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let tls = tls_config(&args, &hostname)?;
     let (listener, bound) = bind(args.listen).await?;
-    let server = format!("http://{bound}");
+    let server = api_url(bound);
     println!(
         "kubeplay-agent {}: embedded control plane (Kubernetes v{}.{}), {} simulated node(s), this machine is not a node",
         env!("CARGO_PKG_VERSION"),
@@ -185,14 +197,40 @@ async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Res
     } else {
         println!("  Token: the one given with --token");
     }
+    let state_dir = if args.state_dir == cli::default_state_dir() {
+        String::new()
+    } else {
+        format!(" --state-dir {}", args.state_dir.display())
+    };
     println!(
-        "Write a kubeconfig with: kubeplay-agent kubeconfig --server {server} --token <the token> > kubeplay.yaml"
+        "Write a kubeconfig with: kubeplay-agent kubeconfig --server {server}{state_dir} --token <the token> > kubeplay.yaml"
     );
     let gate = Arc::new(Gate::new(token, origins));
     let gateway = gateway::Gateway::new(Arc::clone(&gate), Some(control_plane));
-    server::serve(listener, gate, None, gateway, shutdown_signal()).await;
+    server::serve(listener, tls, gate, None, gateway, shutdown_signal()).await;
     tracing::info!("stopped; the embedded cluster is gone with it");
     Ok(())
+}
+
+/// The CA and serving certificate from the state directory (made on first run) as a rustls
+/// configuration.
+fn tls_config(args: &RunArgs, hostname: &str) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let names =
+        tls::names::subject_alt_names(hostname, &tls::names::machine_addresses(), &args.tls_san)?;
+    let identity = tls::identity::load_or_create(&args.state_dir, &names)
+        .context("cannot set up HTTPS for the Kubernetes API")?;
+    Ok(tls::server_config(identity)?)
+}
+
+/// The HTTPS URL kubectl uses: loopback when listening on every address, as loopback is always
+/// among the certificate's names.
+fn api_url(bound: SocketAddr) -> String {
+    let host = match bound.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("https://{}", SocketAddr::new(host, bound.port()))
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<(tokio::net::TcpListener, SocketAddr)> {
@@ -206,12 +244,13 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<(tokio::net::TcpListener, Sock
 }
 
 fn print_kubeconfig(args: &KubeconfigArgs) -> anyhow::Result<()> {
-    kubeconfig::check_server(&args.server).map_err(anyhow::Error::msg)?;
+    kubeconfig::check_server(&args.server)?;
     let given = args.token.as_deref().ok_or_else(|| {
         anyhow::anyhow!("no token: pass --token (or set KUBEPLAY_AGENT_TOKEN) with the token `kubeplay-agent run` printed")
     })?;
     let token = Token::given(given).context("--token")?;
-    print!("{}", kubeconfig::render(&args.server, token.as_str()));
+    let ca = tls::identity::read_ca(&args.state_dir)?;
+    print!("{}", kubeconfig::render(&args.server, token.as_str(), &ca));
     Ok(())
 }
 
@@ -309,5 +348,18 @@ mod tests {
         );
         let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
         assert_eq!(url(local, &facts), "ws://127.0.0.1:9000/v1/connect");
+    }
+
+    #[test]
+    fn the_api_url_is_https_on_a_name_the_certificate_covers() {
+        assert_eq!(
+            api_url("0.0.0.0:7443".parse().unwrap()),
+            "https://127.0.0.1:7443"
+        );
+        assert_eq!(api_url("[::]:7443".parse().unwrap()), "https://[::1]:7443");
+        assert_eq!(
+            api_url("192.168.1.20:7443".parse().unwrap()),
+            "https://192.168.1.20:7443"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Harness for the real kubectl (and helm) against `kubeplay-agent run --embedded-control-plane`:
-//! finds the binaries `cargo xtask kubectl` cached, starts the agent on a free port, writes the
-//! kubeconfig the agent prints, and runs kubectl with a home of its own (so its discovery cache
+//! finds the binaries `cargo xtask kubectl` cached, starts the agent on a free port with a state
+//! directory of its own (its TLS CA), writes the kubeconfig `kubeplay-agent kubeconfig` prints
+//! (HTTPS, the CA, the token as bearer token), and runs kubectl with a home of its own (so its discovery cache
 //! and helm's state belong to the test).
 //!
 //! Tests call [`tools_or_skip`]: without a cached kubectl they skip loudly, under `CI=true` they
@@ -117,6 +118,8 @@ pub struct Cluster {
     /// The kubectl/helm home: kubeconfig, discovery cache, helm's config.
     pub home: PathBuf,
     pub kubeconfig: PathBuf,
+    /// The agent's `--state-dir`, where its CA lives.
+    pub state_dir: PathBuf,
     pub tools: Tools,
     pub log: PathBuf,
 }
@@ -136,6 +139,7 @@ impl Cluster {
         std::fs::create_dir_all(&home)
             .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", home.display())))?;
         let token = format!("kubectl-e2e-{name}-0123456789");
+        let state_dir = home.join("agent-state");
         let log = home.join("agent.log");
         let stderr = std::fs::File::create(&log)
             .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", log.display())))?;
@@ -148,6 +152,8 @@ impl Cluster {
                 "--no-local-node",
             ])
             .args(["--simulated-nodes", &nodes.to_string(), "--token", &token])
+            .arg("--state-dir")
+            .arg(&state_dir)
             .env_remove("KUBEPLAY_AGENT_TOKEN")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -165,6 +171,8 @@ impl Cluster {
         };
         let config = Command::new(binary)
             .args(["kubeconfig", "--server", &server, "--token", &token])
+            .arg("--state-dir")
+            .arg(&state_dir)
             .env_remove("KUBEPLAY_AGENT_TOKEN")
             .output()
             .map_err(|e| KubectlHarnessError::Start(e.to_string()))?;
@@ -183,6 +191,7 @@ impl Cluster {
             token,
             home,
             kubeconfig,
+            state_dir,
             tools,
             log,
         })

@@ -535,15 +535,41 @@ fn a_wrong_token_is_told_to_log_in() {
         return;
     };
     let cluster = Cluster::start(tools, "token", 0).expect("the agent starts");
-    let wrong = cluster
-        .server
-        .replace("http://", "http://kubeplay:not-the-token-0123456789@");
-    let out = cluster.kubectl(&["--server", &wrong, "get", "pods"]);
+    let kubeconfig = std::fs::read_to_string(&cluster.kubeconfig).unwrap();
+    assert!(
+        !kubeconfig.contains(&format!(
+            "@{}",
+            cluster.server.trim_start_matches("https://")
+        )) && kubeconfig.contains("certificate-authority-data: "),
+        "{kubeconfig}"
+    );
+    let out = cluster.kubectl(&["--token", "not-the-token-0123456789", "get", "pods"]);
     assert_eq!(out.code, Some(1), "{out}");
-    // As with a real cluster: discovery's complaints, then kubectl's verdict.
+    // As with a real cluster and kubectl v1.35: discovery's complaints, then kubectl's verdict
+    // (older kubectl said "(Unauthorized)"; v1.35 reports discovery's 401 in its own words).
     assert_eq!(
         out.stderr.lines().last(),
         Some("error: You must be logged in to the server (the server has asked for the client to provide credentials)"),
+        "{out}"
+    );
+    let out = cluster.kubectl(&["get", "pods"]);
+    assert!(out.ok(), "the right token still works:\n{out}");
+}
+
+#[test]
+fn plain_http_is_refused_with_the_way_to_https() {
+    let Some(tools) = tools_or_skip("plain_http_is_refused_with_the_way_to_https") else {
+        return;
+    };
+    let cluster = Cluster::start(tools, "plain", 0).expect("the agent starts");
+    let plain = cluster.server.replace("https://", "http://");
+    let out = cluster.kubectl(&["--server", &plain, "get", "pods"]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let host = plain.trim_start_matches("http://");
+    let message = format!("the kubeplay-agent serves the Kubernetes API over HTTPS only: use https://{host} with the kubeconfig `kubeplay-agent kubeconfig` writes");
+    assert_eq!(
+        out.stderr.lines().last(),
+        Some(format!("Error from server (Forbidden): {message}").as_str()),
         "{out}"
     );
 }

@@ -1,8 +1,9 @@
-//! Which part of the gateway answers an HTTP request: the token check first, then the paths the
-//! gateway serves itself (OpenAPI, health), then the core's request layer, whose answer goes
+//! Which part of the gateway answers an HTTP request: a plain-HTTP request is sent to HTTPS,
+//! then the token check, then the paths the gateway serves itself (OpenAPI, health), then the core's request layer, whose answer goes
 //! back as a body, a watch stream or a followed log.
 
 use super::{log_stream, openapi, protobuf, status, watch_stream, Gateway};
+use crate::server::transport::{Connection, Transport};
 use kubeplay_shared::apiserver::{Method, Request, Response};
 use std::sync::Arc;
 use warp::http::{header, HeaderMap, HeaderValue};
@@ -21,15 +22,21 @@ pub fn filter(
         .and(warp::path::full())
         .and(query)
         .and(warp::header::headers_cloned())
+        .and(warp::ext::optional::<Connection>())
         .and(warp::body::bytes())
         .then(
             move |method: warp::http::Method,
                   path: warp::path::FullPath,
                   query: String,
                   headers: HeaderMap,
+                  connection: Option<Connection>,
                   body: bytes::Bytes| {
                 let gateway = Arc::clone(&gateway);
                 async move {
+                    // A request that came on no known connection is not trusted to be secure.
+                    if !connection.is_some_and(|c| c.transport == Transport::Tls) {
+                        return status::https_only(&headers);
+                    }
                     serve(
                         &gateway,
                         &method,
@@ -213,6 +220,7 @@ mod tests {
         Gateway::new(Arc::new(gate), cp)
     }
 
+    /// A request as it arrives over TLS.
     async fn call(
         gw: &Arc<Gateway>,
         method: &str,
@@ -220,7 +228,27 @@ mod tests {
         token: Option<&str>,
         body: &str,
     ) -> (u16, HeaderMap, serde_json::Value) {
-        let mut req = warp::test::request().method(method).path(path).body(body);
+        call_over(gw, Transport::Tls, method, path, token, body).await
+    }
+
+    async fn call_over(
+        gw: &Arc<Gateway>,
+        transport: Transport,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (u16, HeaderMap, serde_json::Value) {
+        let connection = Connection {
+            peer: "127.0.0.1:50000".parse().unwrap(),
+            transport,
+        };
+        let mut req = warp::test::request()
+            .method(method)
+            .path(path)
+            .header("host", "127.0.0.1:7443")
+            .extension(connection)
+            .body(body);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
@@ -248,6 +276,46 @@ mod tests {
         )
         .await;
         assert_eq!(code, 401);
+    }
+
+    #[tokio::test]
+    async fn plain_http_is_told_to_use_https_even_with_the_token() {
+        let gw = gateway(true);
+        for token in [None, Some(TOKEN)] {
+            let mut req = warp::test::request()
+                .path("/api/v1/pods")
+                .header("host", "127.0.0.1:7443")
+                .extension(Connection {
+                    peer: "127.0.0.1:50000".parse().unwrap(),
+                    transport: Transport::Plain,
+                });
+            if let Some(t) = token {
+                req = req.header("authorization", format!("Bearer {t}"));
+            }
+            let resp = req.reply(&filter(Arc::clone(&gw))).await;
+            assert_eq!(resp.status(), 403);
+            assert_eq!(
+                resp.headers()[header::CONTENT_TYPE],
+                "text/plain; charset=utf-8"
+            );
+            assert_eq!(
+                std::str::from_utf8(resp.body()).unwrap(),
+                "the kubeplay-agent serves the Kubernetes API over HTTPS only: use https://127.0.0.1:7443 with the kubeconfig `kubeplay-agent kubeconfig` writes\n"
+            );
+        }
+        let ns = r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"leak"}}"#;
+        let (code, _, _) = call_over(
+            &gw,
+            Transport::Plain,
+            "POST",
+            "/api/v1/namespaces",
+            Some(TOKEN),
+            ns,
+        )
+        .await;
+        assert_eq!(code, 403);
+        let (code, _, _) = call(&gw, "GET", "/api/v1/namespaces/leak", Some(TOKEN), "").await;
+        assert_eq!(code, 404, "a refused plain request changes nothing");
     }
 
     #[tokio::test]

@@ -25,6 +25,19 @@ pub fn unauthorized() -> Reply {
     reply
 }
 
+/// The answer to a Kubernetes API request over plain HTTP: the token would travel in the clear,
+/// and kubectl would not send it anyway. A 403 in plain text rather than a `Status`, because
+/// that is the one form whose message kubectl prints while it discovers the API (the first thing
+/// every command does): for a JSON body or a 400 it prints only a generic phrase.
+pub fn https_only(headers: &warp::http::HeaderMap) -> Reply {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("<host:port>");
+    let message = format!("the kubeplay-agent serves the Kubernetes API over HTTPS only: use https://{host} with the kubeconfig `kubeplay-agent kubeconfig` writes\n");
+    with_body(403, "text/plain; charset=utf-8", message.into_bytes())
+}
+
 pub fn not_found() -> Reply {
     status(
         404,

@@ -1,6 +1,7 @@
 //! The agent's HTTP face: the WebSocket endpoint a control plane connects to, guarded by the
 //! join token and the Origin check before any upgrade happens, and on every other path the
-//! Kubernetes API gateway ([`crate::gateway`]).
+//! Kubernetes API gateway ([`crate::gateway`]). One port serves both plain HTTP (the page's
+//! `ws://` link) and HTTPS (kubectl), told apart per connection ([`transport`], [`listen`]).
 //!
 //! Refusals are logged with the peer's address and answered with a status and a plain reason
 //! (401 for a missing or wrong token, 403 for an origin the user did not allow).
@@ -8,11 +9,14 @@
 use crate::auth::{Gate, Refusal};
 use crate::gateway::{self, Gateway};
 use crate::session::Sessions;
-use std::net::SocketAddr;
 use std::sync::Arc;
+use transport::Connection;
 use warp::http::{header, HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Response as Reply;
 use warp::Filter;
+
+pub mod listen;
+pub mod transport;
 
 /// The path a control plane connects to.
 pub const CONNECT_PATH: &str = "/v1/connect";
@@ -23,6 +27,7 @@ const MAX_MESSAGE_BYTES: usize = 32 << 20;
 /// this machine is not a node (an embedded control plane with `--no-local-node`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
     gate: Arc<Gate>,
     sessions: Option<Arc<Sessions>>,
     gateway: Arc<Gateway>,
@@ -35,11 +40,7 @@ pub async fn serve(
         shutdown.await;
         gateway.stop_streams();
     };
-    warp::serve(routes)
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    listen::serve(listener, tls, warp::service(routes), shutdown).await;
 }
 
 fn routes(
@@ -51,14 +52,14 @@ fn routes(
     warp::path!("v1" / "connect")
         .and(warp::header::headers_cloned())
         .and(query)
-        .and(warp::addr::remote())
+        .and(warp::ext::optional::<Connection>())
         .and(upgrade)
         .map(
             move |headers: HeaderMap,
                   query: String,
-                  peer: Option<SocketAddr>,
+                  connection: Option<Connection>,
                   ws: Option<warp::ws::Ws>| {
-                connect(&gate, &sessions, &headers, &query, peer, ws)
+                connect(&gate, &sessions, &headers, &query, connection, ws)
             },
         )
 }
@@ -68,10 +69,10 @@ fn connect(
     sessions: &Option<Arc<Sessions>>,
     headers: &HeaderMap,
     query: &str,
-    peer: Option<SocketAddr>,
+    connection: Option<Connection>,
     ws: Option<warp::ws::Ws>,
 ) -> Reply {
-    let peer_text = peer.map_or_else(|| "unknown peer".to_string(), |p| p.to_string());
+    let peer_text = connection.map_or_else(|| "unknown peer".to_string(), |c| c.peer.to_string());
     let admitted = match gate.admit(headers, query) {
         Ok(admitted) => admitted,
         Err(refusal) => {
