@@ -139,6 +139,16 @@ impl Screen {
         self.grid.get(row).map(|r| text(r)).unwrap_or_default()
     }
 
+    /// Everything shown, scrollback first, without the blank rows at the end: what stays in
+    /// the page's scrollback once the session is over.
+    pub fn transcript(&self) -> String {
+        let mut lines: Vec<String> = self.scrollback.iter().chain(&self.grid).map(|r| text(r)).collect();
+        while lines.last().is_some_and(String::is_empty) {
+            lines.pop();
+        }
+        lines.join("\n")
+    }
+
     /// The new size in cells: rows cut at the bottom move into scrollback when the cursor would
     /// fall off, so what was just typed stays in view; the scroll region becomes the screen.
     pub fn resize(&mut self, rows: u16, cols: u16) {
@@ -631,6 +641,12 @@ mod tests {
         assert_eq!(texts(&s), ["3", "4"]);
         let back: Vec<String> = s.scrollback().map(|r| text(r)).collect();
         assert_eq!(back, ["1", "2"]);
+    }
+
+    #[test]
+    fn the_transcript_is_scrollback_and_screen_without_trailing_blank_rows() {
+        let s = screen(3, 10, b"\x1b[31m/ # \x1b[0mls\r\nbin  etc\r\n/ # x\r\n");
+        assert_eq!(s.transcript(), "/ # ls\nbin  etc\n/ # x");
     }
 
     #[test]
