@@ -85,7 +85,10 @@ impl Session {
             .chars()
             .flat_map(|c| {
                 let c = c.to_string();
-                [json!({"type": "keyDown", "value": c}), json!({"type": "keyUp", "value": c})]
+                [
+                    json!({"type": "keyDown", "value": c}),
+                    json!({"type": "keyUp", "value": c}),
+                ]
             })
             .collect();
         let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": keys}]});
@@ -94,7 +97,12 @@ impl Session {
 
     /// Resizes the browser window (headless: the viewport) to `width` x `height` CSS pixels.
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
-        self.call("POST", "window/rect", Some(&json!({"width": width, "height": height}))).map(drop)
+        self.call(
+            "POST",
+            "window/rect",
+            Some(&json!({"width": width, "height": height})),
+        )
+        .map(drop)
     }
 
     /// The viewport as PNG bytes.

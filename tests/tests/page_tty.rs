@@ -58,11 +58,15 @@ fn docker_or_skip(test: &str) -> bool {
 const ROWS_JS: &str = "[...document.querySelectorAll('.vt-screen .vt-row:not(.vt-probe)')].map(r => r.textContent.trimEnd())";
 
 fn wait_rows(page: &Page, what: &str, condition: &str) -> Value {
-    page.wait_for(what, &format!("(() => {{ const rows = {ROWS_JS}; return ({condition}) ? rows : null; }})()"), SETTLE)
-        .unwrap_or_else(|e| {
-            let _ = page.screenshot_as("tty-timeout");
-            panic!("{e}")
-        })
+    page.wait_for(
+        what,
+        &format!("(() => {{ const rows = {ROWS_JS}; return ({condition}) ? rows : null; }})()"),
+        SETTLE,
+    )
+    .unwrap_or_else(|e| {
+        let _ = page.screenshot_as("tty-timeout");
+        panic!("{e}")
+    })
 }
 
 /// The size the view says it sent, checked against its own geometry: as many whole cells as
@@ -78,7 +82,11 @@ fn size(page: &Page) -> (u64, u64) {
         )
         .unwrap();
     let n = |i: usize| got[i].as_u64().unwrap_or_default();
-    assert_eq!((n(0), n(1)), (n(2), n(3)), "the size sent is the cells that fit: {got}");
+    assert_eq!(
+        (n(0), n(1)),
+        (n(2), n(3)),
+        "the size sent is the cells that fit: {got}"
+    );
     (n(0), n(1))
 }
 
@@ -111,24 +119,36 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
     }
     play.add_node(&agent.url, &agent.token).unwrap();
     play.wait_agent(NODE, "connected", CONNECT).unwrap();
-    let (out, code) = play.kubectl("kubectl apply -f shell.yaml", &[("shell.yaml", SHELL_POD)]).unwrap();
+    let (out, code) = play
+        .kubectl("kubectl apply -f shell.yaml", &[("shell.yaml", SHELL_POD)])
+        .unwrap();
     assert_eq!((out.as_str(), code), ("deployment.apps/shell created\n", 0));
     play.wait_pods("default/shell-", 1, "Running").unwrap();
-    let (_, pod) = play.pods_by_node("default/shell-").unwrap().pop().expect("the shell pod");
+    let (_, pod) = play
+        .pods_by_node("default/shell-")
+        .unwrap()
+        .pop()
+        .expect("the shell pod");
     let pod = pod.trim_start_matches("default/").to_string();
 
     // The line becomes a terminal, which takes the keyboard.
-    play.run_in_terminal(&format!("kubectl exec -it {pod} -- sh")).unwrap();
+    play.run_in_terminal(&format!("kubectl exec -it {pod} -- sh"))
+        .unwrap();
     page.wait_for(
         "the terminal view with the focus",
         "document.activeElement?.classList.contains('vt') ? true : null",
         LOAD,
     )
     .unwrap();
-    wait_rows(&page, "the shell's prompt", "rows.some(r => r.endsWith('#'))");
+    wait_rows(
+        &page,
+        "the shell's prompt",
+        "rows.some(r => r.endsWith('#'))",
+    );
 
     // Colours: printf's escape sequences become a red-classed span.
-    page.type_keys(&format!("printf '\\033[31mred\\033[0m\\n'{ENTER}")).unwrap();
+    page.type_keys(&format!("printf '\\033[31mred\\033[0m\\n'{ENTER}"))
+        .unwrap();
     page.wait_for(
         "a red span",
         "[...document.querySelectorAll('.vt-screen span.vt-fg-1')].some(s => s.textContent === 'red') ? true : null",
@@ -140,7 +160,11 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
     // The TTY has the size the page measured, and follows the window.
     let (rows, cols) = size(&page);
     page.type_keys(&format!("stty size{ENTER}")).unwrap();
-    wait_rows(&page, "stty's answer", &format!("rows.includes('{rows} {cols}')"));
+    wait_rows(
+        &page,
+        "stty's answer",
+        &format!("rows.includes('{rows} {cols}')"),
+    );
     page.set_window_size(1000, 640).unwrap();
     page.wait_for(
         "a new size",
@@ -151,15 +175,31 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
     let (rows2, cols2) = size(&page);
     assert_ne!((rows2, cols2), (rows, cols));
     page.type_keys(&format!("stty size{ENTER}")).unwrap();
-    wait_rows(&page, "stty's new answer", &format!("rows.includes('{rows2} {cols2}')"));
+    wait_rows(
+        &page,
+        "stty's new answer",
+        &format!("rows.includes('{rows2} {cols2}')"),
+    );
 
     // ash's line editing: Tab completes a command, Up recalls the last line.
     page.type_keys(&format!("ech{TAB}")).unwrap();
-    wait_rows(&page, "the completed command", "rows.some(r => r.endsWith('# echo'))");
+    wait_rows(
+        &page,
+        "the completed command",
+        "rows.some(r => r.endsWith('# echo'))",
+    );
     page.type_keys(&format!("tab-ok{ENTER}")).unwrap();
-    wait_rows(&page, "echo's output", "rows.filter(r => r === 'tab-ok').length === 1");
+    wait_rows(
+        &page,
+        "echo's output",
+        "rows.filter(r => r === 'tab-ok').length === 1",
+    );
     page.type_keys(&format!("{UP}{ENTER}")).unwrap();
-    wait_rows(&page, "the recalled line's output", "rows.filter(r => r === 'tab-ok').length === 2");
+    wait_rows(
+        &page,
+        "the recalled line's output",
+        "rows.filter(r => r === 'tab-ok').length === 2",
+    );
     page.screenshot_as("tty-shell").unwrap();
 
     // Leaving: kubectl's prompt comes back with the exit status, and the keyboard with it.
@@ -170,9 +210,13 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
         SETTLE,
     )
     .unwrap();
-    let err = play.wait_text("#terminal .term-err", "command terminated with exit code 3").unwrap();
+    let err = play
+        .wait_text("#terminal .term-err", "command terminated with exit code 3")
+        .unwrap();
     assert_eq!(err.trim(), "command terminated with exit code 3");
-    let focused = page.execute("return document.activeElement?.id ?? null;").unwrap();
+    let focused = page
+        .execute("return document.activeElement?.id ?? null;")
+        .unwrap();
     assert_eq!(focused, json!("terminal-input"));
     play.wait_text("#terminal .term-out", "tab-ok").unwrap();
     page.screenshot_as("tty-exited").unwrap();

@@ -293,7 +293,12 @@ impl Agents {
             // Its streams end with it: execs are answered below, log tails just stop.
             link.close();
         }
-        let calls: Vec<CallId> = agent.execs.drain().chain(agent.sessions.drain()).map(|(_, id)| id).collect();
+        let calls: Vec<CallId> = agent
+            .execs
+            .drain()
+            .chain(agent.sessions.drain())
+            .map(|(_, id)| id)
+            .collect();
         for id in calls {
             self.messages.push(FromWorker::Output {
                 id,
@@ -438,8 +443,12 @@ impl Agents {
             StreamEvent::Data(d) => {
                 let agent = &mut self.agents[at];
                 if let Some(&id) = agent.sessions.get(&d.stream) {
-                    if matches!(d.channel, Channel::Stdout | Channel::Stderr) && !d.data.is_empty() {
-                        self.messages.push(FromWorker::ExecOutput { id, data: d.data.clone() });
+                    if matches!(d.channel, Channel::Stdout | Channel::Stderr) && !d.data.is_empty()
+                    {
+                        self.messages.push(FromWorker::ExecOutput {
+                            id,
+                            data: d.data.clone(),
+                        });
                     }
                 } else if let Some(&id) = agent.execs.get(&d.stream) {
                     let text = String::from_utf8_lossy(&d.data).into_owned();
@@ -703,7 +712,11 @@ impl Agents {
         for at in 0..self.agents.len() {
             let agent = &mut self.agents[at];
             let exec = agent.execs.iter().find(|(_, c)| **c == id).map(|(s, _)| *s);
-            let session = agent.sessions.iter().find(|(_, c)| **c == id).map(|(s, _)| *s);
+            let session = agent
+                .sessions
+                .iter()
+                .find(|(_, c)| **c == id)
+                .map(|(s, _)| *s);
             let Some(stream) = exec.or(session) else {
                 continue;
             };

@@ -142,7 +142,12 @@ impl Screen {
     /// Everything shown, scrollback first, without the blank rows at the end: what stays in
     /// the page's scrollback once the session is over.
     pub fn transcript(&self) -> String {
-        let mut lines: Vec<String> = self.scrollback.iter().chain(&self.grid).map(|r| text(r)).collect();
+        let mut lines: Vec<String> = self
+            .scrollback
+            .iter()
+            .chain(&self.grid)
+            .map(|r| text(r))
+            .collect();
         while lines.last().is_some_and(String::is_empty) {
             lines.pop();
         }

@@ -57,7 +57,16 @@ impl Session {
         if self.tty {
             screen.feed(data);
         } else {
-            let cooked: Vec<u8> = data.iter().flat_map(|&b| if b == b'\n' { vec![b'\r', b'\n'] } else { vec![b] }).collect();
+            let cooked: Vec<u8> = data
+                .iter()
+                .flat_map(|&b| {
+                    if b == b'\n' {
+                        vec![b'\r', b'\n']
+                    } else {
+                        vec![b]
+                    }
+                })
+                .collect();
             screen.feed(&cooked);
         }
         let replies = screen.take_replies();
@@ -125,7 +134,10 @@ impl Session {
             for ch in text.chars() {
                 let s = ch.to_string();
                 let key = if ch == '\n' { "Enter" } else { s.as_str() };
-                self.cooked_key(Key { key, ..Key::default() });
+                self.cooked_key(Key {
+                    key,
+                    ..Key::default()
+                });
             }
         }
     }
@@ -163,8 +175,12 @@ fn measure(screen: &HtmlElement, probe: &HtmlElement) -> Option<(u16, u16)> {
     if width <= 0.0 || height <= 0.0 {
         return None;
     }
-    let cols = (f64::from(screen.client_width()) / width).floor().clamp(2.0, 1000.0) as u16;
-    let rows = (f64::from(screen.client_height()) / height).floor().clamp(1.0, 1000.0) as u16;
+    let cols = (f64::from(screen.client_width()) / width)
+        .floor()
+        .clamp(2.0, 1000.0) as u16;
+    let rows = (f64::from(screen.client_height()) / height)
+        .floor()
+        .clamp(1.0, 1000.0) as u16;
     Some((rows, cols))
 }
 
@@ -179,14 +195,23 @@ pub fn tty_view(props: &TtyProps) -> Html {
     let redraw = use_force_update();
 
     {
-        let (root, screen_ref, probe, session, redraw) =
-            (root.clone(), screen_ref.clone(), probe.clone(), props.session.clone(), redraw.clone());
+        let (root, screen_ref, probe, session, redraw) = (
+            root.clone(),
+            screen_ref.clone(),
+            probe.clone(),
+            props.session.clone(),
+            redraw.clone(),
+        );
+        let screen_observed = screen_ref.clone();
         use_effect_with(Rc::as_ptr(&props.session) as usize, move |_| {
             if let Some(root) = root.cast::<HtmlElement>() {
                 let _ = root.focus();
             }
             let fit = move || {
-                if let (Some(screen), Some(probe)) = (screen_ref.cast::<HtmlElement>(), probe.cast::<HtmlElement>()) {
+                if let (Some(screen), Some(probe)) = (
+                    screen_ref.cast::<HtmlElement>(),
+                    probe.cast::<HtmlElement>(),
+                ) {
                     if let Some((rows, cols)) = measure(&screen, &probe) {
                         let before = session.revision();
                         session.resize(rows, cols);
@@ -199,8 +224,11 @@ pub fn tty_view(props: &TtyProps) -> Html {
             fit();
             let callback = Closure::<dyn FnMut()>::new(fit);
             let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
-            if let (Some(observer), Some(root)) = (&observer, root.cast::<web_sys::Element>()) {
-                observer.observe(&root);
+            // The screen's own box: it also shrinks when the window or the panel does.
+            if let (Some(observer), Some(screen)) =
+                (&observer, screen_observed.cast::<web_sys::Element>())
+            {
+                observer.observe(&screen);
             }
             move || {
                 if let Some(observer) = observer {
@@ -225,7 +253,13 @@ pub fn tty_view(props: &TtyProps) -> Html {
         let session = props.session.clone();
         Callback::from(move |e: KeyboardEvent| {
             let key_name = e.key();
-            let key = Key { key: &key_name, ctrl: e.ctrl_key(), alt: e.alt_key(), shift: e.shift_key(), meta: e.meta_key() };
+            let key = Key {
+                key: &key_name,
+                ctrl: e.ctrl_key(),
+                alt: e.alt_key(),
+                shift: e.shift_key(),
+                meta: e.meta_key(),
+            };
             if session.key(key) {
                 e.prevent_default();
                 // The page's own shortcuts (Esc closing things) do not see the terminal's keys.
@@ -236,7 +270,9 @@ pub fn tty_view(props: &TtyProps) -> Html {
     let onpaste = {
         let session = props.session.clone();
         Callback::from(move |e: Event| {
-            let Some(e) = e.dyn_ref::<web_sys::ClipboardEvent>() else { return };
+            let Some(e) = e.dyn_ref::<web_sys::ClipboardEvent>() else {
+                return;
+            };
             if let Some(text) = e.clipboard_data().and_then(|d| d.get_data("text").ok()) {
                 e.prevent_default();
                 session.paste(&text);
@@ -247,7 +283,9 @@ pub fn tty_view(props: &TtyProps) -> Html {
     let screen = props.session.screen.borrow();
     let (size_rows, size_cols) = screen.size();
     let cursor = screen.cursor();
-    let old = screen.scrollback().map(|row| html! { <div class="vt-row">{ for row_spans(row, None) }</div> });
+    let old = screen
+        .scrollback()
+        .map(|row| html! { <div class="vt-row">{ for row_spans(row, None) }</div> });
     let rows = screen.rows().iter().enumerate().map(|(i, row)| {
         let at = cursor.filter(|(r, _)| *r == i).map(|(_, c)| c);
         html! { <div class="vt-row">{ for row_spans(row, at) }</div> }

@@ -10,7 +10,12 @@ use kubeplay_shared::node_protocol::{Channel, StreamId, StreamOpen};
 impl Agents {
     /// Opens `interactive` on `node`'s agent as kubectl call `id`; the terminal learns it is
     /// a session from [`FromWorker::ExecOpened`].
-    pub fn open_session(&mut self, id: CallId, interactive: &Interactive, node: &str) -> Result<(), String> {
+    pub fn open_session(
+        &mut self,
+        id: CallId,
+        interactive: &Interactive,
+        node: &str,
+    ) -> Result<(), String> {
         let at = self.connected(node)?;
         let target = &interactive.target;
         let open = StreamOpen::Exec {
@@ -30,7 +35,10 @@ impl Agents {
             .map_err(|e| format!("error: unable to upgrade connection: {e}"))?;
         self.send(at, vec![msg]);
         self.agents[at].sessions.insert(stream, id);
-        self.messages.push(FromWorker::ExecOpened { id, tty: interactive.tty });
+        self.messages.push(FromWorker::ExecOpened {
+            id,
+            tty: interactive.tty,
+        });
         Ok(())
     }
 
@@ -53,7 +61,10 @@ impl Agents {
         let Some((at, stream)) = self.session(id) else {
             return;
         };
-        let resize = self.agents[at].link.as_ref().map(|l| l.resize(stream, cols, rows));
+        let resize = self.agents[at]
+            .link
+            .as_ref()
+            .map(|l| l.resize(stream, cols, rows));
         match resize {
             Some(Ok(msg)) => self.send(at, vec![msg]),
             Some(Err(err)) => super::web_log(&format!("cannot resize the session: {err}")),
@@ -64,7 +75,10 @@ impl Agents {
     /// The agent and stream of session `id`.
     fn session(&self, id: CallId) -> Option<(usize, StreamId)> {
         self.agents.iter().enumerate().find_map(|(at, a)| {
-            a.sessions.iter().find(|(_, c)| **c == id).map(|(s, _)| (at, *s))
+            a.sessions
+                .iter()
+                .find(|(_, c)| **c == id)
+                .map(|(s, _)| (at, *s))
         })
     }
 
