@@ -181,6 +181,29 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
         &format!("rows.includes('{rows2} {cols2}')"),
     );
 
+    // Full-screen programs: ls's colours and top's reverse-video header, then q back to ash.
+    page.type_keys(&format!("ls --color=always /{ENTER}")).unwrap();
+    page.wait_for(
+        "a coloured directory",
+        "[...document.querySelectorAll('.vt-screen span.vt-fg-4')].some(s => s.textContent.includes('bin')) ? true : null",
+        SETTLE,
+    )
+    .unwrap();
+    page.type_keys(&format!("top{ENTER}")).unwrap();
+    page.wait_for(
+        "top's header in reverse video",
+        "[...document.querySelectorAll('.vt-screen span.vt-bg-fg')].some(s => s.textContent.includes('PID')) ? true : null",
+        SETTLE,
+    )
+    .unwrap();
+    page.screenshot_as("tty-top").unwrap();
+    page.type_keys("q").unwrap();
+    wait_rows(
+        &page,
+        "the prompt after top",
+        "(rows.filter(r => r).pop() ?? '').endsWith('#')",
+    );
+
     // ash's line editing: Tab completes a command, Up recalls the last line.
     page.type_keys(&format!("ech{TAB}")).unwrap();
     wait_rows(
