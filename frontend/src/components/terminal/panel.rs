@@ -29,11 +29,14 @@ pub fn terminal_panel() -> Html {
     let redraw = use_force_update();
     let in_session = session.borrow().is_some();
 
+    let was_in_session = use_mut_ref(|| false);
     {
-        // Back from a session: the prompt takes the keys again.
+        // Back from a session: the prompt takes the keys again (not on the first draw, where
+        // the focus stays wherever the page put it).
         let input_ref = input_ref.clone();
         use_effect_with(in_session, move |in_session| {
-            if !in_session {
+            let was = std::mem::replace(&mut *was_in_session.borrow_mut(), *in_session);
+            if was && !*in_session {
                 if let Some(input) = input_ref.cast::<HtmlInputElement>() {
                     if input.owner_document().and_then(|d| d.active_element()).is_none_or(|a| a.tag_name() == "BODY") {
                         let _ = input.focus();
