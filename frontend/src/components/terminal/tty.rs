@@ -6,6 +6,7 @@
 
 use crate::client::ClusterClient;
 use crate::protocol::CallId;
+use crate::vt::cooked::{self, LineDiscipline};
 use crate::vt::keys::{self, Key};
 use crate::vt::screen::{self, Screen};
 use std::cell::{Cell, RefCell};
@@ -24,7 +25,7 @@ pub struct Session {
     pub tty: bool,
     screen: RefCell<Screen>,
     /// Without a TTY: the line typed so far, sent at Enter.
-    line: RefCell<String>,
+    line: RefCell<LineDiscipline>,
     /// Bumped on every change, so the view redraws.
     revision: Cell<u64>,
     client: ClusterClient,
@@ -36,7 +37,7 @@ impl Session {
             id,
             tty,
             screen: RefCell::new(Screen::new(FIRST_SIZE.0, FIRST_SIZE.1)),
-            line: RefCell::new(String::new()),
+            line: RefCell::new(LineDiscipline::default()),
             revision: Cell::new(0),
             client,
         }
@@ -50,24 +51,14 @@ impl Session {
         self.revision.set(self.revision.get() + 1);
     }
 
-    /// What the process wrote. Without a TTY, LF becomes CR LF as the local terminal's
-    /// output processing does; the emulator's answers to queries go back to the process.
+    /// What the process wrote (without a TTY, as the local terminal's output processing
+    /// shows it); the emulator's answers to queries go back to the process.
     pub fn output(&self, data: &[u8]) {
         let mut screen = self.screen.borrow_mut();
         if self.tty {
             screen.feed(data);
         } else {
-            let cooked: Vec<u8> = data
-                .iter()
-                .flat_map(|&b| {
-                    if b == b'\n' {
-                        vec![b'\r', b'\n']
-                    } else {
-                        vec![b]
-                    }
-                })
-                .collect();
-            screen.feed(&cooked);
+            screen.feed(&cooked::output(data));
         }
         let replies = screen.take_replies();
         if self.tty && !replies.is_empty() {
@@ -99,29 +90,19 @@ impl Session {
 
     /// Line editing as a cooked-mode terminal does it; Ctrl+C interrupts kubectl itself.
     fn cooked_key(&self, key: Key<'_>) -> bool {
-        let echo = |text: &str| {
-            self.screen.borrow_mut().feed(text.as_bytes());
-            self.changed();
+        let Some(bytes) = keys::encode(key, false) else {
+            return false;
         };
-        match keys::encode(key, false).as_deref() {
-            Some(b"\r") => {
-                let line = std::mem::take(&mut *self.line.borrow_mut());
-                echo("\r\n");
-                self.client.stdin(self.id, format!("{line}\n").into_bytes());
-            }
-            Some([0x7f]) => {
-                if self.line.borrow_mut().pop().is_some() {
-                    echo("\x08 \x08");
-                }
-            }
-            Some([0x03]) => self.client.cancel(self.id),
-            Some(bytes) if bytes.iter().all(|b| *b >= 0x20) => {
-                let text = String::from_utf8_lossy(bytes).into_owned();
-                self.line.borrow_mut().push_str(&text);
-                echo(&text);
-            }
-            Some(_) => {}
-            None => return false,
+        let cooked = self.line.borrow_mut().key(&bytes);
+        if !cooked.echo.is_empty() {
+            self.screen.borrow_mut().feed(&cooked.echo);
+            self.changed();
+        }
+        if let Some(line) = cooked.send {
+            self.client.stdin(self.id, line);
+        }
+        if cooked.interrupt {
+            self.client.cancel(self.id);
         }
         true
     }
