@@ -2,7 +2,8 @@
 //! headless Chromium, typed on the real keyboard: the raw terminal view opens with the focus,
 //! colours arrive as classed spans, `stty size` shows the size the page measured (and the new
 //! one after the window shrinks), ash's Tab completion and history work, and `exit 3` brings
-//! back the kubectl prompt with kubectl's exit-code line. Screenshots: `<target>/e2e/tty-*.png`.
+//! back the kubectl prompt with kubectl's exit-code line; `exec -i` without `-t` edits lines in
+//! the page. Screenshots: `<target>/e2e/tty-*.png`.
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
@@ -182,7 +183,8 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
     );
 
     // Full-screen programs: ls's colours and top's reverse-video header, then q back to ash.
-    page.type_keys(&format!("ls --color=always /{ENTER}")).unwrap();
+    page.type_keys(&format!("ls --color=always /{ENTER}"))
+        .unwrap();
     page.wait_for(
         "a coloured directory",
         "[...document.querySelectorAll('.vt-screen span.vt-fg-4')].some(s => s.textContent.includes('bin')) ? true : null",
@@ -243,4 +245,34 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
     assert_eq!(focused, json!("terminal-input"));
     play.wait_text("#terminal .term-out", "tab-ok").unwrap();
     page.screenshot_as("tty-exited").unwrap();
+
+    // Without -t the process gets no TTY: the page echoes and sends whole lines, as a terminal
+    // in cooked mode does, and `exit` (status 0) ends it without kubectl's line.
+    play.run_in_terminal(&format!("kubectl exec -i {pod} -- sh"))
+        .unwrap();
+    page.wait_for(
+        "the stdin view with the focus",
+        "document.activeElement?.classList.contains('vt') ? true : null",
+        LOAD,
+    )
+    .unwrap();
+    page.type_keys(&format!("echo plain-$((1+2)){ENTER}"))
+        .unwrap();
+    wait_rows(
+        &page,
+        "the line's output",
+        "rows.includes('plain-3') && rows.includes('echo plain-$((1+2))')",
+    );
+    page.type_keys(&format!("exit{ENTER}")).unwrap();
+    page.wait_for(
+        "the kubectl prompt after exec -i",
+        "document.getElementById('terminal-input') && !document.querySelector('.vt') ? true : null",
+        SETTLE,
+    )
+    .unwrap();
+    play.wait_text("#terminal .term-out", "plain-3").unwrap();
+    let errors = page
+        .execute("return document.querySelectorAll('#terminal .term-err').length;")
+        .unwrap();
+    assert_eq!(errors, json!(1), "only exit 3 printed kubectl's line");
 }
