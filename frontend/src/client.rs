@@ -40,11 +40,22 @@ pub struct ClusterStatus {
 type OnReply = Box<dyn FnOnce(Reply)>;
 /// Gets each output chunk and whether it is stderr.
 type OnOutput = Rc<dyn Fn(String, bool)>;
+type OnSession = Rc<dyn Fn(SessionEvent)>;
 type Listener = Rc<dyn Fn(Rc<ClusterStatus>)>;
+
+/// What a kubectl line that became a `kubectl exec -i[t]` session hears besides its output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The process runs; `tty`: with a terminal of its own.
+    Opened { tty: bool },
+    /// What the process wrote (raw bytes).
+    Output(Vec<u8>),
+}
 
 struct Pending {
     on_reply: OnReply,
     on_output: Option<OnOutput>,
+    on_session: Option<OnSession>,
 }
 
 struct Inner {
@@ -165,7 +176,7 @@ impl ClusterClient {
 
     /// Sends `call`; `on_reply` gets the one reply.
     pub fn call(&self, call: Call, on_reply: impl FnOnce(Reply) + 'static) -> CallId {
-        self.send(call, Box::new(on_reply), None)
+        self.send(call, Box::new(on_reply), None, None)
     }
 
     /// Sends a streaming call (kubectl): `on_output` gets each chunk (text, is-stderr), then
@@ -176,7 +187,29 @@ impl ClusterClient {
         on_output: impl Fn(String, bool) + 'static,
         on_reply: impl FnOnce(Reply) + 'static,
     ) -> CallId {
-        self.send(call, Box::new(on_reply), Some(Rc::new(on_output)))
+        self.send(call, Box::new(on_reply), Some(Rc::new(on_output)), None)
+    }
+
+    /// A kubectl line that may become a `kubectl exec -i[t]` session: as [`Self::stream`],
+    /// and `on_session` hears the session open and its process's output.
+    pub fn stream_session(
+        &self,
+        call: Call,
+        on_output: impl Fn(String, bool) + 'static,
+        on_session: impl Fn(SessionEvent) + 'static,
+        on_reply: impl FnOnce(Reply) + 'static,
+    ) -> CallId {
+        self.send(call, Box::new(on_reply), Some(Rc::new(on_output)), Some(Rc::new(on_session)))
+    }
+
+    /// Keys typed into session `id`, for its process's stdin.
+    pub fn stdin(&self, id: CallId, data: Vec<u8>) {
+        self.post(protocol::encode(&ToWorker::Stdin { id, data }));
+    }
+
+    /// The terminal of session `id` is now `cols`×`rows` cells.
+    pub fn resize(&self, id: CallId, cols: u16, rows: u16) {
+        self.post(protocol::encode(&ToWorker::Resize { id, cols, rows }));
     }
 
     /// Asks the worker to end a streaming call (its reply still comes).
@@ -240,7 +273,7 @@ impl ClusterClient {
         })
     }
 
-    fn send(&self, call: Call, on_reply: OnReply, on_output: Option<OnOutput>) -> CallId {
+    fn send(&self, call: Call, on_reply: OnReply, on_output: Option<OnOutput>, on_session: Option<OnSession>) -> CallId {
         let id = self.inner.next_id.get();
         self.inner.next_id.set(id + 1);
         if self.inner.worker.is_none() {
@@ -248,7 +281,7 @@ impl ClusterClient {
             on_reply(Reply::Failed { message });
             return id;
         }
-        self.inner.pending.borrow_mut().insert(id, Pending { on_reply, on_output });
+        self.inner.pending.borrow_mut().insert(id, Pending { on_reply, on_output, on_session });
         self.post(protocol::encode(&ToWorker::Call { id, call }));
         id
     }
@@ -284,6 +317,8 @@ impl ClusterClient {
                     on_output(text, stderr);
                 }
             }
+            FromWorker::ExecOpened { id, tty } => self.session_event(id, SessionEvent::Opened { tty }),
+            FromWorker::ExecOutput { id, data } => self.session_event(id, SessionEvent::Output(data)),
             FromWorker::Ready { restored } => {
                 self.inner.ready.set(true);
                 let queued = std::mem::take(&mut *self.inner.queue.borrow_mut());
@@ -320,6 +355,13 @@ impl ClusterClient {
             FromWorker::StorageFailed { message } => {
                 self.update(|s| s.problem = Some(format!("The cluster is not being saved: {message}")))
             }
+        }
+    }
+
+    fn session_event(&self, id: CallId, event: SessionEvent) {
+        let on_session = self.inner.pending.borrow().get(&id).and_then(|p| p.on_session.clone());
+        if let Some(on_session) = on_session {
+            on_session(event);
         }
     }
 

@@ -20,6 +20,7 @@ pub mod query;
 pub mod state;
 pub mod table;
 pub mod view;
+pub mod vt;
 pub mod workspace;
 
 /// Seed when the URL gives none: a fixed one keeps generated names and uids stable across reloads.

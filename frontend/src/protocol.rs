@@ -26,6 +26,11 @@ pub enum ToWorker {
     Call { id: CallId, call: Call },
     /// Ends a call that is still streaming; its `Reply` follows.
     Cancel { id: CallId },
+    /// Bytes typed into the session call `id` opened ([`FromWorker::ExecOpened`]), for the
+    /// process's stdin.
+    Stdin { id: CallId, data: Vec<u8> },
+    /// The terminal showing session `id` is now `cols`×`rows` cells: the process's TTY follows.
+    Resize { id: CallId, cols: u16, rows: u16 },
 }
 
 /// What the UI asks the control plane to do.
@@ -109,6 +114,13 @@ pub enum FromWorker {
     StorageFailed { message: String },
     /// The connected agents (real machines) and how their links are doing.
     Agents { agents: Vec<AgentStatus> },
+    /// Kubectl line `id` (`kubectl exec -i[t]` into a pod on a real node) is now a session
+    /// with a process: the terminal passes keys on as [`ToWorker::Stdin`] and shows
+    /// [`FromWorker::ExecOutput`] until the call's `Reply` says the process ended. `tty`: the
+    /// process has a TTY (send sizes, no local echo).
+    ExecOpened { id: CallId, tty: bool },
+    /// What the process of session `id` wrote, as raw bytes (a TTY's escape sequences included).
+    ExecOutput { id: CallId, data: Vec<u8> },
 }
 
 /// Where one agent's link stands.

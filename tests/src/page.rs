@@ -101,6 +101,11 @@ impl Page {
         self.session.press_key(key)
     }
 
+    /// Types `text` as a user does, key by key (see [`Session::type_keys`]).
+    pub fn type_keys(&self, text: &str) -> Result<()> {
+        self.session.type_keys(text)
+    }
+
     /// Resizes the window, as for a laptop (1366x768, the default) or a projector (1920x1080).
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
         self.session.set_window_size(width, height)

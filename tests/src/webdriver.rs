@@ -78,9 +78,31 @@ impl Session {
         self.call("POST", "actions", Some(&actions)).map(drop)
     }
 
+    /// Types `text` on the real keyboard, one key action per character (WebDriver codes such
+    /// as `"\u{E007}"`, Enter, included), in one request.
+    pub fn type_keys(&self, text: &str) -> Result<()> {
+        let keys: Vec<Value> = text
+            .chars()
+            .flat_map(|c| {
+                let c = c.to_string();
+                [
+                    json!({"type": "keyDown", "value": c}),
+                    json!({"type": "keyUp", "value": c}),
+                ]
+            })
+            .collect();
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": keys}]});
+        self.call("POST", "actions", Some(&actions)).map(drop)
+    }
+
     /// Resizes the browser window (headless: the viewport) to `width` x `height` CSS pixels.
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
-        self.call("POST", "window/rect", Some(&json!({"width": width, "height": height}))).map(drop)
+        self.call(
+            "POST",
+            "window/rect",
+            Some(&json!({"width": width, "height": height})),
+        )
+        .map(drop)
     }
 
     /// The viewport as PNG bytes.

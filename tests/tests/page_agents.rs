@@ -327,35 +327,7 @@ fn the_page_runs_the_seed_deployment_on_two_real_agents() {
         (out.as_str(), code),
         ("command terminated with exit code 3\n", 3)
     );
-    // exec -it: a real shell, one line at a time, with the container's working directory.
-    let line = |line: &str| {
-        play.call(&json!({"call": "kubectl", "session": "t1", "line": line, "files": []}))
-            .unwrap()
-    };
-    let opened = line(&format!("kubectl exec -it {victim} -- sh"));
-    assert_eq!(
-        (opened["exit_code"].as_i64(), opened["prompt"].as_str()),
-        (Some(0), Some("/ # ")),
-        "{opened}"
-    );
-    let ran = line("cd /bin && echo in $(pwd)");
-    assert_eq!(ran["output"], "in /bin\n", "{ran}");
-    assert_eq!(ran["prompt"], "/bin # ", "{ran}");
-    let failed = line("ls /no-such-dir");
-    assert_eq!(failed["exit_code"].as_i64(), Some(1), "{failed}");
-    assert!(
-        failed["output"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("No such file"),
-        "{failed}"
-    );
-    let left = line("exit");
-    assert_eq!(
-        (left["exit_code"].as_i64(), left.get("prompt")),
-        (Some(0), None),
-        "{left}"
-    );
+    // `kubectl exec -it` opens a real terminal in the page: tests/tests/page_tty.rs.
     let other = pods(&play)
         .into_iter()
         .find(|(_, p)| p.0 == NODE_B)

@@ -149,8 +149,8 @@ struct Agent {
     tailed: HashSet<(String, String, u32)>,
     /// `kubectl exec` calls waiting on their stream.
     execs: HashMap<StreamId, CallId>,
-    /// `kubectl exec -it` shells by their stream.
-    shells: HashMap<StreamId, shell::RemoteShell>,
+    /// `kubectl exec -i[t]` sessions (the call that opened each) by their stream.
+    sessions: HashMap<StreamId, CallId>,
 }
 
 impl Agent {
@@ -232,7 +232,7 @@ impl Agents {
             tails: HashMap::new(),
             tailed: HashSet::new(),
             execs: HashMap::new(),
-            shells: HashMap::new(),
+            sessions: HashMap::new(),
         };
         self.open(&mut agent);
         self.agents.push(agent);
@@ -293,22 +293,13 @@ impl Agents {
             // Its streams end with it: execs are answered below, log tails just stop.
             link.close();
         }
-        for (_, id) in agent.execs.drain() {
-            self.messages.push(FromWorker::Output {
-                id,
-                text: "error: lost connection to the node's agent\n".into(),
-                stderr: true,
-            });
-            self.messages.push(FromWorker::Reply {
-                id,
-                reply: Reply::Done {
-                    exit_code: 1,
-                    prompt: None,
-                },
-            });
-        }
-        let shell_calls: Vec<CallId> = agent.shells.drain().filter_map(|(_, s)| s.call).collect();
-        for id in shell_calls {
+        let calls: Vec<CallId> = agent
+            .execs
+            .drain()
+            .chain(agent.sessions.drain())
+            .map(|(_, id)| id)
+            .collect();
+        for id in calls {
             self.messages.push(FromWorker::Output {
                 id,
                 text: "error: lost connection to the node's agent\n".into(),
@@ -451,9 +442,14 @@ impl Agents {
         match event {
             StreamEvent::Data(d) => {
                 let agent = &mut self.agents[at];
-                if let Some(shell) = agent.shells.get_mut(&d.stream) {
-                    let messages = shell.output(d.channel, &String::from_utf8_lossy(&d.data));
-                    self.messages.extend(messages);
+                if let Some(&id) = agent.sessions.get(&d.stream) {
+                    if matches!(d.channel, Channel::Stdout | Channel::Stderr) && !d.data.is_empty()
+                    {
+                        self.messages.push(FromWorker::ExecOutput {
+                            id,
+                            data: d.data.clone(),
+                        });
+                    }
                 } else if let Some(&id) = agent.execs.get(&d.stream) {
                     let text = String::from_utf8_lossy(&d.data).into_owned();
                     let stderr = d.channel == Channel::Stderr;
@@ -473,27 +469,8 @@ impl Agents {
             }
             StreamEvent::Closed(c) => {
                 let agent = &mut self.agents[at];
-                if let Some(mut shell) = agent.shells.remove(&c.stream) {
-                    // The shell exited (`exit`): the terminal leaves it.
-                    if let Some(id) = shell.call {
-                        let rest = std::mem::take(&mut shell.pending);
-                        if !rest.is_empty() {
-                            self.messages.push(FromWorker::Output {
-                                id,
-                                text: rest,
-                                stderr: false,
-                            });
-                        }
-                        let exit_code = c.exit_code.unwrap_or(1);
-                        self.messages.push(FromWorker::Reply {
-                            id,
-                            reply: Reply::Done {
-                                exit_code,
-                                prompt: None,
-                            },
-                        });
-                    }
-                } else if let Some(id) = agent.execs.remove(&c.stream) {
+                let session = agent.sessions.remove(&c.stream);
+                if let Some(id) = session.or_else(|| agent.execs.remove(&c.stream)) {
                     let code = c.exit_code.unwrap_or(if c.error.is_some() { 1 } else { 0 });
                     let text = match (&c.error, c.exit_code) {
                         (Some(error), None) => Some(format!("error: {error}\n")),
@@ -735,17 +712,16 @@ impl Agents {
         for at in 0..self.agents.len() {
             let agent = &mut self.agents[at];
             let exec = agent.execs.iter().find(|(_, c)| **c == id).map(|(s, _)| *s);
-            let shell = agent
-                .shells
+            let session = agent
+                .sessions
                 .iter()
-                .find(|(_, s)| s.call == Some(id))
+                .find(|(_, c)| **c == id)
                 .map(|(s, _)| *s);
-            let Some(stream) = exec.or(shell) else {
+            let Some(stream) = exec.or(session) else {
                 continue;
             };
             agent.execs.remove(&stream);
-            // Ctrl-C in a shell's line ends the shell: the terminal leaves it.
-            agent.shells.remove(&stream);
+            agent.sessions.remove(&stream);
             let close = self.agents[at]
                 .link
                 .as_mut()
@@ -862,6 +838,6 @@ impl Shell for AgentShell {
     }
 }
 
-mod shell;
+mod session;
 #[cfg(test)]
 mod tests;

@@ -169,10 +169,6 @@ impl Engine {
     /// (which a follow such as `logs -f` sends later, from [`Engine::poll_terminals`]).
     pub fn call(&mut self, id: CallId, call: Call, now: Timestamp) -> Vec<FromWorker> {
         match call {
-            Call::Kubectl { session, line, .. } if self.agents.has_shell(&session) => {
-                self.agents.shell_line(id, &session, &line);
-                Vec::new()
-            }
             Call::Kubectl { session, line, files } => {
                 let mut shell = AgentShell::default();
                 let mut out = self.terminals.run(&mut self.cp, &mut shell, &session, &line, &files, id, now);
@@ -184,9 +180,9 @@ impl Engine {
                         out.push(FromWorker::Reply { id, reply: Reply::Done { exit_code: 1, prompt: None } });
                     }
                 }
-                if let Some((session, interactive)) = self.terminals.take_remote() {
+                if let Some(interactive) = self.terminals.take_remote() {
                     let node = agents::agent_node_of(self.cp.api(), &interactive.target.pod_object).unwrap_or_default();
-                    if let Err(message) = self.agents.open_shell(id, &session, &interactive.target, &interactive.argv, &node) {
+                    if let Err(message) = self.agents.open_session(id, &interactive, &node) {
                         out.push(FromWorker::Output { id, text: format!("{message}\n"), stderr: true });
                         out.push(FromWorker::Reply { id, reply: Reply::Done { exit_code: 1, prompt: None } });
                     }
@@ -196,6 +192,16 @@ impl Engine {
             }
             other => vec![FromWorker::Reply { id, reply: self.handle(other, now) }],
         }
+    }
+
+    /// Keys typed into the `kubectl exec -i[t]` session of call `id`.
+    pub fn session_input(&mut self, id: CallId, data: &[u8]) {
+        self.agents.session_input(id, data);
+    }
+
+    /// The terminal of session `id` is now `cols`×`rows` cells.
+    pub fn session_resize(&mut self, id: CallId, cols: u16, rows: u16) {
+        self.agents.session_resize(id, cols, rows);
     }
 
     /// Ctrl-C on a following kubectl call.

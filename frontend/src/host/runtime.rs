@@ -126,6 +126,14 @@ impl Host {
                     }
                     host.flush_agents();
                 }
+                Ok(ToWorker::Stdin { id, data }) => {
+                    host.engine.borrow_mut().session_input(id, &data);
+                    host.flush_agents();
+                }
+                Ok(ToWorker::Resize { id, cols, rows }) => {
+                    host.engine.borrow_mut().session_resize(id, cols, rows);
+                    host.flush_agents();
+                }
                 Err(err) => web_sys::console::warn_1(&format!("kubeplay worker: {err}").into()),
             }
         });

@@ -22,8 +22,8 @@ pub struct Terminals {
     terminals: HashMap<String, Terminal>,
     /// Calls still printing, in the order they started.
     follows: Vec<(CallId, Follow)>,
-    /// An `exec -it` into a pod on an agent's node, for the host to open there: (session, what).
-    remote: Option<(String, kubectl::Interactive)>,
+    /// An `exec -i[t]` into a pod on an agent's node, for the host to open there.
+    remote: Option<kubectl::Interactive>,
 }
 
 /// What a line printed, as messages for the UI: output chunks, then a reply unless it follows.
@@ -75,7 +75,7 @@ impl Terminals {
             let target = &interactive.target;
             if super::agents::agent_node_of(cp.api(), &target.pod_object).is_some() {
                 // A real container: the host opens the shell on the agent and answers.
-                self.remote = Some((session.to_string(), interactive));
+                self.remote = Some(interactive);
                 return out;
             }
             let program = interactive.argv.first().map_or("sh", String::as_str);
@@ -136,7 +136,7 @@ impl Terminals {
     }
 
     /// The `exec -it` the last line asked the host to open on an agent.
-    pub fn take_remote(&mut self) -> Option<(String, kubectl::Interactive)> {
+    pub fn take_remote(&mut self) -> Option<kubectl::Interactive> {
         self.remote.take()
     }
 

@@ -1,10 +1,14 @@
 //! The terminal panel: renders the scrollback and the prompt, and turns keys into worker calls
 //! (Enter runs a line, Tab completes, Up/Down recall history, Ctrl+C stops a follow, Ctrl+L
-//! clears).
+//! clears). A line that becomes a `kubectl exec -i[t]` session into a real container hands
+//! the panel to the raw terminal view until the process exits; what it showed stays in the
+//! scrollback, followed by kubectl's own last words.
 
 use super::model::{Action, LineKind, Terminal};
-use crate::client::ClusterClient;
+use super::tty::{Session, TtyView};
+use crate::client::{ClusterClient, SessionEvent};
 use crate::protocol::{Call, Reply};
+use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -20,6 +24,27 @@ pub fn terminal_panel() -> Html {
     let running = use_mut_ref(|| None);
     let input_ref = use_node_ref();
     let end_ref = use_node_ref();
+    // The exec session in progress: its output changes it in place, `redraw` shows that.
+    let session = use_mut_ref(|| None::<Rc<Session>>);
+    let redraw = use_force_update();
+    let in_session = session.borrow().is_some();
+
+    let was_in_session = use_mut_ref(|| false);
+    {
+        // Back from a session: the prompt takes the keys again (not on the first draw, where
+        // the focus stays wherever the page put it).
+        let input_ref = input_ref.clone();
+        use_effect_with(in_session, move |in_session| {
+            let was = std::mem::replace(&mut *was_in_session.borrow_mut(), *in_session);
+            if was && !*in_session {
+                if let Some(input) = input_ref.cast::<HtmlInputElement>() {
+                    if input.owner_document().and_then(|d| d.active_element()).is_none_or(|a| a.tag_name() == "BODY") {
+                        let _ = input.focus();
+                    }
+                }
+            }
+        });
+    }
 
     {
         let end_ref = end_ref.clone();
@@ -39,7 +64,8 @@ pub fn terminal_panel() -> Html {
     };
 
     let onkeydown = {
-        let (term, client, running) = (term.clone(), client.clone(), running.clone());
+        let (term, client, running, session, redraw) =
+            (term.clone(), client.clone(), running.clone(), session.clone(), redraw.clone());
         Callback::from(move |e: KeyboardEvent| {
             let ctrl = e.ctrl_key() || e.meta_key();
             match e.key().as_str() {
@@ -53,11 +79,47 @@ pub fn terminal_panel() -> Html {
                         return;
                     }
                     let (out, done, running_done) = (term.dispatcher(), term.dispatcher(), running.clone());
+                    // Leaving a session: what it showed goes to the scrollback first.
+                    let end_session = {
+                        let (session, redraw, out) = (session.clone(), redraw.clone(), term.dispatcher());
+                        Rc::new(move || {
+                            if let Some(ended) = session.borrow_mut().take() {
+                                let text = ended.transcript();
+                                if !text.is_empty() {
+                                    out.dispatch(Action::Output { text, stderr: false });
+                                }
+                                redraw.force_update();
+                            }
+                        })
+                    };
+                    let on_session = {
+                        let (session, redraw, running, client) = (session.clone(), redraw.clone(), running.clone(), client.clone());
+                        move |event| match event {
+                            SessionEvent::Opened { tty } => {
+                                let Some(id) = *running.borrow() else { return };
+                                *session.borrow_mut() = Some(Rc::new(Session::new(client.clone(), id, tty)));
+                                redraw.force_update();
+                            }
+                            SessionEvent::Output(data) => {
+                                let current = session.borrow().clone();
+                                if let Some(current) = current {
+                                    current.output(&data);
+                                    redraw.force_update();
+                                }
+                            }
+                        }
+                    };
                     let call = Call::Kubectl { session: SESSION.into(), line, files: crate::workspace::storage::files_for_kubectl() };
-                    let id = client.stream(
+                    let end_before_output = end_session.clone();
+                    let id = client.stream_session(
                         call,
-                        move |text, stderr| out.dispatch(Action::Output { text, stderr }),
+                        move |text, stderr| {
+                            end_before_output();
+                            out.dispatch(Action::Output { text, stderr })
+                        },
+                        on_session,
                         move |reply| {
+                            end_session();
                             *running_done.borrow_mut() = None;
                             match reply {
                                 Reply::Done { prompt, .. } => done.dispatch(Action::Done { prompt }),
@@ -122,6 +184,15 @@ pub fn terminal_panel() -> Html {
         };
         html! { <div class={class}>{ &line.text }</div> }
     });
+    let current = session.borrow().clone();
+    if let Some(current) = current {
+        let revision = current.revision();
+        return html! {
+            <section id="terminal" class="terminal" aria-label="Terminal">
+                <TtyView session={current} {revision} />
+            </section>
+        };
+    }
     html! {
         <section id="terminal" class="terminal" aria-label="Terminal" onclick={focus}>
             <div class="term-scroll" role="log" aria-live="polite">

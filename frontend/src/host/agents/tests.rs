@@ -455,3 +455,130 @@ fn a_reset_keeps_the_agents_and_their_machines_register_with_the_fresh_cluster()
     let names: Vec<&str> = view.nodes.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, ["laptop", "node-1", "node-2", "node-3"]);
 }
+
+/// Pod `p` on the agent's node with its container running, as the agent reported it.
+fn running_pod(engine: &mut Engine, socket: SocketId) {
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  nodeName: laptop\n  containers:\n  - name: c\n    image: myapp:1.0\n";
+    engine.handle(
+        Call::Apply {
+            yaml: yaml.into(),
+            namespace: "default".into(),
+        },
+        t0(),
+    );
+    engine.tick(secs(1));
+    let request = crate::protocol::ApiRequest::get("/api/v1/namespaces/default/pods/p");
+    let Reply::Api { response } = engine.handle(Call::Api { request }, secs(1)) else {
+        panic!()
+    };
+    let uid = response.json()["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report: FromAgent = serde_json::from_value(serde_json::json!({
+        "type": "podStatus", "pod": {"namespace": "default", "name": "p", "uid": uid},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "myapp:1.0", "imageID": "",
+                "containerID": "docker://abc", "started": true, "state": {"running": {"startedAt": "2026-01-01T12:00:01Z"}}}]},
+    }))
+    .unwrap();
+    engine.agent_frame(socket, &text(&report), secs(1));
+    engine.tick(secs(1));
+    io(engine);
+}
+
+#[test]
+fn exec_it_opens_a_tty_session_whose_keys_sizes_and_output_cross_the_link_as_bytes() {
+    let (mut engine, socket) = connected("laptop");
+    running_pod(&mut engine, socket);
+    let line = "kubectl exec -it p -- sh".to_string();
+    let messages = engine.call(
+        5,
+        Call::Kubectl {
+            session: "t".into(),
+            line,
+            files: vec![],
+        },
+        secs(2),
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| !matches!(m, FromWorker::Reply { .. })),
+        "{messages:?}"
+    );
+    let (_, sent, _, messages, _) = io(&mut engine);
+    assert_eq!(messages, vec![FromWorker::ExecOpened { id: 5, tty: true }]);
+    let stream = sent
+        .iter()
+        .find_map(|(_, m)| match m {
+            ToAgent::OpenStream(o)
+                if o.open
+                    == StreamOpen::Exec {
+                        namespace: "default".into(),
+                        pod: "p".into(),
+                        container: "c".into(),
+                        command: vec!["sh".into()],
+                        stdin: true,
+                        tty: true,
+                    } =>
+            {
+                Some(o.stream)
+            }
+            _ => None,
+        })
+        .expect("an exec stream with stdin and a TTY");
+
+    // Keys and sizes go to the agent as they are.
+    engine.session_input(5, b"ls\r");
+    engine.session_resize(5, 100, 30);
+    let (_, sent, ..) = io(&mut engine);
+    assert!(sent.iter().any(|(_, m)| matches!(m, ToAgent::Resize(r) if (r.stream, r.cols, r.rows) == (stream, 100, 30))), "{sent:?}");
+    assert!(sent.iter().any(|(_, m)| matches!(m, ToAgent::Data(d) if d.stream == stream && d.channel == Channel::Stdin && d.data == b"ls\r")), "{sent:?}");
+    assert_eq!(sent.len(), 2, "stdin and the resize: {sent:?}");
+
+    // The TTY's bytes reach the terminal untouched, even a character cut in two.
+    let data = StreamData {
+        stream,
+        channel: Channel::Stdout,
+        data: b"\x1b[31mred\xe2\x82".to_vec(),
+    };
+    engine.agent_frame(socket, &Frame::Binary(encode_data(&data).unwrap()), secs(3));
+    let (.., messages, _) = io(&mut engine);
+    assert_eq!(
+        messages,
+        vec![FromWorker::ExecOutput {
+            id: 5,
+            data: b"\x1b[31mred\xe2\x82".to_vec()
+        }]
+    );
+
+    // `exit 3`: kubectl's last words, then the line's end with the status.
+    let close = FromAgent::CloseStream(CloseStream {
+        stream,
+        exit_code: Some(3),
+        error: None,
+    });
+    engine.agent_frame(socket, &text(&close), secs(4));
+    let (.., messages, _) = io(&mut engine);
+    assert_eq!(
+        messages,
+        vec![
+            FromWorker::Output {
+                id: 5,
+                text: "command terminated with exit code 3\n".into(),
+                stderr: true
+            },
+            FromWorker::Reply {
+                id: 5,
+                reply: Reply::Done {
+                    exit_code: 3,
+                    prompt: None
+                }
+            },
+        ]
+    );
+    // The session is gone: later keys go nowhere.
+    engine.session_input(5, b"x");
+    assert!(io(&mut engine).1.is_empty());
+}
