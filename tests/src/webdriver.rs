@@ -80,7 +80,12 @@ impl Session {
 
     /// Resizes the browser window (headless: the viewport) to `width` x `height` CSS pixels.
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
-        self.call("POST", "window/rect", Some(&json!({"width": width, "height": height}))).map(drop)
+        self.call(
+            "POST",
+            "window/rect",
+            Some(&json!({"width": width, "height": height})),
+        )
+        .map(drop)
     }
 
     /// The viewport as PNG bytes.
