@@ -153,6 +153,7 @@ fn seed(file: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs the agent's HTTPS listener (branch tls): kubectl's WebSocket dialer refuses the http://user:token@host server URL the kubeconfig has without it"]
 fn kubectl_execs_into_the_seed_deployment_on_the_real_node_and_into_a_simulated_pod() {
     let test = "kubectl_real_node_exec";
     let Some(real) = RealNode::start(test, "kubeplay-e2e-exec") else {

@@ -389,6 +389,100 @@ mod tests {
         }
     }
 
+    /// A pod bound to the simulated node `node-1`, once it runs.
+    async fn running_pod(cp: &EmbeddedControlPlane, name: &str) {
+        let pod = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"nodeName": "node-1", "containers": [{"name": "box", "image": "busybox:1.36",
+                "command": ["sleep", "3600"], "env": [{"name": "GREETING", "value": "hello"}]}]}
+        });
+        let body = serde_json::to_vec(&pod).unwrap();
+        let created = cp
+            .handle(Request::post("/api/v1/namespaces/default/pods", body))
+            .await;
+        assert_eq!(created.status(), 201);
+        let mut changes = cp.changes();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let path = format!("/api/v1/namespaces/default/pods/{name}");
+        loop {
+            let pod = cp.handle(Request::get(&path)).await.json_body();
+            if pod["status"]["phase"] == "Running" {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never ran: {pod}");
+            let _ = tokio::time::timeout(MAX_SLEEP, changes.changed()).await;
+        }
+    }
+
+    fn spec(pod: &str, command: &[&str]) -> ExecSpec {
+        ExecSpec {
+            namespace: "default".into(),
+            pod: pod.into(),
+            container: None,
+            command: command.iter().map(|s| s.to_string()).collect(),
+            stdin: false,
+            tty: false,
+            attach: false,
+        }
+    }
+
+    async fn drain(handle: &mut ExecHandle) -> (String, ExecEvent) {
+        let mut stdout = String::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), handle.events.recv())
+                .await
+                .expect("the exec ends")
+                .expect("an event")
+            {
+                ExecEvent::Output(_, bytes) => stdout.push_str(&String::from_utf8_lossy(&bytes)),
+                end => return (stdout, end),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn exec_in_a_simulated_pod_prints_its_env_and_exit_code() {
+        let cp = EmbeddedControlPlane::start(1, &simulated_nodes(1)).unwrap();
+        running_pod(&cp, "web").await;
+        let mut env = cp.start_exec(spec("web", &["env"])).await.unwrap();
+        let (stdout, end) = drain(&mut env).await;
+        assert!(stdout.lines().any(|l| l == "GREETING=hello"), "{stdout}");
+        assert_eq!(end, ExecEvent::Exited(0));
+        let mut failing = cp
+            .start_exec(spec("web", &["sh", "-c", "exit 3"]))
+            .await
+            .unwrap();
+        assert_eq!(drain(&mut failing).await.1, ExecEvent::Exited(3));
+    }
+
+    #[tokio::test]
+    async fn a_shell_reads_lines_from_stdin_until_exit() {
+        let cp = EmbeddedControlPlane::start(1, &simulated_nodes(1)).unwrap();
+        running_pod(&cp, "web").await;
+        let mut shell_spec = spec("web", &["sh"]);
+        shell_spec.stdin = true;
+        let mut shell = cp.start_exec(shell_spec).await.unwrap();
+        shell.input(ExecInput::Stdin(b"echo $GREETING\nexit 7\n".to_vec()));
+        let (stdout, end) = drain(&mut shell).await;
+        assert_eq!(stdout, "hello\n");
+        assert_eq!(end, ExecEvent::Exited(7));
+    }
+
+    #[tokio::test]
+    async fn exec_is_refused_as_the_api_server_refuses_it() {
+        let cp = EmbeddedControlPlane::start(1, &simulated_nodes(1)).unwrap();
+        let missing = cp.check_exec(spec("nope", &["env"])).await.unwrap_err();
+        assert_eq!((missing.code, missing.reason), (404, "NotFound"));
+        assert_eq!(missing.message, "pods \"nope\" not found");
+        running_pod(&cp, "web").await;
+        let mut bad = spec("web", &["env"]);
+        bad.container = Some("db".into());
+        let refusal = cp.check_exec(bad).await.unwrap_err();
+        assert_eq!(refusal.code, 400);
+        assert_eq!(refusal.message, "container db is not valid for pod web");
+        assert!(cp.check_exec(spec("web", &["env"])).await.is_ok());
+    }
+
     #[tokio::test]
     async fn a_write_is_published_to_waiting_streams() {
         let cp = EmbeddedControlPlane::start(1, &[]).unwrap();
