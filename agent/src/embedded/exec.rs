@@ -105,7 +105,7 @@ pub fn resolve(cp: &ControlPlane, spec: &ExecSpec) -> Result<Target, ExecRefusal
         .collect();
     let container = match &spec.container {
         Some(name) => name.clone(),
-        None => meta::annotation(&pod, "kubectl.kubernetes.io/default-container")
+        None => meta::annotation(pod, "kubectl.kubernetes.io/default-container")
             .or(names.first().copied())
             .unwrap_or_default()
             .to_string(),

@@ -337,7 +337,7 @@ fn start_exec(
     }
     let node = kubeplay_shared::api::resources::by_plural("", "v1", "nodes")
         .and_then(|r| cp.api().get(r, "", &target.node).ok());
-    if node.is_none_or(|n| is_agent(&n)) {
+    if node.is_none_or(|n| is_agent(n)) {
         return Err(ExecRefusal {
             code: 500,
             reason: "InternalError",

@@ -68,11 +68,11 @@ struct Wanted {
     stderr: bool,
 }
 
-/// The request's parameters, or the API server's refusal of them.
+/// The request's parameters, or why the API server refuses them (a bad request).
 fn spec(
     (namespace, pod, attach): (String, String, bool),
     query: &str,
-) -> Result<(ExecSpec, Wanted), Reply> {
+) -> Result<(ExecSpec, Wanted), &'static str> {
     let q = Query::parse(query);
     let spec = ExecSpec {
         namespace,
@@ -91,18 +91,10 @@ fn spec(
         stderr: q.flag("stderr"),
     };
     if !attach && spec.command.is_empty() {
-        return Err(status::status(
-            400,
-            "BadRequest",
-            "you must specify at least one command for the container",
-        ));
+        return Err("you must specify at least one command for the container");
     }
     if !(spec.stdin || wanted.stdout || wanted.stderr) {
-        return Err(status::status(
-            400,
-            "BadRequest",
-            "you must specify at least 1 of stdin, stdout, stderr",
-        ));
+        return Err("you must specify at least 1 of stdin, stdout, stderr");
     }
     Ok((spec, wanted))
 }
@@ -130,7 +122,7 @@ async fn serve(
     };
     let (spec, wanted) = match spec(target, query) {
         Ok(parsed) => parsed,
-        Err(reply) => return reply,
+        Err(message) => return status::status(400, "BadRequest", message),
     };
     let protocol = offered(headers);
     let (Some(ws), Some(protocol)) = (ws, protocol) else {
