@@ -101,6 +101,46 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
     if args.embedded_control_plane {
         return run_embedded(args, token, origins).await;
     }
+    let node = start_node(&args).await?;
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let tls = tls_config(&args, &hostname)?;
+    let (listener, bound) = bind(args.listen).await?;
+
+    print_banner(
+        &node.facts,
+        &node.docker_version,
+        node.adopted,
+        &url(bound, &node.facts),
+        &token,
+        args.token.is_none(),
+        &origins,
+    );
+    let gate = Arc::new(Gate::new(token, origins));
+    let gateway = gateway::Gateway::new(Arc::clone(&gate), None);
+    server::serve(
+        listener,
+        tls,
+        gate,
+        Some(node.sessions),
+        gateway,
+        shutdown_signal(),
+    )
+    .await;
+    tracing::info!("stopped; pods keep running and are adopted by the next `kubeplay-agent run`");
+    Ok(())
+}
+
+/// This machine's node, ready for a control plane to connect.
+struct LocalNode {
+    facts: node_info::NodeFacts,
+    docker_version: String,
+    adopted: usize,
+    sessions: Arc<session::Sessions>,
+}
+
+/// Connects to Docker, adopts the pods already running and starts the node's network and
+/// runtime: everything a control plane's link drives.
+async fn start_node(args: &RunArgs) -> Result<LocalNode, Failure> {
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let node_name = node_info::node_name(args.node_name.as_deref(), &hostname)?;
     let engine = docker::connect().await.map_err(Failure::NoDocker)?;
@@ -137,43 +177,23 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
         );
         Vec::new()
     });
-    let tls = tls_config(&args, &hostname)?;
-    let (listener, bound) = bind(args.listen).await?;
-
-    print_banner(
-        &facts,
-        &engine.version,
-        adopted.len(),
-        &url(bound, &facts),
-        &token,
-        args.token.is_none(),
-        &origins,
-    );
-    let gate = Arc::new(Gate::new(token, origins));
-    let sessions = session::Sessions::start(pod_runtime, reports, facts, network);
+    let sessions = session::Sessions::start(pod_runtime, reports, facts.clone(), network);
     let _ = local_pods.set(sessions.runtime());
-    let gateway = gateway::Gateway::new(Arc::clone(&gate), None);
-    server::serve(
-        listener,
-        tls,
-        gate,
-        Some(sessions),
-        gateway,
-        shutdown_signal(),
-    )
-    .await;
-    tracing::info!("stopped; pods keep running and are adopted by the next `kubeplay-agent run`");
-    Ok(())
+    Ok(LocalNode {
+        facts,
+        docker_version: engine.version,
+        adopted: adopted.len(),
+        sessions,
+    })
 }
 
 /// `run --embedded-control-plane`: the control plane lives in the agent and kubectl talks to it.
 async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Result<(), Failure> {
-    if !args.no_local_node {
-        return Err(anyhow::anyhow!(
-            "this machine cannot join an embedded control plane as a node yet: add --no-local-node (and --simulated-nodes N for nodes to run pods on)"
-        )
-        .into());
-    }
+    let node = if args.no_local_node {
+        None
+    } else {
+        Some(start_node(&args).await?)
+    };
     let mut seed = [0u8; 8];
     getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no random seed: {e}"))?;
     let nodes = embedded::simulated_nodes(args.simulated_nodes);
@@ -183,8 +203,19 @@ async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Res
     let tls = tls_config(&args, &hostname)?;
     let (listener, bound) = bind(args.listen).await?;
     let server = api_url(bound);
+    let this_machine = match &node {
+        Some(n) => format!(
+            "this machine is node \"{}\" ({} CPU(s), {} MiB memory, Docker {}, {} running pod(s) adopted)",
+            n.facts.name,
+            n.facts.cpu_cores,
+            n.facts.memory_kib / 1024,
+            n.docker_version,
+            n.adopted
+        ),
+        None => "this machine is not a node".to_string(),
+    };
     println!(
-        "kubeplay-agent {}: embedded control plane (Kubernetes v{}.{}), {} simulated node(s), this machine is not a node",
+        "kubeplay-agent {}: embedded control plane (Kubernetes v{}.{}), {} simulated node(s), {this_machine}",
         env!("CARGO_PKG_VERSION"),
         kubeplay_shared::apiserver::KUBERNETES_VERSION.0,
         kubeplay_shared::apiserver::KUBERNETES_VERSION.1,
@@ -205,9 +236,18 @@ async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Res
     println!(
         "Write a kubeconfig with: kubeplay-agent kubeconfig --server {server}{state_dir} --token <the token> > kubeplay.yaml"
     );
+    let sessions = node.map(|n| {
+        // The control plane joins this machine through the agent's own endpoint, as a page would.
+        tokio::spawn(embedded::loopback::run(
+            bound,
+            token.as_str().to_string(),
+            Arc::clone(&control_plane),
+        ));
+        n.sessions
+    });
     let gate = Arc::new(Gate::new(token, origins));
     let gateway = gateway::Gateway::new(Arc::clone(&gate), Some(control_plane));
-    server::serve(listener, tls, gate, None, gateway, shutdown_signal()).await;
+    server::serve(listener, tls, gate, sessions, gateway, shutdown_signal()).await;
     tracing::info!("stopped; the embedded cluster is gone with it");
     Ok(())
 }

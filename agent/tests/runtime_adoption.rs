@@ -17,7 +17,9 @@ fn sleeper(test: &str) -> kubeplay_shared::node_protocol::DesiredPod {
 
 #[tokio::test]
 async fn a_new_runtime_adopts_running_pods_without_restarting_them_and_removes_orphans() {
-    let Some((first, mut reports)) = runtime_or_skip("adopt").await else { return };
+    let Some((first, mut reports)) = runtime_or_skip("adopt").await else {
+        return;
+    };
     first.adopt().await.expect("adopt");
     let kept = sleeper("adopt");
     let orphan = {
@@ -26,8 +28,14 @@ async fn a_new_runtime_adopts_running_pods_without_restarting_them_and_removes_o
         o
     };
     let (kept_ref, orphan_ref) = (pod_ref(&kept), pod_ref(&orphan));
-    let _cleanup = (Cleanup("adopt", kept_ref.clone()), Cleanup("adopt", orphan_ref.clone()));
-    first.sync(vec![kept.clone(), orphan.clone()]).await.expect("sync");
+    let _cleanup = (
+        Cleanup("adopt", kept_ref.clone()),
+        Cleanup("adopt", orphan_ref.clone()),
+    );
+    first
+        .sync(vec![kept.clone(), orphan.clone()])
+        .await
+        .expect("sync");
     let (running, _) = wait_for(&mut reports, &kept_ref, "the pod running", |r| {
         container_status(r, "app").is_some_and(|c| c["state"]["running"].is_object())
     })
@@ -39,7 +47,9 @@ async fn a_new_runtime_adopts_running_pods_without_restarting_them_and_removes_o
     .await;
     first.detach().await;
 
-    let (second, reports) = PodRuntime::connect(config("adopt")).await.expect("connect again");
+    let (second, reports) = PodRuntime::connect(config("adopt"))
+        .await
+        .expect("connect again");
     let mut reports = Inbox::new(reports);
     let mut adopted = second.adopt().await.expect("adopt");
     adopted.sort();
@@ -48,13 +58,26 @@ async fn a_new_runtime_adopts_running_pods_without_restarting_them_and_removes_o
     assert_eq!(adopted, expected);
     second.sync(vec![kept.clone()]).await.expect("sync");
 
-    let (status, seen) = wait_for(&mut reports, &kept_ref, "the adopted pod's status", |r| matches!(r, Report::Status { .. })).await;
+    let (status, seen) = wait_for(&mut reports, &kept_ref, "the adopted pod's status", |r| {
+        matches!(r, Report::Status { .. })
+    })
+    .await;
     let after = container_status(&status, "app").expect("app");
-    assert_eq!(after["containerID"], before["containerID"], "the same container keeps running");
+    assert_eq!(
+        after["containerID"], before["containerID"],
+        "the same container keeps running"
+    );
     assert_eq!(after["restartCount"], before["restartCount"]);
     assert_eq!(after["state"], before["state"]);
-    assert!(!seen.iter().any(|r| is_event(r, "Started")), "nothing was started again: {seen:#?}");
-    assert_eq!(containers_of(&second, &orphan_ref).await, 0, "the orphan's containers are gone");
+    assert!(
+        !seen.iter().any(|r| is_event(r, "Started")),
+        "nothing was started again: {seen:#?}"
+    );
+    assert_eq!(
+        containers_of(&second, &orphan_ref).await,
+        0,
+        "the orphan's containers are gone"
+    );
 
     remove(&second, &mut reports, vec![], &kept_ref).await;
     assert_eq!(containers_of(&second, &kept_ref).await, 0);

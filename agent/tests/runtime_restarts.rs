@@ -9,7 +9,9 @@ use serde_json::json;
 
 #[tokio::test]
 async fn a_crashing_container_enters_crash_loop_back_off_and_keeps_its_previous_log() {
-    let Some((runtime, mut reports)) = runtime_or_skip("crash").await else { return };
+    let Some((runtime, mut reports)) = runtime_or_skip("crash").await else {
+        return;
+    };
     let desired = pod(
         "crash",
         json!([{"name": "app", "image": BUSYBOX, "command": ["sh", "-c", "echo boom; exit 3"]}]),
@@ -20,7 +22,8 @@ async fn a_crashing_container_enters_crash_loop_back_off_and_keeps_its_previous_
     runtime.sync(vec![desired]).await.expect("sync");
 
     let (looping, seen) = wait_for(&mut reports, &pod, "CrashLoopBackOff", |r| {
-        container_status(r, "app").is_some_and(|c| c["state"]["waiting"]["reason"] == "CrashLoopBackOff")
+        container_status(r, "app")
+            .is_some_and(|c| c["state"]["waiting"]["reason"] == "CrashLoopBackOff")
     })
     .await;
     let app = container_status(&looping, "app").expect("app");
@@ -30,14 +33,28 @@ async fn a_crashing_container_enters_crash_loop_back_off_and_keeps_its_previous_
     assert_eq!(app["lastState"]["terminated"]["reason"], "Error");
     assert_eq!(app["ready"], false);
     let message = app["state"]["waiting"]["message"].as_str().unwrap();
-    assert!(message.starts_with("back-off 10s restarting failed container=app pod=crash-pod_ns-crash("), "{message}");
+    assert!(
+        message.starts_with("back-off 10s restarting failed container=app pod=crash-pod_ns-crash("),
+        "{message}"
+    );
     assert!(seen.iter().chain([&looping]).any(|r| matches!(r, Report::Event(e)
         if e.reason == "BackOff" && e.message.starts_with("Back-off restarting failed container app in pod crash-pod_ns-crash("))));
-    let Report::Status { status, .. } = &looping else { unreachable!() };
+    let Report::Status { status, .. } = &looping else {
+        unreachable!()
+    };
     assert_eq!(status["phase"], "Running");
 
-    let previous = LogOptions { previous: true, ..Default::default() };
-    let log = collect_logs(runtime.logs(&pod.uid, "app", previous).await.expect("previous log")).await;
+    let previous = LogOptions {
+        previous: true,
+        ..Default::default()
+    };
+    let log = collect_logs(
+        runtime
+            .logs(&pod.uid, "app", previous)
+            .await
+            .expect("previous log"),
+    )
+    .await;
     assert_eq!(log, "boom\n");
 
     remove(&runtime, &mut reports, vec![], &pod).await;
@@ -46,7 +63,9 @@ async fn a_crashing_container_enters_crash_loop_back_off_and_keeps_its_previous_
 
 #[tokio::test]
 async fn a_failing_liveness_probe_restarts_the_container() {
-    let Some((runtime, mut reports)) = runtime_or_skip("liveness").await else { return };
+    let Some((runtime, mut reports)) = runtime_or_skip("liveness").await else {
+        return;
+    };
     let desired = pod(
         "liveness",
         json!([{"name": "app", "image": BUSYBOX,
@@ -63,12 +82,16 @@ async fn a_failing_liveness_probe_restarts_the_container() {
     .await;
     // The probe passes until the file goes away.
     let rm = vec!["rm".into(), "/tmp/healthy".into()];
-    let mut session = runtime.exec(&pod.uid, "app", rm, false, false).await.expect("exec");
+    let mut session = runtime
+        .exec(&pod.uid, "app", rm, false, false)
+        .await
+        .expect("exec");
     use futures_util::StreamExt;
     while session.output.next().await.is_some() {}
 
     let (restarted, seen) = wait_for(&mut reports, &pod, "a restart", |r| {
-        container_status(r, "app").is_some_and(|c| c["restartCount"] == 1 && c["state"]["running"].is_object())
+        container_status(r, "app")
+            .is_some_and(|c| c["restartCount"] == 1 && c["state"]["running"].is_object())
     })
     .await;
     let unhealthy: Vec<&str> = seen
@@ -78,19 +101,29 @@ async fn a_failing_liveness_probe_restarts_the_container() {
             _ => None,
         })
         .collect();
-    assert!(unhealthy.iter().all(|m| m.starts_with("Liveness probe failed: ")), "{unhealthy:?}");
+    assert!(
+        unhealthy
+            .iter()
+            .all(|m| m.starts_with("Liveness probe failed: ")),
+        "{unhealthy:?}"
+    );
     assert!(unhealthy.len() >= 2, "{unhealthy:?}");
     assert!(seen.iter().any(|r| matches!(r, Report::Event(e)
         if e.reason == "Killing" && e.message == "Container app failed liveness probe, will be restarted")));
     let app = container_status(&restarted, "app").expect("app");
-    assert_eq!(app["lastState"]["terminated"]["reason"], "Completed", "the trap exits 0 on SIGTERM");
+    assert_eq!(
+        app["lastState"]["terminated"]["reason"], "Completed",
+        "the trap exits 0 on SIGTERM"
+    );
 
     remove(&runtime, &mut reports, vec![], &pod).await;
 }
 
 #[tokio::test]
 async fn a_container_over_its_memory_limit_is_oom_killed_and_the_pod_fails() {
-    let Some((runtime, mut reports)) = runtime_or_skip("oom").await else { return };
+    let Some((runtime, mut reports)) = runtime_or_skip("oom").await else {
+        return;
+    };
     let desired = pod(
         "oom",
         json!([{"name": "hog", "image": BUSYBOX, "resources": {"limits": {"memory": "8Mi"}},
@@ -100,9 +133,12 @@ async fn a_container_over_its_memory_limit_is_oom_killed_and_the_pod_fails() {
     let pod = pod_ref(&desired);
     let _cleanup = Cleanup("oom", pod.clone());
     runtime.sync(vec![desired]).await.expect("sync");
-    let (failed, _) = wait_for(&mut reports, &pod, "the pod to fail", |r| {
-        matches!(r, Report::Status { status, .. } if status["phase"] == "Failed")
-    })
+    let (failed, _) = wait_for(
+        &mut reports,
+        &pod,
+        "the pod to fail",
+        |r| matches!(r, Report::Status { status, .. } if status["phase"] == "Failed"),
+    )
     .await;
     let hog = container_status(&failed, "hog").expect("hog");
     assert_eq!(hog["state"]["terminated"]["reason"], "OOMKilled");

@@ -110,7 +110,8 @@ impl std::fmt::Display for Output {
     }
 }
 
-/// `kubeplay-agent run --embedded-control-plane --no-local-node` and kubectl pointed at it.
+/// `kubeplay-agent run --embedded-control-plane` (without a local node unless asked) and
+/// kubectl pointed at it.
 pub struct Cluster {
     child: Child,
     pub server: String,
@@ -134,6 +135,28 @@ impl Cluster {
 
     /// Like [`Cluster::start`] with a given agent binary (the benchmark's release build).
     pub fn start_with(binary: &Path, tools: Tools, name: &str, nodes: u32) -> Result<Cluster> {
+        Self::start_agent(binary, tools, name, nodes, &["--no-local-node".to_string()])
+    }
+
+    /// Like [`Cluster::start`], with this machine as a real node on Docker besides the
+    /// simulated ones: `node_args` name it and its state dir (`--node-name`, `--state-dir`).
+    pub fn start_with_local_node(
+        tools: Tools,
+        name: &str,
+        nodes: u32,
+        node_args: &[String],
+    ) -> Result<Cluster> {
+        let binary = agent_binary().map_err(|e| KubectlHarnessError::Start(e.to_string()))?;
+        Self::start_agent(&binary, tools, name, nodes, node_args)
+    }
+
+    fn start_agent(
+        binary: &Path,
+        tools: Tools,
+        name: &str,
+        nodes: u32,
+        node_args: &[String],
+    ) -> Result<Cluster> {
         let home = output_dir().join(format!("kubectl-{name}"));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home)
@@ -144,13 +167,8 @@ impl Cluster {
         let stderr = std::fs::File::create(&log)
             .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", log.display())))?;
         let mut child = Command::new(binary)
-            .args([
-                "run",
-                "--listen",
-                "127.0.0.1:0",
-                "--embedded-control-plane",
-                "--no-local-node",
-            ])
+            .args(["run", "--listen", "127.0.0.1:0", "--embedded-control-plane"])
+            .args(node_args)
             .args(["--simulated-nodes", &nodes.to_string(), "--token", &token])
             .arg("--state-dir")
             .arg(&state_dir)

@@ -30,7 +30,9 @@ pub fn wasm_gzip_bytes(dist: &Path) -> Result<u64> {
     let entries = std::fs::read_dir(dist).map_err(HarnessError::io(dist.display().to_string()))?;
     let mut total = 0;
     for entry in entries {
-        let path = entry.map_err(HarnessError::io(dist.display().to_string()))?.path();
+        let path = entry
+            .map_err(HarnessError::io(dist.display().to_string()))?
+            .path();
         if path.is_file() && is_app_asset(&path) {
             total += gzipped_size(&path)?;
         }
@@ -46,7 +48,11 @@ fn gzipped_size(path: &Path) -> Result<u64> {
         .output()
         .map_err(HarnessError::io(format!("gzip {}", path.display())))?;
     if !output.status.success() {
-        return Err(HarnessError::Unexpected(format!("gzip {} failed: {}", path.display(), output.status)));
+        return Err(HarnessError::Unexpected(format!(
+            "gzip {} failed: {}",
+            path.display(),
+            output.status
+        )));
     }
     Ok(output.stdout.len() as u64)
 }
@@ -59,7 +65,10 @@ pub fn page_interactive_ms(dist: &Path) -> Result<f64> {
         let page = Page::launch_from(&format!("bench_interactive_{run}"), dist)?;
         Playground::open(&page)?;
         let ms = page.execute("return window.kubeplayInteractiveMs ?? null;")?;
-        runs.push(ms.as_f64().ok_or_else(|| HarnessError::Unexpected(format!("no interactive mark: {ms}")))?);
+        runs.push(
+            ms.as_f64()
+                .ok_or_else(|| HarnessError::Unexpected(format!("no interactive mark: {ms}")))?,
+        );
     }
     crate::bench::median(runs).ok_or_else(|| HarnessError::Unexpected("no runs".into()))
 }
@@ -82,7 +91,10 @@ impl RolloutTasks {
         Self {
             longest_ms: durations.iter().copied().fold(0.0, f64::max),
             count: durations.len(),
-            blocking_ms: durations.iter().map(|d| (d - 50.0).max(0.0)).fold(0.0, |sum, d| sum + d),
+            blocking_ms: durations
+                .iter()
+                .map(|d| (d - 50.0).max(0.0))
+                .fold(0.0, |sum, d| sum + d),
         }
     }
 }
@@ -109,7 +121,9 @@ pub fn ui_rollout_tasks(dist: &Path) -> Result<RolloutTasks> {
     )?;
     let report = play.apply(&rollout_manifest(ROLLOUT_PODS))?;
     if report["documents"][0]["applied"] != "created" {
-        return Err(HarnessError::Unexpected(format!("the rollout was not created: {report}")));
+        return Err(HarnessError::Unexpected(format!(
+            "the rollout was not created: {report}"
+        )));
     }
     let start = Instant::now();
     loop {
@@ -185,14 +199,31 @@ mod tests {
         std::fs::write(dir.join("index.html"), "y".repeat(10_000)).unwrap();
         let bytes = wasm_gzip_bytes(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(bytes > 0 && bytes < 200, "10,000 repeated bytes gzip to a few dozen: {bytes}");
+        assert!(
+            bytes > 0 && bytes < 200,
+            "10,000 repeated bytes gzip to a few dozen: {bytes}"
+        );
     }
 
     #[test]
     fn blocking_time_counts_what_each_long_task_spends_beyond_50_ms() {
         let tasks = RolloutTasks::of(&[120.0, 50.0, 75.5]);
-        assert_eq!(tasks, RolloutTasks { longest_ms: 120.0, count: 3, blocking_ms: 95.5 });
-        assert_eq!(RolloutTasks::of(&[]), RolloutTasks { longest_ms: 0.0, count: 0, blocking_ms: 0.0 });
+        assert_eq!(
+            tasks,
+            RolloutTasks {
+                longest_ms: 120.0,
+                count: 3,
+                blocking_ms: 95.5
+            }
+        );
+        assert_eq!(
+            RolloutTasks::of(&[]),
+            RolloutTasks {
+                longest_ms: 0.0,
+                count: 0,
+                blocking_ms: 0.0
+            }
+        );
     }
 
     #[test]

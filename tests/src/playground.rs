@@ -101,7 +101,9 @@ impl<'a> Playground<'a> {
         );
         let reply = self.page.execute_async(&script)?;
         if let Some(failed) = reply.get("failed") {
-            return Err(HarnessError::Unexpected(format!("call {call} failed in the page: {failed}")));
+            return Err(HarnessError::Unexpected(format!(
+                "call {call} failed in the page: {failed}"
+            )));
         }
         Ok(reply)
     }
@@ -118,8 +120,12 @@ impl<'a> Playground<'a> {
     /// One terminal line (`kubectl apply -f k8s/web.yaml`) in terminal `t1`, with `files` as the
     /// editor's file tree; what it printed and its exit code.
     pub fn kubectl(&self, line: &str, files: &[(&str, &str)]) -> Result<(String, i64)> {
-        let files: Vec<Value> = files.iter().map(|(path, content)| json!({"path": path, "content": content})).collect();
-        let reply = self.call(&json!({"call": "kubectl", "session": "t1", "line": line, "files": files}))?;
+        let files: Vec<Value> = files
+            .iter()
+            .map(|(path, content)| json!({"path": path, "content": content}))
+            .collect();
+        let reply =
+            self.call(&json!({"call": "kubectl", "session": "t1", "line": line, "files": files}))?;
         let output = reply["output"].as_str().unwrap_or_default().to_string();
         let code = reply["exit_code"]
             .as_i64()
@@ -128,7 +134,13 @@ impl<'a> Playground<'a> {
     }
 
     /// One API request through the worker; `(status, body)`.
-    pub fn api(&self, method: &str, path: &str, body: Option<&Value>, content_type: &str) -> Result<(u64, Value)> {
+    pub fn api(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        content_type: &str,
+    ) -> Result<(u64, Value)> {
         let mut request = json!({"method": method, "path": path});
         if let Some(body) = body {
             request["body"] = json!(body.to_string());
@@ -146,9 +158,12 @@ impl<'a> Playground<'a> {
 
     /// Merge-patches an object through the API; fails unless the API accepts it.
     pub fn merge_patch(&self, path: &str, patch: &Value) -> Result<Value> {
-        let (status, body) = self.api("PATCH", path, Some(patch), "application/merge-patch+json")?;
+        let (status, body) =
+            self.api("PATCH", path, Some(patch), "application/merge-patch+json")?;
         if status != 200 {
-            return Err(HarnessError::Unexpected(format!("PATCH {path}: {status} {body}")));
+            return Err(HarnessError::Unexpected(format!(
+                "PATCH {path}: {status} {body}"
+            )));
         }
         Ok(body)
     }
@@ -179,7 +194,9 @@ impl<'a> Playground<'a> {
             "const e = document.querySelector({selector_js}); if (!e) return false; e.click(); return true;"
         ))?;
         if found != json!(true) {
-            return Err(HarnessError::Unexpected(format!("nothing to click at {selector}")));
+            return Err(HarnessError::Unexpected(format!(
+                "nothing to click at {selector}"
+            )));
         }
         Ok(())
     }
@@ -256,7 +273,11 @@ impl Playground<'_> {
     pub fn open_editor(&self) -> Result<()> {
         self.click("[role=tab][data-dock=editor]")?;
         self.page
-            .wait_for("the editor", "document.getElementById('editor-text') ? true : null", LOAD)
+            .wait_for(
+                "the editor",
+                "document.getElementById('editor-text') ? true : null",
+                LOAD,
+            )
             .map(drop)
     }
 
@@ -287,7 +308,9 @@ impl Playground<'_> {
 
     /// The code area's text.
     pub fn editor_text(&self) -> Result<String> {
-        let value = self.page.execute("return document.getElementById('editor-text')?.value ?? null;")?;
+        let value = self
+            .page
+            .execute("return document.getElementById('editor-text')?.value ?? null;")?;
         Ok(value.as_str().unwrap_or_default().to_string())
     }
 
@@ -302,10 +325,13 @@ impl Playground<'_> {
     }
 
     fn answered_applies(&self) -> Result<u64> {
-        let value = self
-            .page
-            .execute("return document.getElementById('editor-results')?.dataset.answered ?? '0';")?;
-        Ok(value.as_str().and_then(|v| v.parse().ok()).unwrap_or_default())
+        let value = self.page.execute(
+            "return document.getElementById('editor-results')?.dataset.answered ?? '0';",
+        )?;
+        Ok(value
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default())
     }
 
     /// Applies the open file (Ctrl+Enter when `keyboard`, else a click on Apply) and waits for the
@@ -336,8 +362,11 @@ impl Playground<'_> {
     /// Opens the Terminal tab, types `line` at its prompt and presses Enter.
     pub fn run_in_terminal(&self, line: &str) -> Result<()> {
         self.click("[role=tab][data-dock=terminal]")?;
-        self.page
-            .wait_for("the terminal", "document.getElementById('terminal-input') ? true : null", LOAD)?;
+        self.page.wait_for(
+            "the terminal",
+            "document.getElementById('terminal-input') ? true : null",
+            LOAD,
+        )?;
         let line_js = serde_json::to_string(line).unwrap_or_default();
         self.page.execute(&format!(
             "const el = document.getElementById('terminal-input'); el.focus(); el.value = {line_js};
@@ -361,8 +390,15 @@ impl Playground<'_> {
     /// Connects an agent through the "Add node" dialog, as a presenter pastes what it printed.
     pub fn add_node(&self, url: &str, token: &str) -> Result<()> {
         self.click("#add-node")?;
-        self.page.wait_for("the Add node dialog", "document.getElementById('agent-url') ? true : null", LOAD)?;
-        let (url, token) = (serde_json::to_string(url).unwrap_or_default(), serde_json::to_string(token).unwrap_or_default());
+        self.page.wait_for(
+            "the Add node dialog",
+            "document.getElementById('agent-url') ? true : null",
+            LOAD,
+        )?;
+        let (url, token) = (
+            serde_json::to_string(url).unwrap_or_default(),
+            serde_json::to_string(token).unwrap_or_default(),
+        );
         self.page.execute(&format!(
             "document.getElementById('agent-url').value = {url};
              document.getElementById('agent-token').value = {token};
@@ -399,7 +435,12 @@ impl Playground<'_> {
             .as_array()
             .map(|rows| {
                 rows.iter()
-                    .map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].as_str().unwrap_or_default().to_string()))
+                    .map(|r| {
+                        (
+                            r[0].as_str().unwrap_or_default().to_string(),
+                            r[1].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default())
@@ -437,7 +478,9 @@ impl Playground<'_> {
              e.dispatchEvent(new Event('{event}', {{ bubbles: true }})); return true;"
         ))?;
         if done != json!(true) {
-            return Err(HarnessError::Unexpected(format!("nothing to fill at {selector}")));
+            return Err(HarnessError::Unexpected(format!(
+                "nothing to fill at {selector}"
+            )));
         }
         Ok(())
     }

@@ -111,7 +111,14 @@ fn services_tab_shows_the_kubernetes_service_as_kubectl_prints_it() {
     let table = table.unwrap_or_else(|e| panic!("{e} (screenshot {})", shot.display()));
     assert_eq!(
         table["heads"],
-        serde_json::json!(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"])
+        serde_json::json!([
+            "NAME",
+            "TYPE",
+            "CLUSTER-IP",
+            "EXTERNAL-IP",
+            "PORT(S)",
+            "AGE"
+        ])
     );
     let row = &table["rows"][0];
     assert_eq!(row[0], "kubernetes");
@@ -144,12 +151,20 @@ fn a_new_playground_has_three_ready_nodes() {
     );
     let shot = page.screenshot().unwrap();
     let rows = rows.unwrap_or_else(|e| panic!("{e} (screenshot {})", shot.display()));
-    let names: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r[0].as_str().unwrap()).collect();
+    let names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["node-1", "node-2", "node-3"]);
     let heads = page
         .execute("return [...document.querySelectorAll('table th')].map(h => h.textContent);")
         .unwrap();
-    assert_eq!(heads, serde_json::json!(["NAME", "STATUS", "ROLES", "AGE", "VERSION"]));
+    assert_eq!(
+        heads,
+        serde_json::json!(["NAME", "STATUS", "ROLES", "AGE", "VERSION"])
+    );
 }
 
 #[test]

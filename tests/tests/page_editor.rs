@@ -350,8 +350,15 @@ fn files_are_created_renamed_deleted_and_restored_from_the_tree() {
     )
     .unwrap();
     page.screenshot_as("editor-files").unwrap();
-    let focused = || page.execute("return document.activeElement?.id ?? null;").unwrap();
-    assert_eq!(focused(), "editor-delete-no", "the question has the focus on its safe answer");
+    let focused = || {
+        page.execute("return document.activeElement?.id ?? null;")
+            .unwrap()
+    };
+    assert_eq!(
+        focused(),
+        "editor-delete-no",
+        "the question has the focus on its safe answer"
+    );
     play.click("#editor-delete-yes").unwrap();
     page.wait_for(
         "the file to go",

@@ -8,7 +8,9 @@
 //!
 //! Requests go to the control plane hosted in the agent (`run --embedded-control-plane`); with
 //! none, they are answered 503 (tunnelling them to a connected page is still to come).
+//! `kubectl exec` and `attach` upgrade to WebSocket streams ([`exec`]).
 
+mod exec;
 mod log_stream;
 mod openapi;
 mod protobuf;
@@ -22,7 +24,19 @@ use crate::embedded::EmbeddedControlPlane;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-pub use routing::filter;
+/// Every request not meant for the node link: exec and attach upgrades, then REST.
+pub fn filter(
+    gateway: Arc<Gateway>,
+) -> impl warp::Filter<Extract = (warp::reply::Response,), Error = warp::Rejection>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    use warp::Filter as _;
+    exec::filter(Arc::clone(&gateway))
+        .or(routing::filter(gateway))
+        .unify()
+}
 
 /// What answers the gateway's requests, and the signal that ends its streams at shutdown.
 pub struct Gateway {

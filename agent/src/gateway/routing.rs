@@ -87,7 +87,7 @@ async fn serve(
         return status::status(
             400,
             "BadRequest",
-            "exec, attach and port-forward are not served by the kubeplay-agent API gateway yet",
+            "port-forward is not served by the kubeplay-agent API gateway yet",
         );
     }
     let mut headers = headers.clone();
@@ -186,7 +186,8 @@ fn binary_body(headers: &HeaderMap) -> Option<String> {
     .then(|| media.to_string())
 }
 
-/// `pods/{name}/exec|attach|portforward`: WebSocket (or SPDY) streams, not REST.
+/// `pods/{name}/exec|attach|portforward`: WebSocket (or SPDY) streams, not REST (exec and
+/// attach are served before this filter; what reaches it is port-forward).
 fn is_stream_upgrade(path: &str) -> bool {
     let segments: Vec<&str> = path.trim_end_matches('/').rsplit('/').take(3).collect();
     matches!(

@@ -17,8 +17,11 @@ pub enum ConfigError {
 }
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+    v.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    })
 }
 
 fn quantity(container: &Value, field: &str) -> Result<Option<Quantity>, ConfigError> {
@@ -31,12 +34,18 @@ fn quantity(container: &Value, field: &str) -> Result<Option<Quantity>, ConfigEr
     };
     Quantity::parse(&text)
         .map(Some)
-        .map_err(|_| ConfigError::Quantity { field: field.to_string(), value: text })
+        .map_err(|_| ConfigError::Quantity {
+            field: field.to_string(),
+            value: text,
+        })
 }
 
 /// The image a container spec runs, as written.
 pub fn image(container: &Value) -> &str {
-    container.get("image").and_then(Value::as_str).unwrap_or_default()
+    container
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 /// The Docker side of `container`: everything but name, labels, mounts and namespaces, which
@@ -66,14 +75,26 @@ pub fn container_spec(container: &Value, env: &[EnvVar]) -> Result<ContainerSpec
         // `command` replaces the image's ENTRYPOINT and drops its CMD; `args` replaces CMD.
         entrypoint: strings(container.get("command")),
         cmd: strings(container.get("args")),
-        env: env.iter().map(|e| format!("{}={}", e.name, e.value)).collect(),
-        working_dir: container.get("workingDir").and_then(Value::as_str).map(str::to_string),
+        env: env
+            .iter()
+            .map(|e| format!("{}={}", e.name, e.value))
+            .collect(),
+        working_dir: container
+            .get("workingDir")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         exposed_ports,
         memory_limit,
         nano_cpus,
         cpu_shares,
-        tty: container.get("tty").and_then(Value::as_bool).unwrap_or(false),
-        stdin_open: container.get("stdin").and_then(Value::as_bool).unwrap_or(false),
+        tty: container
+            .get("tty")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        stdin_open: container
+            .get("stdin")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         ..ContainerSpec::default()
     })
 }
@@ -86,14 +107,23 @@ fn clamp(v: i128) -> i64 {
 pub fn host_ports(pod: &Value) -> Vec<(String, u16)> {
     ["initContainers", "containers"]
         .iter()
-        .filter_map(|list| pod.pointer(&format!("/spec/{list}")).and_then(Value::as_array))
+        .filter_map(|list| {
+            pod.pointer(&format!("/spec/{list}"))
+                .and_then(Value::as_array)
+        })
         .flatten()
         .filter_map(|c| c.get("ports").and_then(Value::as_array))
         .flatten()
         .filter_map(|p| {
-            let host = u16::try_from(p.get("hostPort")?.as_u64()?).ok().filter(|h| *h > 0)?;
+            let host = u16::try_from(p.get("hostPort")?.as_u64()?)
+                .ok()
+                .filter(|h| *h > 0)?;
             let port = p.get("containerPort")?.as_u64()?;
-            let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_lowercase();
+            let protocol = p
+                .get("protocol")
+                .and_then(Value::as_str)
+                .unwrap_or("TCP")
+                .to_lowercase();
             Some((format!("{port}/{protocol}"), host))
         })
         .collect()
@@ -141,7 +171,10 @@ mod tests {
     fn command_replaces_the_entrypoint_and_args_the_cmd() {
         let c = json!({"image": "b:1", "command": ["sh", "-c"], "args": ["echo hi"], "workingDir": "/w"});
         let spec = container_spec(&c, &[]).unwrap();
-        assert_eq!(spec.entrypoint, Some(vec!["sh".to_string(), "-c".to_string()]));
+        assert_eq!(
+            spec.entrypoint,
+            Some(vec!["sh".to_string(), "-c".to_string()])
+        );
         assert_eq!(spec.cmd, Some(vec!["echo hi".to_string()]));
         assert_eq!(spec.working_dir.as_deref(), Some("/w"));
         let only_args = container_spec(&json!({"image": "b:1", "args": ["x"]}), &[]).unwrap();
@@ -155,7 +188,11 @@ mod tests {
         assert_eq!(spec.memory_limit, Some(128 * 1024 * 1024));
         assert_eq!(spec.nano_cpus, Some(500_000_000));
         assert_eq!(spec.cpu_shares, Some(256));
-        let tiny = container_spec(&json!({"image": "b:1", "resources": {"requests": {"cpu": "1m"}}}), &[]).unwrap();
+        let tiny = container_spec(
+            &json!({"image": "b:1", "resources": {"requests": {"cpu": "1m"}}}),
+            &[],
+        )
+        .unwrap();
         assert_eq!(tiny.cpu_shares, Some(MIN_SHARES));
     }
 
@@ -164,14 +201,20 @@ mod tests {
         let c = json!({"image": "b:1", "resources": {"limits": {"memory": "lots"}}});
         assert_eq!(
             container_spec(&c, &[]),
-            Err(ConfigError::Quantity { field: "limits.memory".into(), value: "lots".into() })
+            Err(ConfigError::Quantity {
+                field: "limits.memory".into(),
+                value: "lots".into()
+            })
         );
     }
 
     #[test]
     fn env_and_ports_are_carried_over() {
         let c = json!({"image": "b:1", "ports": [{"containerPort": 80}, {"containerPort": 53, "protocol": "UDP"}]});
-        let env = [EnvVar { name: "A".into(), value: "1=2".into() }];
+        let env = [EnvVar {
+            name: "A".into(),
+            value: "1=2".into(),
+        }];
         let spec = container_spec(&c, &env).unwrap();
         assert_eq!(spec.env, ["A=1=2"]);
         assert_eq!(spec.exposed_ports, ["80/tcp", "53/udp"]);
@@ -182,7 +225,10 @@ mod tests {
         let pod = json!({"spec": {"containers": [
             {"ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 443}]},
             {"ports": [{"containerPort": 53, "hostPort": 5353, "protocol": "UDP"}]}]}});
-        assert_eq!(host_ports(&pod), [("80/tcp".to_string(), 8080), ("53/udp".to_string(), 5353)]);
+        assert_eq!(
+            host_ports(&pod),
+            [("80/tcp".to_string(), 8080), ("53/udp".to_string(), 5353)]
+        );
     }
 
     #[test]
@@ -190,8 +236,14 @@ mod tests {
         assert_eq!(pull_policy(&json!({"image": "nginx"})), "Always");
         assert_eq!(pull_policy(&json!({"image": "nginx:latest"})), "Always");
         assert_eq!(pull_policy(&json!({"image": "nginx:1.27"})), "IfNotPresent");
-        assert_eq!(pull_policy(&json!({"image": "localhost:5000/app"})), "Always");
-        assert_eq!(pull_policy(&json!({"image": "nginx", "imagePullPolicy": "Never"})), "Never");
+        assert_eq!(
+            pull_policy(&json!({"image": "localhost:5000/app"})),
+            "Always"
+        );
+        assert_eq!(
+            pull_policy(&json!({"image": "nginx", "imagePullPolicy": "Never"})),
+            "Never"
+        );
     }
 
     #[test]

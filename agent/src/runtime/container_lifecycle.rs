@@ -33,8 +33,19 @@ pub struct Ctx<'a, E> {
 }
 
 impl<E: Engine> Ctx<'_, E> {
-    pub fn event(&mut self, c: &ContainerState, kind: EventType, reason: &str, message: String, now: Timestamp) {
-        let list = if self.init { "initContainers" } else { "containers" };
+    pub fn event(
+        &mut self,
+        c: &ContainerState,
+        kind: EventType,
+        reason: &str,
+        message: String,
+        now: Timestamp,
+    ) {
+        let list = if self.init {
+            "initContainers"
+        } else {
+            "containers"
+        };
         self.out.push(Report::Event(PodEvent {
             pod: self.pod.clone(),
             field_path: Some(format!("spec.{list}{{{}}}", c.name)),
@@ -58,11 +69,15 @@ pub fn terminated_of(info: &ContainerInfo, now: Timestamp) -> Terminated {
 }
 
 pub fn arm_probes(c: &mut ContainerState, started_at: Timestamp) {
-    c.probes = [ProbeKind::Startup, ProbeKind::Liveness, ProbeKind::Readiness]
-        .into_iter()
-        .filter_map(|k| Probe::of(&c.spec, k))
-        .map(|p| Worker::new(p, started_at))
-        .collect();
+    c.probes = [
+        ProbeKind::Startup,
+        ProbeKind::Liveness,
+        ProbeKind::Readiness,
+    ]
+    .into_iter()
+    .filter_map(|k| Probe::of(&c.spec, k))
+    .map(|p| Worker::new(p, started_at))
+    .collect();
     let has = |k: ProbeKind| c.probes.iter().any(|w| w.probe.kind == k);
     c.startup_failures = 0;
     c.started = !has(ProbeKind::Startup);
@@ -90,10 +105,26 @@ pub async fn advance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, no
     }
     match c.state.clone() {
         State::Creating => start_instance(ctx, c, now).await,
-        State::Waiting { reason: "ErrImagePull", message, retry_at } if now < retry_at => {
+        State::Waiting {
+            reason: "ErrImagePull",
+            message,
+            retry_at,
+        } if now < retry_at => {
             let image = c.image().to_string();
-            ctx.event(c, EventType::Normal, "BackOff", format!("Back-off pulling image \"{image}\""), now);
-            ctx.event(c, EventType::Warning, "Failed", "Error: ImagePullBackOff".into(), now);
+            ctx.event(
+                c,
+                EventType::Normal,
+                "BackOff",
+                format!("Back-off pulling image \"{image}\""),
+                now,
+            );
+            ctx.event(
+                c,
+                EventType::Warning,
+                "Failed",
+                "Error: ImagePullBackOff".into(),
+                now,
+            );
             c.state = State::Waiting {
                 reason: "ImagePullBackOff",
                 message: format!("Back-off pulling image \"{image}\": ErrImagePull: {message}"),
@@ -111,7 +142,9 @@ pub async fn advance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, no
                     c.state = State::Terminated(Terminated {
                         exit_code: 137,
                         reason: "ContainerStatusUnknown".into(),
-                        message: Some("The container could not be located when the pod was terminated".into()),
+                        message: Some(
+                            "The container could not be located when the pod was terminated".into(),
+                        ),
                         started_at: None,
                         finished_at: now,
                         container_id: id,
@@ -122,14 +155,21 @@ pub async fn advance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, no
             }
         }
         State::Terminated(t) => {
-            let policy = if ctx.init && ctx.restart_policy == "Always" { "OnFailure" } else { ctx.restart_policy.as_str() };
+            let policy = if ctx.init && ctx.restart_policy == "Always" {
+                "OnFailure"
+            } else {
+                ctx.restart_policy.as_str()
+            };
             if !restarts(policy, t.exit_code) {
                 return;
             }
             c.last_state = Some(t.clone());
             match c.backoff.waits_until(t.finished_at, now) {
                 Some(until) => {
-                    let message = format!("Back-off restarting failed container {} in pod {}", c.name, ctx.pod_ref);
+                    let message = format!(
+                        "Back-off restarting failed container {} in pod {}",
+                        c.name, ctx.pod_ref
+                    );
                     ctx.event(c, EventType::Warning, "BackOff", message, now);
                     c.state = State::CrashLoop { retry_at: until };
                 }
@@ -154,45 +194,116 @@ fn exited(c: &mut ContainerState, info: &ContainerInfo, now: Timestamp) {
 }
 
 fn waiting(c: &mut ContainerState, reason: &'static str, message: String, retry_at: Timestamp) {
-    c.state = State::Waiting { reason, message, retry_at };
+    c.state = State::Waiting {
+        reason,
+        message,
+        retry_at,
+    };
 }
 
 /// Pulls if needed, creates and starts a new instance of the container.
-pub async fn start_instance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, now: Timestamp) {
+pub async fn start_instance<E: Engine>(
+    ctx: &mut Ctx<'_, E>,
+    c: &mut ContainerState,
+    now: Timestamp,
+) {
     let image = c.image().to_string();
     let present = ctx.engine.image_id(&image).await.ok().flatten();
-    let image_id = match container_config::image_step(container_config::pull_policy(&c.spec), present.is_some()) {
+    let image_id = match container_config::image_step(
+        container_config::pull_policy(&c.spec),
+        present.is_some(),
+    ) {
         ImageStep::NeverPullMissing => {
-            let message = format!("Container image \"{image}\" is not present with pull policy of Never");
-            if !matches!(c.state, State::Waiting { reason: "ErrImageNeverPull", .. }) {
-                ctx.event(c, EventType::Warning, "ErrImageNeverPull", message.clone(), now);
-                ctx.event(c, EventType::Warning, "Failed", "Error: ErrImageNeverPull".into(), now);
+            let message =
+                format!("Container image \"{image}\" is not present with pull policy of Never");
+            if !matches!(
+                c.state,
+                State::Waiting {
+                    reason: "ErrImageNeverPull",
+                    ..
+                }
+            ) {
+                ctx.event(
+                    c,
+                    EventType::Warning,
+                    "ErrImageNeverPull",
+                    message.clone(),
+                    now,
+                );
+                ctx.event(
+                    c,
+                    EventType::Warning,
+                    "Failed",
+                    "Error: ErrImageNeverPull".into(),
+                    now,
+                );
             }
             waiting(c, "ErrImageNeverPull", message, after(now, 10));
             return;
         }
         ImageStep::UsePresent => {
-            ctx.event(c, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), now);
+            ctx.event(
+                c,
+                EventType::Normal,
+                "Pulled",
+                format!("Container image \"{image}\" already present on machine"),
+                now,
+            );
             present.unwrap_or_default()
         }
         ImageStep::Pull => {
-            ctx.event(c, EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), now);
+            ctx.event(
+                c,
+                EventType::Normal,
+                "Pulling",
+                format!("Pulling image \"{image}\""),
+                now,
+            );
             let began = std::time::Instant::now();
             match ctx.engine.pull_image(&image).await {
                 Ok(()) => {
                     let took = began.elapsed().as_secs_f64();
-                    ctx.event(c, EventType::Normal, "Pulled", format!("Successfully pulled image \"{image}\" in {took:.3}s"), now);
-                    ctx.engine.image_id(&image).await.ok().flatten().unwrap_or_default()
+                    ctx.event(
+                        c,
+                        EventType::Normal,
+                        "Pulled",
+                        format!("Successfully pulled image \"{image}\" in {took:.3}s"),
+                        now,
+                    );
+                    ctx.engine
+                        .image_id(&image)
+                        .await
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default()
                 }
                 // No registry may be reachable from a playground node: an image built on this
                 // machine still runs under `Always` (the pull was tried and reported).
                 Err(_) if present.is_some() => {
-                    ctx.event(c, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), now);
+                    ctx.event(
+                        c,
+                        EventType::Normal,
+                        "Pulled",
+                        format!("Container image \"{image}\" already present on machine"),
+                        now,
+                    );
                     present.unwrap_or_default()
                 }
                 Err(e) => {
-                    ctx.event(c, EventType::Warning, "Failed", format!("Failed to pull image \"{image}\": {e}"), now);
-                    ctx.event(c, EventType::Warning, "Failed", "Error: ErrImagePull".into(), now);
+                    ctx.event(
+                        c,
+                        EventType::Warning,
+                        "Failed",
+                        format!("Failed to pull image \"{image}\": {e}"),
+                        now,
+                    );
+                    ctx.event(
+                        c,
+                        EventType::Warning,
+                        "Failed",
+                        "Error: ErrImagePull".into(),
+                        now,
+                    );
                     c.pull_backoff.step(now);
                     let retry_at = after(now, c.pull_backoff.delay());
                     waiting(c, "ErrImagePull", e.to_string(), retry_at);
@@ -206,14 +317,24 @@ pub async fn start_instance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerSt
     let env = ctx.env.get(&c.name).unwrap_or(&no_env);
     let built = container_config::container_spec(&c.spec, env)
         .map_err(|e| e.to_string())
-        .and_then(|spec| volumes::binds(&c.spec, ctx.sources).map(|b| (spec, b)).map_err(|e| e.to_string()));
+        .and_then(|spec| {
+            volumes::binds(&c.spec, ctx.sources)
+                .map(|b| (spec, b))
+                .map_err(|e| e.to_string())
+        });
     let mut spec = match built {
         Ok((mut spec, binds)) => {
             spec.binds = binds;
             spec
         }
         Err(message) => {
-            ctx.event(c, EventType::Warning, "Failed", format!("Error: {message}"), now);
+            ctx.event(
+                c,
+                EventType::Warning,
+                "Failed",
+                format!("Error: {message}"),
+                now,
+            );
             waiting(c, "CreateContainerConfigError", message, after(now, 10));
             return;
         }
@@ -241,10 +362,22 @@ pub async fn start_instance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerSt
         }
     };
     c.current = Some(id.clone());
-    ctx.event(c, EventType::Normal, "Created", format!("Created container: {}", c.name), now);
+    ctx.event(
+        c,
+        EventType::Normal,
+        "Created",
+        format!("Created container: {}", c.name),
+        now,
+    );
     if let Err(e) = ctx.engine.start(&id).await {
         let message = format!("failed to start container \"{}\": {e}", c.name);
-        ctx.event(c, EventType::Warning, "Failed", format!("Error: {message}"), now);
+        ctx.event(
+            c,
+            EventType::Warning,
+            "Failed",
+            format!("Error: {message}"),
+            now,
+        );
         c.state = State::Terminated(Terminated {
             exit_code: 128,
             reason: "StartError".into(),
@@ -255,7 +388,13 @@ pub async fn start_instance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerSt
         });
         return;
     }
-    ctx.event(c, EventType::Normal, "Started", format!("Started container {}", c.name), now);
+    ctx.event(
+        c,
+        EventType::Normal,
+        "Started",
+        format!("Started container {}", c.name),
+        now,
+    );
     let started_at = match ctx.engine.inspect(&id).await {
         Ok(Some(info)) => info.started_at.unwrap_or(now),
         _ => now,
@@ -268,7 +407,12 @@ pub async fn start_instance<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerSt
 }
 
 /// Runs the container's due probes; a failed liveness (or startup) probe kills it.
-async fn run_probes<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, id: &str, now: Timestamp) {
+async fn run_probes<E: Engine>(
+    ctx: &mut Ctx<'_, E>,
+    c: &mut ContainerState,
+    id: &str,
+    now: Timestamp,
+) {
     for k in 0..c.probes.len() {
         let (kind, due) = (c.probes[k].probe.kind, c.probes[k].next <= now);
         let gated = match kind {
@@ -282,12 +426,21 @@ async fn run_probes<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, id:
         let result = probes::run(ctx.engine, &probe, &c.spec, id, &ctx.sandbox.ip).await;
         let verdict = c.probes[k].record(result.is_ok(), now);
         if let Err(message) = &result {
-            ctx.event(c, EventType::Warning, "Unhealthy", format!("{} probe failed: {message}", kind.title()), now);
+            ctx.event(
+                c,
+                EventType::Warning,
+                "Unhealthy",
+                format!("{} probe failed: {message}", kind.title()),
+                now,
+            );
         }
         let kill = match kind {
             ProbeKind::Startup if result.is_ok() => {
                 c.started = true;
-                c.ready = !c.probes.iter().any(|w| w.probe.kind == ProbeKind::Readiness);
+                c.ready = !c
+                    .probes
+                    .iter()
+                    .any(|w| w.probe.kind == ProbeKind::Readiness);
                 None
             }
             ProbeKind::Startup => {
@@ -301,7 +454,10 @@ async fn run_probes<E: Engine>(ctx: &mut Ctx<'_, E>, c: &mut ContainerState, id:
             ProbeKind::Liveness => (verdict == Verdict::NowFailing).then_some("liveness"),
         };
         if let Some(which) = kill {
-            let message = format!("Container {} failed {which} probe, will be restarted", c.name);
+            let message = format!(
+                "Container {} failed {which} probe, will be restarted",
+                c.name
+            );
             ctx.event(c, EventType::Normal, "Killing", message, now);
             let _ = ctx.engine.stop(id, ctx.grace).await;
             if let Ok(Some(info)) = ctx.engine.inspect(id).await {

@@ -1,10 +1,10 @@
 //! One container of a pod as the runtime tracks it across restarts: its lifecycle state, restart
 //! count and back-off, the last termination, and its status in Kubernetes' shape.
 
+use jiff::Timestamp;
 use kubeplay_shared::apiserver::format_time;
 use kubeplay_shared::sim::kubelet::backoff::Backoff;
 use kubeplay_shared::sim::probes::Worker;
-use jiff::Timestamp;
 use serde_json::{json, Value};
 
 /// How one instance of a container ended.
@@ -26,11 +26,19 @@ pub enum State {
     Creating,
     /// Waiting with a reason (`ErrImagePull`, `ImagePullBackOff`, `ErrImageNeverPull`,
     /// `CreateContainerConfigError`, `CreateContainerError`) until `retry_at`.
-    Waiting { reason: &'static str, message: String, retry_at: Timestamp },
-    Running { started_at: Timestamp },
+    Waiting {
+        reason: &'static str,
+        message: String,
+        retry_at: Timestamp,
+    },
+    Running {
+        started_at: Timestamp,
+    },
     Terminated(Terminated),
     /// Exited and must wait for its back-off before the next restart.
-    CrashLoop { retry_at: Timestamp },
+    CrashLoop {
+        retry_at: Timestamp,
+    },
 }
 
 /// Docker's view of an exited container turned into Kubernetes' termination reason.
@@ -78,7 +86,11 @@ pub struct ContainerState {
 impl ContainerState {
     pub fn new(spec: &Value) -> Self {
         Self {
-            name: spec.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            name: spec
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             spec: spec.clone(),
             state: State::Creating,
             restart_count: 0,
@@ -120,11 +132,17 @@ impl ContainerState {
     pub fn status(&self, pod_ref: &str) -> Value {
         let state = match &self.state {
             State::Creating => json!({"waiting": {"reason": "ContainerCreating"}}),
-            State::Waiting { reason, message, .. } => json!({"waiting": {"reason": reason, "message": message}}),
-            State::Running { started_at } => json!({"running": {"startedAt": format_time(*started_at)}}),
+            State::Waiting {
+                reason, message, ..
+            } => json!({"waiting": {"reason": reason, "message": message}}),
+            State::Running { started_at } => {
+                json!({"running": {"startedAt": format_time(*started_at)}})
+            }
             State::Terminated(t) => terminated_json(t),
-            State::CrashLoop { .. } => json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!(
-                "back-off {}s restarting failed container={} pod={pod_ref}", self.backoff.delay(), self.name)}}),
+            State::CrashLoop { .. } => {
+                json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!(
+                "back-off {}s restarting failed container={} pod={pod_ref}", self.backoff.delay(), self.name)}})
+            }
         };
         let mut s = json!({
             "name": self.name, "image": self.image(), "imageID": self.image_id, "ready": self.ready,
@@ -178,7 +196,10 @@ mod tests {
         c.state = State::CrashLoop { retry_at: t };
         let s = c.status("app-pod_default(u1)");
         assert_eq!(s["state"]["waiting"]["reason"], "CrashLoopBackOff");
-        assert_eq!(s["state"]["waiting"]["message"], "back-off 20s restarting failed container=app pod=app-pod_default(u1)");
+        assert_eq!(
+            s["state"]["waiting"]["message"],
+            "back-off 20s restarting failed container=app pod=app-pod_default(u1)"
+        );
         assert_eq!(s["started"], false);
     }
 }

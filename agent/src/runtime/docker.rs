@@ -31,7 +31,13 @@ fn err(e: bollard::errors::Error) -> EngineError {
 }
 
 fn is_not_found(e: &bollard::errors::Error) -> bool {
-    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 /// Docker's time strings; its zero time ("0001-01-01…") means never.
@@ -46,12 +52,18 @@ impl DockerEngine {
         let docker = Docker::connect_with_local_defaults().map_err(err)?;
         let docker = docker.negotiate_version().await.map_err(err)?;
         docker.ping().await.map_err(err)?;
-        Ok(Self { docker, node: node.to_string() })
+        Ok(Self {
+            docker,
+            node: node.to_string(),
+        })
     }
 
     /// The label filter selecting what this node manages.
     fn mine(&self) -> HashMap<String, Vec<String>> {
-        let wanted = vec![format!("{}=true", labels::MANAGED), format!("{}={}", labels::NODE, self.node)];
+        let wanted = vec![
+            format!("{}=true", labels::MANAGED),
+            format!("{}={}", labels::NODE, self.node),
+        ];
         HashMap::from([("label".to_string(), wanted)])
     }
 
@@ -64,8 +76,17 @@ impl DockerEngine {
     /// Whether any container of any node still uses `image`.
     pub async fn image_in_use(&self, image: &str) -> Result<bool, EngineError> {
         let filters = HashMap::from([("ancestor".to_string(), vec![image.to_string()])]);
-        let options = q::ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
-        Ok(!self.docker.list_containers(Some(options)).await.map_err(err)?.is_empty())
+        let options = q::ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        };
+        Ok(!self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(err)?
+            .is_empty())
     }
 
     pub fn client(&self) -> &Docker {
@@ -79,19 +100,41 @@ impl DockerEngine {
             return Ok(());
         }
         let tar = tarball::tarball(context).map_err(|e| EngineError(e.to_string()))?;
-        let options = q::BuildImageOptions { t: Some(tag.to_string()), rm: true, forcerm: true, ..Default::default() };
-        let mut progress = self.docker.build_image(options, None, Some(bollard::body_full(tar.into())));
+        let options = q::BuildImageOptions {
+            t: Some(tag.to_string()),
+            rm: true,
+            forcerm: true,
+            ..Default::default()
+        };
+        let mut progress =
+            self.docker
+                .build_image(options, None, Some(bollard::body_full(tar.into())));
         while let Some(step) = progress.next().await {
             let step = step.map_err(err)?;
             if let Some(detail) = step.error_detail {
-                return Err(EngineError(detail.message.unwrap_or_else(|| "image build failed".into())));
+                return Err(EngineError(
+                    detail
+                        .message
+                        .unwrap_or_else(|| "image build failed".into()),
+                ));
             }
         }
         Ok(())
     }
 
     pub async fn remove_image(&self, image: &str) -> Result<(), EngineError> {
-        match self.docker.remove_image(image, Some(q::RemoveImageOptions { force: true, ..Default::default() }), None).await {
+        match self
+            .docker
+            .remove_image(
+                image,
+                Some(q::RemoveImageOptions {
+                    force: true,
+                    ..Default::default()
+                }),
+                None,
+            )
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
             Err(e) => Err(err(e)),
@@ -100,8 +143,19 @@ impl DockerEngine {
 
     /// Every named volume this node created.
     pub async fn list_managed_volumes(&self) -> Result<Vec<String>, EngineError> {
-        let list = self.docker.list_volumes(Some(q::ListVolumesOptions { filters: Some(self.mine()) })).await.map_err(err)?;
-        Ok(list.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect())
+        let list = self
+            .docker
+            .list_volumes(Some(q::ListVolumesOptions {
+                filters: Some(self.mine()),
+            }))
+            .await
+            .map_err(err)?;
+        Ok(list
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.name)
+            .collect())
     }
 }
 
@@ -115,12 +169,17 @@ impl Engine for DockerEngine {
     }
 
     async fn pull_image(&self, image: &str) -> Result<(), EngineError> {
-        let options = q::CreateImageOptions { from_image: Some(image.to_string()), ..Default::default() };
+        let options = q::CreateImageOptions {
+            from_image: Some(image.to_string()),
+            ..Default::default()
+        };
         let mut progress = self.docker.create_image(Some(options), None, None);
         while let Some(step) = progress.next().await {
             let step = step.map_err(err)?;
             if let Some(detail) = step.error_detail {
-                return Err(EngineError(detail.message.unwrap_or_else(|| "pull failed".into())));
+                return Err(EngineError(
+                    detail.message.unwrap_or_else(|| "pull failed".into()),
+                ));
             }
         }
         Ok(())
@@ -130,7 +189,8 @@ impl Engine for DockerEngine {
         let arch = std::env::consts::ARCH;
         let context = super::pause_image::build_context(arch)
             .ok_or_else(|| EngineError(format!("no infra image for the {arch} architecture")))?;
-        self.build_image(super::pause_image::INFRA_IMAGE, &context).await?;
+        self.build_image(super::pause_image::INFRA_IMAGE, &context)
+            .await?;
         Ok(super::pause_image::INFRA_IMAGE.to_string())
     }
 
@@ -142,8 +202,14 @@ impl Engine for DockerEngine {
             port_bindings: (!spec.port_bindings.is_empty()).then(|| {
                 let mut map: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
                 for (port, host) in &spec.port_bindings {
-                    let binding = PortBinding { host_ip: None, host_port: Some(host.to_string()) };
-                    map.entry(port.clone()).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(binding);
+                    let binding = PortBinding {
+                        host_ip: None,
+                        host_port: Some(host.to_string()),
+                    };
+                    map.entry(port.clone())
+                        .or_insert_with(|| Some(Vec::new()))
+                        .get_or_insert_with(Vec::new)
+                        .push(binding);
                 }
                 map
             }),
@@ -163,34 +229,60 @@ impl Engine for DockerEngine {
             working_dir: spec.working_dir.clone(),
             hostname: spec.hostname.clone(),
             labels: Some(self.labelled(&spec.labels)),
-            exposed_ports: (!spec.exposed_ports.is_empty())
-                .then(|| spec.exposed_ports.clone()),
+            exposed_ports: (!spec.exposed_ports.is_empty()).then(|| spec.exposed_ports.clone()),
             tty: Some(spec.tty),
             open_stdin: Some(spec.stdin_open),
             attach_stdin: Some(false),
             host_config: Some(host_config),
             ..Default::default()
         };
-        let options = q::CreateContainerOptions { name: Some(spec.name.clone()), ..Default::default() };
-        Ok(self.docker.create_container(Some(options), body).await.map_err(err)?.id)
+        let options = q::CreateContainerOptions {
+            name: Some(spec.name.clone()),
+            ..Default::default()
+        };
+        Ok(self
+            .docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(err)?
+            .id)
     }
 
     async fn start(&self, id: &str) -> Result<(), EngineError> {
-        self.docker.start_container(id, None::<q::StartContainerOptions>).await.map_err(err)
+        self.docker
+            .start_container(id, None::<q::StartContainerOptions>)
+            .await
+            .map_err(err)
     }
 
     async fn stop(&self, id: &str, grace: Duration) -> Result<(), EngineError> {
         let t = i32::try_from(grace.as_secs()).unwrap_or(i32::MAX);
-        match self.docker.stop_container(id, Some(q::StopContainerOptions { t: Some(t), signal: None })).await {
+        match self
+            .docker
+            .stop_container(
+                id,
+                Some(q::StopContainerOptions {
+                    t: Some(t),
+                    signal: None,
+                }),
+            )
+            .await
+        {
             Ok(()) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
             Err(e) => Err(err(e)),
         }
     }
 
     async fn remove(&self, id: &str) -> Result<(), EngineError> {
-        let options = q::RemoveContainerOptions { force: true, v: false, link: false };
+        let options = q::RemoveContainerOptions {
+            force: true,
+            v: false,
+            link: false,
+        };
         match self.docker.remove_container(id, Some(options)).await {
             Ok(()) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
@@ -199,19 +291,37 @@ impl Engine for DockerEngine {
     }
 
     async fn inspect(&self, id: &str) -> Result<Option<ContainerInfo>, EngineError> {
-        let c = match self.docker.inspect_container(id, None::<q::InspectContainerOptions>).await {
+        let c = match self
+            .docker
+            .inspect_container(id, None::<q::InspectContainerOptions>)
+            .await
+        {
             Ok(c) => c,
             Err(e) if is_not_found(&e) => return Ok(None),
             Err(e) => return Err(err(e)),
         };
         let state = c.state.unwrap_or_default();
-        let ip = c.network_settings.and_then(|n| n.networks).and_then(|nets| {
-            nets.into_values().filter_map(|n| n.ip_address).find(|ip| !ip.is_empty())
-        });
+        let ip = c
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(|nets| {
+                nets.into_values()
+                    .filter_map(|n| n.ip_address)
+                    .find(|ip| !ip.is_empty())
+            });
         Ok(Some(ContainerInfo {
             id: c.id.unwrap_or_default(),
-            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
-            labels: c.config.and_then(|c| c.labels).unwrap_or_default().into_iter().collect(),
+            name: c
+                .name
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
+            labels: c
+                .config
+                .and_then(|c| c.labels)
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
             running: state.running == Some(true),
             exit_code: state.exit_code.unwrap_or(0),
             oom_killed: state.oom_killed == Some(true),
@@ -224,25 +334,44 @@ impl Engine for DockerEngine {
     }
 
     async fn list_managed(&self) -> Result<Vec<ContainerInfo>, EngineError> {
-        let options = q::ListContainersOptions { all: true, filters: Some(self.mine()), ..Default::default() };
-        let list = self.docker.list_containers(Some(options)).await.map_err(err)?;
+        let options = q::ListContainersOptions {
+            all: true,
+            filters: Some(self.mine()),
+            ..Default::default()
+        };
+        let list = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(err)?;
         let mut out = Vec::new();
         for summary in list {
-            if let Some(info) = self.inspect(summary.id.as_deref().unwrap_or_default()).await? {
+            if let Some(info) = self
+                .inspect(summary.id.as_deref().unwrap_or_default())
+                .await?
+            {
                 out.push(info);
             }
         }
         Ok(out)
     }
 
-    async fn ensure_volume(&self, name: &str, labels: &BTreeMap<String, String>, tmpfs: bool) -> Result<(), EngineError> {
+    async fn ensure_volume(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+        tmpfs: bool,
+    ) -> Result<(), EngineError> {
         match self.docker.inspect_volume(name).await {
             Ok(_) => return Ok(()),
             Err(e) if is_not_found(&e) => {}
             Err(e) => return Err(err(e)),
         }
         let driver_opts = tmpfs.then(|| {
-            HashMap::from([("type".to_string(), "tmpfs".to_string()), ("device".to_string(), "tmpfs".to_string())])
+            HashMap::from([
+                ("type".to_string(), "tmpfs".to_string()),
+                ("device".to_string(), "tmpfs".to_string()),
+            ])
         });
         let request = VolumeCreateRequest {
             name: Some(name.to_string()),
@@ -256,14 +385,23 @@ impl Engine for DockerEngine {
     }
 
     async fn remove_volume(&self, name: &str) -> Result<(), EngineError> {
-        match self.docker.remove_volume(name, Some(q::RemoveVolumeOptions { force: true })).await {
+        match self
+            .docker
+            .remove_volume(name, Some(q::RemoveVolumeOptions { force: true }))
+            .await
+        {
             Ok(()) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
             Err(e) => Err(err(e)),
         }
     }
 
-    async fn exec_probe(&self, id: &str, command: &[String], timeout: Duration) -> Result<(i64, String), EngineError> {
+    async fn exec_probe(
+        &self,
+        id: &str,
+        command: &[String],
+        timeout: Duration,
+    ) -> Result<(i64, String), EngineError> {
         let config = bollard::exec::CreateExecOptions {
             cmd: Some(command.to_vec()),
             attach_stdout: Some(true),
@@ -280,10 +418,16 @@ impl Engine for DockerEngine {
                 }
             };
             if tokio::time::timeout(timeout, collect).await.is_err() {
-                return Err(EngineError(format!("command timed out after {}s", timeout.as_secs())));
+                return Err(EngineError(format!(
+                    "command timed out after {}s",
+                    timeout.as_secs()
+                )));
             }
         }
         let inspect = self.docker.inspect_exec(&exec.id).await.map_err(err)?;
-        Ok((inspect.exit_code.unwrap_or(-1), String::from_utf8_lossy(&text).into_owned()))
+        Ok((
+            inspect.exit_code.unwrap_or(-1),
+            String::from_utf8_lossy(&text).into_owned(),
+        ))
     }
 }

@@ -67,18 +67,31 @@ pub struct ContainerInfo {
 /// The verbs the pod lifecycle needs. `Send` futures so pod workers can run on any thread.
 pub trait Engine: Send + Sync + 'static {
     /// The image's id when it is present on this machine.
-    fn image_id(&self, image: &str) -> impl Future<Output = Result<Option<String>, EngineError>> + Send;
+    fn image_id(
+        &self,
+        image: &str,
+    ) -> impl Future<Output = Result<Option<String>, EngineError>> + Send;
     fn pull_image(&self, image: &str) -> impl Future<Output = Result<(), EngineError>> + Send;
     /// Makes sure the infra (pause) image exists locally and returns its reference.
     fn infra_image(&self) -> impl Future<Output = Result<String, EngineError>> + Send;
-    fn create(&self, spec: &ContainerSpec) -> impl Future<Output = Result<String, EngineError>> + Send;
+    fn create(
+        &self,
+        spec: &ContainerSpec,
+    ) -> impl Future<Output = Result<String, EngineError>> + Send;
     fn start(&self, id: &str) -> impl Future<Output = Result<(), EngineError>> + Send;
     /// SIGTERM (or the image's stop signal), then SIGKILL after `grace`.
-    fn stop(&self, id: &str, grace: Duration) -> impl Future<Output = Result<(), EngineError>> + Send;
+    fn stop(
+        &self,
+        id: &str,
+        grace: Duration,
+    ) -> impl Future<Output = Result<(), EngineError>> + Send;
     /// Removes a container, killing it if needed; a missing container is not an error.
     fn remove(&self, id: &str) -> impl Future<Output = Result<(), EngineError>> + Send;
     /// `None` when no such container exists.
-    fn inspect(&self, id: &str) -> impl Future<Output = Result<Option<ContainerInfo>, EngineError>> + Send;
+    fn inspect(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ContainerInfo>, EngineError>> + Send;
     /// Every container labelled as managed by kubeplay, running or not.
     fn list_managed(&self) -> impl Future<Output = Result<Vec<ContainerInfo>, EngineError>> + Send;
     /// Creates a named volume unless it exists; `tmpfs` volumes live in memory.

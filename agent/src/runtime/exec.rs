@@ -31,7 +31,11 @@ impl ExecControl {
             .inspect_exec(&self.exec_id)
             .await
             .map_err(|e| RuntimeError::Docker(e.to_string()))?;
-        Ok(if inspect.running == Some(true) { None } else { inspect.exit_code })
+        Ok(if inspect.running == Some(true) {
+            None
+        } else {
+            inspect.exit_code
+        })
     }
 }
 
@@ -53,18 +57,27 @@ pub async fn start(
         tty: Some(tty),
         ..Default::default()
     };
-    let exec = docker.create_exec(container_id, config).await.map_err(docker_err)?;
-    let started = docker.start_exec(&exec.id, None).await.map_err(docker_err)?;
+    let exec = docker
+        .create_exec(container_id, config)
+        .await
+        .map_err(docker_err)?;
+    let started = docker
+        .start_exec(&exec.id, None)
+        .await
+        .map_err(docker_err)?;
     let bollard::exec::StartExecResults::Attached { output, input } = started else {
         return Err(RuntimeError::Docker("exec started detached".into()));
     };
     let output = output
         .filter_map(|chunk| async move {
             match chunk {
-                Ok(bollard::container::LogOutput::StdErr { message }) => Some(Ok(super::ExecOutput::Stderr(message.to_vec()))),
-                Ok(bollard::container::LogOutput::StdOut { message } | bollard::container::LogOutput::Console { message }) => {
-                    Some(Ok(super::ExecOutput::Stdout(message.to_vec())))
+                Ok(bollard::container::LogOutput::StdErr { message }) => {
+                    Some(Ok(super::ExecOutput::Stderr(message.to_vec())))
                 }
+                Ok(
+                    bollard::container::LogOutput::StdOut { message }
+                    | bollard::container::LogOutput::Console { message },
+                ) => Some(Ok(super::ExecOutput::Stdout(message.to_vec()))),
                 Ok(bollard::container::LogOutput::StdIn { .. }) => None,
                 Err(e) => Some(Err(RuntimeError::Docker(e.to_string()))),
             }
@@ -73,6 +86,9 @@ pub async fn start(
     Ok(super::ExecSession {
         stdin: stdin.then_some(input),
         output,
-        control: ExecControl { docker: docker.clone(), exec_id: exec.id },
+        control: ExecControl {
+            docker: docker.clone(),
+            exec_id: exec.id,
+        },
     })
 }

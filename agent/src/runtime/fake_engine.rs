@@ -43,7 +43,13 @@ impl FakeEngine {
     pub fn exit(&self, name: &str, code: i64, at: Timestamp) {
         let mut s = self.lock();
         for c in s.containers.values_mut() {
-            if c.info.running && c.info.labels.get(super::labels::CONTAINER_NAME).map(String::as_str) == Some(name) {
+            if c.info.running
+                && c.info
+                    .labels
+                    .get(super::labels::CONTAINER_NAME)
+                    .map(String::as_str)
+                    == Some(name)
+            {
                 c.info.running = false;
                 c.info.exit_code = code;
                 c.info.finished_at = Some(at);
@@ -58,7 +64,11 @@ impl FakeEngine {
 
 impl Engine for FakeEngine {
     async fn image_id(&self, image: &str) -> Result<Option<String>, EngineError> {
-        Ok(self.lock().images.contains(image).then(|| format!("sha256:{image}")))
+        Ok(self
+            .lock()
+            .images
+            .contains(image)
+            .then(|| format!("sha256:{image}")))
     }
 
     async fn pull_image(&self, image: &str) -> Result<(), EngineError> {
@@ -83,14 +93,23 @@ impl Engine for FakeEngine {
             image_id: format!("sha256:{}", spec.image),
             ..Default::default()
         };
-        s.containers.insert(id.clone(), FakeContainer { spec: spec.clone(), info });
+        s.containers.insert(
+            id.clone(),
+            FakeContainer {
+                spec: spec.clone(),
+                info,
+            },
+        );
         Ok(id)
     }
 
     async fn start(&self, id: &str) -> Result<(), EngineError> {
         let mut s = self.lock();
         s.calls.push(format!("start {id}"));
-        let c = s.containers.get_mut(id).ok_or_else(|| EngineError("no such container".into()))?;
+        let c = s
+            .containers
+            .get_mut(id)
+            .ok_or_else(|| EngineError("no such container".into()))?;
         c.info.running = true;
         Ok(())
     }
@@ -110,7 +129,12 @@ impl Engine for FakeEngine {
     async fn remove(&self, id: &str) -> Result<(), EngineError> {
         let mut s = self.lock();
         let found = s.containers.remove(id).is_some()
-            || s.containers.iter().find(|(_, c)| c.info.name == id).map(|(k, _)| k.clone()).and_then(|k| s.containers.remove(&k)).is_some();
+            || s.containers
+                .iter()
+                .find(|(_, c)| c.info.name == id)
+                .map(|(k, _)| k.clone())
+                .and_then(|k| s.containers.remove(&k))
+                .is_some();
         if found {
             s.calls.push(format!("remove {id}"));
         }
@@ -122,10 +146,20 @@ impl Engine for FakeEngine {
     }
 
     async fn list_managed(&self) -> Result<Vec<ContainerInfo>, EngineError> {
-        Ok(self.lock().containers.values().map(|c| c.info.clone()).collect())
+        Ok(self
+            .lock()
+            .containers
+            .values()
+            .map(|c| c.info.clone())
+            .collect())
     }
 
-    async fn ensure_volume(&self, name: &str, _: &BTreeMap<String, String>, _: bool) -> Result<(), EngineError> {
+    async fn ensure_volume(
+        &self,
+        name: &str,
+        _: &BTreeMap<String, String>,
+        _: bool,
+    ) -> Result<(), EngineError> {
         self.lock().calls.push(format!("volume {name}"));
         Ok(())
     }
@@ -135,8 +169,20 @@ impl Engine for FakeEngine {
         Ok(())
     }
 
-    async fn exec_probe(&self, _: &str, command: &[String], _: Duration) -> Result<(i64, String), EngineError> {
+    async fn exec_probe(
+        &self,
+        _: &str,
+        command: &[String],
+        _: Duration,
+    ) -> Result<(i64, String), EngineError> {
         let code = self.lock().exec_exit;
-        Ok((code, if code == 0 { String::new() } else { format!("{}: failed", command.join(" ")) }))
+        Ok((
+            code,
+            if code == 0 {
+                String::new()
+            } else {
+                format!("{}: failed", command.join(" "))
+            },
+        ))
     }
 }

@@ -73,8 +73,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl<E: Engine> Kubelet<E> {
-    pub fn new(engine: Arc<E>, config: RuntimeConfig, reports: mpsc::UnboundedSender<Report>) -> Self {
-        Self { engine, config, reports, workers: Default::default(), views: Default::default() }
+    pub fn new(
+        engine: Arc<E>,
+        config: RuntimeConfig,
+        reports: mpsc::UnboundedSender<Report>,
+    ) -> Self {
+        Self {
+            engine,
+            config,
+            reports,
+            workers: Default::default(),
+            views: Default::default(),
+        }
     }
 
     pub fn engine(&self) -> &Arc<E> {
@@ -96,11 +106,17 @@ impl<E: Engine> Kubelet<E> {
     }
 
     async fn adopt_locked(&self, workers: &mut Workers) -> Result<Vec<PodRef>, RuntimeError> {
-        let found = self.engine.list_managed().await.map_err(|e| RuntimeError::Docker(e.0))?;
+        let found = self
+            .engine
+            .list_managed()
+            .await
+            .map_err(|e| RuntimeError::Docker(e.0))?;
         let mut by_pod: HashMap<String, Vec<ContainerInfo>> = HashMap::new();
         let mut pods = BTreeMap::new();
         for info in found {
-            let Some(owner) = labels::owner(&info.labels) else { continue };
+            let Some(owner) = labels::owner(&info.labels) else {
+                continue;
+            };
             if workers.running.contains_key(&owner.pod.uid) {
                 continue;
             }
@@ -122,13 +138,19 @@ impl<E: Engine> Kubelet<E> {
         for d in &desired {
             let pod = pod_ref_of(&d.pod);
             // They become container names and a directory of this machine: nothing else may pass.
-            if ![&pod.uid, &pod.name, &pod.namespace].iter().all(|s| is_safe_name(s)) {
+            if ![&pod.uid, &pod.name, &pod.namespace]
+                .iter()
+                .all(|s| is_safe_name(s))
+            {
                 return Err(RuntimeError::InvalidPod(format!(
                     "metadata.uid, metadata.name and metadata.namespace must be non-empty names of letters, digits, '-', '_' and '.' (got {pod:?})"
                 )));
             }
             if !wanted.insert(pod.uid.clone()) {
-                return Err(RuntimeError::InvalidPod(format!("pod uid {} is listed twice", pod.uid)));
+                return Err(RuntimeError::InvalidPod(format!(
+                    "pod uid {} is listed twice",
+                    pod.uid
+                )));
             }
         }
         workers.running.retain(|_, h| !h.task.is_finished());
@@ -157,7 +179,10 @@ impl<E: Engine> Kubelet<E> {
         for info in orphans {
             let _ = self.engine.remove(&info.id).await;
             if let Some(owner) = labels::owner(&info.labels).filter(|o| is_safe_name(&o.pod.uid)) {
-                let _ = std::fs::remove_dir_all(super::volumes::pod_dir(&self.config.state_dir, &owner.pod));
+                let _ = std::fs::remove_dir_all(super::volumes::pod_dir(
+                    &self.config.state_dir,
+                    &owner.pod,
+                ));
             }
         }
         Ok(())
@@ -167,14 +192,24 @@ impl<E: Engine> Kubelet<E> {
         let now = Timestamp::now();
         let grace = grace_period(&desired.pod);
         let deleting = desired.pod.pointer("/metadata/deletionTimestamp").is_some();
-        let (engine, dir, ip) = (self.engine.clone(), self.config.state_dir.clone(), self.config.host_ip.clone());
+        let (engine, dir, ip) = (
+            self.engine.clone(),
+            self.config.state_dir.clone(),
+            self.config.host_ip.clone(),
+        );
         let worker = match found {
             Some(found) => PodWorker::adopt(engine, dir, ip, desired, found, now),
             None => PodWorker::new(engine, dir, ip, desired, now),
         }
         .with_cluster_dns(self.config.cluster_dns.clone());
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(worker, rx, self.reports.clone(), self.views.clone(), deleting.then_some(grace)));
+        let task = tokio::spawn(run(
+            worker,
+            rx,
+            self.reports.clone(),
+            self.views.clone(),
+            deleting.then_some(grace),
+        ));
         Handle { tx, task, grace }
     }
 
@@ -198,7 +233,12 @@ impl<E: Engine> Drop for Kubelet<E> {
     }
 }
 
-fn publish<E: Engine>(w: &mut PodWorker<E>, reports: &mpsc::UnboundedSender<Report>, views: &Views, status: Option<Value>) {
+fn publish<E: Engine>(
+    w: &mut PodWorker<E>,
+    reports: &mpsc::UnboundedSender<Report>,
+    views: &Views,
+    status: Option<Value>,
+) {
     {
         let mut views = lock(views);
         let view = views.entry(w.pod.uid.clone()).or_insert_with(|| PodView {
@@ -214,7 +254,11 @@ fn publish<E: Engine>(w: &mut PodWorker<E>, reports: &mpsc::UnboundedSender<Repo
             .iter()
             .chain(w.containers.iter())
             .map(|c| {
-                let i = Instances { current: c.current.clone(), previous: c.previous.clone(), running: c.is_running() };
+                let i = Instances {
+                    current: c.current.clone(),
+                    previous: c.previous.clone(),
+                    running: c.is_running(),
+                };
                 (c.name.clone(), i)
             })
             .collect();
@@ -268,8 +312,16 @@ mod tests {
 
     fn kubelet() -> (Kubelet<FakeEngine>, mpsc::UnboundedReceiver<Report>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let config = RuntimeConfig { node_name: "n".into(), host_ip: "10.1.1.1".into(), state_dir: std::env::temp_dir(), cluster_dns: None };
-        (Kubelet::new(Arc::new(FakeEngine::with_images(&["app:1"])), config, tx), rx)
+        let config = RuntimeConfig {
+            node_name: "n".into(),
+            host_ip: "10.1.1.1".into(),
+            state_dir: std::env::temp_dir(),
+            cluster_dns: None,
+        };
+        (
+            Kubelet::new(Arc::new(FakeEngine::with_images(&["app:1"])), config, tx),
+            rx,
+        )
     }
 
     fn desired(uid: &str) -> DesiredPod {
@@ -290,7 +342,10 @@ mod tests {
         assert!(matches!(err, RuntimeError::InvalidPod(_)), "{err}");
         assert!(k.engine().calls().is_empty(), "nothing was created");
         let err = k.sync(vec![desired("../../etc")]).await.unwrap_err();
-        assert!(matches!(err, RuntimeError::InvalidPod(_)), "a uid is one path component");
+        assert!(
+            matches!(err, RuntimeError::InvalidPod(_)),
+            "a uid is one path component"
+        );
         let err = k.sync(vec![desired("a"), desired("a")]).await.unwrap_err();
         assert!(err.to_string().contains("listed twice"), "{err}");
     }

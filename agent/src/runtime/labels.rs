@@ -19,7 +19,11 @@ pub const VOLUME_OWNER: &str = "kubeplay.dev/volume-owner";
 pub const INFRA: &str = "POD";
 
 /// Labels of one container of `pod` (`container` is [`INFRA`] for the infra container).
-pub fn container_labels(pod: &PodRef, container: &str, restart_count: u32) -> BTreeMap<String, String> {
+pub fn container_labels(
+    pod: &PodRef,
+    container: &str,
+    restart_count: u32,
+) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED.to_string(), "true".to_string()),
         (POD_UID.to_string(), pod.uid.clone()),
@@ -32,7 +36,10 @@ pub fn container_labels(pod: &PodRef, container: &str, restart_count: u32) -> BT
 
 /// `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>`, the name dockershim gave containers.
 pub fn container_name(pod: &PodRef, container: &str, attempt: u32) -> String {
-    format!("k8s_{container}_{}_{}_{}_{attempt}", pod.name, pod.namespace, pod.uid)
+    format!(
+        "k8s_{container}_{}_{}_{}_{attempt}",
+        pod.name, pod.namespace, pod.uid
+    )
 }
 
 /// The pod and container a managed container belongs to, read back from its labels.
@@ -73,7 +80,11 @@ mod tests {
     use super::*;
 
     fn pod() -> PodRef {
-        PodRef { uid: "u-1".into(), namespace: "default".into(), name: "web".into() }
+        PodRef {
+            uid: "u-1".into(),
+            namespace: "default".into(),
+            name: "web".into(),
+        }
     }
 
     #[test]
@@ -81,7 +92,11 @@ mod tests {
         let labels = container_labels(&pod(), "nginx", 3);
         assert_eq!(
             owner(&labels),
-            Some(Owner { pod: pod(), container: "nginx".into(), restart_count: 3 })
+            Some(Owner {
+                pod: pod(),
+                container: "nginx".into(),
+                restart_count: 3
+            })
         );
     }
 
@@ -94,7 +109,13 @@ mod tests {
 
     #[test]
     fn names_follow_the_kubelet_pattern() {
-        assert_eq!(container_name(&pod(), "nginx", 2), "k8s_nginx_web_default_u-1_2");
-        assert_eq!(container_name(&pod(), INFRA, 0), "k8s_POD_web_default_u-1_0");
+        assert_eq!(
+            container_name(&pod(), "nginx", 2),
+            "k8s_nginx_web_default_u-1_2"
+        );
+        assert_eq!(
+            container_name(&pod(), INFRA, 0),
+            "k8s_POD_web_default_u-1_0"
+        );
     }
 }

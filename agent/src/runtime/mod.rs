@@ -29,6 +29,8 @@ mod container_state;
 pub mod docker;
 pub mod engine;
 pub mod exec;
+#[cfg(test)]
+mod fake_engine;
 pub mod kubelet;
 pub mod labels;
 mod logs;
@@ -39,8 +41,6 @@ mod probes;
 mod stats;
 pub mod tarball;
 mod volumes;
-#[cfg(test)]
-mod fake_engine;
 
 pub use api::{
     ContainerUsage, EventType, ExecOutput, ExecSession, LogOptions, LogStream, PodEvent, PodRef,
@@ -67,7 +67,11 @@ pub enum RuntimeError {
     #[error("container {0} is not running")]
     ContainerNotRunning(String),
     #[error("container \"{container}\" in pod \"{pod}\" is waiting to start: {reason}")]
-    WaitingToStart { pod: String, container: String, reason: String },
+    WaitingToStart {
+        pod: String,
+        container: String,
+        reason: String,
+    },
     #[error("pod {0} has no IP address yet")]
     NoPodIp(String),
     #[error("invalid pod: {0}")]
@@ -87,8 +91,12 @@ impl PodRuntime {
     /// Connects to the local Docker engine (negotiating its API version) and makes sure the
     /// infra image exists. Call `adopt` next, before the first `sync`.
     pub async fn connect(config: RuntimeConfig) -> Result<(PodRuntime, Reports), RuntimeError> {
-        let engine = DockerEngine::connect(&config.node_name).await.map_err(|e| RuntimeError::Docker(e.0))?;
-        engine::Engine::infra_image(&engine).await.map_err(|e| RuntimeError::Docker(e.0))?;
+        let engine = DockerEngine::connect(&config.node_name)
+            .await
+            .map_err(|e| RuntimeError::Docker(e.0))?;
+        engine::Engine::infra_image(&engine)
+            .await
+            .map_err(|e| RuntimeError::Docker(e.0))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let kubelet = Kubelet::new(Arc::new(engine), config.clone(), tx);
         Ok((PodRuntime { config, kubelet }, rx))
@@ -119,20 +127,38 @@ impl PodRuntime {
 
     /// The latest status of every pod this node runs (for a control plane that reconnects).
     pub fn statuses(&self) -> Vec<(PodRef, serde_json::Value)> {
-        self.kubelet.views().into_iter().filter(|v| !v.status.is_null()).map(|v| (v.pod, v.status)).collect()
+        self.kubelet
+            .views()
+            .into_iter()
+            .filter(|v| !v.status.is_null())
+            .map(|v| (v.pod, v.status))
+            .collect()
     }
 
     fn instance(&self, uid: &str, container: &str, previous: bool) -> Result<String, RuntimeError> {
-        let view = self.kubelet.view(uid).ok_or_else(|| RuntimeError::PodNotFound(uid.to_string()))?;
+        let view = self
+            .kubelet
+            .view(uid)
+            .ok_or_else(|| RuntimeError::PodNotFound(uid.to_string()))?;
         let pod = view.pod.name.clone();
-        let instances = view
-            .containers
-            .get(container)
-            .ok_or_else(|| RuntimeError::ContainerNotFound { pod: pod.clone(), container: container.to_string() })?;
-        let id = if previous { instances.previous.clone() } else { instances.current.clone() };
+        let instances =
+            view.containers
+                .get(container)
+                .ok_or_else(|| RuntimeError::ContainerNotFound {
+                    pod: pod.clone(),
+                    container: container.to_string(),
+                })?;
+        let id = if previous {
+            instances.previous.clone()
+        } else {
+            instances.current.clone()
+        };
         id.ok_or_else(|| {
             if previous {
-                return RuntimeError::NoPreviousContainer { pod, container: container.to_string() };
+                return RuntimeError::NoPreviousContainer {
+                    pod,
+                    container: container.to_string(),
+                };
             }
             let statuses = ["containerStatuses", "initContainerStatuses"]
                 .iter()
@@ -140,15 +166,27 @@ impl PodRuntime {
                 .flatten();
             let reason = statuses
                 .filter(|c| c["name"] == container)
-                .find_map(|c| c.pointer("/state/waiting/reason").and_then(serde_json::Value::as_str))
+                .find_map(|c| {
+                    c.pointer("/state/waiting/reason")
+                        .and_then(serde_json::Value::as_str)
+                })
                 .unwrap_or("ContainerCreating")
                 .to_string();
-            RuntimeError::WaitingToStart { pod, container: container.to_string(), reason }
+            RuntimeError::WaitingToStart {
+                pod,
+                container: container.to_string(),
+                reason,
+            }
         })
     }
 
     /// A container's log, as `kubectl logs` shows it.
-    pub async fn logs(&self, uid: &str, container: &str, options: LogOptions) -> Result<LogStream, RuntimeError> {
+    pub async fn logs(
+        &self,
+        uid: &str,
+        container: &str,
+        options: LogOptions,
+    ) -> Result<LogStream, RuntimeError> {
         let id = self.instance(uid, container, options.previous)?;
         Ok(logs::stream(self.docker().client(), &id, &options))
     }
@@ -163,7 +201,10 @@ impl PodRuntime {
         stdin: bool,
     ) -> Result<ExecSession, RuntimeError> {
         let id = self.instance(uid, container, false)?;
-        let running = self.kubelet.view(uid).and_then(|v| v.containers.get(container).map(|i| i.running));
+        let running = self
+            .kubelet
+            .view(uid)
+            .and_then(|v| v.containers.get(container).map(|i| i.running));
         if running != Some(true) {
             return Err(RuntimeError::ContainerNotRunning(container.to_string()));
         }
@@ -173,7 +214,10 @@ impl PodRuntime {
     /// The pod's IP on the engine's network: where port-forward and the Service proxy connect
     /// (the host reaches it on Linux, where Docker's bridge is a host interface).
     pub fn pod_ip(&self, uid: &str) -> Result<String, RuntimeError> {
-        let view = self.kubelet.view(uid).ok_or_else(|| RuntimeError::PodNotFound(uid.to_string()))?;
+        let view = self
+            .kubelet
+            .view(uid)
+            .ok_or_else(|| RuntimeError::PodNotFound(uid.to_string()))?;
         view.status
             .get("podIP")
             .and_then(serde_json::Value::as_str)
@@ -185,7 +229,10 @@ impl PodRuntime {
     /// Whether `ip` is the IP of one of this node's pods (what the relay may connect to).
     pub fn has_pod_ip(&self, ip: &std::net::IpAddr) -> bool {
         let ip = ip.to_string();
-        self.kubelet.views().iter().any(|v| v.status.get("podIP").and_then(serde_json::Value::as_str) == Some(ip.as_str()))
+        self.kubelet
+            .views()
+            .iter()
+            .any(|v| v.status.get("podIP").and_then(serde_json::Value::as_str) == Some(ip.as_str()))
     }
 
     /// The id of the pod's infra container (its sandbox), as the kubelet names pods in errors.
@@ -212,13 +259,19 @@ impl PodRuntime {
                 .filter(|(_, i)| i.running)
                 .filter_map(|(name, i)| Some((name.clone(), i.current.clone()?)))
                 .collect();
-            let samples = futures_util::future::join_all(running.iter().map(|(_, id)| stats::sample(docker, id))).await;
+            let samples = futures_util::future::join_all(
+                running.iter().map(|(_, id)| stats::sample(docker, id)),
+            )
+            .await;
             let containers = running
                 .iter()
                 .zip(samples)
                 .filter_map(|((name, _), s)| Some(stats::usage(name, &s?)))
                 .collect();
-            out.push(PodUsage { pod: view.pod, containers });
+            out.push(PodUsage {
+                pod: view.pod,
+                containers,
+            });
         }
         Ok(out)
     }
@@ -238,11 +291,19 @@ impl PodRuntime {
         }
         let pods = self.config.state_dir.join("pods");
         if pods.exists() {
-            std::fs::remove_dir_all(&pods).map_err(|e| RuntimeError::Docker(format!("{}: {e}", pods.display())))?;
+            std::fs::remove_dir_all(&pods)
+                .map_err(|e| RuntimeError::Docker(format!("{}: {e}", pods.display())))?;
         }
         // The infra image goes too, unless another node on this engine still runs pods.
-        if !engine.image_in_use(pause_image::INFRA_IMAGE).await.map_err(docker_err)? {
-            engine.remove_image(pause_image::INFRA_IMAGE).await.map_err(docker_err)?;
+        if !engine
+            .image_in_use(pause_image::INFRA_IMAGE)
+            .await
+            .map_err(docker_err)?
+        {
+            engine
+                .remove_image(pause_image::INFRA_IMAGE)
+                .await
+                .map_err(docker_err)?;
         }
         Ok(())
     }

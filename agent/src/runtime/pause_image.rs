@@ -70,7 +70,11 @@ pub fn build_context(arch: &str) -> Option<Vec<Entry>> {
             mode: 0o644,
             data: b"FROM scratch\nCOPY pause /pause\nENTRYPOINT [\"/pause\"]\n".to_vec(),
         },
-        Entry::File { path: "pause".into(), mode: 0o755, data: elf(machine, &code) },
+        Entry::File {
+            path: "pause".into(),
+            mode: 0o755,
+            data: elf(machine, &code),
+        },
     ])
 }
 

@@ -11,9 +11,10 @@ impl<E: Engine> PodWorker<E> {
     /// The pod's phase from its containers, as the kubelet computes it.
     pub fn phase(&self) -> &'static str {
         let policy = self.restart_policy();
-        let init_failed = self.init.iter().any(|c| {
-            c.terminated().is_some_and(|t| t.exit_code != 0) && policy == "Never"
-        });
+        let init_failed = self
+            .init
+            .iter()
+            .any(|c| c.terminated().is_some_and(|t| t.exit_code != 0) && policy == "Never");
         if init_failed {
             return "Failed";
         }
@@ -24,7 +25,10 @@ impl<E: Engine> PodWorker<E> {
         let done = |c: &ContainerState| c.terminated().is_some();
         if !cs.is_empty() && cs.iter().all(done) {
             let all_ok = cs.iter().all(|c| c.completed());
-            let will_restart = cs.iter().any(|c| c.terminated().is_some_and(|t| restarts(&policy, t.exit_code)));
+            let will_restart = cs.iter().any(|c| {
+                c.terminated()
+                    .is_some_and(|t| restarts(&policy, t.exit_code))
+            });
             return match (all_ok, will_restart) {
                 (_, true) => "Running",
                 (true, false) => "Succeeded",
@@ -45,9 +49,19 @@ impl<E: Engine> PodWorker<E> {
         let phase = self.phase();
         let terminal = matches!(phase, "Succeeded" | "Failed");
         let initialized = self.init.iter().all(|c| c.completed());
-        let unready: Vec<&str> = self.containers.iter().filter(|c| !c.ready).map(|c| c.name.as_str()).collect();
-        let not_ready_reason = if terminal { "PodCompleted" } else { "ContainersNotReady" };
-        let not_ready_message = (!terminal).then(|| format!("containers with unready status: [{}]", unready.join(" ")));
+        let unready: Vec<&str> = self
+            .containers
+            .iter()
+            .filter(|c| !c.ready)
+            .map(|c| c.name.as_str())
+            .collect();
+        let not_ready_reason = if terminal {
+            "PodCompleted"
+        } else {
+            "ContainersNotReady"
+        };
+        let not_ready_message =
+            (!terminal).then(|| format!("containers with unready status: [{}]", unready.join(" ")));
         let uninit: Vec<&str> = self
             .init
             .iter()
@@ -56,19 +70,43 @@ impl<E: Engine> PodWorker<E> {
             .collect();
         let ready = unready.is_empty();
         let mut conditions = vec![
-            self.condition("PodReadyToStartContainers", self.sandbox.is_some(), None, None, now),
+            self.condition(
+                "PodReadyToStartContainers",
+                self.sandbox.is_some(),
+                None,
+                None,
+                now,
+            ),
             if initialized {
-                self.condition("Initialized", true, terminal.then_some("PodCompleted"), None, now)
+                self.condition(
+                    "Initialized",
+                    true,
+                    terminal.then_some("PodCompleted"),
+                    None,
+                    now,
+                )
             } else {
                 let message = format!("containers with incomplete status: [{}]", uninit.join(" "));
-                self.condition("Initialized", false, Some("ContainersNotInitialized"), Some(message), now)
+                self.condition(
+                    "Initialized",
+                    false,
+                    Some("ContainersNotInitialized"),
+                    Some(message),
+                    now,
+                )
             },
         ];
         for ty in ["Ready", "ContainersReady"] {
             conditions.push(if ready {
                 self.condition(ty, true, None, None, now)
             } else {
-                self.condition(ty, false, Some(not_ready_reason), not_ready_message.clone(), now)
+                self.condition(
+                    ty,
+                    false,
+                    Some(not_ready_reason),
+                    not_ready_message.clone(),
+                    now,
+                )
             });
         }
         conditions.push(self.condition("PodScheduled", true, None, None, now));
@@ -83,19 +121,33 @@ impl<E: Engine> PodWorker<E> {
             "containerStatuses": statuses,
         });
         if !self.init.is_empty() {
-            status["initContainerStatuses"] = self.init.iter().map(|c| c.status(&pod_ref)).collect();
+            status["initContainerStatuses"] =
+                self.init.iter().map(|c| c.status(&pod_ref)).collect();
         }
         // The API server sets it at creation; a full status from the node keeps it.
         let spec = self.desired.pod.get("spec").cloned().unwrap_or_default();
-        status["qosClass"] = serde_json::json!(kubeplay_shared::api::defaults::pod::qos_class(&spec));
-        if let Some(ip) = self.sandbox.as_ref().map(|s| s.ip.as_str()).filter(|ip| !ip.is_empty()) {
+        status["qosClass"] =
+            serde_json::json!(kubeplay_shared::api::defaults::pod::qos_class(&spec));
+        if let Some(ip) = self
+            .sandbox
+            .as_ref()
+            .map(|s| s.ip.as_str())
+            .filter(|ip| !ip.is_empty())
+        {
             status["podIP"] = serde_json::json!(ip);
             status["podIPs"] = serde_json::json!([{"ip": ip}]);
         }
         status
     }
 
-    fn condition(&self, ty: &str, ok: bool, reason: Option<&str>, message: Option<String>, now: Timestamp) -> Value {
+    fn condition(
+        &self,
+        ty: &str,
+        ok: bool,
+        reason: Option<&str>,
+        message: Option<String>,
+        now: Timestamp,
+    ) -> Value {
         let status = if ok { "True" } else { "False" };
         let since = self
             .last_status

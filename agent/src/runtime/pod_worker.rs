@@ -30,16 +30,27 @@ pub fn grace_period(pod: &Value) -> Duration {
     let secs = pod
         .pointer("/metadata/deletionGracePeriodSeconds")
         .and_then(Value::as_i64)
-        .or_else(|| pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64))
+        .or_else(|| {
+            pod.pointer("/spec/terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
         .unwrap_or(30);
     Duration::from_secs(u64::try_from(secs).unwrap_or(0))
 }
 
 pub fn pod_ref_of(pod: &Value) -> PodRef {
-    let s = |p: &str| pod.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
-    PodRef { uid: s("/metadata/uid"), namespace: s("/metadata/namespace"), name: s("/metadata/name") }
+    let s = |p: &str| {
+        pod.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    PodRef {
+        uid: s("/metadata/uid"),
+        namespace: s("/metadata/namespace"),
+        name: s("/metadata/name"),
+    }
 }
-
 
 pub struct PodWorker<E: Engine> {
     engine: Arc<E>,
@@ -71,7 +82,13 @@ fn specs(pod: &Value, list: &str) -> Vec<ContainerState> {
 }
 
 impl<E: Engine> PodWorker<E> {
-    pub fn new(engine: Arc<E>, state_dir: PathBuf, host_ip: String, desired: DesiredPod, now: Timestamp) -> Self {
+    pub fn new(
+        engine: Arc<E>,
+        state_dir: PathBuf,
+        host_ip: String,
+        desired: DesiredPod,
+        now: Timestamp,
+    ) -> Self {
         Self {
             engine,
             state_dir,
@@ -111,7 +128,10 @@ impl<E: Engine> PodWorker<E> {
         let mut by_container: BTreeMap<String, Vec<(u32, ContainerInfo)>> = BTreeMap::new();
         for info in found {
             match labels::owner(&info.labels) {
-                Some(o) => by_container.entry(o.container).or_default().push((o.restart_count, info)),
+                Some(o) => by_container
+                    .entry(o.container)
+                    .or_default()
+                    .push((o.restart_count, info)),
                 None => w.stale.push(info.id),
             }
         }
@@ -119,7 +139,10 @@ impl<E: Engine> PodWorker<E> {
             infra.sort_by_key(|(n, _)| *n);
             if let Some((_, sandbox)) = infra.pop().filter(|(_, i)| i.running) {
                 w.start_time = sandbox.started_at.unwrap_or(now);
-                w.sandbox = Some(Sandbox { id: sandbox.id, ip: sandbox.ip.unwrap_or_default() });
+                w.sandbox = Some(Sandbox {
+                    id: sandbox.id,
+                    ip: sandbox.ip.unwrap_or_default(),
+                });
             }
             w.stale.extend(infra.into_iter().map(|(_, i)| i.id));
         }
@@ -127,7 +150,9 @@ impl<E: Engine> PodWorker<E> {
         for c in w.init.iter_mut().chain(w.containers.iter_mut()) {
             let mut instances = by_container.remove(&c.name).unwrap_or_default();
             instances.sort_by_key(|(n, _)| *n);
-            let Some((count, current)) = instances.pop() else { continue };
+            let Some((count, current)) = instances.pop() else {
+                continue;
+            };
             if !running_sandbox {
                 w.stale.push(current.id);
                 w.stale.extend(instances.into_iter().map(|(_, i)| i.id));
@@ -149,7 +174,8 @@ impl<E: Engine> PodWorker<E> {
             };
             c.current = Some(current.id);
         }
-        w.stale.extend(by_container.into_values().flatten().map(|(_, i)| i.id));
+        w.stale
+            .extend(by_container.into_values().flatten().map(|(_, i)| i.id));
         w
     }
 
@@ -163,7 +189,10 @@ impl<E: Engine> PodWorker<E> {
     pub fn update(&mut self, desired: DesiredPod) {
         let new = specs(&desired.pod, "containers");
         for c in self.containers.iter_mut() {
-            if let Some(n) = new.iter().find(|n| n.name == c.name && n.image() != c.image()) {
+            if let Some(n) = new
+                .iter()
+                .find(|n| n.name == c.name && n.image() != c.image())
+            {
                 c.spec = n.spec.clone();
                 c.definition_changed = true;
             }
@@ -172,7 +201,12 @@ impl<E: Engine> PodWorker<E> {
     }
 
     fn restart_policy(&self) -> String {
-        self.desired.pod.pointer("/spec/restartPolicy").and_then(Value::as_str).unwrap_or("Always").to_string()
+        self.desired
+            .pod
+            .pointer("/spec/restartPolicy")
+            .and_then(Value::as_str)
+            .unwrap_or("Always")
+            .to_string()
     }
 
     fn pod_event(&mut self, kind: EventType, reason: &str, message: String, now: Timestamp) {
@@ -192,10 +226,22 @@ impl<E: Engine> PodWorker<E> {
             let _ = self.engine.remove(&id).await;
         }
         if self.sources.is_none() {
-            match volumes::prepare(&*self.engine, &self.state_dir, &self.pod, &self.desired.volumes).await {
+            match volumes::prepare(
+                &*self.engine,
+                &self.state_dir,
+                &self.pod,
+                &self.desired.volumes,
+            )
+            .await
+            {
                 Ok(s) => self.sources = Some(s),
                 Err(e) => {
-                    self.pod_event(EventType::Warning, "FailedMount", format!("MountVolume.SetUp failed: {e}"), now);
+                    self.pod_event(
+                        EventType::Warning,
+                        "FailedMount",
+                        format!("MountVolume.SetUp failed: {e}"),
+                        now,
+                    );
                     return;
                 }
             }
@@ -223,7 +269,9 @@ impl<E: Engine> PodWorker<E> {
                 }
             }
         }
-        let (Some(sandbox), Some(sources)) = (&self.sandbox, &self.sources) else { return };
+        let (Some(sandbox), Some(sources)) = (&self.sandbox, &self.sources) else {
+            return;
+        };
         let restart_policy = self.restart_policy();
         let mut ctx = Ctx {
             engine: &*self.engine,
@@ -255,7 +303,12 @@ impl<E: Engine> PodWorker<E> {
     /// The infra container is gone: like the kubelet, kill the containers that joined it and
     /// start them again (restart counts go up) in a new sandbox.
     async fn sandbox_changed(&mut self, now: Timestamp) {
-        self.pod_event(EventType::Normal, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.".into(), now);
+        self.pod_event(
+            EventType::Normal,
+            "SandboxChanged",
+            "Pod sandbox changed, it will be killed and re-created.".into(),
+            now,
+        );
         if let Some(old) = self.sandbox.take() {
             let _ = self.engine.remove(&old.id).await;
         }
@@ -288,14 +341,20 @@ impl<E: Engine> PodWorker<E> {
             hostname: Some(hostname),
             labels: labels::container_labels(&self.pod, labels::INFRA, 0),
             ipc_mode: Some("shareable".into()),
-            exposed_ports: container_config::host_ports(&self.desired.pod).into_iter().map(|(p, _)| p).collect(),
+            exposed_ports: container_config::host_ports(&self.desired.pod)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect(),
             port_bindings: container_config::host_ports(&self.desired.pod),
             ..Default::default()
         };
         let id = self.engine.create(&spec).await.map_err(|e| e.to_string())?;
         self.engine.start(&id).await.map_err(|e| e.to_string())?;
         let info = self.engine.inspect(&id).await.map_err(|e| e.to_string())?;
-        Ok(Sandbox { id, ip: info.and_then(|i| i.ip).unwrap_or_default() })
+        Ok(Sandbox {
+            id,
+            ip: info.and_then(|i| i.ip).unwrap_or_default(),
+        })
     }
 
     /// Queues a status report when the status changed since the last one.
@@ -305,7 +364,10 @@ impl<E: Engine> PodWorker<E> {
             return None;
         }
         self.last_status = status.clone();
-        self.out.push(Report::Status { pod: self.pod.clone(), status: status.clone() });
+        self.out.push(Report::Status {
+            pod: self.pod.clone(),
+            status: status.clone(),
+        });
         Some(status)
     }
 
@@ -314,7 +376,12 @@ impl<E: Engine> PodWorker<E> {
     pub async fn terminate(&mut self, grace: Duration, now: Timestamp) {
         let pod = self.pod.clone();
         let mut running = Vec::new();
-        for (init, c) in self.init.iter().map(|c| (true, c)).chain(self.containers.iter().map(|c| (false, c))) {
+        for (init, c) in self
+            .init
+            .iter()
+            .map(|c| (true, c))
+            .chain(self.containers.iter().map(|c| (false, c)))
+        {
             if let (true, Some(id)) = (c.is_running(), &c.current) {
                 let list = if init { "initContainers" } else { "containers" };
                 self.out.push(Report::Event(PodEvent {
@@ -349,7 +416,6 @@ impl<E: Engine> PodWorker<E> {
         self.out.push(Report::Removed { pod });
     }
 }
-
 
 #[path = "pod_status.rs"]
 mod status;

@@ -39,10 +39,19 @@ fn app_state(w: &PodWorker<FakeEngine>) -> Value {
 #[tokio::test]
 async fn a_pod_starts_its_sandbox_then_its_containers_joined_to_it() {
     let engine = Arc::new(FakeEngine::with_images(&["app:1"]));
-    let mut w = worker(&engine, desired(json!([{"name": "app", "image": "app:1"}]), "Always"));
+    let mut w = worker(
+        &engine,
+        desired(json!([{"name": "app", "image": "app:1"}]), "Always"),
+    );
     w.step(t(0)).await;
     let calls = engine.calls();
-    assert_eq!(calls[..2], ["create k8s_POD_web_default_u1_0".to_string(), "start c1".to_string()]);
+    assert_eq!(
+        calls[..2],
+        [
+            "create k8s_POD_web_default_u1_0".to_string(),
+            "start c1".to_string()
+        ]
+    );
     assert!(calls.contains(&"create k8s_app_web_default_u1_0".to_string()));
     let app = engine.lock().containers["c2"].spec.clone();
     assert_eq!(app.network_mode.as_deref(), Some("container:c1"));
@@ -60,7 +69,10 @@ async fn a_pod_starts_its_sandbox_then_its_containers_joined_to_it() {
 #[tokio::test]
 async fn crashes_restart_at_once_then_back_off_10_20_40_seconds() {
     let engine = Arc::new(FakeEngine::with_images(&["app:1"]));
-    let mut w = worker(&engine, desired(json!([{"name": "app", "image": "app:1"}]), "Always"));
+    let mut w = worker(
+        &engine,
+        desired(json!([{"name": "app", "image": "app:1"}]), "Always"),
+    );
     w.step(t(0)).await;
     let mut now = 0;
     let mut waits = Vec::new();
@@ -72,9 +84,15 @@ async fn crashes_restart_at_once_then_back_off_10_20_40_seconds() {
         if let State::CrashLoop { retry_at } = w.containers[0].state {
             let wait = retry_at.as_second() - t(now).as_second();
             waits.push(wait);
-            assert_eq!(app_state(&w)["state"]["waiting"]["reason"], "CrashLoopBackOff");
+            assert_eq!(
+                app_state(&w)["state"]["waiting"]["reason"],
+                "CrashLoopBackOff"
+            );
             w.step(t(now + wait - 1)).await;
-            assert!(matches!(w.containers[0].state, State::CrashLoop { .. }), "still backing off");
+            assert!(
+                matches!(w.containers[0].state, State::CrashLoop { .. }),
+                "still backing off"
+            );
             now += wait;
             w.step(t(now)).await;
         }
@@ -90,7 +108,10 @@ async fn crashes_restart_at_once_then_back_off_10_20_40_seconds() {
 #[tokio::test]
 async fn only_the_current_and_previous_instances_are_kept() {
     let engine = Arc::new(FakeEngine::with_images(&["app:1"]));
-    let mut w = worker(&engine, desired(json!([{"name": "app", "image": "app:1"}]), "Always"));
+    let mut w = worker(
+        &engine,
+        desired(json!([{"name": "app", "image": "app:1"}]), "Always"),
+    );
     w.step(t(0)).await;
     for n in 1..=2 {
         engine.exit("app", 1, t(n * 100));
@@ -100,22 +121,45 @@ async fn only_the_current_and_previous_instances_are_kept() {
     }
     let c = &w.containers[0];
     assert_eq!(c.restart_count, 2);
-    let names: Vec<String> = engine.lock().containers.values().map(|c| c.info.name.clone()).collect();
-    assert_eq!(names, ["k8s_POD_web_default_u1_0", "k8s_app_web_default_u1_1", "k8s_app_web_default_u1_2"]);
+    let names: Vec<String> = engine
+        .lock()
+        .containers
+        .values()
+        .map(|c| c.info.name.clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "k8s_POD_web_default_u1_0",
+            "k8s_app_web_default_u1_1",
+            "k8s_app_web_default_u1_2"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn on_failure_leaves_a_completed_container_and_the_pod_succeeds() {
     let engine = Arc::new(FakeEngine::with_images(&["job:1"]));
-    let mut w = worker(&engine, desired(json!([{"name": "job", "image": "job:1"}]), "OnFailure"));
+    let mut w = worker(
+        &engine,
+        desired(json!([{"name": "job", "image": "job:1"}]), "OnFailure"),
+    );
     w.step(t(0)).await;
     engine.exit("job", 0, t(5));
     w.step(t(5)).await;
     w.step(t(6)).await;
     let status = w.status(t(6));
     assert_eq!(status["phase"], "Succeeded");
-    assert_eq!(status["containerStatuses"][0]["state"]["terminated"]["reason"], "Completed");
-    let ready = status["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Ready").unwrap();
+    assert_eq!(
+        status["containerStatuses"][0]["state"]["terminated"]["reason"],
+        "Completed"
+    );
+    let ready = status["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap();
     assert_eq!(ready["reason"], "PodCompleted");
 }
 
@@ -127,7 +171,10 @@ async fn a_missing_image_with_pull_policy_never_is_err_image_never_pull() {
     w.step(t(0)).await;
     let app = app_state(&w);
     assert_eq!(app["state"]["waiting"]["reason"], "ErrImageNeverPull");
-    assert_eq!(app["state"]["waiting"]["message"], "Container image \"app:1\" is not present with pull policy of Never");
+    assert_eq!(
+        app["state"]["waiting"]["message"],
+        "Container image \"app:1\" is not present with pull policy of Never"
+    );
     assert!(!engine.calls().iter().any(|c| c.starts_with("pull")));
     assert!(events(&mut w).contains(&("Failed".into(), "Error: ErrImageNeverPull".into())));
 }
@@ -135,27 +182,56 @@ async fn a_missing_image_with_pull_policy_never_is_err_image_never_pull() {
 #[tokio::test]
 async fn a_failed_pull_is_err_image_pull_then_image_pull_back_off() {
     let engine = Arc::new(FakeEngine::default());
-    let mut w = worker(&engine, desired(json!([{"name": "app", "image": "nginx"}]), "Always"));
+    let mut w = worker(
+        &engine,
+        desired(json!([{"name": "app", "image": "nginx"}]), "Always"),
+    );
     w.step(t(0)).await;
     assert_eq!(app_state(&w)["state"]["waiting"]["reason"], "ErrImagePull");
     let first = events(&mut w);
-    assert_eq!(first[0], ("Pulling".into(), "Pulling image \"nginx\"".into()));
-    assert_eq!(first[1], ("Failed".into(), "Failed to pull image \"nginx\": pull access denied for nginx".into()));
+    assert_eq!(
+        first[0],
+        ("Pulling".into(), "Pulling image \"nginx\"".into())
+    );
+    assert_eq!(
+        first[1],
+        (
+            "Failed".into(),
+            "Failed to pull image \"nginx\": pull access denied for nginx".into()
+        )
+    );
     w.step(t(1)).await;
     let app = app_state(&w);
     assert_eq!(app["state"]["waiting"]["reason"], "ImagePullBackOff");
-    assert_eq!(app["state"]["waiting"]["message"], "Back-off pulling image \"nginx\": ErrImagePull: pull access denied for nginx");
+    assert_eq!(
+        app["state"]["waiting"]["message"],
+        "Back-off pulling image \"nginx\": ErrImagePull: pull access denied for nginx"
+    );
     assert!(events(&mut w).contains(&("BackOff".into(), "Back-off pulling image \"nginx\"".into())));
     w.step(t(10)).await;
-    assert_eq!(engine.calls().iter().filter(|c| c.starts_with("pull")).count(), 2, "retried after the back-off");
+    assert_eq!(
+        engine
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("pull"))
+            .count(),
+        2,
+        "retried after the back-off"
+    );
 }
 
 #[tokio::test]
 async fn an_image_built_here_runs_under_pull_policy_always_when_no_registry_answers() {
     let engine = Arc::new(FakeEngine::with_images(&["busybox"]));
-    let mut w = worker(&engine, desired(json!([{"name": "app", "image": "busybox"}]), "Always"));
+    let mut w = worker(
+        &engine,
+        desired(json!([{"name": "app", "image": "busybox"}]), "Always"),
+    );
     w.step(t(0)).await;
-    assert!(engine.calls().contains(&"pull busybox".to_string()), "the pull is tried");
+    assert!(
+        engine.calls().contains(&"pull busybox".to_string()),
+        "the pull is tried"
+    );
     assert!(w.containers[0].is_running());
     let reasons: Vec<String> = events(&mut w).into_iter().map(|(r, _)| r).collect();
     assert_eq!(reasons, ["Pulling", "Pulled", "Created", "Started"]);
@@ -174,12 +250,21 @@ async fn a_failing_liveness_probe_kills_the_container_after_its_threshold() {
         w.step(t(s)).await;
     }
     let seen = events(&mut w);
-    let unhealthy = seen.iter().filter(|(r, m)| r == "Unhealthy" && m == "Liveness probe failed: check: failed").count();
+    let unhealthy = seen
+        .iter()
+        .filter(|(r, m)| r == "Unhealthy" && m == "Liveness probe failed: check: failed")
+        .count();
     assert_eq!(unhealthy, 3);
-    assert!(seen.contains(&("Killing".into(), "Container app failed liveness probe, will be restarted".into())));
+    assert!(seen.contains(&(
+        "Killing".into(),
+        "Container app failed liveness probe, will be restarted".into()
+    )));
     assert!(engine.calls().contains(&"stop c2 30s".to_string()));
     w.step(t(11)).await;
-    assert_eq!(w.containers[0].restart_count, 1, "restarted at once (no back-off yet)");
+    assert_eq!(
+        w.containers[0].restart_count, 1,
+        "restarted at once (no back-off yet)"
+    );
 }
 
 #[tokio::test]
@@ -195,13 +280,23 @@ async fn readiness_gates_ready_and_a_startup_probe_gates_both() {
     w.step(t(0)).await; // startup fails; readiness must not run before it passes
     assert_eq!(app_state(&w)["started"], false);
     assert_eq!(app_state(&w)["ready"], false);
-    let unhealthy: Vec<String> = events(&mut w).into_iter().filter(|(r, _)| r == "Unhealthy").map(|(_, m)| m).collect();
+    let unhealthy: Vec<String> = events(&mut w)
+        .into_iter()
+        .filter(|(r, _)| r == "Unhealthy")
+        .map(|(_, m)| m)
+        .collect();
     assert_eq!(unhealthy, ["Startup probe failed: up: failed"]);
     engine.lock().exec_exit = 0;
     w.step(t(1)).await;
     assert_eq!(app_state(&w)["started"], true);
     assert_eq!(app_state(&w)["ready"], true);
-    let ready = w.status(t(1))["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Ready").cloned().unwrap();
+    let ready = w.status(t(1))["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .cloned()
+        .unwrap();
     assert_eq!(ready["status"], "True");
 }
 
@@ -220,12 +315,20 @@ async fn w_step_and_terminate(engine: &Arc<FakeEngine>, d: &mut DesiredPod) {
     events(&mut w);
     w.terminate(grace_period(&d.pod), t(1)).await;
     let calls = engine.calls();
-    let stop = calls.iter().position(|c| c == "stop c2 7s").expect("SIGTERM with the deletion grace period");
-    let sandbox = calls.iter().position(|c| c == "remove c1").expect("sandbox removed");
+    let stop = calls
+        .iter()
+        .position(|c| c == "stop c2 7s")
+        .expect("SIGTERM with the deletion grace period");
+    let sandbox = calls
+        .iter()
+        .position(|c| c == "remove c1")
+        .expect("sandbox removed");
     assert!(stop < sandbox, "{calls:?}");
     assert!(engine.lock().containers.is_empty());
     let reports = std::mem::take(&mut w.out);
-    assert!(matches!(&reports[0], Report::Event(e) if e.reason == "Killing" && e.message == "Stopping container app"));
+    assert!(
+        matches!(&reports[0], Report::Event(e) if e.reason == "Killing" && e.message == "Stopping container app")
+    );
     assert!(matches!(reports.last(), Some(Report::Removed { .. })));
 }
 
@@ -245,7 +348,12 @@ async fn adoption_takes_over_running_containers_with_their_restart_counts() {
     let running_id = first.containers[0].current.clone();
     let calls_before = engine.calls().len();
 
-    let found = engine.lock().containers.values().map(|c| c.info.clone()).collect();
+    let found = engine
+        .lock()
+        .containers
+        .values()
+        .map(|c| c.info.clone())
+        .collect();
     let dir = std::env::temp_dir().join("kubeplay-adopt-test");
     let mut second = PodWorker::adopt(engine.clone(), dir, "192.168.1.5".into(), d, found, t(5000));
     second.step(t(5000)).await;
@@ -253,8 +361,16 @@ async fn adoption_takes_over_running_containers_with_their_restart_counts() {
     assert_eq!(app.restart_count, 3);
     assert_eq!(app.current, running_id);
     assert!(app.is_running());
-    assert_eq!(app.last_state.as_ref().map(|t| t.exit_code), Some(1), "the previous instance is the last state");
-    assert_eq!(engine.calls().len(), calls_before, "nothing created, started or removed");
+    assert_eq!(
+        app.last_state.as_ref().map(|t| t.exit_code),
+        Some(1),
+        "the previous instance is the last state"
+    );
+    assert_eq!(
+        engine.calls().len(),
+        calls_before,
+        "nothing created, started or removed"
+    );
 }
 
 #[tokio::test]
@@ -265,17 +381,32 @@ async fn init_containers_run_to_completion_in_order_before_the_app_starts() {
     let mut w = worker(&engine, d);
     w.step(t(0)).await;
     assert!(w.init[0].is_running());
-    assert!(matches!(w.containers[0].state, State::Creating), "the app waits for init");
+    assert!(
+        matches!(w.containers[0].state, State::Creating),
+        "the app waits for init"
+    );
     let status = w.status(t(0));
     assert_eq!(status["phase"], "Pending");
-    let init = status["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Initialized").cloned().unwrap();
+    let init = status["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Initialized")
+        .cloned()
+        .unwrap();
     assert_eq!(init["status"], "False");
-    assert_eq!(init["message"], "containers with incomplete status: [migrate]");
+    assert_eq!(
+        init["message"],
+        "containers with incomplete status: [migrate]"
+    );
     engine.exit("migrate", 0, t(3));
     w.step(t(3)).await;
     assert!(w.containers[0].is_running());
     assert_eq!(w.status(t(3))["phase"], "Running");
-    assert_eq!(w.status(t(3))["initContainerStatuses"][0]["state"]["terminated"]["reason"], "Completed");
+    assert_eq!(
+        w.status(t(3))["initContainerStatuses"][0]["state"]["terminated"]["reason"],
+        "Completed"
+    );
 }
 
 #[tokio::test]
@@ -289,10 +420,17 @@ async fn a_new_image_restarts_the_container_with_it() {
     newer.pod["spec"]["containers"][0]["image"] = json!("app:2");
     w.update(newer);
     w.step(t(5)).await;
-    assert!(events(&mut w).contains(&("Killing".into(), "Container app definition changed, will be restarted".into())));
+    assert!(events(&mut w).contains(&(
+        "Killing".into(),
+        "Container app definition changed, will be restarted".into()
+    )));
     let app = app_state(&w);
     assert_eq!(app["image"], "app:2");
     assert_eq!(app["restartCount"], 1);
     assert!(app["state"]["running"].is_object());
-    assert!(engine.lock().containers.values().any(|c| c.info.running && c.spec.image == "app:2"));
+    assert!(engine
+        .lock()
+        .containers
+        .values()
+        .any(|c| c.info.running && c.spec.image == "app:2"));
 }

@@ -56,9 +56,10 @@ pub async fn run<E: Engine>(
         }
         Action::Exec { command } => match engine.exec_probe(container_id, command, limit).await {
             Ok((0, _)) => Ok(()),
-            Ok((code, output)) if output.trim().is_empty() => {
-                Err(format!("command \"{}\" exited with {code}", command.join(" ")))
-            }
+            Ok((code, output)) if output.trim().is_empty() => Err(format!(
+                "command \"{}\" exited with {code}",
+                command.join(" ")
+            )),
             Ok((_, output)) => Err(output.trim_end().to_string()),
             Err(e) => Err(e.to_string()),
         },
@@ -74,12 +75,17 @@ fn connect_error(e: &std::io::Error) -> String {
 
 /// A bare HTTP/1.1 GET, returning the status code (what `kube-probe` checks).
 async fn http_get(ip: &str, port: u16, path: &str) -> Result<u16, String> {
-    let mut stream = TcpStream::connect((ip, port)).await.map_err(|e| connect_error(&e))?;
+    let mut stream = TcpStream::connect((ip, port))
+        .await
+        .map_err(|e| connect_error(&e))?;
     let (major, minor) = kubeplay_shared::apiserver::KUBERNETES_VERSION;
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {ip}:{port}\r\nUser-Agent: kube-probe/{major}.{minor}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut head = Vec::new();
     let mut buf = [0u8; 512];
     while !head.windows(2).any(|w| w == b"\r\n") {

@@ -8,28 +8,54 @@ use futures_util::StreamExt;
 use jiff::Timestamp;
 
 /// One stats read of a container (Docker waits for a second sample to fill `precpu_stats`).
-pub async fn sample(docker: &bollard::Docker, container_id: &str) -> Option<ContainerStatsResponse> {
-    let mut s = docker.stats(container_id, Some(StatsOptions { stream: false, one_shot: false }));
+pub async fn sample(
+    docker: &bollard::Docker,
+    container_id: &str,
+) -> Option<ContainerStatsResponse> {
+    let mut s = docker.stats(
+        container_id,
+        Some(StatsOptions {
+            stream: false,
+            one_shot: false,
+        }),
+    );
     s.next().await?.ok()
 }
 
 /// CPU use between the two samples in nanocores, and the memory working set.
 pub fn usage(name: &str, s: &ContainerStatsResponse) -> ContainerUsage {
     let total = |c: Option<&bollard::models::ContainerCpuStats>| {
-        c.and_then(|c| c.cpu_usage.as_ref()).and_then(|u| u.total_usage).unwrap_or(0)
+        c.and_then(|c| c.cpu_usage.as_ref())
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0)
     };
     let used = total(s.cpu_stats.as_ref()).saturating_sub(total(s.precpu_stats.as_ref()));
     let time = |t: Option<&String>| t.and_then(|t| t.parse::<Timestamp>().ok());
     let wall = match (time(s.read.as_ref()), time(s.preread.as_ref())) {
-        (Some(now), Some(before)) if before.as_second() > 0 => now.duration_since(before).as_nanos(),
+        (Some(now), Some(before)) if before.as_second() > 0 => {
+            now.duration_since(before).as_nanos()
+        }
         _ => 0,
     };
-    let cpu_nanocores = if wall > 0 { u64::try_from(i128::from(used) * 1_000_000_000 / wall).unwrap_or(0) } else { 0 };
+    let cpu_nanocores = if wall > 0 {
+        u64::try_from(i128::from(used) * 1_000_000_000 / wall).unwrap_or(0)
+    } else {
+        0
+    };
     let memory_working_set_bytes = s.memory_stats.as_ref().map_or(0, |m| {
-        let inactive = m.stats.as_ref().and_then(|st| st.get("inactive_file").or_else(|| st.get("total_inactive_file")));
-        m.usage.unwrap_or(0).saturating_sub(inactive.copied().unwrap_or(0))
+        let inactive = m.stats.as_ref().and_then(|st| {
+            st.get("inactive_file")
+                .or_else(|| st.get("total_inactive_file"))
+        });
+        m.usage
+            .unwrap_or(0)
+            .saturating_sub(inactive.copied().unwrap_or(0))
     });
-    ContainerUsage { name: name.to_string(), cpu_nanocores, memory_working_set_bytes }
+    ContainerUsage {
+        name: name.to_string(),
+        cpu_nanocores,
+        memory_working_set_bytes,
+    }
 }
 
 #[cfg(test)]
@@ -39,7 +65,13 @@ mod tests {
     use std::collections::HashMap;
 
     fn cpu(total: u64) -> Option<ContainerCpuStats> {
-        Some(ContainerCpuStats { cpu_usage: Some(ContainerCpuUsage { total_usage: Some(total), ..Default::default() }), ..Default::default() })
+        Some(ContainerCpuStats {
+            cpu_usage: Some(ContainerCpuUsage {
+                total_usage: Some(total),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
     }
 
     #[test]
@@ -63,7 +95,12 @@ mod tests {
 
     #[test]
     fn a_first_sample_without_a_previous_read_counts_no_cpu() {
-        let s = ContainerStatsResponse { read: Some("2026-01-01T00:00:01Z".into()), preread: Some("0001-01-01T00:00:00Z".into()), cpu_stats: cpu(5), ..Default::default() };
+        let s = ContainerStatsResponse {
+            read: Some("2026-01-01T00:00:01Z".into()),
+            preread: Some("0001-01-01T00:00:00Z".into()),
+            cpu_stats: cpu(5),
+            ..Default::default()
+        };
         assert_eq!(usage("app", &s).cpu_nanocores, 0);
     }
 }

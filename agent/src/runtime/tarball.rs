@@ -4,8 +4,15 @@
 /// One entry of a tarball.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    File { path: String, mode: u32, data: Vec<u8> },
-    Symlink { path: String, target: String },
+    File {
+        path: String,
+        mode: u32,
+        data: Vec<u8>,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
 }
 
 /// Why an entry cannot be written in the ustar format.
@@ -68,7 +75,12 @@ mod tests {
 
     #[test]
     fn a_file_takes_a_header_and_padded_blocks_then_two_end_blocks() {
-        let tar = tarball(&[Entry::File { path: "a".into(), mode: 0o755, data: vec![1; 600] }]).unwrap();
+        let tar = tarball(&[Entry::File {
+            path: "a".into(),
+            mode: 0o755,
+            data: vec![1; 600],
+        }])
+        .unwrap();
         assert_eq!(tar.len(), 512 + 1024 + 1024);
         assert_eq!(&tar[..1], b"a");
         assert_eq!(&tar[100..108], b"0000755\0");
@@ -78,9 +90,14 @@ mod tests {
 
     #[test]
     fn the_checksum_counts_its_own_field_as_spaces() {
-        let tar = tarball(&[Entry::Symlink { path: "bin/sh".into(), target: "busybox".into() }]).unwrap();
+        let tar = tarball(&[Entry::Symlink {
+            path: "bin/sh".into(),
+            target: "busybox".into(),
+        }])
+        .unwrap();
         let mut header = tar[..512].to_vec();
-        let stored = u32::from_str_radix(std::str::from_utf8(&header[148..154]).unwrap(), 8).unwrap();
+        let stored =
+            u32::from_str_radix(std::str::from_utf8(&header[148..154]).unwrap(), 8).unwrap();
         header[148..156].fill(b' ');
         assert_eq!(stored, header.iter().map(|&b| u32::from(b)).sum::<u32>());
         assert_eq!(tar[156], b'2');
@@ -91,7 +108,10 @@ mod tests {
     fn overlong_names_are_refused() {
         let long = "x".repeat(101);
         assert_eq!(
-            tarball(&[Entry::Symlink { path: long.clone(), target: "t".into() }]),
+            tarball(&[Entry::Symlink {
+                path: long.clone(),
+                target: "t".into()
+            }]),
             Err(TarError::NameTooLong(long))
         );
     }

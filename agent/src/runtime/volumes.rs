@@ -66,14 +66,20 @@ pub async fn prepare<E: Engine>(
                 let dir = inside(&root, name)?;
                 std::fs::create_dir_all(&dir)?;
                 std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))?;
-                Source::HostDir { path: dir, read_only: false }
+                Source::HostDir {
+                    path: dir,
+                    read_only: false,
+                }
             }
             ResolvedVolume::EmptyDir { memory: true } => {
                 let volume_name = labels::memory_volume(pod, name);
                 let mut l = BTreeMap::from([(labels::MANAGED.to_string(), "true".to_string())]);
                 l.insert(labels::VOLUME_OWNER.to_string(), pod.uid.clone());
                 engine.ensure_volume(&volume_name, &l, true).await?;
-                Source::Named { name: volume_name, read_only: false }
+                Source::Named {
+                    name: volume_name,
+                    read_only: false,
+                }
             }
             ResolvedVolume::Files { files } => {
                 let dir = inside(&root, name)?;
@@ -90,17 +96,29 @@ pub async fn prepare<E: Engine>(
                         std::fs::create_dir_all(parent)?;
                     }
                     std::fs::write(&file, data)?;
-                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(content.mode & 0o7777))?;
+                    std::fs::set_permissions(
+                        &file,
+                        std::fs::Permissions::from_mode(content.mode & 0o7777),
+                    )?;
                 }
-                Source::HostDir { path: dir, read_only: true }
+                Source::HostDir {
+                    path: dir,
+                    read_only: true,
+                }
             }
-            ResolvedVolume::HostPath { path } => Source::HostDir { path: PathBuf::from(path), read_only: false },
+            ResolvedVolume::HostPath { path } => Source::HostDir {
+                path: PathBuf::from(path),
+                read_only: false,
+            },
             ResolvedVolume::Claim { volume, read_only } => {
                 let volume_name = labels::claim_volume(volume);
                 let mut l = BTreeMap::from([(labels::MANAGED.to_string(), "true".to_string())]);
                 l.insert(labels::VOLUME_OWNER.to_string(), volume.clone());
                 engine.ensure_volume(&volume_name, &l, false).await?;
-                Source::Named { name: volume_name, read_only: *read_only }
+                Source::Named {
+                    name: volume_name,
+                    read_only: *read_only,
+                }
             }
         };
         out.insert(name.clone(), source);
@@ -109,14 +127,36 @@ pub async fn prepare<E: Engine>(
 }
 
 /// The Docker binds of one container from its `volumeMounts`.
-pub fn binds(container: &Value, sources: &BTreeMap<String, Source>) -> Result<Vec<String>, VolumeError> {
+pub fn binds(
+    container: &Value,
+    sources: &BTreeMap<String, Source>,
+) -> Result<Vec<String>, VolumeError> {
     let mut out = Vec::new();
-    for mount in container.get("volumeMounts").and_then(Value::as_array).into_iter().flatten() {
-        let name = mount.get("name").and_then(Value::as_str).unwrap_or_default();
-        let target = mount.get("mountPath").and_then(Value::as_str).unwrap_or_default();
-        let sub_path = mount.get("subPath").and_then(Value::as_str).filter(|s| !s.is_empty());
-        let mount_ro = mount.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
-        let source = sources.get(name).ok_or_else(|| VolumeError::Unresolved(name.to_string()))?;
+    for mount in container
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = mount
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let target = mount
+            .get("mountPath")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let sub_path = mount
+            .get("subPath")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let mount_ro = mount
+            .get("readOnly")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let source = sources
+            .get(name)
+            .ok_or_else(|| VolumeError::Unresolved(name.to_string()))?;
         let (from, read_only) = match (source, sub_path) {
             (Source::HostDir { path, read_only }, None) => (path.display().to_string(), *read_only),
             (Source::HostDir { path, read_only }, Some(sub)) => {
@@ -127,7 +167,9 @@ pub fn binds(container: &Value, sources: &BTreeMap<String, Source>) -> Result<Ve
                 (sub.display().to_string(), *read_only)
             }
             (Source::Named { name, read_only }, None) => (name.clone(), *read_only),
-            (Source::Named { .. }, Some(_)) => return Err(VolumeError::SubPathOnNamedVolume(name.to_string())),
+            (Source::Named { .. }, Some(_)) => {
+                return Err(VolumeError::SubPathOnNamedVolume(name.to_string()))
+            }
         };
         let suffix = if read_only || mount_ro { ":ro" } else { "" };
         out.push(format!("{from}:{target}{suffix}"));
@@ -144,7 +186,9 @@ pub async fn cleanup<E: Engine>(
 ) -> Result<(), VolumeError> {
     for (name, volume) in volumes {
         if let ResolvedVolume::EmptyDir { memory: true } = volume {
-            engine.remove_volume(&labels::memory_volume(pod, name)).await?;
+            engine
+                .remove_volume(&labels::memory_volume(pod, name))
+                .await?;
         }
     }
     let dir = pod_dir(state_dir, pod);
@@ -164,8 +208,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kubeplay-binds-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("cfg")).unwrap();
         let sources = BTreeMap::from([
-            ("cfg".to_string(), Source::HostDir { path: dir.join("cfg"), read_only: true }),
-            ("data".to_string(), Source::Named { name: "kubeplay-pv-pv1".into(), read_only: false }),
+            (
+                "cfg".to_string(),
+                Source::HostDir {
+                    path: dir.join("cfg"),
+                    read_only: true,
+                },
+            ),
+            (
+                "data".to_string(),
+                Source::Named {
+                    name: "kubeplay-pv-pv1".into(),
+                    read_only: false,
+                },
+            ),
         ]);
         let c = json!({"volumeMounts": [
             {"name": "cfg", "mountPath": "/etc/app"},
@@ -174,21 +230,36 @@ mod tests {
         ]});
         let b = binds(&c, &sources).unwrap();
         let cfg = dir.join("cfg").display().to_string();
-        assert_eq!(b, [format!("{cfg}:/etc/app:ro"), format!("{cfg}/one.conf:/etc/one.conf:ro"), "kubeplay-pv-pv1:/data:ro".to_string()]);
+        assert_eq!(
+            b,
+            [
+                format!("{cfg}:/etc/app:ro"),
+                format!("{cfg}/one.conf:/etc/one.conf:ro"),
+                "kubeplay-pv-pv1:/data:ro".to_string()
+            ]
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn paths_escaping_the_volume_are_refused() {
         let root = Path::new("/v");
-        assert!(matches!(inside(root, "../etc/passwd"), Err(VolumeError::BadPath(_))));
-        assert!(matches!(inside(root, "/etc/passwd"), Err(VolumeError::BadPath(_))));
+        assert!(matches!(
+            inside(root, "../etc/passwd"),
+            Err(VolumeError::BadPath(_))
+        ));
+        assert!(matches!(
+            inside(root, "/etc/passwd"),
+            Err(VolumeError::BadPath(_))
+        ));
         assert_eq!(inside(root, "a/b").unwrap(), PathBuf::from("/v/a/b"));
     }
 
     #[test]
     fn a_mount_of_an_unknown_volume_is_an_error() {
         let c = json!({"volumeMounts": [{"name": "nope", "mountPath": "/x"}]});
-        assert!(matches!(binds(&c, &BTreeMap::new()), Err(VolumeError::Unresolved(n)) if n == "nope"));
+        assert!(
+            matches!(binds(&c, &BTreeMap::new()), Err(VolumeError::Unresolved(n)) if n == "nope")
+        );
     }
 }

@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const BUSYBOX: &str = "kubeplay-test/busybox:1";
-const APPLETS: &[&str] = &["sh", "env", "cat", "echo", "sleep", "httpd", "wget", "mkdir", "ls", "nc", "true", "false", "touch", "rm"];
+const APPLETS: &[&str] = &[
+    "sh", "env", "cat", "echo", "sleep", "httpd", "wget", "mkdir", "ls", "nc", "true", "false",
+    "touch", "rm",
+];
 
 /// How long a test waits for something the runtime should report before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(90);
@@ -38,14 +41,19 @@ pub fn config(test: &str) -> RuntimeConfig {
     RuntimeConfig {
         node_name: node(test),
         host_ip: "127.0.0.1".into(),
-        state_dir: std::env::temp_dir().join(format!("kubeplay-runtime-{test}-{}", std::process::id())),
+        state_dir: std::env::temp_dir()
+            .join(format!("kubeplay-runtime-{test}-{}", std::process::id())),
         cluster_dns: None,
     }
 }
 
 /// Whether an ELF64 file asks for a dynamic loader (has a PT_INTERP program header).
 fn has_interpreter(elf: &[u8]) -> bool {
-    let num = |at: usize, len: usize| elf.get(at..at + len).map_or(0, |b| b.iter().rev().fold(0usize, |n, &x| n << 8 | x as usize));
+    let num = |at: usize, len: usize| {
+        elf.get(at..at + len).map_or(0, |b| {
+            b.iter().rev().fold(0usize, |n, &x| n << 8 | x as usize)
+        })
+    };
     let (offset, size, count) = (num(32, 8), num(54, 2), num(56, 2));
     (0..count).any(|i| num(offset + i * size, 4) == 3)
 }
@@ -55,11 +63,19 @@ fn has_interpreter(elf: &[u8]) -> bool {
 pub async fn runtime_or_skip(test: &str) -> Option<(PodRuntime, Inbox)> {
     let busybox = match std::fs::read("/bin/busybox") {
         Ok(b) => b,
-        Err(e) => return skip(test, &format!("/bin/busybox (apt-get install busybox-static): {e}")),
+        Err(e) => {
+            return skip(
+                test,
+                &format!("/bin/busybox (apt-get install busybox-static): {e}"),
+            )
+        }
     };
     // The plain `busybox` package installs a dynamic one there, which cannot run FROM scratch.
     if has_interpreter(&busybox) {
-        return skip(test, "/bin/busybox is dynamically linked (apt-get install busybox-static)");
+        return skip(
+            test,
+            "/bin/busybox is dynamically linked (apt-get install busybox-static)",
+        );
     }
     let (runtime, reports) = match PodRuntime::connect(config(test)).await {
         Ok(r) => r,
@@ -71,18 +87,31 @@ pub async fn runtime_or_skip(test: &str) -> Option<(PodRuntime, Inbox)> {
             mode: 0o644,
             data: b"FROM scratch\nCOPY bin /bin\nENV PATH=/bin\nCMD [\"sh\"]\n".to_vec(),
         },
-        Entry::File { path: "bin/busybox".into(), mode: 0o755, data: busybox },
+        Entry::File {
+            path: "bin/busybox".into(),
+            mode: 0o755,
+            data: busybox,
+        },
     ];
     for applet in APPLETS {
-        context.push(Entry::Symlink { path: format!("bin/{applet}"), target: "busybox".into() });
+        context.push(Entry::Symlink {
+            path: format!("bin/{applet}"),
+            target: "busybox".into(),
+        });
     }
-    runtime.docker().build_image(BUSYBOX, &context).await.expect("build the busybox test image");
+    runtime
+        .docker()
+        .build_image(BUSYBOX, &context)
+        .await
+        .expect("build the busybox test image");
     Some((runtime, Inbox::new(reports)))
 }
 
 /// A unique pod of `containers` in its own namespace.
 pub fn pod(test: &str, containers: Value, restart_policy: &str) -> DesiredPod {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     let uid = format!("{test}-{n}");
     DesiredPod {
         pod: json!({
@@ -98,7 +127,12 @@ pub fn pod(test: &str, containers: Value, restart_policy: &str) -> DesiredPod {
 pub fn with_env(mut d: DesiredPod, container: &str, env: &[(&str, &str)]) -> DesiredPod {
     d.env.insert(
         container.into(),
-        env.iter().map(|(n, v)| EnvVar { name: n.to_string(), value: v.to_string() }).collect(),
+        env.iter()
+            .map(|(n, v)| EnvVar {
+                name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
     );
     d
 }
@@ -106,14 +140,26 @@ pub fn with_env(mut d: DesiredPod, container: &str, env: &[(&str, &str)]) -> Des
 pub fn with_volume(mut d: DesiredPod, name: &str, volume: ResolvedVolume) -> DesiredPod {
     let spec = d.pod["spec"].as_object_mut().expect("spec");
     let list = spec.entry("volumes").or_insert_with(|| json!([]));
-    list.as_array_mut().expect("volumes").push(json!({"name": name}));
+    list.as_array_mut()
+        .expect("volumes")
+        .push(json!({"name": name}));
     d.volumes.insert(name.into(), volume);
     d
 }
 
 pub fn pod_ref(d: &DesiredPod) -> PodRef {
-    let s = |p: &str| d.pod.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
-    PodRef { uid: s("/metadata/uid"), namespace: s("/metadata/namespace"), name: s("/metadata/name") }
+    let s = |p: &str| {
+        d.pod
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    PodRef {
+        uid: s("/metadata/uid"),
+        namespace: s("/metadata/namespace"),
+        name: s("/metadata/name"),
+    }
 }
 
 /// Removes a test pod's containers even when the test panics half-way.
@@ -123,9 +169,16 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         let (uid, node) = (self.1.uid.clone(), node(self.0));
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
-                let Ok(engine) = kubeplay_agent::runtime::docker::DockerEngine::connect(&node).await else { return };
+                let Ok(engine) =
+                    kubeplay_agent::runtime::docker::DockerEngine::connect(&node).await
+                else {
+                    return;
+                };
                 for c in engine.list_managed().await.unwrap_or_default() {
                     if c.labels.get("kubeplay.dev/pod-uid") == Some(&uid) {
                         let _ = engine.remove(&c.id).await;
@@ -146,7 +199,10 @@ pub struct Inbox {
 
 impl Inbox {
     pub fn new(rx: Reports) -> Self {
-        Self { rx, backlog: Default::default() }
+        Self {
+            rx,
+            backlog: Default::default(),
+        }
     }
 
     /// The next report about `pod`, from the backlog first.
@@ -155,7 +211,9 @@ impl Inbox {
             return self.backlog.remove(i);
         }
         loop {
-            let report = tokio::time::timeout_at(deadline, self.rx.recv()).await.ok()??;
+            let report = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .ok()??;
             if about(&report) == pod {
                 return Some(report);
             }
@@ -194,8 +252,13 @@ pub async fn wait_for(
 
 /// The status of the container `name` in a status report.
 pub fn container_status<'a>(report: &'a Report, name: &str) -> Option<&'a Value> {
-    let Report::Status { status, .. } = report else { return None };
-    status["containerStatuses"].as_array()?.iter().find(|c| c["name"] == name)
+    let Report::Status { status, .. } = report else {
+        return None;
+    };
+    status["containerStatuses"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == name)
 }
 
 pub fn is_event(report: &Report, reason: &str) -> bool {
@@ -203,15 +266,29 @@ pub fn is_event(report: &Report, reason: &str) -> bool {
 }
 
 /// Deletes the pod (sync without it) and waits until it is gone.
-pub async fn remove(runtime: &PodRuntime, reports: &mut Inbox, keep: Vec<DesiredPod>, pod: &PodRef) {
+pub async fn remove(
+    runtime: &PodRuntime,
+    reports: &mut Inbox,
+    keep: Vec<DesiredPod>,
+    pod: &PodRef,
+) {
     runtime.sync(keep).await.expect("sync");
-    wait_for(reports, pod, "the pod's removal", |r| matches!(r, Report::Removed { .. })).await;
+    wait_for(reports, pod, "the pod's removal", |r| {
+        matches!(r, Report::Removed { .. })
+    })
+    .await;
 }
 
 /// The managed containers of `pod` still on the engine.
 pub async fn containers_of(runtime: &PodRuntime, pod: &PodRef) -> usize {
-    let all = runtime.docker().list_managed().await.expect("list containers");
-    all.iter().filter(|c| c.labels.get("kubeplay.dev/pod-uid") == Some(&pod.uid)).count()
+    let all = runtime
+        .docker()
+        .list_managed()
+        .await
+        .expect("list containers");
+    all.iter()
+        .filter(|c| c.labels.get("kubeplay.dev/pod-uid") == Some(&pod.uid))
+        .count()
 }
 
 /// Collects a log or exec stream into text.

@@ -219,12 +219,18 @@ fn agent_figures() -> bool {
 
 /// Pod start on a real agent driven from the page (beside the agent-only `pod_start_ms`).
 fn browser_agent_figures(dist: &std::path::Path) -> bool {
-    let image = tokio::runtime::Runtime::new().map_err(|e| e.to_string()).and_then(|rt| {
-        rt.block_on(async {
-            let docker = kubeplay_e2e::agent::docker::connect().await.map_err(|e| e.to_string())?;
-            kubeplay_e2e::agent::docker::ensure_busybox_image(&docker).await.map_err(|e| e.to_string())
-        })
-    });
+    let image = tokio::runtime::Runtime::new()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| {
+            rt.block_on(async {
+                let docker = kubeplay_e2e::agent::docker::connect()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                kubeplay_e2e::agent::docker::ensure_busybox_image(&docker)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        });
     match image.and_then(|image| kubeplay_e2e::agent::page_bench::measure(dist, image)) {
         Ok(figures) => {
             for (name, value) in figures {
@@ -304,17 +310,29 @@ fn main() -> ExitCode {
             eprintln!("bench: --agent-page-only needs --dist DIR");
             return ExitCode::from(2);
         };
-        return if browser_agent_figures(dist) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if browser_agent_figures(dist) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     if options.page_only {
         let Some(dist) = &options.dist else {
             eprintln!("bench: --page-only needs --dist DIR");
             return ExitCode::from(2);
         };
-        return if page_figures(dist) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if page_figures(dist) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     if options.agent_only {
-        return if agent_figures() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if agent_figures() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     if options.kubectl_only {
         return if kubectl_figures() {

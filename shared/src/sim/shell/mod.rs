@@ -239,6 +239,11 @@ impl ShellSession {
         self.closed
     }
 
+    /// The exit status of the last line run (what `exit` with no code returns).
+    pub fn last_status(&self) -> i32 {
+        self.last_status
+    }
+
     /// The prompt the shell shows before the next line.
     pub fn prompt(&self) -> String {
         match self.dialect {
