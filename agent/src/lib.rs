@@ -3,3 +3,4 @@
 
 pub mod runtime;
 pub mod network;
+pub mod spdy;
