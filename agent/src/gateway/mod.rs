@@ -11,6 +11,7 @@
 
 mod log_stream;
 mod openapi;
+mod port_forward;
 mod protobuf;
 mod routing;
 mod schemas;
@@ -19,6 +20,7 @@ mod watch_stream;
 
 use crate::auth::Gate;
 use crate::embedded::EmbeddedControlPlane;
+use kubeplay_agent::runtime::PodRuntime;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -28,14 +30,21 @@ pub use routing::filter;
 pub struct Gateway {
     gate: Arc<Gate>,
     control_plane: Option<Arc<EmbeddedControlPlane>>,
+    /// The pods this machine runs, when it is a node: port-forward reaches them directly.
+    local_pods: Option<Arc<PodRuntime>>,
     stopping: watch::Sender<bool>,
 }
 
 impl Gateway {
-    pub fn new(gate: Arc<Gate>, control_plane: Option<Arc<EmbeddedControlPlane>>) -> Arc<Self> {
+    pub fn new(
+        gate: Arc<Gate>,
+        control_plane: Option<Arc<EmbeddedControlPlane>>,
+        local_pods: Option<Arc<PodRuntime>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             gate,
             control_plane,
+            local_pods,
             stopping: watch::channel(false).0,
         })
     }

@@ -2,7 +2,7 @@
 //! gateway serves itself (OpenAPI, health), then the core's request layer, whose answer goes
 //! back as a body, a watch stream or a followed log.
 
-use super::{log_stream, openapi, protobuf, status, watch_stream, Gateway};
+use super::{log_stream, openapi, port_forward, protobuf, status, watch_stream, Gateway};
 use kubeplay_shared::apiserver::{Method, Request, Response};
 use std::sync::Arc;
 use warp::http::{header, HeaderMap, HeaderValue};
@@ -17,7 +17,8 @@ pub fn filter(
     gateway: Arc<Gateway>,
 ) -> impl Filter<Extract = (Reply,), Error = warp::Rejection> + Clone + Send + Sync + 'static {
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
-    warp::method()
+    let streams = port_forward::filter(Arc::clone(&gateway));
+    let rest = warp::method()
         .and(warp::path::full())
         .and(query)
         .and(warp::header::headers_cloned())
@@ -41,7 +42,8 @@ pub fn filter(
                     .await
                 }
             },
-        )
+        );
+    streams.or(rest).unify()
 }
 
 async fn serve(
@@ -80,7 +82,7 @@ async fn serve(
         return status::status(
             400,
             "BadRequest",
-            "exec, attach and port-forward are not served by the kubeplay-agent API gateway yet",
+            "exec and attach are not served by the kubeplay-agent API gateway yet",
         );
     }
     let mut headers = headers.clone();
@@ -210,7 +212,7 @@ mod tests {
     fn gateway(with_cp: bool) -> Arc<Gateway> {
         let gate = Gate::new(Token::given(TOKEN).unwrap(), OriginPolicy::default());
         let cp = with_cp.then(|| EmbeddedControlPlane::start(1, &simulated_nodes(1)).unwrap());
-        Gateway::new(Arc::new(gate), cp)
+        Gateway::new(Arc::new(gate), cp, None)
     }
 
     async fn call(
