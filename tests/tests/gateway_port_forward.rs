@@ -100,7 +100,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Client<T> {
                 .unwrap()
                 .expect("the session stays open");
             match frame {
-                Frame::SynReply { stream, headers, .. } => {
+                Frame::SynReply {
+                    stream, headers, ..
+                } => {
                     self.inflater.headers(&headers).unwrap();
                     replies.push(stream);
                 }
@@ -143,7 +145,10 @@ async fn spdy_upgrade(addr: &str, token: &str, pod: &str) -> TcpStream {
     }
     let head = String::from_utf8_lossy(&head).to_lowercase();
     assert!(head.starts_with("http/1.1 101"), "{head}");
-    assert!(head.contains("x-stream-protocol-version: portforward.k8s.io"), "{head}");
+    assert!(
+        head.contains("x-stream-protocol-version: portforward.k8s.io"),
+        "{head}"
+    );
     conn
 }
 
@@ -201,8 +206,15 @@ async fn tunnel(addr: &str, token: &str, pod: &str) -> tokio::io::DuplexStream {
 fn assert_answers(texts: &HashMap<u32, String>) {
     for request in 0..CONNECTIONS {
         let data = &texts[&(3 + 4 * request)];
-        assert!(data.starts_with("HTTP/1.1 200"), "connection {request}: {data}");
-        assert_eq!(texts[&(1 + 4 * request)], "", "no error for connection {request}");
+        assert!(
+            data.starts_with("HTTP/1.1 200"),
+            "connection {request}: {data}"
+        );
+        assert_eq!(
+            texts[&(1 + 4 * request)],
+            "",
+            "no error for connection {request}"
+        );
     }
 }
 

@@ -39,7 +39,10 @@ impl Forward {
         let (tx, lines) = mpsc::channel();
         let out = child.stdout.take().unwrap();
         let err = child.stderr.take().unwrap();
-        for pipe in [Box::new(out) as Box<dyn std::io::Read + Send>, Box::new(err)] {
+        for pipe in [
+            Box::new(out) as Box<dyn std::io::Read + Send>,
+            Box::new(err),
+        ] {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
@@ -66,7 +69,10 @@ impl Forward {
                         return line;
                     }
                 }
-                Err(_) => panic!("kubectl never printed {what}; it printed:\n{:#?}", self.seen),
+                Err(_) => panic!(
+                    "kubectl never printed {what}; it printed:\n{:#?}",
+                    self.seen
+                ),
             }
         }
     }
@@ -107,13 +113,7 @@ fn simulated_pod_reports_no_network(name: &str, websockets: bool) {
     assert!(run.ok(), "{run}");
     cluster
         .kubectl_until(
-            &[
-                "get",
-                "pod",
-                "web",
-                "-o",
-                "jsonpath={.status.phase}",
-            ],
+            &["get", "pod", "web", "-o", "jsonpath={.status.phase}"],
             CONVERGE,
             |o| o.stdout == "Running",
         )

@@ -163,13 +163,7 @@ async fn destination(
             }));
         }
     }
-    let not_found = || {
-        status::status(
-            404,
-            "NotFound",
-            &format!("pods \"{pod}\" not found"),
-        )
-    };
+    let not_found = || status::status(404, "NotFound", &format!("pods \"{pod}\" not found"));
     let Some(cp) = &gateway.control_plane else {
         return Err(not_found());
     };
@@ -243,7 +237,11 @@ impl Dialer for SimulatedPod {
 }
 
 /// Carries the SPDY byte stream in binary WebSocket messages, each way, until either side ends.
-async fn tunnel(socket: WebSocket, dialer: Arc<dyn Dialer>, stop: tokio::sync::watch::Receiver<bool>) {
+async fn tunnel(
+    socket: WebSocket,
+    dialer: Arc<dyn Dialer>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
     let (session_end, tunnel_end) = tokio::io::duplex(4 * MESSAGE_BYTES);
     let session = tokio::spawn(spdy::serve(session_end, dialer, stop));
     let (mut to_client, mut from_client) = socket.split();
@@ -264,7 +262,11 @@ async fn tunnel(socket: WebSocket, dialer: Arc<dyn Dialer>, stop: tokio::sync::w
         match from_session.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if to_client.send(Message::binary(buf[..n].to_vec())).await.is_err() {
+                if to_client
+                    .send(Message::binary(buf[..n].to_vec()))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -309,14 +311,23 @@ mod tests {
 
     #[tokio::test]
     async fn without_the_token_nothing_is_upgraded() {
-        let (code, body) = post(&gateway(), "/api/v1/namespaces/default/pods/web/portforward", None).await;
+        let (code, body) = post(
+            &gateway(),
+            "/api/v1/namespaces/default/pods/web/portforward",
+            None,
+        )
+        .await;
         assert_eq!((code, body["reason"].as_str()), (401, Some("Unauthorized")));
     }
 
     #[tokio::test]
     async fn a_missing_pod_is_the_api_servers_not_found() {
-        let (code, body) =
-            post(&gateway(), "/api/v1/namespaces/default/pods/web/portforward", Some(TOKEN)).await;
+        let (code, body) = post(
+            &gateway(),
+            "/api/v1/namespaces/default/pods/web/portforward",
+            Some(TOKEN),
+        )
+        .await;
         assert_eq!((code, body["reason"].as_str()), (404, Some("NotFound")));
         assert_eq!(body["message"], "pods \"web\" not found");
     }

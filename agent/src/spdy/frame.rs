@@ -326,11 +326,17 @@ mod tests {
                 vec![0x80, 3, 0, 6, 0, 0, 0, 4, 0, 0, 0, 7],
             ),
             (
-                Frame::RstStream { stream: 9, status: 5 },
+                Frame::RstStream {
+                    stream: 9,
+                    status: 5,
+                },
                 vec![0x80, 3, 0, 3, 0, 0, 0, 8, 0, 0, 0, 9, 0, 0, 0, 5],
             ),
             (
-                Frame::GoAway { last_good: 11, status: 0 },
+                Frame::GoAway {
+                    last_good: 11,
+                    status: 0,
+                },
                 vec![0x80, 3, 0, 7, 0, 0, 0, 8, 0, 0, 0, 11, 0, 0, 0, 0],
             ),
             (
@@ -342,7 +348,10 @@ mod tests {
                 vec![0x80, 3, 0, 2, 0, 0, 0, 5, 0, 0, 0, 1, 0x78],
             ),
             (
-                Frame::WindowUpdate { stream: 1, delta: 4096 },
+                Frame::WindowUpdate {
+                    stream: 1,
+                    delta: 4096,
+                },
                 vec![0x80, 3, 0, 9, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0x10, 0],
             ),
         ];
@@ -358,7 +367,10 @@ mod tests {
         let (h, p) = split(&[0x80, 2, 0, 6, 0, 0, 0, 4, 0, 0, 0, 1]);
         assert_eq!(Frame::decode(h, p), Err(FrameError::Version(2)));
         let (h, p) = split(&[0x80, 3, 0, 3, 0, 0, 0, 4, 0, 0, 0, 1]);
-        assert_eq!(Frame::decode(h, p), Err(FrameError::Short { kind: 3, len: 4 }));
+        assert_eq!(
+            Frame::decode(h, p),
+            Err(FrameError::Short { kind: 3, len: 4 })
+        );
         let (h, p) = split(&[0x80, 3, 0, 0x20, 0, 0, 0, 1, 9]);
         assert_eq!(Frame::decode(h, p), Ok(Frame::Unknown { kind: 0x20 }));
     }
@@ -377,10 +389,18 @@ mod tests {
         let mut wire = ping.clone();
         wire.extend_from_slice(&data);
         let writer = tokio::spawn(async move {
-            tokio::io::AsyncWriteExt::write_all(&mut client, &wire).await.unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut client, &wire)
+                .await
+                .unwrap();
         });
-        assert_eq!(read_frame(&mut server).await.unwrap(), Some(Frame::Ping { id: 1 }));
-        assert!(matches!(read_frame(&mut server).await.unwrap(), Some(Frame::Data { stream: 1, .. })));
+        assert_eq!(
+            read_frame(&mut server).await.unwrap(),
+            Some(Frame::Ping { id: 1 })
+        );
+        assert!(matches!(
+            read_frame(&mut server).await.unwrap(),
+            Some(Frame::Data { stream: 1, .. })
+        ));
         writer.await.unwrap();
         assert_eq!(read_frame(&mut server).await.unwrap(), None);
     }

@@ -302,7 +302,8 @@ mod tests {
     #[test]
     fn a_block_lists_its_pairs_with_32_bit_lengths() {
         let block = encode_block(&pairs(&[("StreamType", "data"), ("port", "80")]));
-        let expected: &[u8] = b"\0\0\0\x02\0\0\0\x0astreamtype\0\0\0\x04data\0\0\0\x04port\0\0\0\x0280";
+        let expected: &[u8] =
+            b"\0\0\0\x02\0\0\0\x0astreamtype\0\0\0\x04data\0\0\0\x04port\0\0\0\x0280";
         assert_eq!(block, expected);
         assert_eq!(
             decode_block(expected).unwrap(),
@@ -326,7 +327,11 @@ mod tests {
     fn blocks_round_trip_through_one_context_per_direction() {
         let mut deflater = Deflater::default();
         let mut inflater = Inflater::default();
-        let first = pairs(&[("streamtype", "error"), ("port", "8080"), ("requestid", "0")]);
+        let first = pairs(&[
+            ("streamtype", "error"),
+            ("port", "8080"),
+            ("requestid", "0"),
+        ]);
         let second = pairs(&[("streamtype", "data"), ("port", "8080"), ("requestid", "0")]);
         let a = deflater.headers(&first);
         let b = deflater.headers(&second);

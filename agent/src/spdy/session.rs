@@ -92,7 +92,10 @@ where
     };
     if let Some(status) = ending {
         let last_good = session.last_stream;
-        let _ = session.out.send(Out::Frame(Frame::GoAway { last_good, status })).await;
+        let _ = session
+            .out
+            .send(Out::Frame(Frame::GoAway { last_good, status }))
+            .await;
     }
     // Dropping the session aborts every pod connection and closes the writer's queue.
     drop(session);
@@ -160,7 +163,10 @@ struct Session {
 
 impl Session {
     async fn send(&self, out: Out) -> Result<(), SessionError> {
-        self.out.send(out).await.map_err(|_| SessionError::WriterGone)
+        self.out
+            .send(out)
+            .await
+            .map_err(|_| SessionError::WriterGone)
     }
 
     async fn handle(&mut self, frame: Frame) -> Result<(), SessionError> {
@@ -198,7 +204,7 @@ impl Session {
         if self.streams.contains_key(&stream) {
             return self.refuse(stream, rst::STREAM_IN_USE).await;
         }
-        if stream % 2 == 0 || stream <= self.last_stream {
+        if stream.is_multiple_of(2) || stream <= self.last_stream {
             return self.refuse(stream, rst::PROTOCOL_ERROR).await;
         }
         self.last_stream = stream;
@@ -221,11 +227,9 @@ impl Session {
             None => stream.saturating_sub(2).to_string(),
         };
         let port = match get(&headers, "port") {
-            Some(text) => text
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| format!("invalid port {text:?}: it must be a number from 1 to 65535")),
+            Some(text) => text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                format!("invalid port {text:?}: it must be a number from 1 to 65535")
+            }),
             None => Err("the port header is missing".to_string()),
         };
         self.send(Out::Reply(stream)).await?;
@@ -314,7 +318,8 @@ impl Session {
     }
 
     async fn refuse(&self, stream: u32, status: u32) -> Result<(), SessionError> {
-        self.send(Out::Frame(Frame::RstStream { stream, status })).await
+        self.send(Out::Frame(Frame::RstStream { stream, status }))
+            .await
     }
 }
 
@@ -348,7 +353,11 @@ impl Connection {
     }
 
     /// Copies until the pod ends its side (or fails); the client's FIN only half-closes.
-    async fn copy(&self, pod: TcpStream, mut from_client: mpsc::Receiver<Bytes>) -> Result<(), String> {
+    async fn copy(
+        &self,
+        pod: TcpStream,
+        mut from_client: mpsc::Receiver<Bytes>,
+    ) -> Result<(), String> {
         let (mut from_pod, mut to_pod) = pod.into_split();
         let upstream = AbortOnDrop(tokio::spawn(async move {
             while let Some(chunk) = from_client.recv().await {
@@ -363,7 +372,10 @@ impl Connection {
             match from_pod.read(&mut buf).await {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
-                    if !self.frame(self.data, false, Bytes::copy_from_slice(&buf[..n])).await {
+                    if !self
+                        .frame(self.data, false, Bytes::copy_from_slice(&buf[..n]))
+                        .await
+                    {
                         break Ok(());
                     }
                 }
@@ -418,12 +430,17 @@ mod tests {
     struct Local(Option<String>);
 
     impl Dialer for Local {
-        fn dial(&self, port: u16) -> Pin<Box<dyn Future<Output = Result<TcpStream, String>> + Send>> {
+        fn dial(
+            &self,
+            port: u16,
+        ) -> Pin<Box<dyn Future<Output = Result<TcpStream, String>> + Send>> {
             let failure = self.0.clone();
             Box::pin(async move {
                 match failure {
                     Some(text) => Err(text),
-                    None => TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string()),
+                    None => TcpStream::connect(("127.0.0.1", port))
+                        .await
+                        .map_err(|e| e.to_string()),
                 }
             })
         }
@@ -486,7 +503,11 @@ mod tests {
             let mut open: Vec<u32> = streams.to_vec();
             let mut others = Vec::new();
             while !open.is_empty() {
-                match self.next().await.expect("the session ended before the streams did") {
+                match self
+                    .next()
+                    .await
+                    .expect("the session ended before the streams did")
+                {
                     Frame::Data { stream, fin, data } if streams.contains(&stream) => {
                         texts.entry(stream).or_default().extend_from_slice(&data);
                         if fin {
@@ -517,7 +538,9 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(async move {
             loop {
-                let Ok((mut conn, _)) = listener.accept().await else { return };
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
                 tokio::spawn(async move {
                     let mut got = Vec::new();
                     conn.read_to_end(&mut got).await.unwrap();
@@ -538,8 +561,18 @@ mod tests {
         c.open(5, "data", &port, "0").await;
         c.open(7, "data", &port, "1").await;
         for (stream, text) in [(5, "first"), (7, "second")] {
-            c.send(Frame::Data { stream, fin: false, data: Bytes::from(text) }).await;
-            c.send(Frame::Data { stream, fin: true, data: Bytes::new() }).await;
+            c.send(Frame::Data {
+                stream,
+                fin: false,
+                data: Bytes::from(text),
+            })
+            .await;
+            c.send(Frame::Data {
+                stream,
+                fin: true,
+                data: Bytes::new(),
+            })
+            .await;
         }
         let (texts, others) = c.read_until_fins(&[1, 3, 5, 7]).await;
         let expected: HashMap<u32, String> = [(5, "FIRST"), (7, "SECOND"), (1, ""), (3, "")]
@@ -550,7 +583,9 @@ mod tests {
         let replies: Vec<u32> = others
             .iter()
             .filter_map(|f| match f {
-                Frame::SynReply { stream, fin: false, .. } => Some(*stream),
+                Frame::SynReply {
+                    stream, fin: false, ..
+                } => Some(*stream),
                 _ => None,
             })
             .collect();
@@ -573,7 +608,10 @@ mod tests {
         c.open(1, "stdout", "80", "0").await;
         assert_eq!(
             c.next().await,
-            Some(Frame::RstStream { stream: 1, status: rst::PROTOCOL_ERROR })
+            Some(Frame::RstStream {
+                stream: 1,
+                status: rst::PROTOCOL_ERROR
+            })
         );
         c.open(3, "error", "http", "1").await;
         c.open(5, "data", "http", "1").await;
@@ -588,11 +626,17 @@ mod tests {
         c.send(Frame::Ping { id: 1 }).await;
         assert_eq!(c.next().await, Some(Frame::Ping { id: 1 }));
         c.open(5, "error", "80", "0").await;
-        assert!(matches!(c.next().await, Some(Frame::SynReply { stream: 5, .. })));
+        assert!(matches!(
+            c.next().await,
+            Some(Frame::SynReply { stream: 5, .. })
+        ));
         c.open(5, "error", "80", "0").await;
         assert_eq!(
             c.next().await,
-            Some(Frame::RstStream { stream: 5, status: rst::STREAM_IN_USE })
+            Some(Frame::RstStream {
+                stream: 5,
+                status: rst::STREAM_IN_USE
+            })
         );
     }
 
@@ -604,7 +648,11 @@ mod tests {
         c.open(1, "error", &port, "0").await;
         c.open(3, "data", &port, "0").await;
         let (mut pod, _) = listener.accept().await.unwrap();
-        c.send(Frame::RstStream { stream: 3, status: rst::CANCEL }).await;
+        c.send(Frame::RstStream {
+            stream: 3,
+            status: rst::CANCEL,
+        })
+        .await;
         let mut rest = Vec::new();
         // The pod sees its connection end without the client having half-closed it.
         assert_eq!(pod.read_to_end(&mut rest).await.unwrap(), 0);
@@ -614,11 +662,17 @@ mod tests {
     async fn stopping_sends_goaway_and_ends_the_session() {
         let mut c = Client::start(Local(None));
         c.open(1, "error", "80", "0").await;
-        assert!(matches!(c.next().await, Some(Frame::SynReply { stream: 1, .. })));
+        assert!(matches!(
+            c.next().await,
+            Some(Frame::SynReply { stream: 1, .. })
+        ));
         c.stop.send_replace(true);
         assert_eq!(
             c.next().await,
-            Some(Frame::GoAway { last_good: 1, status: GOAWAY_OK })
+            Some(Frame::GoAway {
+                last_good: 1,
+                status: GOAWAY_OK
+            })
         );
         assert_eq!(c.next().await, None);
     }
@@ -634,8 +688,14 @@ mod tests {
             ("requestid".into(), "0".into()),
         ];
         let headers = Bytes::from(c.deflater.headers(&headers));
-        c.send(Frame::SynStream { stream: 3, associated: 0, priority: 0, flags: FLAG_FIN, headers })
-            .await;
+        c.send(Frame::SynStream {
+            stream: 3,
+            associated: 0,
+            priority: 0,
+            flags: FLAG_FIN,
+            headers,
+        })
+        .await;
         let mut others = Vec::new();
         assert_eq!(c.read_until_fin(3, &mut others).await, "");
         c.io.shutdown().await.unwrap();
