@@ -136,6 +136,12 @@ fn simulated_pod_reports_no_network(name: &str, websockets: bool) {
         )) && line.contains("runs on the simulated node node-1, which has no network"),
         "{line}"
     );
+    // As against a kubelet, kubectl (1.31+) then gives up the whole forward.
+    forward.wait_for("that it lost the pod", |l| {
+        l == "error: lost connection to pod"
+    });
+    let status = forward.child.wait().unwrap();
+    assert!(!status.success());
     let log = cluster.log_text();
     assert!(!log.contains("panicked"), "{log}");
 }
