@@ -7,7 +7,9 @@
 //! `apply` and `explain`, and Kubernetes' `Status` answers for what the gateway itself refuses.
 //!
 //! Requests go to the control plane hosted in the agent (`run --embedded-control-plane`); with
-//! none, they are answered 503 (tunnelling them to a connected page is still to come).
+//! none, they are answered 503 (tunnelling them to a connected page is still to come). The one
+//! exception is port-forward to a pod this machine runs as a node: the kubelet's part, served
+//! here whichever control plane placed the pod.
 
 mod log_stream;
 mod openapi;
