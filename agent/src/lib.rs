@@ -3,3 +3,4 @@
 
 pub mod network;
 pub mod runtime;
+pub mod spdy;

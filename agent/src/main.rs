@@ -116,7 +116,7 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
         &origins,
     );
     let gate = Arc::new(Gate::new(token, origins));
-    let gateway = gateway::Gateway::new(Arc::clone(&gate), None);
+    let gateway = gateway::Gateway::new(Arc::clone(&gate), None, Some(node.sessions.runtime()));
     server::serve(
         listener,
         tls,
@@ -246,7 +246,11 @@ async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Res
         n.sessions
     });
     let gate = Arc::new(Gate::new(token, origins));
-    let gateway = gateway::Gateway::new(Arc::clone(&gate), Some(control_plane));
+    let gateway = gateway::Gateway::new(
+        Arc::clone(&gate),
+        Some(control_plane),
+        sessions.as_ref().map(|s| s.runtime()),
+    );
     server::serve(listener, tls, gate, sessions, gateway, shutdown_signal()).await;
     tracing::info!("stopped; the embedded cluster is gone with it");
     Ok(())

@@ -8,11 +8,14 @@
 //!
 //! Requests go to the control plane hosted in the agent (`run --embedded-control-plane`); with
 //! none, they are answered 503 (tunnelling them to a connected page is still to come).
-//! `kubectl exec` and `attach` upgrade to WebSocket streams ([`exec`]).
+//! `kubectl exec` and `attach` upgrade to WebSocket streams ([`exec`]). Port-forward to a pod
+//! this machine runs as a node is the kubelet's part, served here whichever control plane placed
+//! the pod ([`port_forward`]).
 
 mod exec;
 mod log_stream;
 mod openapi;
+mod port_forward;
 mod protobuf;
 mod routing;
 mod schemas;
@@ -21,6 +24,7 @@ mod watch_stream;
 
 use crate::auth::Gate;
 use crate::embedded::EmbeddedControlPlane;
+use kubeplay_agent::runtime::PodRuntime;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -42,14 +46,21 @@ pub fn filter(
 pub struct Gateway {
     gate: Arc<Gate>,
     control_plane: Option<Arc<EmbeddedControlPlane>>,
+    /// The pods this machine runs, when it is a node: port-forward reaches them directly.
+    local_pods: Option<Arc<PodRuntime>>,
     stopping: watch::Sender<bool>,
 }
 
 impl Gateway {
-    pub fn new(gate: Arc<Gate>, control_plane: Option<Arc<EmbeddedControlPlane>>) -> Arc<Self> {
+    pub fn new(
+        gate: Arc<Gate>,
+        control_plane: Option<Arc<EmbeddedControlPlane>>,
+        local_pods: Option<Arc<PodRuntime>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             gate,
             control_plane,
+            local_pods,
             stopping: watch::channel(false).0,
         })
     }

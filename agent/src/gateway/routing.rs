@@ -2,7 +2,7 @@
 //! then the token check, then the paths the gateway serves itself (OpenAPI, health), then the core's request layer, whose answer goes
 //! back as a body, a watch stream or a followed log.
 
-use super::{log_stream, openapi, protobuf, status, watch_stream, Gateway};
+use super::{log_stream, openapi, port_forward, protobuf, status, watch_stream, Gateway};
 use crate::server::transport::{Connection, Transport};
 use kubeplay_shared::apiserver::{Method, Request, Response};
 use std::sync::Arc;
@@ -18,7 +18,8 @@ pub fn filter(
     gateway: Arc<Gateway>,
 ) -> impl Filter<Extract = (Reply,), Error = warp::Rejection> + Clone + Send + Sync + 'static {
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
-    warp::method()
+    let streams = port_forward::filter(Arc::clone(&gateway));
+    let rest = warp::method()
         .and(warp::path::full())
         .and(query)
         .and(warp::header::headers_cloned())
@@ -48,7 +49,8 @@ pub fn filter(
                     .await
                 }
             },
-        )
+        );
+    streams.or(rest).unify()
 }
 
 async fn serve(
@@ -87,7 +89,7 @@ async fn serve(
         return status::status(
             400,
             "BadRequest",
-            "port-forward is not served by the kubeplay-agent API gateway yet",
+            "exec, attach and port-forward need a connection upgrade (WebSocket, or SPDY/3.1 for port-forward)",
         );
     }
     let mut headers = headers.clone();
@@ -218,7 +220,7 @@ mod tests {
     fn gateway(with_cp: bool) -> Arc<Gateway> {
         let gate = Gate::new(Token::given(TOKEN).unwrap(), OriginPolicy::default());
         let cp = with_cp.then(|| EmbeddedControlPlane::start(1, &simulated_nodes(1)).unwrap());
-        Gateway::new(Arc::new(gate), cp)
+        Gateway::new(Arc::new(gate), cp, None)
     }
 
     /// A request as it arrives over TLS.

@@ -226,6 +226,16 @@ impl PodRuntime {
             .ok_or_else(|| RuntimeError::NoPodIp(view.pod.name.clone()))
     }
 
+    /// The uid of the pod `namespace/name` if this node runs it (port-forward through the API
+    /// gateway names pods, not uids).
+    pub fn pod_uid(&self, namespace: &str, name: &str) -> Option<String> {
+        self.kubelet
+            .views()
+            .into_iter()
+            .find(|v| v.pod.namespace == namespace && v.pod.name == name)
+            .map(|v| v.pod.uid)
+    }
+
     /// Whether `ip` is the IP of one of this node's pods (what the relay may connect to).
     pub fn has_pod_ip(&self, ip: &std::net::IpAddr) -> bool {
         let ip = ip.to_string();
