@@ -7,6 +7,8 @@
 //! Tests call [`tools_or_skip`]: without a cached kubectl they skip loudly, under `CI=true` they
 //! fail.
 
+pub mod port_forward;
+
 use crate::agent::binary::agent_binary;
 use crate::locate::output_dir;
 use crate::policy::is_ci;
@@ -139,7 +141,8 @@ impl Cluster {
     }
 
     /// Like [`Cluster::start`], with this machine as a real node on Docker besides the
-    /// simulated ones: `node_args` name it and its state dir (`--node-name`, `--state-dir`).
+    /// simulated ones: `node_args` name it (`--node-name`, …); its state dir is
+    /// [`Cluster::state_dir_for`] `name`.
     pub fn start_with_local_node(
         tools: Tools,
         name: &str,
@@ -150,6 +153,16 @@ impl Cluster {
         Self::start_agent(&binary, tools, name, nodes, node_args)
     }
 
+    /// The agent's `--state-dir` for the cluster called `name`: known before it starts, so a
+    /// test can `kubeplay-agent reset` what an earlier run left.
+    pub fn state_dir_for(name: &str) -> PathBuf {
+        Self::home_for(name).join("agent-state")
+    }
+
+    fn home_for(name: &str) -> PathBuf {
+        output_dir().join(format!("kubectl-{name}"))
+    }
+
     fn start_agent(
         binary: &Path,
         tools: Tools,
@@ -157,12 +170,12 @@ impl Cluster {
         nodes: u32,
         node_args: &[String],
     ) -> Result<Cluster> {
-        let home = output_dir().join(format!("kubectl-{name}"));
+        let home = Self::home_for(name);
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home)
             .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", home.display())))?;
         let token = format!("kubectl-e2e-{name}-0123456789");
-        let state_dir = home.join("agent-state");
+        let state_dir = Self::state_dir_for(name);
         let log = home.join("agent.log");
         let stderr = std::fs::File::create(&log)
             .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", log.display())))?;

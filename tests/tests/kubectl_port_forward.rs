@@ -4,105 +4,13 @@
 //! the agent writes on the SPDY error stream. Run once over kubectl's default transport
 //! (SPDY tunnelled in a WebSocket) and once over its fallback (a plain SPDY/3.1 upgrade).
 //!
-//! The forward to a real container is in `gateway_port_forward.rs` (the embedded control plane
-//! cannot use this machine as a node yet).
+//! Forwards to real containers are in `kubectl_real_node.rs` and `gateway_port_forward.rs`.
 
+use kubeplay_e2e::kubectl::port_forward::{free_port, get, Forward};
 use kubeplay_e2e::kubectl::{tools_or_skip, Cluster};
-use std::io::{BufRead, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 const CONVERGE: Duration = Duration::from_secs(120);
-const LINE_LIMIT: Duration = Duration::from_secs(60);
-
-/// A running `kubectl port-forward` with its stdout and stderr lines on one channel.
-struct Forward {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Forward {
-    fn start(cluster: &Cluster, args: &[&str], websockets: bool) -> Forward {
-        let mut command = cluster.command(&cluster.tools.kubectl);
-        command
-            .args(args)
-            .env(
-                "KUBECTL_PORT_FORWARD_WEBSOCKETS",
-                if websockets { "true" } else { "false" },
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("kubectl starts");
-        let (tx, lines) = mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        let err = child.stderr.take().unwrap();
-        for pipe in [
-            Box::new(out) as Box<dyn std::io::Read + Send>,
-            Box::new(err),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        Forward {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    #[track_caller]
-    fn wait_for(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-        loop {
-            match self.lines.recv_timeout(LINE_LIMIT) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if wanted(&line) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "kubectl never printed {what}; it printed:\n{:#?}",
-                    self.seen
-                ),
-            }
-        }
-    }
-}
-
-impl Drop for Forward {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A GET through the forward; what came back before the connection closed.
-fn get(port: u16) -> String {
-    let mut conn = TcpStream::connect(("127.0.0.1", port)).expect("kubectl listens");
-    conn.set_read_timeout(Some(LINE_LIMIT)).unwrap();
-    conn.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .unwrap();
-    let mut got = Vec::new();
-    let _ = conn.read_to_end(&mut got);
-    String::from_utf8_lossy(&got).into_owned()
-}
 
 fn simulated_pod_reports_no_network(name: &str, websockets: bool) {
     let Some(tools) = tools_or_skip(name) else {
@@ -146,9 +54,6 @@ fn simulated_pod_reports_no_network(name: &str, websockets: bool) {
     assert!(!log.contains("panicked"), "{log}");
 }
 
-/// kubectl's WebSocket dialer refuses a server URL with userinfo ("malformed ws or wss URL",
-/// and it does not fall back to SPDY then), and the agent's plain-HTTP kubeconfig carries the
-/// token that way; this runs once the kubeconfig points at HTTPS with a bearer token.
 #[test]
 fn port_forward_to_a_simulated_pod_prints_why_over_websocket() {
     simulated_pod_reports_no_network("pf-sim-ws", true);

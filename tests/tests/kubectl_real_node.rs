@@ -1,7 +1,8 @@
 //! The real kubectl v1.35 against `kubeplay-agent run --embedded-control-plane` with this
 //! machine as a real node on Docker (beside a simulated one): the seed's Deployment runs in
 //! containers, `kubectl exec` reaches them (env, stdin, exit codes) and the simulated pods,
-//! and `kubectl logs` (`-f`, `--previous`) reads the real containers' output.
+//! `kubectl logs` (`-f`, `--previous`) reads the real containers' output, and
+//! `kubectl port-forward` carries parallel connections to them.
 //!
 //! Skips loudly without kubectl (`cargo xtask kubectl`), Docker or the demo images
 //! (`cargo xtask demo-image`); under `CI=true` those fail. Each test registers its own node
@@ -9,8 +10,9 @@
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::docker::{demo_images_or_skip, engine_or_skip};
+use kubeplay_e2e::kubectl::port_forward::{free_port, get, Forward};
 use kubeplay_e2e::kubectl::{tools_or_skip, Cluster, Output, Tools};
-use kubeplay_e2e::locate::{output_dir, workspace_root};
+use kubeplay_e2e::locate::workspace_root;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -40,13 +42,11 @@ impl RealNode {
                 .then_some(())
         });
         images?;
-        let state_dir = output_dir().join(format!("real-node-{node}"));
+        let state_dir = Cluster::state_dir_for(test);
         reset(node, &state_dir);
         let node_args = [
             "--node-name".to_string(),
             node.to_string(),
-            "--state-dir".to_string(),
-            state_dir.display().to_string(),
             "--proxy-port".to_string(),
             "0".to_string(),
         ];
@@ -308,4 +308,45 @@ fn kubectl_logs_follow_and_previous_read_the_real_containers() {
     real.until(&["logs", "crasher"], "a log of its own", |out| {
         out.starts_with("run at ") && out != previous
     });
+}
+
+#[test]
+fn kubectl_port_forward_reaches_the_seed_deployment_on_the_real_node() {
+    let test = "kubectl_real_node_port_forward";
+    let Some(real) = RealNode::start(test, "kubeplay-e2e-pf") else {
+        return;
+    };
+    real.ok(&["cordon", SIMULATED]);
+    real.ok(&["apply", "-f", &seed("deployment.yaml")]);
+    real.ok(&["rollout", "status", "deployment/my-api", "--timeout=120s"]);
+
+    let port = free_port();
+    let mapping = format!("{port}:3000");
+    // kubectl's default transport: SPDY tunnelled in a WebSocket, over the agent's HTTPS.
+    let mut forward = Forward::start(
+        real.cluster(),
+        &["port-forward", "deploy/my-api", &mapping],
+        true,
+    );
+    forward.wait_for("that it forwards", |l| {
+        l == format!("Forwarding from 127.0.0.1:{port} -> 3000")
+    });
+    let answers: Vec<String> = std::thread::scope(|scope| {
+        let gets: Vec<_> = (0..4).map(|_| scope.spawn(|| get(port))).collect();
+        gets.into_iter().map(|g| g.join().expect("a GET")).collect()
+    });
+    for answer in &answers {
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            answer.contains("1.0"),
+            "myapp answers with its version: {answer}"
+        );
+    }
+    forward.wait_for("one connection handled", |l| {
+        l == "Handling connection for ".to_string() + &port.to_string()
+    });
+    assert!(
+        forward.child.try_wait().unwrap().is_none(),
+        "the forward is still running"
+    );
 }
