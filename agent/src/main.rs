@@ -12,6 +12,7 @@ mod kubeconfig;
 mod node_info;
 mod server;
 mod session;
+mod tunnel;
 
 use anyhow::Context as _;
 use auth::{Gate, OriginPolicy, Token};
@@ -150,7 +151,10 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
     let gate = Arc::new(Gate::new(token, origins));
     let sessions = session::Sessions::start(pod_runtime, reports, facts, network);
     let _ = local_pods.set(sessions.runtime());
-    let gateway = gateway::Gateway::new(Arc::clone(&gate), None);
+    let gateway = gateway::Gateway::new(
+        Arc::clone(&gate),
+        Arc::new(gateway::Tunnel(sessions.tunnel())),
+    );
     server::serve(listener, gate, Some(sessions), gateway, shutdown_signal()).await;
     tracing::info!("stopped; pods keep running and are adopted by the next `kubeplay-agent run`");
     Ok(())
@@ -189,7 +193,8 @@ async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Res
         "Write a kubeconfig with: kubeplay-agent kubeconfig --server {server} --token <the token> > kubeplay.yaml"
     );
     let gate = Arc::new(Gate::new(token, origins));
-    let gateway = gateway::Gateway::new(Arc::clone(&gate), Some(control_plane));
+    let gateway =
+        gateway::Gateway::new(Arc::clone(&gate), Arc::new(gateway::Embedded(control_plane)));
     server::serve(listener, gate, None, gateway, shutdown_signal()).await;
     tracing::info!("stopped; the embedded cluster is gone with it");
     Ok(())

@@ -6,9 +6,11 @@
 //! watches and followed logs into chunked streams, the OpenAPI documents kubectl reads before
 //! `apply` and `explain`, and Kubernetes' `Status` answers for what the gateway itself refuses.
 //!
-//! Requests go to the control plane hosted in the agent (`run --embedded-control-plane`); with
-//! none, they are answered 503 (tunnelling them to a connected page is still to come).
+//! Requests go to a [`Backend`]: the control plane hosted in the agent
+//! (`run --embedded-control-plane`), or the one in the browser tab connected to the agent,
+//! over the node link (503 with the reason when no such page is connected).
 
+mod backend;
 mod log_stream;
 mod openapi;
 mod protobuf;
@@ -18,24 +20,24 @@ mod status;
 mod watch_stream;
 
 use crate::auth::Gate;
-use crate::embedded::EmbeddedControlPlane;
 use std::sync::Arc;
 use tokio::sync::watch;
 
+pub use backend::{Backend, Embedded, Tunnel};
 pub use routing::filter;
 
 /// What answers the gateway's requests, and the signal that ends its streams at shutdown.
 pub struct Gateway {
     gate: Arc<Gate>,
-    control_plane: Option<Arc<EmbeddedControlPlane>>,
+    backend: Arc<dyn Backend>,
     stopping: watch::Sender<bool>,
 }
 
 impl Gateway {
-    pub fn new(gate: Arc<Gate>, control_plane: Option<Arc<EmbeddedControlPlane>>) -> Arc<Self> {
+    pub fn new(gate: Arc<Gate>, backend: Arc<dyn Backend>) -> Arc<Self> {
         Arc::new(Self {
             gate,
-            control_plane,
+            backend,
             stopping: watch::channel(false).0,
         })
     }
