@@ -109,9 +109,11 @@ impl std::fmt::Display for Output {
     }
 }
 
-/// `kubeplay-agent run --embedded-control-plane --no-local-node` and kubectl pointed at it.
+/// `kubeplay-agent run --embedded-control-plane --no-local-node` (or an agent the test runs
+/// itself, [`Cluster::attach`]) and kubectl pointed at it.
 pub struct Cluster {
-    child: Child,
+    /// The agent this harness started, stopped with it.
+    child: Option<Child>,
     pub server: String,
     pub token: String,
     /// The kubectl/helm home: kubeconfig, discovery cache, helm's config.
@@ -163,6 +165,31 @@ impl Cluster {
                 return Err(KubectlHarnessError::Start(format!("{e}\nlog:\n{log_text}")));
             }
         };
+        let mut cluster = Self::configure(binary, tools, home, &server, &token, log)?;
+        cluster.child = Some(child);
+        Ok(cluster)
+    }
+
+    /// kubectl pointed at an agent the test started itself (its API `server`, `http://host:port`,
+    /// and join token); `log` is the agent's log, for failure messages.
+    pub fn attach(tools: Tools, name: &str, server: &str, token: &str, log: &Path) -> Result<Cluster> {
+        let binary = agent_binary().map_err(|e| KubectlHarnessError::Start(e.to_string()))?;
+        let home = output_dir().join(format!("kubectl-{name}"));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home)
+            .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", home.display())))?;
+        Self::configure(&binary, tools, home, server, token, log.to_path_buf())
+    }
+
+    /// Writes the kubeconfig `kubeplay-agent kubeconfig` prints into `home`.
+    fn configure(
+        binary: &Path,
+        tools: Tools,
+        home: PathBuf,
+        server: &str,
+        token: &str,
+        log: PathBuf,
+    ) -> Result<Cluster> {
         let config = Command::new(binary)
             .args(["kubeconfig", "--server", &server, "--token", &token])
             .env_remove("KUBEPLAY_AGENT_TOKEN")
@@ -178,9 +205,9 @@ impl Cluster {
         std::fs::write(&kubeconfig, &config.stdout)
             .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", kubeconfig.display())))?;
         Ok(Cluster {
-            child,
-            server,
-            token,
+            child: None,
+            server: server.to_string(),
+            token: token.to_string(),
             home,
             kubeconfig,
             tools,
@@ -274,8 +301,10 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -136,6 +136,10 @@ impl Backend for Tunnel {
                     timeout,
                     stopping,
                 ))),
+                Err(unavailable) if is_discovery(&request) => {
+                    tracing::debug!("discovery served by the agent: {unavailable}");
+                    Ok(discovery(&request))
+                }
                 Err(unavailable) => Err(Refusal {
                     code: unavailable.code(),
                     reason: unavailable.reason(),
@@ -143,5 +147,42 @@ impl Backend for Tunnel {
                 }),
             }
         })
+    }
+}
+
+/// `/version` and the API discovery documents, which every core serves alike.
+fn is_discovery(request: &Request) -> bool {
+    let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
+    request.method == kubeplay_shared::apiserver::Method::Get
+        && matches!(
+            segments.as_slice(),
+            ["version"] | ["api"] | ["api", _] | ["apis"] | ["apis", _, _]
+        )
+}
+
+/// Discovery answered by a core of the agent's own while no page can: kubectl prints only "the
+/// server is currently unable to handle the request" when discovery fails, so it must succeed
+/// for kubectl to reach the resource and print why the page cannot answer.
+fn discovery(request: &Request) -> Answer {
+    let now = kubeplay_shared::Timestamp::now();
+    let mut core = kubeplay_shared::ApiServer::new(0, now);
+    match core.handle(request, now) {
+        Response::Body {
+            status,
+            content_type,
+            body,
+            warnings,
+        } => Answer::Body {
+            status,
+            content_type: content_type.to_string(),
+            body,
+            warnings,
+        },
+        Response::Watch { .. } => Answer::Body {
+            status: 405,
+            content_type: "text/plain".into(),
+            body: Vec::new(),
+            warnings: Vec::new(),
+        },
     }
 }
