@@ -172,7 +172,13 @@ impl Cluster {
 
     /// kubectl pointed at an agent the test started itself (its API `server`, `http://host:port`,
     /// and join token); `log` is the agent's log, for failure messages.
-    pub fn attach(tools: Tools, name: &str, server: &str, token: &str, log: &Path) -> Result<Cluster> {
+    pub fn attach(
+        tools: Tools,
+        name: &str,
+        server: &str,
+        token: &str,
+        log: &Path,
+    ) -> Result<Cluster> {
         let binary = agent_binary().map_err(|e| KubectlHarnessError::Start(e.to_string()))?;
         let home = output_dir().join(format!("kubectl-{name}"));
         let _ = std::fs::remove_dir_all(&home);
@@ -191,7 +197,7 @@ impl Cluster {
         log: PathBuf,
     ) -> Result<Cluster> {
         let config = Command::new(binary)
-            .args(["kubeconfig", "--server", &server, "--token", &token])
+            .args(["kubeconfig", "--server", server, "--token", token])
             .env_remove("KUBEPLAY_AGENT_TOKEN")
             .output()
             .map_err(|e| KubectlHarnessError::Start(e.to_string()))?;

@@ -79,11 +79,22 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
     // The page's simulated nodes and the agent's machine.
     let out = kubectl
         .kubectl_until(&["get", "nodes"], CONNECT, |o| {
-            o.ok() && o.stdout.lines().any(|l| l.starts_with(NODE) && l.contains(" Ready "))
+            o.ok()
+                && o.stdout
+                    .lines()
+                    .any(|l| l.starts_with(NODE) && l.contains(" Ready "))
         })
-        .unwrap_or_else(|o| panic!("the agent's node never showed Ready:\n{o}\n{}", agent.log_text()));
+        .unwrap_or_else(|o| {
+            panic!(
+                "the agent's node never showed Ready:\n{o}\n{}",
+                agent.log_text()
+            )
+        });
     for node in ["node-1", "node-2", "node-3", NODE] {
-        assert!(out.stdout.lines().any(|l| l.starts_with(node)), "{node} missing:\n{out}");
+        assert!(
+            out.stdout.lines().any(|l| l.starts_with(node)),
+            "{node} missing:\n{out}"
+        );
     }
 
     // The seed Deployment, applied by kubectl, shows on the page's map.
@@ -114,13 +125,15 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
 
     let out = kubectl.kubectl(&["rollout", "status", "deployment/my-api", "--timeout=120s"]);
     assert!(
-        out.ok() && out.stdout.contains("deployment \"my-api\" successfully rolled out"),
+        out.ok()
+            && out
+                .stdout
+                .contains("deployment \"my-api\" successfully rolled out"),
         "{out}"
     );
     page.screenshot_as("kubectl-page-scaled").unwrap();
 
     // Closing the tab ends the link: kubectl is told there is no page any more.
-    drop(play);
     drop(page);
     let out = kubectl
         .kubectl_until(&["get", "nodes"], CONNECT, |o| o.stderr.contains(NO_PAGE))

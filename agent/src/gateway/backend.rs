@@ -62,13 +62,13 @@ impl Backend for Embedded {
                     watch_stream::timeout(&request.query),
                     stopping,
                 )),
-                Response::Body {
-                    status,
-                    body,
-                    ..
-                } if status == 200 && log_stream::is_follow(&request) => Answer::Stream(
-                    log_stream::follow(Arc::clone(cp), &request, body, stopping).await,
-                ),
+                Response::Body { status, body, .. }
+                    if status == 200 && log_stream::is_follow(&request) =>
+                {
+                    Answer::Stream(
+                        log_stream::follow(Arc::clone(cp), &request, body, stopping).await,
+                    )
+                }
                 Response::Body {
                     status,
                     content_type,

@@ -282,9 +282,15 @@ mod tests {
         let gw = gateway(false);
         // Discovery still answers, so kubectl goes on to the resource and prints why.
         let (code, _, body) = call(&gw, "GET", "/api/v1", Some(TOKEN), "").await;
-        assert_eq!((code, body["kind"].as_str()), (200, Some("APIResourceList")));
+        assert_eq!(
+            (code, body["kind"].as_str()),
+            (200, Some("APIResourceList"))
+        );
         let (code, _, body) = call(&gw, "GET", "/api/v1/pods", Some(TOKEN), "").await;
-        assert_eq!((code, body["reason"].as_str()), (503, Some("ServiceUnavailable")));
+        assert_eq!(
+            (code, body["reason"].as_str()),
+            (503, Some("ServiceUnavailable"))
+        );
         let message = body["message"].as_str().unwrap();
         assert!(
             message.contains("no Kubeplay page is connected") && message.contains("Add node"),

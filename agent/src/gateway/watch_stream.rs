@@ -8,8 +8,8 @@
 
 use crate::embedded::EmbeddedControlPlane;
 use crate::tunnel::WatchHandle;
-use kubeplay_shared::node_protocol::ApiWatchEvents;
 use kubeplay_shared::apiserver::WatchId;
+use kubeplay_shared::node_protocol::ApiWatchEvents;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -112,7 +112,11 @@ pub struct Attached {
 impl Drop for Attached {
     fn drop(&mut self) {
         let mut inner = self.tunnel.lock();
-        if inner.link.as_ref().is_some_and(|l| l.generation == self.generation) {
+        if inner
+            .link
+            .as_ref()
+            .is_some_and(|l| l.generation == self.generation)
+        {
             inner.link = None;
         }
     }
@@ -132,11 +136,7 @@ impl PageTunnel {
     }
 
     /// A registered link: requests go out on `out` if the page listed the kube API feature.
-    pub fn attach(
-        self: &Arc<Self>,
-        out: mpsc::Sender<FromAgent>,
-        features: &[String],
-    ) -> Attached {
+    pub fn attach(self: &Arc<Self>, out: mpsc::Sender<FromAgent>, features: &[String]) -> Attached {
         let mut inner = self.lock();
         inner.generations += 1;
         let generation = inner.generations;
@@ -208,7 +208,9 @@ impl PageTunnel {
         let Some(waiting) = link.pending.remove(&answer.id) else {
             if matches!(answer.response, TunnelledResponse::Watch { .. }) {
                 // Nobody waits any more (timed out): the page closes the watch.
-                let _ = link.out.try_send(FromAgent::ApiWatchClose { id: answer.id });
+                let _ = link
+                    .out
+                    .try_send(FromAgent::ApiWatchClose { id: answer.id });
             }
             return;
         };

@@ -125,5 +125,8 @@ async fn a_watch_streams_events_until_kubectl_leaves_which_closes_it_in_the_page
         Some(FromAgent::ApiWatchClose { id }) => assert_eq!(id, request.id),
         other => panic!("expected apiWatchClose, got {other:?}"),
     }
-    assert!(events.recv().await.is_none(), "the watch's events end with it");
+    assert!(
+        events.recv().await.is_none(),
+        "the watch's events end with it"
+    );
 }

@@ -12,11 +12,11 @@
 use crate::protocol::{AgentPhase, AgentStatus, CallId, FromWorker, Reply, SavedAgent, Speed};
 use jiff::SignedDuration;
 use kubeplay_shared::api::{meta, resources};
+use kubeplay_shared::apiserver::{Response, WatchId};
 use kubeplay_shared::control_plane::ClusterClock;
 use kubeplay_shared::kubectl::{ExecTarget, Shell, ShellOutput, SimShell, Transport};
 use kubeplay_shared::node_link::registration::is_agent;
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
-use kubeplay_shared::apiserver::{Response, WatchId};
 use kubeplay_shared::node_protocol::api::ApiRequestId;
 use kubeplay_shared::node_protocol::{
     decode, encode, ApiRequest, ApiResponse, ApiWatchEvents, Channel, Frame, FromAgent, StreamId,
