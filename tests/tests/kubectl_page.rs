@@ -133,6 +133,21 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
     );
     page.screenshot_as("kubectl-page-scaled").unwrap();
 
+    // A figure for the report (no threshold): kubectl's whole round trip through the tab.
+    let mut millis: Vec<u128> = (0..5)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let out = kubectl.kubectl(&["get", "pods"]);
+            assert!(out.ok(), "{out}");
+            start.elapsed().as_millis()
+        })
+        .collect();
+    millis.sort_unstable();
+    eprintln!(
+        "kubectl get pods through the tab: median {} ms of {millis:?}",
+        millis[2]
+    );
+
     // Closing the tab ends the link: kubectl is told there is no page any more.
     drop(page);
     let out = kubectl
