@@ -13,6 +13,7 @@ mod node_info;
 mod server;
 mod session;
 mod tls;
+mod tunnel;
 
 use anyhow::Context as _;
 use auth::{Gate, OriginPolicy, Token};
@@ -116,7 +117,11 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
         &origins,
     );
     let gate = Arc::new(Gate::new(token, origins));
-    let gateway = gateway::Gateway::new(Arc::clone(&gate), None, Some(node.sessions.runtime()));
+    let gateway = gateway::Gateway::new(
+        Arc::clone(&gate),
+        Arc::new(gateway::Tunnel(node.sessions.tunnel())),
+        Some(node.sessions.runtime()),
+    );
     server::serve(
         listener,
         tls,
@@ -248,7 +253,7 @@ async fn run_embedded(args: RunArgs, token: Token, origins: OriginPolicy) -> Res
     let gate = Arc::new(Gate::new(token, origins));
     let gateway = gateway::Gateway::new(
         Arc::clone(&gate),
-        Some(control_plane),
+        Arc::new(gateway::Embedded(control_plane)),
         sessions.as_ref().map(|s| s.runtime()),
     );
     server::serve(listener, tls, gate, sessions, gateway, shutdown_signal()).await;

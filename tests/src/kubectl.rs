@@ -112,10 +112,11 @@ impl std::fmt::Display for Output {
     }
 }
 
-/// `kubeplay-agent run --embedded-control-plane` (without a local node unless asked) and
-/// kubectl pointed at it.
+/// `kubeplay-agent run --embedded-control-plane` (without a local node unless asked), or an
+/// agent the test runs itself ([`Cluster::attach`]), and kubectl pointed at it.
 pub struct Cluster {
-    child: Child,
+    /// The agent this harness started, stopped with it.
+    child: Option<Child>,
     pub server: String,
     pub token: String,
     /// The kubectl/helm home: kubeconfig, discovery cache, helm's config.
@@ -200,8 +201,50 @@ impl Cluster {
                 return Err(KubectlHarnessError::Start(format!("{e}\nlog:\n{log_text}")));
             }
         };
+        let mut cluster = Self::configure(binary, tools, home, &server, &token, state_dir, log)?;
+        cluster.child = Some(child);
+        Ok(cluster)
+    }
+
+    /// kubectl pointed at an agent the test started itself (its API `server`,
+    /// `https://host:port`, join token and `--state-dir`, where its CA is); `log` is the agent's
+    /// log, for failure messages.
+    pub fn attach(
+        tools: Tools,
+        name: &str,
+        server: &str,
+        token: &str,
+        state_dir: &Path,
+        log: &Path,
+    ) -> Result<Cluster> {
+        let binary = agent_binary().map_err(|e| KubectlHarnessError::Start(e.to_string()))?;
+        let home = Self::home_for(name);
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home)
+            .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", home.display())))?;
+        Self::configure(
+            &binary,
+            tools,
+            home,
+            server,
+            token,
+            state_dir.to_path_buf(),
+            log.to_path_buf(),
+        )
+    }
+
+    /// Writes the kubeconfig `kubeplay-agent kubeconfig` prints into `home`.
+    fn configure(
+        binary: &Path,
+        tools: Tools,
+        home: PathBuf,
+        server: &str,
+        token: &str,
+        state_dir: PathBuf,
+        log: PathBuf,
+    ) -> Result<Cluster> {
         let config = Command::new(binary)
-            .args(["kubeconfig", "--server", &server, "--token", &token])
+            .args(["kubeconfig", "--server", server, "--token", token])
             .arg("--state-dir")
             .arg(&state_dir)
             .env_remove("KUBEPLAY_AGENT_TOKEN")
@@ -217,9 +260,9 @@ impl Cluster {
         std::fs::write(&kubeconfig, &config.stdout)
             .map_err(|e| KubectlHarnessError::Start(format!("{}: {e}", kubeconfig.display())))?;
         Ok(Cluster {
-            child,
-            server,
-            token,
+            child: None,
+            server: server.to_string(),
+            token: token.to_string(),
             home,
             kubeconfig,
             state_dir,
@@ -314,8 +357,10 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -202,6 +202,9 @@ impl Connected {
                 }
                 LinkEvent::Stream(e) => self.on_stream(e, api, now),
                 LinkEvent::Probe(_) => {}
+                // This link does not offer the kube API (the gateway asks the embedded control
+                // plane directly), so the agent tunnels no requests over it.
+                LinkEvent::ApiRequest(_) | LinkEvent::ApiWatchClosed { .. } => {}
             }
         }
         alive

@@ -113,11 +113,11 @@ async fn serve(
             code => status::status(code, "Forbidden", &refusal.to_string()),
         };
     }
-    let Some(cp) = &gateway.control_plane else {
+    let Some(cp) = gateway.backend.embedded() else {
         return status::status(
-            503,
-            "ServiceUnavailable",
-            "no Kubeplay control plane is reachable through this agent: start it with --embedded-control-plane to host one",
+            501,
+            "NotImplemented",
+            "kubectl exec and attach are served by an embedded control plane (kubeplay-agent run --embedded-control-plane), not yet through a connected page: use the page's own terminal",
         );
     };
     let (spec, wanted) = match spec(target, query) {

@@ -6,12 +6,14 @@
 //! watches and followed logs into chunked streams, the OpenAPI documents kubectl reads before
 //! `apply` and `explain`, and Kubernetes' `Status` answers for what the gateway itself refuses.
 //!
-//! Requests go to the control plane hosted in the agent (`run --embedded-control-plane`); with
-//! none, they are answered 503 (tunnelling them to a connected page is still to come).
-//! `kubectl exec` and `attach` upgrade to WebSocket streams ([`exec`]). Port-forward to a pod
-//! this machine runs as a node is the kubelet's part, served here whichever control plane placed
-//! the pod ([`port_forward`]).
+//! Requests go to a [`Backend`]: the control plane hosted in the agent
+//! (`run --embedded-control-plane`), or the one in the browser tab connected to the agent,
+//! over the node link (503 with the reason when no such page is connected).
+//! `kubectl exec` and `attach` upgrade to WebSocket streams ([`exec`]), served by an embedded
+//! control plane. Port-forward to a pod this machine runs as a node is the kubelet's part,
+//! served here whichever control plane placed the pod ([`port_forward`]).
 
+mod backend;
 mod exec;
 mod log_stream;
 mod openapi;
@@ -23,10 +25,11 @@ mod status;
 mod watch_stream;
 
 use crate::auth::Gate;
-use crate::embedded::EmbeddedControlPlane;
 use kubeplay_agent::runtime::PodRuntime;
 use std::sync::Arc;
 use tokio::sync::watch;
+
+pub use backend::{Backend, Embedded, Tunnel};
 
 /// Every request not meant for the node link: exec and attach upgrades, then REST.
 pub fn filter(
@@ -45,7 +48,7 @@ pub fn filter(
 /// What answers the gateway's requests, and the signal that ends its streams at shutdown.
 pub struct Gateway {
     gate: Arc<Gate>,
-    control_plane: Option<Arc<EmbeddedControlPlane>>,
+    backend: Arc<dyn Backend>,
     /// The pods this machine runs, when it is a node: port-forward reaches them directly.
     local_pods: Option<Arc<PodRuntime>>,
     stopping: watch::Sender<bool>,
@@ -54,12 +57,12 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(
         gate: Arc<Gate>,
-        control_plane: Option<Arc<EmbeddedControlPlane>>,
+        backend: Arc<dyn Backend>,
         local_pods: Option<Arc<PodRuntime>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             gate,
-            control_plane,
+            backend,
             local_pods,
             stopping: watch::channel(false).0,
         })

@@ -8,13 +8,14 @@
 //! no network, and each forwarded connection says so on its error stream, as a kubelet reports
 //! a failed forward.
 
+use super::backend::Answer;
 use super::{status, Gateway};
 use futures_util::{SinkExt as _, StreamExt as _};
 use hyper::upgrade::OnUpgrade;
 use kubeplay_agent::network::port_forward;
 use kubeplay_agent::runtime::PodRuntime;
 use kubeplay_agent::spdy::{self, Dialer};
-use kubeplay_shared::apiserver::{Method, Request, Response};
+use kubeplay_shared::apiserver::{Method, Request};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -164,22 +165,28 @@ async fn destination(
         }
     }
     let not_found = || status::status(404, "NotFound", &format!("pods \"{pod}\" not found"));
-    let Some(cp) = &gateway.control_plane else {
-        return Err(not_found());
-    };
     let path = format!("/api/v1/namespaces/{namespace}/pods/{pod}");
-    let (code, content_type, body) = match cp.handle(Request::new(Method::Get, &path)).await {
-        Response::Body {
+    let answer = gateway
+        .backend
+        .serve(Request::new(Method::Get, &path), gateway.stopping())
+        .await;
+    let body = match answer {
+        Ok(Answer::Body { status: 200, body, .. }) => body,
+        Ok(Answer::Body {
             status,
             content_type,
             body,
             ..
-        } => (status, content_type, body),
-        Response::Watch { .. } => return Err(not_found()),
+        }) => return Err(status::with_body(status, &content_type, body)),
+        Ok(Answer::Stream(_)) => return Err(not_found()),
+        Err(refusal) => {
+            return Err(status::status(
+                refusal.code,
+                refusal.reason,
+                &refusal.message,
+            ))
+        }
     };
-    if code != 200 {
-        return Err(status::with_body(code, content_type, body));
-    }
     let object: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let node = object["spec"]["nodeName"].as_str().unwrap_or("");
     if node.is_empty() {
@@ -291,7 +298,7 @@ mod tests {
     fn gateway() -> Arc<Gateway> {
         let gate = Gate::new(Token::given(TOKEN).unwrap(), OriginPolicy::default());
         let cp = EmbeddedControlPlane::start(1, &simulated_nodes(1)).unwrap();
-        Gateway::new(Arc::new(gate), Some(cp), None)
+        Gateway::new(Arc::new(gate), Arc::new(super::super::Embedded(cp)), None)
     }
 
     async fn post(gw: &Arc<Gateway>, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {

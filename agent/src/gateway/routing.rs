@@ -2,9 +2,10 @@
 //! then the token check, then the paths the gateway serves itself (OpenAPI, health), then the core's request layer, whose answer goes
 //! back as a body, a watch stream or a followed log.
 
-use super::{log_stream, openapi, port_forward, protobuf, status, watch_stream, Gateway};
+use super::backend::Answer;
+use super::{openapi, port_forward, protobuf, status, Gateway};
 use crate::server::transport::{Connection, Transport};
-use kubeplay_shared::apiserver::{Method, Request, Response};
+use kubeplay_shared::apiserver::{Method, Request};
 use std::sync::Arc;
 use warp::http::{header, HeaderMap, HeaderValue};
 use warp::reply::Response as Reply;
@@ -78,13 +79,6 @@ async fn serve(
     if let Some(reply) = served_here(path) {
         return reply;
     }
-    let Some(cp) = &gateway.control_plane else {
-        return status::status(
-            503,
-            "ServiceUnavailable",
-            "no Kubeplay control plane is reachable through this agent: start it with --embedded-control-plane to host one (requests are not yet forwarded to a connected page)",
-        );
-    };
     if is_stream_upgrade(path) {
         return status::status(
             400,
@@ -129,28 +123,19 @@ async fn serve(
         })
         .collect();
     request.body = body;
-    match cp.handle(request.clone()).await {
-        Response::Watch { id, content_type } => watch_stream::stream(
-            Arc::clone(cp),
-            id,
-            content_type,
-            watch_stream::timeout(&request.query),
-            gateway.stopping(),
-        ),
-        Response::Body {
+    match gateway.backend.serve(request, gateway.stopping()).await {
+        Ok(Answer::Stream(reply)) => reply,
+        Ok(Answer::Body {
             status,
             content_type,
             body,
             warnings,
-        } => {
-            if status == 200 && log_stream::is_follow(&request) {
-                return log_stream::follow(Arc::clone(cp), &request, body, gateway.stopping())
-                    .await;
-            }
-            let mut reply = status::with_body(status, content_type, body);
+        }) => {
+            let mut reply = status::with_body(status, &content_type, body);
             add_warnings(reply.headers_mut(), &warnings);
             reply
         }
+        Err(refusal) => status::status(refusal.code, refusal.reason, &refusal.message),
     }
 }
 
@@ -214,13 +199,21 @@ mod tests {
     use super::*;
     use crate::auth::{Gate, OriginPolicy, Token};
     use crate::embedded::{simulated_nodes, EmbeddedControlPlane};
+    use crate::gateway::{Embedded, Tunnel};
+    use crate::tunnel::PageTunnel;
 
     const TOKEN: &str = "gateway-test-token-0123456789";
 
     fn gateway(with_cp: bool) -> Arc<Gateway> {
         let gate = Gate::new(Token::given(TOKEN).unwrap(), OriginPolicy::default());
-        let cp = with_cp.then(|| EmbeddedControlPlane::start(1, &simulated_nodes(1)).unwrap());
-        Gateway::new(Arc::new(gate), cp, None)
+        let backend: Arc<dyn super::super::Backend> = if with_cp {
+            Arc::new(Embedded(
+                EmbeddedControlPlane::start(1, &simulated_nodes(1)).unwrap(),
+            ))
+        } else {
+            Arc::new(Tunnel(PageTunnel::new(std::time::Duration::from_secs(5))))
+        };
+        Gateway::new(Arc::new(gate), backend, None)
     }
 
     /// A request as it arrives over TLS.
@@ -356,14 +349,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn without_a_control_plane_the_answer_is_503_saying_why() {
+    async fn without_a_connected_page_the_answer_is_503_saying_why() {
         let gw = gateway(false);
+        // Discovery still answers, so kubectl goes on to the resource and prints why.
+        let (code, _, body) = call(&gw, "GET", "/api/v1", Some(TOKEN), "").await;
+        assert_eq!(
+            (code, body["kind"].as_str()),
+            (200, Some("APIResourceList"))
+        );
         let (code, _, body) = call(&gw, "GET", "/api/v1/pods", Some(TOKEN), "").await;
-        assert_eq!(code, 503);
-        assert!(body["message"]
-            .as_str()
-            .unwrap()
-            .contains("--embedded-control-plane"));
+        assert_eq!(
+            (code, body["reason"].as_str()),
+            (503, Some("ServiceUnavailable"))
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("no Kubeplay page is connected") && message.contains("Add node"),
+            "{message}"
+        );
     }
 
     #[tokio::test]

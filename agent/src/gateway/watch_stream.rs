@@ -3,10 +3,13 @@
 //! it needs is gone (an `ERROR` event) or the agent stops.
 //!
 //! The core keeps each watch's cursor; a pump task polls it whenever the store changed (and
-//! every few seconds, for idle bookmarks) and closes it in the core when the stream ends.
+//! every few seconds, for idle bookmarks) and closes it in the core when the stream ends. A
+//! watch in the connected page is pushed instead ([`relay`]): its events arrive over the link.
 
 use crate::embedded::EmbeddedControlPlane;
+use crate::tunnel::WatchHandle;
 use kubeplay_shared::apiserver::WatchId;
+use kubeplay_shared::node_protocol::ApiWatchEvents;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -58,6 +61,58 @@ pub fn chunked(rx: mpsc::Receiver<Vec<u8>>, content_type: &str) -> Reply {
         reply.headers_mut().insert(header::CONTENT_TYPE, ct);
     }
     reply
+}
+
+/// The streaming response for a watch open in the connected page; the page closes it when
+/// the stream ends (`handle` is dropped).
+pub fn relay(
+    events: mpsc::Receiver<ApiWatchEvents>,
+    handle: WatchHandle,
+    content_type: &str,
+    timeout: Option<Duration>,
+    stopping: watch::Receiver<bool>,
+) -> Reply {
+    let (tx, rx) = mpsc::channel(BUFFER);
+    tokio::spawn(relay_events(events, handle, tx, timeout, stopping));
+    chunked(rx, content_type)
+}
+
+async fn relay_events(
+    mut events: mpsc::Receiver<ApiWatchEvents>,
+    handle: WatchHandle,
+    tx: mpsc::Sender<Vec<u8>>,
+    timeout: Option<Duration>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let ends = timeout.map(|t| tokio::time::Instant::now() + t);
+    let until_end = async {
+        match ends {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(until_end);
+    loop {
+        let update = tokio::select! {
+            update = events.recv() => update,
+            () = tx.closed() => None,
+            () = &mut until_end => None,
+            _ = stopping.wait_for(|stop| *stop) => None,
+        };
+        let Some(update) = update else { break };
+        for event in &update.events {
+            let mut line = serde_json::to_vec(event).unwrap_or_default();
+            line.push(b'\n');
+            if tx.send(line).await.is_err() {
+                drop(handle);
+                return;
+            }
+        }
+        if update.done {
+            break;
+        }
+    }
+    drop(handle);
 }
 
 async fn pump(

@@ -158,12 +158,13 @@ async fn run(
     {
         return Ending::PeerClosed;
     }
-    let (heartbeat_seconds, metrics_seconds) = match handshake(incoming, |m| match m {
+    let (heartbeat_seconds, metrics_seconds, features) = match handshake(incoming, |m| match m {
         ToAgent::Registered {
             heartbeat_seconds,
             metrics_seconds,
+            features,
             ..
-        } => Some(Ok((heartbeat_seconds, metrics_seconds))),
+        } => Some(Ok((heartbeat_seconds, metrics_seconds, features))),
         ToAgent::Refused(r) => Some(Err(r.reason)),
         _ => None,
     })
@@ -173,6 +174,8 @@ async fn run(
         Err(ending) => return ending,
     };
     tracing::info!(node = %sessions.facts.name, "registered; heartbeats every {heartbeat_seconds} s");
+    // kubectl's requests reach this page from now until the link ends.
+    let _tunnel = sessions.tunnel.attach(out.clone(), &features);
 
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
     sessions.listen(Some(reports_tx));
@@ -236,6 +239,8 @@ async fn run(
                     ToAgent::Credit(credit) => streams.credit(credit),
                     ToAgent::CloseStream(close) => streams.close(close.stream),
                     ToAgent::Data(data) => streams.data(data).await,
+                    ToAgent::ApiResponse(answer) => sessions.tunnel.on_response(answer),
+                    ToAgent::ApiWatchEvents(update) => sessions.tunnel.on_watch_events(update),
                     ToAgent::Refused(r) => return Ending::Refused(r.reason),
                     ToAgent::Welcome(_) | ToAgent::Registered { .. } | ToAgent::HttpResponse(_) => {}
                 }
@@ -335,6 +340,8 @@ fn message_kind(msg: &ToAgent) -> &'static str {
         ToAgent::Credit(_) => "credit",
         ToAgent::CloseStream(_) => "closeStream",
         ToAgent::HttpResponse(_) => "httpResponse",
+        ToAgent::ApiResponse(_) => "apiResponse",
+        ToAgent::ApiWatchEvents(_) => "apiWatchEvents",
         ToAgent::Data(_) => "stream data",
     }
 }

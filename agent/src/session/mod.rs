@@ -12,12 +12,16 @@ pub mod slot;
 mod streams;
 
 use crate::node_info::NodeFacts;
+use crate::tunnel::PageTunnel;
 use kubeplay_agent::network::node::NodeNetwork;
 use kubeplay_agent::runtime::{PodRuntime, Report, Reports};
 use kubeplay_shared::node_protocol::DesiredPod;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
+/// How long kubectl waits for the page to answer a request (the API server's own limit for a
+/// request that is not a watch is a minute).
+const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// How long after a failed sync the agent tries again.
 const SYNC_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -32,6 +36,8 @@ pub struct Sessions {
     desired: watch::Sender<Option<Vec<DesiredPod>>>,
     /// DNS, Service proxy and relay, fed by each SyncServices.
     network: Arc<NodeNetwork>,
+    /// The connected page's kube API, for the gateway.
+    tunnel: Arc<PageTunnel>,
 }
 
 impl Sessions {
@@ -50,10 +56,16 @@ impl Sessions {
             listener: Mutex::new(Listener::default()),
             desired,
             network,
+            tunnel: PageTunnel::new(API_TIMEOUT),
         });
         tokio::spawn(route_reports(Arc::downgrade(&sessions), reports));
         tokio::spawn(sync_pods(Arc::clone(&sessions.runtime), desired_rx));
         sessions
+    }
+
+    /// The kube API of whichever page is connected, for the gateway.
+    pub fn tunnel(&self) -> Arc<PageTunnel> {
+        Arc::clone(&self.tunnel)
     }
 
     /// The pod runtime every connection shares.

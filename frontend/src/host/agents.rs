@@ -1,7 +1,9 @@
 //! The page's real machines: one [`NodeLink`] per connected `kubeplay-agent`, the sockets'
 //! life (connecting, refused, lost, retrying with backoff), and what flows over the links
 //! besides pods: container logs into the API's log store and `kubectl exec` output to the
-//! terminal.
+//! terminal, and the real kubectl's requests that the agent's gateway tunnels to this page
+//! (answered by the engine with the control plane's request handler; their watches are
+//! polled here and pushed to the agent).
 //!
 //! Pure: the host opens, feeds and closes the WebSockets this asks for ([`SocketCommand`]) and
 //! passes both clocks in, so all of it runs and is tested natively. Sockets get a fresh id per
@@ -10,12 +12,15 @@
 use crate::protocol::{AgentPhase, AgentStatus, CallId, FromWorker, Reply, SavedAgent, Speed};
 use jiff::SignedDuration;
 use kubeplay_shared::api::{meta, resources};
+use kubeplay_shared::apiserver::{Response, WatchId};
 use kubeplay_shared::control_plane::ClusterClock;
 use kubeplay_shared::kubectl::{ExecTarget, Shell, ShellOutput, SimShell, Transport};
 use kubeplay_shared::node_link::registration::is_agent;
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
+use kubeplay_shared::node_protocol::api::ApiRequestId;
 use kubeplay_shared::node_protocol::{
-    decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
+    decode, encode, ApiRequest, ApiResponse, ApiWatchEvents, Channel, Frame, FromAgent, StreamId,
+    StreamOpen, ToAgent, TunnelledResponse,
 };
 use kubeplay_shared::{ApiServer, Timestamp};
 use serde_json::Value;
@@ -151,6 +156,8 @@ struct Agent {
     execs: HashMap<StreamId, CallId>,
     /// `kubectl exec -i[t]` sessions (the call that opened each) by their stream.
     sessions: HashMap<StreamId, CallId>,
+    /// Watches kubectl opened through the agent's gateway, by the agent's request id.
+    api_watches: HashMap<ApiRequestId, WatchId>,
 }
 
 impl Agent {
@@ -177,6 +184,10 @@ pub struct Agents {
     origin: Option<String>,
     /// Store revision the log tails were last checked at.
     tails_checked: Option<u64>,
+    /// kubectl requests tunnelled by agents, for the engine to answer.
+    api_requests: Vec<(SocketId, ApiRequest)>,
+    /// Watches of links that went away, closed in the API at the next `poll`.
+    orphan_watches: Vec<WatchId>,
 }
 
 /// The link's timings at `speed`: the agent's periods are real seconds, the silence cluster time.
@@ -188,6 +199,7 @@ fn link_config(speed: Speed) -> LinkConfig {
         heartbeat_seconds: heartbeat,
         metrics_seconds: real(METRICS_CLUSTER_SECONDS),
         silence: silence(heartbeat, speed),
+        serves_api: true,
         ..LinkConfig::default()
     }
 }
@@ -233,6 +245,7 @@ impl Agents {
             tailed: HashSet::new(),
             execs: HashMap::new(),
             sessions: HashMap::new(),
+            api_watches: HashMap::new(),
         };
         self.open(&mut agent);
         self.agents.push(agent);
@@ -316,6 +329,10 @@ impl Agents {
         agent.tails.clear();
         agent.tailed.clear();
         agent.opened = false;
+        self.orphan_watches
+            .extend(agent.api_watches.drain().map(|(_, w)| w));
+        self.api_requests
+            .retain(|(socket, _)| Some(*socket) != agent.socket);
     }
 
     /// A cluster reset: every link starts over, so the agents register with the new cluster
@@ -329,6 +346,9 @@ impl Agents {
         }
         self.agents = agents;
         self.tails_checked = None;
+        // The cluster those watches were open in is gone.
+        self.orphan_watches.clear();
+        self.api_requests.clear();
         self.changed = true;
     }
 
@@ -423,6 +443,16 @@ impl Agents {
                 LinkEvent::Refused { reason } => self.refuse(at, reason),
                 LinkEvent::Stream(e) => self.on_stream(at, e, api, now),
                 LinkEvent::Probe(_) => {}
+                LinkEvent::ApiRequest(request) => {
+                    if let Some(socket) = self.agents[at].socket {
+                        self.api_requests.push((socket, request));
+                    }
+                }
+                LinkEvent::ApiWatchClosed { id } => {
+                    if let Some(watch) = self.agents[at].api_watches.remove(&id) {
+                        api.close_watch(watch);
+                    }
+                }
             }
         }
     }
@@ -551,8 +581,70 @@ impl Agents {
         self.changed = true;
     }
 
-    /// Reconnects whose backoff ran out, the links' own timers, the pods' sync, and the log
-    /// tails; `host` and `cluster` are the same moment on both clocks.
+    /// kubectl's requests that arrived through agents since the last call, with the socket
+    /// each came on: the engine answers them with [`Agents::answer_api`].
+    pub fn take_api_requests(&mut self) -> Vec<(SocketId, ApiRequest)> {
+        std::mem::take(&mut self.api_requests)
+    }
+
+    /// Sends the control plane's answer to request `id` of the agent on `socket`; an opened
+    /// watch is pushed from `poll` on. Returns a watch nobody can receive any more (its link
+    /// is gone) for the caller to close.
+    pub fn answer_api(
+        &mut self,
+        socket: SocketId,
+        id: ApiRequestId,
+        response: &Response,
+    ) -> Option<WatchId> {
+        let watch = match response {
+            Response::Watch { id, .. } => Some(*id),
+            Response::Body { .. } => None,
+        };
+        let Some(at) = self.by_socket(socket) else {
+            return watch;
+        };
+        if let Some(watch) = watch {
+            self.agents[at].api_watches.insert(id, watch);
+        }
+        let answer = ToAgent::ApiResponse(ApiResponse {
+            id,
+            response: TunnelledResponse::from_response(response),
+        });
+        self.send(at, vec![answer]);
+        None
+    }
+
+    /// New events of the watches kubectl holds through agents; a watch that failed (an
+    /// `ERROR` event: its history is gone) ends, as the API server ends it.
+    fn push_api_watches(&mut self, api: &mut ApiServer, cluster: Timestamp) {
+        for watch in self.orphan_watches.drain(..) {
+            api.close_watch(watch);
+        }
+        for at in 0..self.agents.len() {
+            let mut updates = Vec::new();
+            let mut ended = Vec::new();
+            for (&id, &watch) in &self.agents[at].api_watches {
+                let events = api.poll_watch(watch, cluster);
+                if events.is_empty() {
+                    continue;
+                }
+                let done = events.iter().any(|e| e["type"] == "ERROR");
+                if done {
+                    ended.push(id);
+                }
+                updates.push(ToAgent::ApiWatchEvents(ApiWatchEvents { id, events, done }));
+            }
+            for id in ended {
+                if let Some(watch) = self.agents[at].api_watches.remove(&id) {
+                    api.close_watch(watch);
+                }
+            }
+            self.send(at, updates);
+        }
+    }
+
+    /// Reconnects whose backoff ran out, the links' own timers, the pods' sync, the log
+    /// tails and tunnelled watches; `host` and `cluster` are the same moment on both clocks.
     pub fn poll(&mut self, api: &mut ApiServer, host: Timestamp, cluster: Timestamp) {
         for at in 0..self.agents.len() {
             let agent = &mut self.agents[at];
@@ -578,6 +670,7 @@ impl Agents {
             self.send(at, out.to_agent);
             self.on_events(at, out.events, api, cluster);
         }
+        self.push_api_watches(api, cluster);
         if self.tails_checked != Some(api.store().revision()) {
             self.tails_checked = Some(api.store().revision());
             for at in 0..self.agents.len() {

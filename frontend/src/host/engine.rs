@@ -112,6 +112,29 @@ impl Engine {
     pub fn agent_frame(&mut self, socket: SocketId, frame: &Frame, now: Timestamp) {
         let cluster_now = self.cp.clock().cluster_time(now);
         self.agents.on_frame(socket, frame, self.cp.api_mut(), cluster_now);
+        self.serve_tunnelled(now);
+    }
+
+    /// Answers the real kubectl's requests that agents tunnelled to this page, with the same
+    /// request handler the page's own kubectl talks to.
+    fn serve_tunnelled(&mut self, now: Timestamp) {
+        let requests = self.agents.take_api_requests();
+        if requests.is_empty() {
+            return;
+        }
+        for (socket, tunnelled) in requests {
+            let response = match tunnelled.request.to_request() {
+                Ok(request) => self.cp.handle(&request, now),
+                Err(err) => {
+                    let status = kubeplay_shared::apiserver::ApiError::method_not_allowed(err.to_string()).to_status();
+                    kubeplay_shared::apiserver::Response::json(405, &status)
+                }
+            };
+            if let Some(orphan) = self.agents.answer_api(socket, tunnelled.id, &response) {
+                self.cp.api_mut().close_watch(orphan);
+            }
+        }
+        self.tick(now);
     }
 
     /// An agent's socket closed (or failed to open), at host time `now`.

@@ -22,7 +22,10 @@ use crate::controllers::events::{EventRecorder, EventType};
 use crate::node_protocol::node::{NodeRegistration, NodeStatusReport};
 use crate::node_protocol::report::ProbeResult;
 use crate::node_protocol::stream::{Channel, StreamId, StreamOpen};
-use crate::node_protocol::{negotiate, DesiredPod, FromAgent, Refused, ToAgent, FEATURE_SERVICES, SUPPORTED_VERSIONS};
+use crate::node_protocol::api::{ApiRequest, ApiRequestId};
+use crate::node_protocol::{
+    negotiate, DesiredPod, FromAgent, Refused, ToAgent, FEATURE_KUBE_API, FEATURE_SERVICES, SUPPORTED_VERSIONS,
+};
 use desired::Unresolvable;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
@@ -44,6 +47,9 @@ pub struct LinkConfig {
     /// hung agent behind an open socket still turns its node NotReady. A host running the
     /// cluster faster than real time scales it up accordingly.
     pub silence: SignedDuration,
+    /// The host answers tunnelled kube API requests ([`LinkEvent::ApiRequest`]): registration
+    /// tells the agent so with [`FEATURE_KUBE_API`].
+    pub serves_api: bool,
 }
 
 impl Default for LinkConfig {
@@ -54,6 +60,7 @@ impl Default for LinkConfig {
             lease_renew: SignedDuration::from_secs(10),
             status_report: SignedDuration::from_secs(300),
             silence: SignedDuration::from_secs(40),
+            serves_api: false,
         }
     }
 }
@@ -72,6 +79,11 @@ pub enum LinkEvent {
     Registered { node: String },
     Stream(StreamEvent),
     Probe(ProbeResult),
+    /// kubectl's request through the agent's gateway: the host answers it with the control
+    /// plane's request handler and sends [`ToAgent::ApiResponse`] (see [`crate::node_protocol::api`]).
+    ApiRequest(ApiRequest),
+    /// kubectl left tunnelled watch `id`: the host closes it.
+    ApiWatchClosed { id: ApiRequestId },
     /// The link was refused or broke the protocol; the host closes the socket.
     Refused { reason: String },
 }
@@ -218,6 +230,7 @@ impl NodeLink {
                 heartbeat_seconds: self.config.heartbeat_seconds,
                 metrics_seconds: self.config.metrics_seconds,
                 pod_cidr,
+                features: if self.config.serves_api { vec![FEATURE_KUBE_API.to_string()] } else { Vec::new() },
             }],
             events: vec![LinkEvent::Registered { node: name }],
         };
@@ -267,6 +280,11 @@ impl NodeLink {
                 out.events.extend(writable.map(LinkEvent::Stream));
             }
             FromAgent::CloseStream(c) => out.events.extend(self.streams.on_close(c).map(LinkEvent::Stream)),
+            FromAgent::ApiRequest(_) | FromAgent::ApiWatchClose { .. } if !self.config.serves_api => {
+                return self.refuse("this control plane did not offer the kube API (kubeApi) to the agent".into());
+            }
+            FromAgent::ApiRequest(r) => out.events.push(LinkEvent::ApiRequest(r)),
+            FromAgent::ApiWatchClose { id } => out.events.push(LinkEvent::ApiWatchClosed { id }),
         }
         out
     }

@@ -188,3 +188,26 @@ fn services_go_only_to_agents_that_take_them_and_only_when_they_change() {
     assert!(sent[0].iter().any(|s| s.name == "my-api-service"));
     assert!(services_sent(&old_agent.poll(&mut api, t(2))).is_empty(), "an agent without the feature never gets them");
 }
+
+#[test]
+fn api_requests_reach_the_host_only_when_registration_offered_them() {
+    let mut api = ApiServer::new(1, t(0));
+    let request = FromAgent::ApiRequest(crate::node_protocol::ApiRequest {
+        id: 2,
+        request: crate::node_protocol::TunnelledRequest { method: "GET".into(), path: "/api/v1/nodes".into(), query: String::new(), headers: vec![], body: String::new() },
+    });
+    let mut link = NodeLink::new(LinkConfig { serves_api: true, ..LinkConfig::default() });
+    link.on_message(hello(vec![1]), &mut api, t(0));
+    let out = link.on_message(registration("pi"), &mut api, t(0));
+    assert!(matches!(&out.to_agent[0], ToAgent::Registered { features, .. } if features == &[FEATURE_KUBE_API.to_string()]));
+    let out = link.on_message(request.clone(), &mut api, t(1));
+    assert!(matches!(&out.events[..], [LinkEvent::ApiRequest(r)] if r.id == 2 && r.request.path == "/api/v1/nodes"), "{out:?}");
+    let out = link.on_message(FromAgent::ApiWatchClose { id: 2 }, &mut api, t(1));
+    assert_eq!(out.events, vec![LinkEvent::ApiWatchClosed { id: 2 }]);
+
+    let (mut old, out) = linked(&mut api, "laptop");
+    assert!(matches!(&out.to_agent[0], ToAgent::Registered { features, .. } if features.is_empty()));
+    let out = old.on_message(request, &mut api, t(1));
+    assert!(old.is_closed());
+    assert!(matches!(&out.to_agent[..], [ToAgent::Refused(_)]), "{out:?}");
+}

@@ -1,6 +1,7 @@
 //! The two message enums of a link, one per direction. Control messages are JSON objects
 //! tagged by `type`; `Data` never goes through JSON (see [`super::wire`]).
 
+use super::api::{ApiRequest, ApiRequestId, ApiResponse, ApiWatchEvents};
 use super::node::{NodeRegistration, NodeStatusReport};
 use super::pod::DesiredPod;
 use super::service::ServiceRoute;
@@ -30,6 +31,10 @@ pub enum ToAgent {
         metrics_seconds: u32,
         #[serde(rename = "podCIDR")]
         pod_cidr: String,
+        /// Optional messages this control plane serves ([`super::api::FEATURE_KUBE_API`]), so
+        /// the agent sends them only to one that takes them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        features: Vec<String>,
     },
     /// Every pod this node should run, in full: level-triggered and idempotent. Pods the agent
     /// runs that are not listed are stopped and removed; a listed pod with
@@ -52,6 +57,10 @@ pub enum ToAgent {
     CloseStream(CloseStream),
     /// The head of the answer to an agent's `Http` stream.
     HttpResponse(HttpResponse),
+    /// The answer to a tunnelled kube API request ([`super::api`]).
+    ApiResponse(ApiResponse),
+    /// New events of a tunnelled watch, or its end.
+    ApiWatchEvents(ApiWatchEvents),
     /// Stream bytes: a binary frame on the wire, never JSON.
     #[serde(skip)]
     Data(StreamData),
@@ -77,6 +86,12 @@ pub enum FromAgent {
     Metrics(MetricsReport),
     /// The agent's kube API gateway tunnels a request (`StreamOpen::Http`).
     OpenStream(OpenStream),
+    /// A kube API request from kubectl, for a control plane that registered the agent with
+    /// [`super::api::FEATURE_KUBE_API`].
+    ApiRequest(ApiRequest),
+    /// kubectl left a tunnelled watch: the control plane closes it.
+    #[serde(rename_all = "camelCase")]
+    ApiWatchClose { id: ApiRequestId },
     Credit(Credit),
     CloseStream(CloseStream),
     /// Stream bytes: a binary frame on the wire, never JSON.

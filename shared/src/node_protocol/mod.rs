@@ -32,6 +32,12 @@
 //!    the Node `Unknown` and evicts its pods after the grace period; pods keep running on the
 //!    machine, and a new link re-adopts them with the next `syncPods`.
 //!
+//! # The kube API through the link
+//! A control plane that lists the `kubeApi` feature in `registered` answers `apiRequest` with
+//! `apiResponse`, and streams watches with `apiWatchEvents` until `apiWatchClose` ([`api`]), so
+//! the real kubectl pointed at an agent drives the cluster in the connected page. The feature
+//! is the version check: an agent never sends these to a control plane that did not list it.
+//!
 //! # Streams and flow control
 //! `openStream` starts a log, exec, port-forward (opened by the control plane, odd ids) or a
 //! tunnelled kube API request (`http`, opened by the agent's gateway, even ids). Each direction
@@ -47,6 +53,7 @@
 //! stream (one per TCP connection, as kubectl opens them) is closed by the agent once both
 //! directions have ended; a failed connection closes it with the kubelet's error text.
 
+pub mod api;
 pub mod flow;
 pub mod messages;
 pub mod node;
@@ -57,6 +64,7 @@ pub mod stream;
 pub mod version;
 pub mod wire;
 
+pub use api::{ApiRequest, ApiResponse, ApiWatchEvents, TunnelledRequest, TunnelledResponse, FEATURE_KUBE_API};
 pub use messages::{FromAgent, ToAgent, FEATURE_SERVICES};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
 pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};

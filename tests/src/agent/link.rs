@@ -130,6 +130,7 @@ impl Link {
             heartbeat_seconds: 10,
             metrics_seconds: 60,
             pod_cidr: "10.244.9.0/24".to_string(),
+            features: Vec::new(),
         };
         write(&mut socket, &registered).await?;
         Ok(Link {

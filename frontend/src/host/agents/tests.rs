@@ -433,6 +433,7 @@ fn a_faster_cluster_tolerates_the_agents_real_heartbeat() {
         LinkConfig {
             heartbeat_seconds: 10,
             metrics_seconds: 15,
+            serves_api: true,
             ..LinkConfig::default()
         }
     );
@@ -581,4 +582,108 @@ fn exec_it_opens_a_tty_session_whose_keys_sizes_and_output_cross_the_link_as_byt
     // The session is gone: later keys go nowhere.
     engine.session_input(5, b"x");
     assert!(io(&mut engine).1.is_empty());
+}
+
+fn api_request(id: u64, method: &str, path: &str, query: &str, body: &str) -> Frame {
+    text(&FromAgent::ApiRequest(ApiRequest {
+        id,
+        request: kubeplay_shared::node_protocol::TunnelledRequest {
+            method: method.into(),
+            path: path.into(),
+            query: query.into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.into(),
+        },
+    }))
+}
+
+#[test]
+fn kubectl_requests_tunnelled_by_the_agent_are_answered_by_the_pages_control_plane() {
+    let (mut engine, socket) = connected("laptop");
+    let (_, sent, ..) = io(&mut engine);
+    assert!(sent
+        .iter()
+        .any(|(_, m)| matches!(m, ToAgent::Registered { features, .. }
+            if features.iter().any(|f| f == kubeplay_shared::node_protocol::FEATURE_KUBE_API))));
+
+    engine.agent_frame(
+        socket,
+        &api_request(2, "GET", "/api/v1/nodes", "", ""),
+        secs(1),
+    );
+    let (_, sent, ..) = io(&mut engine);
+    let Some(ToAgent::ApiResponse(answer)) = sent
+        .iter()
+        .map(|(_, m)| m)
+        .find(|m| matches!(m, ToAgent::ApiResponse(_)))
+    else {
+        panic!("{sent:?}")
+    };
+    let TunnelledResponse::Body { status, body, .. } = &answer.response else {
+        panic!("{answer:?}")
+    };
+    assert_eq!((answer.id, *status), (2, 200));
+    let nodes: Value = serde_json::from_str(body).unwrap();
+    let names: Vec<&str> = nodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["laptop", "node-1", "node-2", "node-3"]);
+
+    engine.agent_frame(
+        socket,
+        &api_request(
+            4,
+            "GET",
+            "/api/v1/namespaces/default/configmaps",
+            "watch=true",
+            "",
+        ),
+        secs(2),
+    );
+    engine.tick(secs(2));
+    let (_, sent, ..) = io(&mut engine);
+    assert!(sent.iter().any(|(_, m)| matches!(m, ToAgent::ApiResponse(a) if a.id == 4 && matches!(a.response, TunnelledResponse::Watch { .. }))), "{sent:?}");
+    assert_eq!(engine.control_plane().api().open_watches(), 1);
+
+    let cm = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"made-in-the-page"}}"#;
+    engine.handle(
+        Call::Apply {
+            yaml: cm.into(),
+            namespace: "default".into(),
+        },
+        secs(3),
+    );
+    engine.tick(secs(3));
+    let (_, sent, ..) = io(&mut engine);
+    let events: Vec<&Value> = sent
+        .iter()
+        .filter_map(|(_, m)| match m {
+            ToAgent::ApiWatchEvents(w) if w.id == 4 && !w.done => Some(&w.events),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "ADDED" && e["object"]["metadata"]["name"] == "made-in-the-page"),
+        "{events:?}"
+    );
+
+    engine.agent_frame(socket, &text(&FromAgent::ApiWatchClose { id: 4 }), secs(4));
+    assert_eq!(engine.control_plane().api().open_watches(), 0);
+
+    // A watch left open when the socket goes is closed too.
+    engine.agent_frame(
+        socket,
+        &api_request(6, "GET", "/api/v1/pods", "watch=true", ""),
+        secs(5),
+    );
+    assert_eq!(engine.control_plane().api().open_watches(), 1);
+    engine.agent_closed(socket, secs(6));
+    engine.tick(secs(6));
+    assert_eq!(engine.control_plane().api().open_watches(), 0);
 }

@@ -26,7 +26,7 @@ fn every_to_agent() -> Vec<ToAgent> {
     vec![
         ToAgent::Welcome(Welcome { protocol_version: PROTOCOL_VERSION }),
         ToAgent::Refused(Refused { reason: "node name \"a\" is taken".into(), supported_versions: vec![1] }),
-        ToAgent::Registered { node_name: "pi".into(), heartbeat_seconds: 10, metrics_seconds: 15, pod_cidr: "10.244.1.0/24".into() },
+        ToAgent::Registered { node_name: "pi".into(), heartbeat_seconds: 10, metrics_seconds: 15, pod_cidr: "10.244.1.0/24".into(), features: vec!["kubeApi".into()] },
         ToAgent::SyncPods { pods: vec![desired()] },
         ToAgent::SyncServices {
             services: vec![crate::node_protocol::service::ServiceRoute {
@@ -79,6 +79,11 @@ fn every_to_agent() -> Vec<ToAgent> {
         ToAgent::Credit(Credit { stream: 3, bytes: 4096 }),
         ToAgent::CloseStream(CloseStream { stream: 3, exit_code: Some(0), error: None }),
         ToAgent::HttpResponse(HttpResponse { stream: 2, status: 200, headers: vec![("Content-Type".into(), "application/json".into())] }),
+        ToAgent::ApiResponse(crate::node_protocol::ApiResponse {
+            id: 4,
+            response: crate::node_protocol::TunnelledResponse::Body { status: 404, content_type: "application/json".into(), body: "{}".into(), warnings: vec!["unknown field".into()] },
+        }),
+        ToAgent::ApiWatchEvents(crate::node_protocol::ApiWatchEvents { id: 5, events: vec![json!({"type": "ADDED", "object": {}})], done: false }),
         ToAgent::Data(StreamData { stream: 3, channel: Channel::Stdin, data: b"ls\n".to_vec() }),
     ]
 }
@@ -118,6 +123,11 @@ fn every_from_agent() -> Vec<FromAgent> {
             stream: 2,
             open: StreamOpen::Http { method: "GET".into(), path: "/api/v1/pods".into(), query: "limit=500".into(), headers: vec![("Accept".into(), "application/json".into())] },
         }),
+        FromAgent::ApiRequest(crate::node_protocol::ApiRequest {
+            id: 4,
+            request: crate::node_protocol::TunnelledRequest { method: "GET".into(), path: "/api/v1/pods".into(), query: "watch=true".into(), headers: vec![], body: String::new() },
+        }),
+        FromAgent::ApiWatchClose { id: 4 },
         FromAgent::Credit(Credit { stream: 1, bytes: 32768 }),
         FromAgent::CloseStream(CloseStream { stream: 3, exit_code: Some(130), error: Some("command terminated with non-zero exit code".into()) }),
         FromAgent::Data(StreamData { stream: 1, channel: Channel::Stdout, data: vec![0, 159, 255, 10] }),

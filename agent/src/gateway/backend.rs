@@ -1,0 +1,197 @@
+//! What answers the gateway's requests once they are admitted: the control plane hosted in the
+//! agent, or the one in the browser tab that drives it, reached through the node link. The
+//! routing in front does not care which; each backend turns the core's answer into a body or a
+//! stream (watches, followed logs).
+
+use super::{log_stream, watch_stream};
+use crate::embedded::EmbeddedControlPlane;
+use crate::tunnel::{self, PageTunnel};
+use futures_util::future::BoxFuture;
+use kubeplay_shared::apiserver::{Request, Response};
+use kubeplay_shared::node_protocol::{TunnelledRequest, TunnelledResponse};
+use std::sync::Arc;
+use tokio::sync::watch;
+use warp::reply::Response as Reply;
+
+/// A backend's answer.
+pub enum Answer {
+    Body {
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+        warnings: Vec<String>,
+    },
+    /// A response that streams (a watch, a followed log), already started.
+    Stream(Reply),
+}
+
+/// Why a backend could not answer: the gateway sends it as a `Status` with this code and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// A control plane the gateway can ask.
+pub trait Backend: Send + Sync {
+    /// Serves one admitted request; streams end when `stopping` turns true.
+    fn serve(
+        &self,
+        request: Request,
+        stopping: watch::Receiver<bool>,
+    ) -> BoxFuture<'_, Result<Answer, Refusal>>;
+
+    /// The control plane inside the agent, for what only it serves (exec and attach streams).
+    fn embedded(&self) -> Option<&Arc<EmbeddedControlPlane>> {
+        None
+    }
+}
+
+/// The control plane inside the agent (`run --embedded-control-plane`).
+pub struct Embedded(pub Arc<EmbeddedControlPlane>);
+
+impl Backend for Embedded {
+    fn embedded(&self) -> Option<&Arc<EmbeddedControlPlane>> {
+        Some(&self.0)
+    }
+
+    fn serve(
+        &self,
+        request: Request,
+        stopping: watch::Receiver<bool>,
+    ) -> BoxFuture<'_, Result<Answer, Refusal>> {
+        Box::pin(async move {
+            let cp = &self.0;
+            Ok(match cp.handle(request.clone()).await {
+                Response::Watch { id, content_type } => Answer::Stream(watch_stream::stream(
+                    Arc::clone(cp),
+                    id,
+                    content_type,
+                    watch_stream::timeout(&request.query),
+                    stopping,
+                )),
+                Response::Body { status, body, .. }
+                    if status == 200 && log_stream::is_follow(&request) =>
+                {
+                    Answer::Stream(
+                        log_stream::follow(Arc::clone(cp), &request, body, stopping).await,
+                    )
+                }
+                Response::Body {
+                    status,
+                    content_type,
+                    body,
+                    warnings,
+                } => Answer::Body {
+                    status,
+                    content_type: content_type.to_string(),
+                    body,
+                    warnings,
+                },
+            })
+        })
+    }
+}
+
+/// The control plane in the browser tab connected to this agent.
+pub struct Tunnel(pub Arc<PageTunnel>);
+
+impl Backend for Tunnel {
+    fn serve(
+        &self,
+        request: Request,
+        stopping: watch::Receiver<bool>,
+    ) -> BoxFuture<'_, Result<Answer, Refusal>> {
+        Box::pin(async move {
+            if log_stream::is_follow(&request) {
+                return Err(Refusal {
+                    code: 501,
+                    reason: "NotImplemented",
+                    message: "following a log (kubectl logs -f) is not served through the connected page yet; drop -f to read the log so far".into(),
+                });
+            }
+            let timeout = watch_stream::timeout(&request.query);
+            let tunnelled = TunnelledRequest::from_request(&request).map_err(|e| Refusal {
+                code: 415,
+                reason: "UnsupportedMediaType",
+                message: e.to_string(),
+            })?;
+            match self.0.request(tunnelled).await {
+                Ok(tunnel::Answer::Body(TunnelledResponse::Body {
+                    status,
+                    content_type,
+                    body,
+                    warnings,
+                })) => Ok(Answer::Body {
+                    status,
+                    content_type,
+                    body: body.into_bytes(),
+                    warnings,
+                }),
+                Ok(tunnel::Answer::Body(TunnelledResponse::Watch { .. })) => Err(Refusal {
+                    code: 500,
+                    reason: "InternalError",
+                    message: "the page answered a watch without opening it".into(),
+                }),
+                Ok(tunnel::Answer::Watch {
+                    content_type,
+                    events,
+                    handle,
+                }) => Ok(Answer::Stream(watch_stream::relay(
+                    events,
+                    handle,
+                    &content_type,
+                    timeout,
+                    stopping,
+                ))),
+                Err(unavailable) if is_discovery(&request) => {
+                    tracing::debug!("discovery served by the agent: {unavailable}");
+                    Ok(discovery(&request))
+                }
+                Err(unavailable) => Err(Refusal {
+                    code: unavailable.code(),
+                    reason: unavailable.reason(),
+                    message: unavailable.to_string(),
+                }),
+            }
+        })
+    }
+}
+
+/// `/version` and the API discovery documents, which every core serves alike.
+fn is_discovery(request: &Request) -> bool {
+    let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
+    request.method == kubeplay_shared::apiserver::Method::Get
+        && matches!(
+            segments.as_slice(),
+            ["version"] | ["api"] | ["api", _] | ["apis"] | ["apis", _, _]
+        )
+}
+
+/// Discovery answered by a core of the agent's own while no page can: kubectl prints only "the
+/// server is currently unable to handle the request" when discovery fails, so it must succeed
+/// for kubectl to reach the resource and print why the page cannot answer.
+fn discovery(request: &Request) -> Answer {
+    let now = kubeplay_shared::Timestamp::now();
+    let mut core = kubeplay_shared::ApiServer::new(0, now);
+    match core.handle(request, now) {
+        Response::Body {
+            status,
+            content_type,
+            body,
+            warnings,
+        } => Answer::Body {
+            status,
+            content_type: content_type.to_string(),
+            body,
+            warnings,
+        },
+        Response::Watch { .. } => Answer::Body {
+            status: 405,
+            content_type: "text/plain".into(),
+            body: Vec::new(),
+            warnings: Vec::new(),
+        },
+    }
+}

@@ -1,0 +1,164 @@
+//! The real kubectl drives the cluster in a browser tab, through the agent connected to it: in
+//! headless Chromium the page adds a real `kubeplay-agent` as a node; kubectl, pointed at that
+//! agent, lists the page's nodes, applies the seed Deployment (which the page's map then shows),
+//! scales it, watches a pod the page creates and waits for the rollout. Without a page, and once
+//! the tab is closed, kubectl gets the agent's 503 saying so. Screenshots: `<target>/e2e/kubectl-page-*.png`.
+
+use kubeplay_e2e::agent::binary::agent_binary;
+use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
+use kubeplay_e2e::kubectl::{tools_or_skip, Cluster};
+use kubeplay_e2e::playground::{Playground, MY_API};
+use kubeplay_e2e::policy::{is_ci, page_or_skip};
+use std::process::Command;
+use std::time::Duration;
+
+const NODE: &str = "e2e-kubectl-page";
+const CONNECT: Duration = Duration::from_secs(60);
+const NO_PAGE: &str = "no Kubeplay page is connected to this agent";
+
+/// Whether Docker and the demo image are here (the agent runs its pods on them); skips loudly
+/// (fails under CI) when not.
+fn docker_or_skip(test: &str) -> bool {
+    let found = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", "myapp:1.0"])
+        .output()
+        .map_err(|e| e.to_string())
+        .and_then(|o| {
+            o.status
+                .success()
+                .then_some(())
+                .ok_or_else(|| String::from_utf8_lossy(&o.stderr).into_owned())
+        });
+    match found {
+        Ok(()) => true,
+        Err(e) if is_ci() => panic!("{test}: CI=true requires Docker and myapp:1.0: {e}"),
+        Err(e) => {
+            eprintln!("\n######## SKIPPED {test}: needs Docker and `cargo xtask demo-image`: {e} ########\n");
+            false
+        }
+    }
+}
+
+#[test]
+fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
+    let test = "kubectl_page";
+    let Some(tools) = tools_or_skip(test) else {
+        return;
+    };
+    let Some(page) = page_or_skip(test) else {
+        return;
+    };
+    if !docker_or_skip(test) {
+        return;
+    }
+    let binary = agent_binary().unwrap();
+    let options = AgentOptions {
+        allow_origins: vec![page.origin()],
+        ..AgentOptions::new(NODE)
+    };
+    let _ = Command::new(&binary)
+        .args(["reset", "--node-name", NODE, "--state-dir"])
+        .arg(&options.state_dir)
+        .status();
+    let agent = AgentProcess::start(&binary, &options).unwrap();
+    let server = agent
+        .url
+        .replacen("ws://", "https://", 1)
+        .trim_end_matches("/v1/connect")
+        .to_string();
+    let kubectl = Cluster::attach(
+        tools,
+        "page",
+        &server,
+        &agent.token,
+        &options.state_dir,
+        &agent.log,
+    ).unwrap();
+
+    // No page yet: the agent says what is missing.
+    let out = kubectl.kubectl(&["get", "nodes"]);
+    assert!(!out.ok() && out.stderr.contains(NO_PAGE), "{out}");
+
+    let play = Playground::open(&page).unwrap();
+    play.add_node(&agent.url, &agent.token).unwrap();
+    play.wait_agent(NODE, "connected", CONNECT).unwrap();
+
+    // The page's simulated nodes and the agent's machine.
+    let out = kubectl
+        .kubectl_until(&["get", "nodes"], CONNECT, |o| {
+            o.ok()
+                && o.stdout
+                    .lines()
+                    .any(|l| l.starts_with(NODE) && l.contains(" Ready "))
+        })
+        .unwrap_or_else(|o| {
+            panic!(
+                "the agent's node never showed Ready:\n{o}\n{}",
+                agent.log_text()
+            )
+        });
+    for node in ["node-1", "node-2", "node-3", NODE] {
+        assert!(
+            out.stdout.lines().any(|l| l.starts_with(node)),
+            "{node} missing:\n{out}"
+        );
+    }
+
+    // The seed Deployment, applied by kubectl, shows on the page's map.
+    std::fs::write(kubectl.home.join("deployment.yaml"), MY_API).unwrap();
+    let out = kubectl.kubectl(&["apply", "-f", "deployment.yaml"]);
+    assert_eq!(out.stdout, "deployment.apps/my-api created\n", "{out}");
+    play.wait_pods("default/my-api-", 3, "Running").unwrap();
+    page.screenshot_as("kubectl-page-applied").unwrap();
+
+    let out = kubectl.kubectl(&["scale", "deployment", "my-api", "--replicas=4"]);
+    assert_eq!(out.stdout, "deployment.apps/my-api scaled\n", "{out}");
+    play.wait_pods("default/my-api-", 4, "Running").unwrap();
+
+    // A watch sees what the page itself does.
+    let mut watch = kubectl.kubectl_streaming(&["get", "pods", "-w"]).unwrap();
+    watch
+        .wait_for_line(CONNECT, |l| l.starts_with("my-api-"))
+        .unwrap_or_else(|seen| panic!("the watch listed no pods: {seen:?}"));
+    let report = play
+        .apply("apiVersion: v1\nkind: Pod\nmetadata:\n  name: made-in-the-page\nspec:\n  containers:\n  - name: app\n    image: myapp:1.0\n")
+        .unwrap();
+    assert!(report.to_string().contains("made-in-the-page"), "{report}");
+    watch
+        .wait_for_line(CONNECT, |l| l.starts_with("made-in-the-page"))
+        .unwrap_or_else(|seen| panic!("the watch never saw the page's pod: {seen:?}"));
+    assert!(watch.is_running(), "a watch does not end by itself");
+    watch.stop();
+
+    let out = kubectl.kubectl(&["rollout", "status", "deployment/my-api", "--timeout=120s"]);
+    assert!(
+        out.ok()
+            && out
+                .stdout
+                .contains("deployment \"my-api\" successfully rolled out"),
+        "{out}"
+    );
+    page.screenshot_as("kubectl-page-scaled").unwrap();
+
+    // A figure for the report (no threshold): kubectl's whole round trip through the tab.
+    let mut millis: Vec<u128> = (0..5)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let out = kubectl.kubectl(&["get", "pods"]);
+            assert!(out.ok(), "{out}");
+            start.elapsed().as_millis()
+        })
+        .collect();
+    millis.sort_unstable();
+    eprintln!(
+        "kubectl get pods through the tab: median {} ms of {millis:?}",
+        millis[2]
+    );
+
+    // Closing the tab ends the link: kubectl is told there is no page any more.
+    drop(page);
+    let out = kubectl
+        .kubectl_until(&["get", "nodes"], CONNECT, |o| o.stderr.contains(NO_PAGE))
+        .unwrap_or_else(|o| panic!("kubectl never got the 503 after the tab closed:\n{o}"));
+    assert!(!out.ok(), "{out}");
+}
