@@ -7,6 +7,7 @@
 //! socket goes away. Times are cluster times. One host should not run two links for one node.
 
 pub mod desired;
+pub mod forwards;
 pub mod registration;
 pub mod reports;
 pub mod services;
@@ -27,6 +28,7 @@ use desired::Unresolvable;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::collections::HashMap;
+pub use forwards::{ForwardError, ForwardEvent};
 pub use streams::{StreamError, StreamEvent};
 
 /// Timings of a link, in cluster time.
@@ -72,6 +74,8 @@ pub enum LinkEvent {
     Registered { node: String },
     Stream(StreamEvent),
     Probe(ProbeResult),
+    /// News of a port-forward the host asked for ([`NodeLink::port_forward`]).
+    Forward(ForwardEvent),
     /// The link was refused or broke the protocol; the host closes the socket.
     Refused { reason: String },
 }
@@ -112,6 +116,7 @@ pub struct NodeLink {
     version: Option<u32>,
     node: Option<NodeState>,
     streams: streams::Streams,
+    forwards: forwards::Forwards,
 }
 
 fn after(t: Timestamp, d: SignedDuration) -> Timestamp {
@@ -126,7 +131,7 @@ impl Default for NodeLink {
 
 impl NodeLink {
     pub fn new(config: LinkConfig) -> Self {
-        Self { config, phase: Phase::AwaitingHello, version: None, node: None, streams: streams::Streams::default() }
+        Self { config, phase: Phase::AwaitingHello, version: None, node: None, streams: streams::Streams::default(), forwards: forwards::Forwards::default() }
     }
 
     /// The node this link speaks for, once registered.
@@ -267,6 +272,9 @@ impl NodeLink {
                 out.events.extend(writable.map(LinkEvent::Stream));
             }
             FromAgent::CloseStream(c) => out.events.extend(self.streams.on_close(c).map(LinkEvent::Stream)),
+            msg @ (FromAgent::PortForwardListening(_) | FromAgent::PortForwardConnection(_) | FromAgent::PortForwardFailed(_)) => {
+                out.events.extend(self.forwards.on_message(msg).map(LinkEvent::Forward));
+            }
         }
         out
     }
@@ -306,6 +314,7 @@ impl NodeLink {
     /// and every stream ends.
     pub fn close(&mut self) -> Vec<LinkEvent> {
         self.phase = Phase::Closed;
+        self.forwards.close_all();
         self.streams.close_all().into_iter().map(LinkEvent::Stream).collect()
     }
 
@@ -315,6 +324,23 @@ impl NodeLink {
             return Err(StreamError::NotRegistered);
         }
         Ok(self.streams.open(open))
+    }
+
+    /// Asks the agent to listen on its machine for a `kubectl port-forward` to `pod`.
+    pub fn port_forward(
+        &mut self,
+        pod: crate::node_protocol::report::PodRef,
+        addresses: Vec<String>,
+        ports: Vec<crate::node_protocol::forward::PortPair>,
+    ) -> Result<(crate::node_protocol::forward::ForwardId, ToAgent), ForwardError> {
+        let node = self.node.as_ref().filter(|_| self.phase == Phase::Registered).ok_or(ForwardError::NotRegistered)?;
+        let (name, features) = (node.registration.node_name.clone(), node.registration.features.clone());
+        self.forwards.listen(&name, &features, pod, addresses, ports)
+    }
+
+    /// Ctrl+C on a port-forward: the message that closes its listeners, if it is still open.
+    pub fn stop_port_forward(&mut self, id: crate::node_protocol::forward::ForwardId) -> Option<ToAgent> {
+        self.forwards.stop(id)
     }
 
     /// Sends what fits of `data`; returns how much was taken and the frames to send now.

@@ -1,6 +1,7 @@
 //! The two message enums of a link, one per direction. Control messages are JSON objects
 //! tagged by `type`; `Data` never goes through JSON (see [`super::wire`]).
 
+use super::forward::{PortForwardConnection, PortForwardFailed, PortForwardListen, PortForwardListening, PortForwardStop};
 use super::node::{NodeRegistration, NodeStatusReport};
 use super::pod::DesiredPod;
 use super::service::ServiceRoute;
@@ -52,6 +53,10 @@ pub enum ToAgent {
     CloseStream(CloseStream),
     /// The head of the answer to an agent's `Http` stream.
     HttpResponse(HttpResponse),
+    /// Listen on the agent's machine for `kubectl port-forward` typed in a page; sent only to
+    /// agents whose registration lists [`super::forward::FEATURE_PORT_FORWARD`].
+    PortForwardListen(PortForwardListen),
+    PortForwardStop(PortForwardStop),
     /// Stream bytes: a binary frame on the wire, never JSON.
     #[serde(skip)]
     Data(StreamData),
@@ -79,6 +84,11 @@ pub enum FromAgent {
     OpenStream(OpenStream),
     Credit(Credit),
     CloseStream(CloseStream),
+    /// A `portForwardListen` is bound.
+    PortForwardListening(PortForwardListening),
+    /// A port-forward ended for good (its listeners are closed).
+    PortForwardFailed(PortForwardFailed),
+    PortForwardConnection(PortForwardConnection),
     /// Stream bytes: a binary frame on the wire, never JSON.
     #[serde(skip)]
     Data(StreamData),

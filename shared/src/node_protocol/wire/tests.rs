@@ -1,4 +1,5 @@
 use super::*;
+use crate::node_protocol::forward::*;
 use crate::node_protocol::node::{ContainerImage, NodeAddress, NodeCondition, NodeInfo, NodeRegistration, NodeStatusReport};
 use crate::node_protocol::pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
 use crate::node_protocol::report::*;
@@ -79,6 +80,13 @@ fn every_to_agent() -> Vec<ToAgent> {
         ToAgent::Credit(Credit { stream: 3, bytes: 4096 }),
         ToAgent::CloseStream(CloseStream { stream: 3, exit_code: Some(0), error: None }),
         ToAgent::HttpResponse(HttpResponse { stream: 2, status: 200, headers: vec![("Content-Type".into(), "application/json".into())] }),
+        ToAgent::PortForwardListen(PortForwardListen {
+            id: 1,
+            pod: pod_ref(),
+            addresses: vec!["localhost".into()],
+            ports: vec![PortPair { local: 8080, remote: 3000 }, PortPair { local: 0, remote: 9090 }],
+        }),
+        ToAgent::PortForwardStop(PortForwardStop { id: 1 }),
         ToAgent::Data(StreamData { stream: 3, channel: Channel::Stdin, data: b"ls\n".to_vec() }),
     ]
 }
@@ -120,6 +128,12 @@ fn every_from_agent() -> Vec<FromAgent> {
         }),
         FromAgent::Credit(Credit { stream: 1, bytes: 32768 }),
         FromAgent::CloseStream(CloseStream { stream: 3, exit_code: Some(130), error: Some("command terminated with non-zero exit code".into()) }),
+        FromAgent::PortForwardListening(PortForwardListening {
+            id: 1,
+            bound: vec![BoundPort { address: "127.0.0.1".into(), local: 8080, remote: 3000 }, BoundPort { address: "[::1]".into(), local: 8080, remote: 3000 }],
+        }),
+        FromAgent::PortForwardFailed(PortForwardFailed { id: 1, message: "unable to listen on port 8080: address already in use".into() }),
+        FromAgent::PortForwardConnection(PortForwardConnection { id: 1, local: 8080, error: None }),
         FromAgent::Data(StreamData { stream: 1, channel: Channel::Stdout, data: vec![0, 159, 255, 10] }),
     ]
 }
@@ -162,6 +176,18 @@ fn json_uses_a_camel_case_type_tag_and_kubernetes_field_names() {
     let Frame::Text(text) = encode(&every_from_agent()[7]).unwrap() else { panic!() };
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["pods"][0]["containers"][0], json!({"name": "web", "cpuNanocores": 1_000_000, "memoryBytes": 4 << 20}));
+}
+
+#[test]
+fn port_forward_messages_are_flat_and_camel_case() {
+    let Frame::Text(text) = encode(&every_to_agent()[every_to_agent().len() - 3]).unwrap() else { panic!() };
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["type"], "portForwardListen");
+    assert_eq!(v["ports"][0], json!({"local": 8080, "remote": 3000}));
+    assert_eq!(v["pod"]["uid"], "u-1");
+    let text = r#"{"type":"portForwardConnection","id":4,"local":8080}"#;
+    let msg: FromAgent = decode(&Frame::Text(text.into())).unwrap();
+    assert_eq!(msg, FromAgent::PortForwardConnection(PortForwardConnection { id: 4, local: 8080, error: None }));
 }
 
 #[test]
