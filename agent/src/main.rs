@@ -148,7 +148,13 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
         &origins,
     );
     let gate = Arc::new(Gate::new(token, origins));
-    let sessions = session::Sessions::start(pod_runtime, reports, facts, network);
+    let sessions = session::Sessions::start(
+        pod_runtime,
+        reports,
+        facts,
+        network,
+        args.allow_port_forward_address.clone(),
+    );
     let _ = local_pods.set(sessions.runtime());
     let gateway = gateway::Gateway::new(Arc::clone(&gate), None);
     server::serve(listener, gate, Some(sessions), gateway, shutdown_signal()).await;

@@ -15,6 +15,8 @@
 //! One `PortForward` stream per TCP connection (kubectl's model): the agent connects to the
 //! pod's IP and port and copies bytes both ways under the link's credit flow control; an empty
 //! data frame is a half-close in either direction. Errors read as the kubelet's.
+//! For `kubectl port-forward` typed in a page the agent also listens itself, on this
+//! machine's loopback ([`forward_listener`]), and forwards each connection to the pod directly.
 //!
 //! # Services
 //! The control plane sends `syncServices` (`kubeplay_shared::node_protocol::service`): every
@@ -78,6 +80,7 @@ pub mod dns;
 pub mod host;
 pub mod ingress;
 pub mod node;
+pub mod forward_listener;
 pub mod port_forward;
 pub mod proxy;
 pub mod relay;

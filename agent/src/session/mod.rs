@@ -6,6 +6,7 @@
 //! sends SyncPods, which the runtime reconciles against what runs (no duplicates, nothing lost).
 //! A second connection replaces the first (see [`slot`]).
 
+mod forwards;
 mod link;
 mod metrics;
 pub mod slot;
@@ -32,6 +33,8 @@ pub struct Sessions {
     desired: watch::Sender<Option<Vec<DesiredPod>>>,
     /// DNS, Service proxy and relay, fed by each SyncServices.
     network: Arc<NodeNetwork>,
+    /// Addresses besides loopback a page's port-forward may listen on (the operator's opt-in).
+    forward_addresses: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl Sessions {
@@ -41,6 +44,7 @@ impl Sessions {
         reports: Reports,
         facts: NodeFacts,
         network: Arc<NodeNetwork>,
+        forward_addresses: Vec<std::net::IpAddr>,
     ) -> Arc<Sessions> {
         let (desired, desired_rx) = watch::channel(None);
         let sessions = Arc::new(Sessions {
@@ -50,6 +54,7 @@ impl Sessions {
             listener: Mutex::new(Listener::default()),
             desired,
             network,
+            forward_addresses: Arc::new(forward_addresses),
         });
         tokio::spawn(route_reports(Arc::downgrade(&sessions), reports));
         tokio::spawn(sync_pods(Arc::clone(&sessions.runtime), desired_rx));

@@ -19,7 +19,7 @@ pub enum ForwardError {
 /// What the host learns about its port-forwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ForwardEvent {
-    Listening { id: ForwardId, bound: Vec<BoundPort> },
+    Listening { id: ForwardId, bound: Vec<BoundPort>, warnings: Vec<String> },
     /// A connection was accepted on `local`; `error` when the pod could not be reached.
     Connection { id: ForwardId, local: u16, error: Option<String> },
     /// The forward is over on the agent's side (its listeners are closed).
@@ -64,7 +64,7 @@ impl Forwards {
     /// The agent's news; news of a forward stopped here (or never opened) is dropped.
     pub fn on_message(&mut self, msg: FromAgent) -> Option<ForwardEvent> {
         let event = match msg {
-            FromAgent::PortForwardListening(l) => ForwardEvent::Listening { id: l.id, bound: l.bound },
+            FromAgent::PortForwardListening(l) => ForwardEvent::Listening { id: l.id, bound: l.bound, warnings: l.warnings },
             FromAgent::PortForwardConnection(c) => ForwardEvent::Connection { id: c.id, local: c.local, error: c.error },
             FromAgent::PortForwardFailed(f) => {
                 self.open.remove(&f.id).then_some(())?;
@@ -110,8 +110,8 @@ mod tests {
         let mut f = Forwards::default();
         let (id, msg) = f.listen("pi", &features(), pod(), vec!["localhost".into()], vec![PortPair { local: 0, remote: 80 }]).unwrap();
         assert!(matches!(msg, ToAgent::PortForwardListen(PortForwardListen { id: 1, .. })));
-        let listening = FromAgent::PortForwardListening(PortForwardListening { id, bound: vec![] });
-        assert_eq!(f.on_message(listening.clone()), Some(ForwardEvent::Listening { id, bound: vec![] }));
+        let listening = FromAgent::PortForwardListening(PortForwardListening { id, bound: vec![], warnings: vec![] });
+        assert_eq!(f.on_message(listening.clone()), Some(ForwardEvent::Listening { id, bound: vec![], warnings: vec![] }));
         assert_eq!(f.stop(id), Some(ToAgent::PortForwardStop(PortForwardStop { id })));
         assert_eq!(f.stop(id), None, "stopped once");
         assert_eq!(f.on_message(FromAgent::PortForwardConnection(PortForwardConnection { id, local: 80, error: None })), None);

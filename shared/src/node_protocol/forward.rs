@@ -58,11 +58,16 @@ pub struct PortForwardStop {
 pub struct PortForwardListening {
     pub id: ForwardId,
     pub bound: Vec<BoundPort>,
+    /// kubectl's lines for ports that could not listen while others could
+    /// (`Unable to listen on port 8080: …`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
-/// Agent → control plane: the forward ended for good and its listeners are closed: a port
-/// could not be bound (kubectl's `unable to listen on port 8080: …`), the pod is gone (`lost
-/// connection to pod`) or does not run on this node.
+/// Agent → control plane: the forward ended for good and its listeners are closed: no port
+/// could be bound (kubectl's lines, `Unable to listen on port 8080: …` then `error: unable to
+/// listen on any of the requested ports: …`), the pod is gone (`error: lost connection to
+/// pod`) or does not run on this node. `message` is printed as it is, one or more lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PortForwardFailed {

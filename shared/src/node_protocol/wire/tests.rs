@@ -131,8 +131,9 @@ fn every_from_agent() -> Vec<FromAgent> {
         FromAgent::PortForwardListening(PortForwardListening {
             id: 1,
             bound: vec![BoundPort { address: "127.0.0.1".into(), local: 8080, remote: 3000 }, BoundPort { address: "[::1]".into(), local: 8080, remote: 3000 }],
+            warnings: vec![],
         }),
-        FromAgent::PortForwardFailed(PortForwardFailed { id: 1, message: "unable to listen on port 8080: address already in use".into() }),
+        FromAgent::PortForwardFailed(PortForwardFailed { id: 1, message: "error: unable to listen on any of the requested ports: [{8080 3000}]".into() }),
         FromAgent::PortForwardConnection(PortForwardConnection { id: 1, local: 8080, error: None }),
         FromAgent::Data(StreamData { stream: 1, channel: Channel::Stdout, data: vec![0, 159, 255, 10] }),
     ]
