@@ -1,7 +1,7 @@
 //! The page's real machines: one [`NodeLink`] per connected `kubeplay-agent`, the sockets'
 //! life (connecting, refused, lost, retrying with backoff), and what flows over the links
-//! besides pods: container logs into the API's log store and `kubectl exec` output to the
-//! terminal.
+//! besides pods: container logs into the API's log store, `kubectl exec` output to the
+//! terminal, and `kubectl port-forward` listeners on the agents' machines ([`forward`]).
 //!
 //! Pure: the host opens, feeds and closes the WebSockets this asks for ([`SocketCommand`]) and
 //! passes both clocks in, so all of it runs and is tested natively. Sockets get a fresh id per
@@ -14,6 +14,7 @@ use kubeplay_shared::control_plane::ClusterClock;
 use kubeplay_shared::kubectl::{ExecTarget, Shell, ShellOutput, SimShell, Transport};
 use kubeplay_shared::node_link::registration::is_agent;
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
+use kubeplay_shared::node_protocol::forward::ForwardId;
 use kubeplay_shared::node_protocol::{
     decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
 };
@@ -151,6 +152,8 @@ struct Agent {
     execs: HashMap<StreamId, CallId>,
     /// `kubectl exec -it` shells by their stream.
     shells: HashMap<StreamId, shell::RemoteShell>,
+    /// `kubectl port-forward` calls by the forward the agent listens for.
+    forwards: HashMap<ForwardId, CallId>,
 }
 
 impl Agent {
@@ -233,6 +236,7 @@ impl Agents {
             tailed: HashSet::new(),
             execs: HashMap::new(),
             shells: HashMap::new(),
+            forwards: HashMap::new(),
         };
         self.open(&mut agent);
         self.agents.push(agent);
@@ -307,7 +311,9 @@ impl Agents {
                 },
             });
         }
-        let shell_calls: Vec<CallId> = agent.shells.drain().filter_map(|(_, s)| s.call).collect();
+        let mut shell_calls: Vec<CallId> = agent.shells.drain().filter_map(|(_, s)| s.call).collect();
+        // The agent closes a forward's listeners when its link ends.
+        shell_calls.extend(agent.forwards.drain().map(|(_, call)| call));
         for id in shell_calls {
             self.messages.push(FromWorker::Output {
                 id,
@@ -432,6 +438,7 @@ impl Agents {
                 LinkEvent::Refused { reason } => self.refuse(at, reason),
                 LinkEvent::Stream(e) => self.on_stream(at, e, api, now),
                 LinkEvent::Probe(_) => {}
+                LinkEvent::Forward(e) => self.on_forward(at, e),
             }
         }
     }
@@ -732,6 +739,9 @@ impl Agents {
 
     /// Ctrl-C on an exec call: its stream closes; `None` if `id` is no exec of an agent.
     pub fn cancel(&mut self, id: CallId) -> Option<Vec<FromWorker>> {
+        if let Some(out) = self.cancel_forward(id) {
+            return Some(out);
+        }
         for at in 0..self.agents.len() {
             let agent = &mut self.agents[at];
             let exec = agent.execs.iter().find(|(_, c)| **c == id).map(|(s, _)| *s);
@@ -862,6 +872,7 @@ impl Shell for AgentShell {
     }
 }
 
+mod forward;
 mod shell;
 #[cfg(test)]
 mod tests;
