@@ -19,7 +19,9 @@ const PARALLEL: usize = 8;
 
 /// Whether Docker and the demo images are here; skips loudly (fails under CI) when not.
 fn demo_images_or_skip(test: &str) -> bool {
-    let out = Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", "myapp:1.0"]).output();
+    let out = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", "myapp:1.0"])
+        .output();
     let missing = match out {
         Ok(o) if o.status.success() => return true,
         Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -41,11 +43,16 @@ fn free_port() -> u16 {
 /// `GET /` on 127.0.0.1:`port` over HTTP/1.0: the body, or why not.
 fn get(port: u16) -> Result<String, String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
-    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").map_err(|e| format!("write: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| format!("write: {e}"))?;
     let mut reply = String::new();
-    s.read_to_string(&mut reply).map_err(|e| format!("read: {e}"))?;
-    let (head, body) = reply.split_once("\r\n\r\n").ok_or_else(|| format!("no HTTP answer: {reply:?}"))?;
+    s.read_to_string(&mut reply)
+        .map_err(|e| format!("read: {e}"))?;
+    let (head, body) = reply
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no HTTP answer: {reply:?}"))?;
     if !head.starts_with("HTTP/1.") || !head.contains(" 200 ") {
         return Err(format!("not 200: {head}"));
     }
@@ -62,46 +69,81 @@ fn terminal_text(page: &kubeplay_e2e::page::Page) -> String {
 #[test]
 fn port_forward_in_the_page_listens_on_the_agents_machine_until_ctrl_c() {
     let test = "page_port_forward";
-    let Some(page) = page_or_skip(test) else { return };
+    let Some(page) = page_or_skip(test) else {
+        return;
+    };
     if !demo_images_or_skip(test) {
         return;
     }
     let binary = agent_binary().unwrap();
-    let options = AgentOptions { allow_origins: vec![page.origin()], ..AgentOptions::new(NODE) };
-    let _ = Command::new(&binary).args(["reset", "--node-name", NODE, "--state-dir"]).arg(&options.state_dir).status();
+    let options = AgentOptions {
+        allow_origins: vec![page.origin()],
+        ..AgentOptions::new(NODE)
+    };
+    let _ = Command::new(&binary)
+        .args(["reset", "--node-name", NODE, "--state-dir"])
+        .arg(&options.state_dir)
+        .status();
     let agent = AgentProcess::start(&binary, &options).unwrap();
 
     let play = Playground::open(&page).unwrap();
     for name in ["node-1", "node-2", "node-3"] {
-        let reply = play.call(&json!({"call": "node", "command": {"command": "remove", "name": name}})).unwrap();
+        let reply = play
+            .call(&json!({"call": "node", "command": {"command": "remove", "name": name}}))
+            .unwrap();
         assert_eq!(reply["reply"], "ok", "{reply}");
     }
     play.add_node(&agent.url, &agent.token).unwrap();
     play.wait_agent(NODE, "connected", CONNECT).unwrap();
-    let (out, code) = play.kubectl("kubectl apply -f deployment.yaml", &[("deployment.yaml", MY_API)]).unwrap();
-    assert_eq!((out.as_str(), code), ("deployment.apps/my-api created\n", 0));
+    let (out, code) = play
+        .kubectl(
+            "kubectl apply -f deployment.yaml",
+            &[("deployment.yaml", MY_API)],
+        )
+        .unwrap();
+    assert_eq!(
+        (out.as_str(), code),
+        ("deployment.apps/my-api created\n", 0)
+    );
     play.wait_pods("default/my-api-", 3, "Running").unwrap();
 
     // A free port, typed as a user would: LOCAL:containerPort of the Deployment's pods.
     let port = free_port();
-    play.run_in_terminal(&format!("kubectl port-forward deploy/my-api {port}:3000")).unwrap();
+    play.run_in_terminal(&format!("kubectl port-forward deploy/my-api {port}:3000"))
+        .unwrap();
     let forwarding = format!("Forwarding from 127.0.0.1:{port} -> 3000");
     page.wait_for(
         "the Forwarding line in the terminal",
-        &format!("document.getElementById('terminal').innerText.includes({}) ? true : null", serde_json::to_string(&forwarding).unwrap()),
+        &format!(
+            "document.getElementById('terminal').innerText.includes({}) ? true : null",
+            serde_json::to_string(&forwarding).unwrap()
+        ),
         LOAD,
     )
-    .unwrap_or_else(|e| panic!("{e}\nterminal:\n{}\nagent log:\n{}", terminal_text(&page), agent.log_text()));
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\nterminal:\n{}\nagent log:\n{}",
+            terminal_text(&page),
+            agent.log_text()
+        )
+    });
     let shown = terminal_text(&page);
-    assert!(shown.contains(&format!("on the machine of node \"{NODE}\"")), "{shown}");
+    assert!(
+        shown.contains(&format!("on the machine of node \"{NODE}\"")),
+        "{shown}"
+    );
 
     // Several connections at once, each answered by myapp in one of the Deployment's pods.
     let answers: Vec<Result<String, String>> = std::thread::scope(|s| {
         let gets: Vec<_> = (0..PARALLEL).map(|_| s.spawn(move || get(port))).collect();
-        gets.into_iter().map(|g| g.join().unwrap_or_else(|_| Err("panicked".into()))).collect()
+        gets.into_iter()
+            .map(|g| g.join().unwrap_or_else(|_| Err("panicked".into())))
+            .collect()
     });
     for answer in &answers {
-        let body = answer.as_ref().unwrap_or_else(|e| panic!("a GET through the forward failed: {e}\n{answers:?}"));
+        let body = answer
+            .as_ref()
+            .unwrap_or_else(|e| panic!("a GET through the forward failed: {e}\n{answers:?}"));
         assert!(body.contains("from myapp 1.0 on my-api-"), "{body}");
     }
     page.wait_for(
@@ -135,6 +177,10 @@ fn port_forward_in_the_page_listens_on_the_agents_machine_until_ctrl_c() {
             _ => std::thread::sleep(Duration::from_millis(100)),
         }
     };
-    assert!(refused, "127.0.0.1:{port} still accepts connections after Ctrl+C\nagent log:\n{}", agent.log_text());
+    assert!(
+        refused,
+        "127.0.0.1:{port} still accepts connections after Ctrl+C\nagent log:\n{}",
+        agent.log_text()
+    );
     page.screenshot_as("port-forward-stopped").unwrap();
 }

@@ -30,7 +30,9 @@ pub fn check_addresses(addresses: &[String], allowed: &[IpAddr], node: &str) -> 
         if is_loopback(address) {
             continue;
         }
-        let ip: IpAddr = address.parse().map_err(|_| format!("{address} is not a valid IP"))?;
+        let ip: IpAddr = address
+            .parse()
+            .map_err(|_| format!("{address} is not a valid IP"))?;
         if !allowed.contains(&ip) {
             return Err(format!(
                 "the agent of node \"{node}\" listens for port-forward on loopback only; to listen on {address}, start kubeplay-agent with --allow-port-forward-address {address}"
@@ -46,7 +48,10 @@ fn expand(addresses: &[String]) -> Vec<(IpAddr, bool)> {
     let mut out: Vec<(IpAddr, bool)> = Vec::new();
     for a in addresses {
         let add: Vec<(IpAddr, bool)> = if a == "localhost" {
-            vec![(IpAddr::V4(Ipv4Addr::LOCALHOST), true), (IpAddr::V6(Ipv6Addr::LOCALHOST), true)]
+            vec![
+                (IpAddr::V4(Ipv4Addr::LOCALHOST), true),
+                (IpAddr::V6(Ipv6Addr::LOCALHOST), true),
+            ]
         } else {
             a.parse().map(|ip| vec![(ip, false)]).unwrap_or_default()
         };
@@ -68,12 +73,18 @@ fn listen_error(ip: IpAddr, port: u16, e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "bind: permission denied".to_string(),
         _ => super::port_forward::dial_error(e).replacen("connect: ", "bind: ", 1),
     };
-    format!("unable to create listener: Error listen {net} {}: {why}", SocketAddr::new(ip, port))
+    format!(
+        "unable to create listener: Error listen {net} {}: {why}",
+        SocketAddr::new(ip, port)
+    )
 }
 
 /// kubectl's `{8080 3000}` for a port pair.
 fn pairs(ports: &[PortPair]) -> String {
-    let list: Vec<String> = ports.iter().map(|p| format!("{{{} {}}}", p.local, p.remote)).collect();
+    let list: Vec<String> = ports
+        .iter()
+        .map(|p| format!("{{{} {}}}", p.local, p.remote))
+        .collect();
     format!("[{}]", list.join(" "))
 }
 
@@ -94,8 +105,19 @@ pub async fn bind(addresses: &[String], ports: &[PortPair]) -> Result<Bound, Str
                     if local == 0 {
                         local = socket.local_addr().map(|a| a.port()).unwrap_or(0);
                     }
-                    let address = if ip.is_ipv6() { format!("[{ip}]") } else { ip.to_string() };
-                    these.push(Listener { socket, bound: BoundPort { address, local, remote: pair.remote } });
+                    let address = if ip.is_ipv6() {
+                        format!("[{ip}]")
+                    } else {
+                        ip.to_string()
+                    };
+                    these.push(Listener {
+                        socket,
+                        bound: BoundPort {
+                            address,
+                            local,
+                            remote: pair.remote,
+                        },
+                    });
                     if tolerant {
                         ok_all += 1;
                     }
@@ -118,7 +140,10 @@ pub async fn bind(addresses: &[String], ports: &[PortPair]) -> Result<Bound, Str
             ));
             continue;
         }
-        bound_ports.push(PortPair { local, remote: pair.remote });
+        bound_ports.push(PortPair {
+            local,
+            remote: pair.remote,
+        });
         listeners.extend(these);
     }
     if listeners.is_empty() {
@@ -126,9 +151,15 @@ pub async fn bind(addresses: &[String], ports: &[PortPair]) -> Result<Bound, Str
         if !message.is_empty() {
             message.push('\n');
         }
-        return Err(format!("{message}error: unable to listen on any of the requested ports: {}", pairs(ports)));
+        return Err(format!(
+            "{message}error: unable to listen on any of the requested ports: {}",
+            pairs(ports)
+        ));
     }
-    Ok(Bound { listeners, warnings })
+    Ok(Bound {
+        listeners,
+        warnings,
+    })
 }
 
 #[cfg(test)]
@@ -141,10 +172,21 @@ mod tests {
 
     #[tokio::test]
     async fn port_zero_picks_a_free_port_shared_by_every_address() {
-        let b = bind(&["localhost".into()], &[PortPair { local: 0, remote: 3000 }]).await.unwrap();
+        let b = bind(
+            &["localhost".into()],
+            &[PortPair {
+                local: 0,
+                remote: 3000,
+            }],
+        )
+        .await
+        .unwrap();
         let port = b.listeners[0].bound.local;
         assert_ne!(port, 0);
-        assert!(b.listeners.iter().all(|l| l.bound.local == port && l.bound.remote == 3000));
+        assert!(b
+            .listeners
+            .iter()
+            .all(|l| l.bound.local == port && l.bound.remote == 3000));
         assert_eq!(b.listeners[0].bound.address, "127.0.0.1");
         assert!(b.listeners.len() <= 2 && b.warnings.is_empty());
     }
@@ -153,7 +195,15 @@ mod tests {
     async fn a_port_in_use_fails_in_kubectls_words() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = taken.local_addr().unwrap().port();
-        let err = bind(&local(), &[PortPair { local: port, remote: 80 }]).await.unwrap_err();
+        let err = bind(
+            &local(),
+            &[PortPair {
+                local: port,
+                remote: 80,
+            }],
+        )
+        .await
+        .unwrap_err();
         assert_eq!(
             err,
             format!(
@@ -166,17 +216,43 @@ mod tests {
     async fn one_port_that_binds_is_enough_and_the_other_is_a_warning() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = taken.local_addr().unwrap().port();
-        let b = bind(&local(), &[PortPair { local: port, remote: 80 }, PortPair { local: 0, remote: 81 }]).await.unwrap();
+        let b = bind(
+            &local(),
+            &[
+                PortPair {
+                    local: port,
+                    remote: 80,
+                },
+                PortPair {
+                    local: 0,
+                    remote: 81,
+                },
+            ],
+        )
+        .await
+        .unwrap();
         assert_eq!(b.listeners.len(), 1);
         assert_eq!(b.warnings.len(), 1);
-        assert!(b.warnings[0].starts_with(&format!("Unable to listen on port {port}: ")), "{:?}", b.warnings);
+        assert!(
+            b.warnings[0].starts_with(&format!("Unable to listen on port {port}: ")),
+            "{:?}",
+            b.warnings
+        );
     }
 
     #[test]
     fn only_loopback_or_allowed_addresses_may_listen() {
-        assert!(check_addresses(&["localhost".into(), "127.0.0.1".into(), "::1".into()], &[], "pi").is_ok());
+        assert!(check_addresses(
+            &["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            &[],
+            "pi"
+        )
+        .is_ok());
         let err = check_addresses(&["0.0.0.0".into()], &[], "pi").unwrap_err();
-        assert!(err.contains("--allow-port-forward-address 0.0.0.0"), "{err}");
+        assert!(
+            err.contains("--allow-port-forward-address 0.0.0.0"),
+            "{err}"
+        );
         assert!(check_addresses(&["0.0.0.0".into()], &["0.0.0.0".parse().unwrap()], "pi").is_ok());
     }
 }

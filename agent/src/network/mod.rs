@@ -77,10 +77,10 @@
 //!   LoadBalancer `externalIP:port` (local routes for 10.96.0.0/12 and 172.18.255.192/26).
 
 pub mod dns;
+pub mod forward_listener;
 pub mod host;
 pub mod ingress;
 pub mod node;
-pub mod forward_listener;
 pub mod port_forward;
 pub mod proxy;
 pub mod relay;

@@ -248,7 +248,7 @@ async fn run(
                     ToAgent::Credit(credit) => streams.credit(credit),
                     ToAgent::CloseStream(close) => streams.close(close.stream),
                     ToAgent::Data(data) => streams.data(data).await,
-                    ToAgent::PortForwardListen(request) => forwards.listen(request).await,
+                    ToAgent::PortForwardListen(request) => forwards.listen(*request).await,
                     ToAgent::PortForwardStop(stop) => forwards.stop(stop.id),
                     ToAgent::Refused(r) => return Ending::Refused(r.reason),
                     ToAgent::Welcome(_) | ToAgent::Registered { .. } | ToAgent::HttpResponse(_) => {}

@@ -19,9 +19,17 @@ pub enum ForwardError {
 /// What the host learns about its port-forwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ForwardEvent {
-    Listening { id: ForwardId, bound: Vec<BoundPort>, warnings: Vec<String> },
+    Listening {
+        id: ForwardId,
+        bound: Vec<BoundPort>,
+        warnings: Vec<String>,
+    },
     /// A connection was accepted on `local`; `error` when the pod could not be reached.
-    Connection { id: ForwardId, local: u16, error: Option<String> },
+    Connection {
+        id: ForwardId,
+        local: u16,
+        error: Option<String>,
+    },
     /// The forward is over on the agent's side (its listeners are closed).
     Failed { id: ForwardId, message: String },
 }
@@ -49,12 +57,22 @@ impl Forwards {
         self.next = self.next.wrapping_add(1).max(1);
         let id = self.next;
         self.open.insert(id);
-        Ok((id, ToAgent::PortForwardListen(PortForwardListen { id, pod, addresses, ports })))
+        Ok((
+            id,
+            ToAgent::PortForwardListen(Box::new(PortForwardListen {
+                id,
+                pod,
+                addresses,
+                ports,
+            })),
+        ))
     }
 
     /// Ctrl+C: the agent closes the listeners; `None` when `id` is not open.
     pub fn stop(&mut self, id: ForwardId) -> Option<ToAgent> {
-        self.open.remove(&id).then_some(ToAgent::PortForwardStop(PortForwardStop { id }))
+        self.open
+            .remove(&id)
+            .then_some(ToAgent::PortForwardStop(PortForwardStop { id }))
     }
 
     pub fn is_open(&self, id: ForwardId) -> bool {
@@ -64,16 +82,29 @@ impl Forwards {
     /// The agent's news; news of a forward stopped here (or never opened) is dropped.
     pub fn on_message(&mut self, msg: FromAgent) -> Option<ForwardEvent> {
         let event = match msg {
-            FromAgent::PortForwardListening(l) => ForwardEvent::Listening { id: l.id, bound: l.bound, warnings: l.warnings },
-            FromAgent::PortForwardConnection(c) => ForwardEvent::Connection { id: c.id, local: c.local, error: c.error },
+            FromAgent::PortForwardListening(l) => ForwardEvent::Listening {
+                id: l.id,
+                bound: l.bound,
+                warnings: l.warnings,
+            },
+            FromAgent::PortForwardConnection(c) => ForwardEvent::Connection {
+                id: c.id,
+                local: c.local,
+                error: c.error,
+            },
             FromAgent::PortForwardFailed(f) => {
                 self.open.remove(&f.id).then_some(())?;
-                return Some(ForwardEvent::Failed { id: f.id, message: f.message });
+                return Some(ForwardEvent::Failed {
+                    id: f.id,
+                    message: f.message,
+                });
             }
             _ => return None,
         };
         let id = match &event {
-            ForwardEvent::Listening { id, .. } | ForwardEvent::Connection { id, .. } | ForwardEvent::Failed { id, .. } => *id,
+            ForwardEvent::Listening { id, .. }
+            | ForwardEvent::Connection { id, .. }
+            | ForwardEvent::Failed { id, .. } => *id,
         };
         self.open.contains(&id).then_some(event)
     }
@@ -87,10 +118,16 @@ impl Forwards {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node_protocol::forward::{PortForwardConnection, PortForwardFailed, PortForwardListening};
+    use crate::node_protocol::forward::{
+        PortForwardConnection, PortForwardFailed, PortForwardListening,
+    };
 
     fn pod() -> PodRef {
-        PodRef { namespace: "default".into(), name: "web".into(), uid: "u-1".into() }
+        PodRef {
+            namespace: "default".into(),
+            name: "web".into(),
+            uid: "u-1".into(),
+        }
     }
 
     fn features() -> Vec<String> {
@@ -100,7 +137,18 @@ mod tests {
     #[test]
     fn an_agent_without_the_feature_gets_no_listen_and_the_user_a_reason() {
         let mut f = Forwards::default();
-        let err = f.listen("pi", &["services".into()], pod(), vec!["localhost".into()], vec![PortPair { local: 8080, remote: 80 }]).unwrap_err();
+        let err = f
+            .listen(
+                "pi",
+                &["services".into()],
+                pod(),
+                vec!["localhost".into()],
+                vec![PortPair {
+                    local: 8080,
+                    remote: 80,
+                }],
+            )
+            .unwrap_err();
         assert_eq!(err, ForwardError::Unsupported("pi".into()));
         assert!(err.to_string().contains("upgrade kubeplay-agent"), "{err}");
     }
@@ -108,21 +156,76 @@ mod tests {
     #[test]
     fn news_of_a_stopped_forward_is_dropped() {
         let mut f = Forwards::default();
-        let (id, msg) = f.listen("pi", &features(), pod(), vec!["localhost".into()], vec![PortPair { local: 0, remote: 80 }]).unwrap();
-        assert!(matches!(msg, ToAgent::PortForwardListen(PortForwardListen { id: 1, .. })));
-        let listening = FromAgent::PortForwardListening(PortForwardListening { id, bound: vec![], warnings: vec![] });
-        assert_eq!(f.on_message(listening.clone()), Some(ForwardEvent::Listening { id, bound: vec![], warnings: vec![] }));
-        assert_eq!(f.stop(id), Some(ToAgent::PortForwardStop(PortForwardStop { id })));
+        let (id, msg) = f
+            .listen(
+                "pi",
+                &features(),
+                pod(),
+                vec!["localhost".into()],
+                vec![PortPair {
+                    local: 0,
+                    remote: 80,
+                }],
+            )
+            .unwrap();
+        assert!(matches!(
+            msg,
+            ToAgent::PortForwardListen(l) if l.id == 1
+        ));
+        let listening = FromAgent::PortForwardListening(PortForwardListening {
+            id,
+            bound: vec![],
+            warnings: vec![],
+        });
+        assert_eq!(
+            f.on_message(listening.clone()),
+            Some(ForwardEvent::Listening {
+                id,
+                bound: vec![],
+                warnings: vec![]
+            })
+        );
+        assert_eq!(
+            f.stop(id),
+            Some(ToAgent::PortForwardStop(PortForwardStop { id }))
+        );
         assert_eq!(f.stop(id), None, "stopped once");
-        assert_eq!(f.on_message(FromAgent::PortForwardConnection(PortForwardConnection { id, local: 80, error: None })), None);
+        assert_eq!(
+            f.on_message(FromAgent::PortForwardConnection(PortForwardConnection {
+                id,
+                local: 80,
+                error: None
+            })),
+            None
+        );
     }
 
     #[test]
     fn a_failed_forward_is_forgotten_and_reported_once() {
         let mut f = Forwards::default();
-        let (id, _) = f.listen("pi", &features(), pod(), vec!["localhost".into()], vec![PortPair { local: 8080, remote: 80 }]).unwrap();
-        let failed = FromAgent::PortForwardFailed(PortForwardFailed { id, message: "lost connection to pod".into() });
-        assert_eq!(f.on_message(failed.clone()), Some(ForwardEvent::Failed { id, message: "lost connection to pod".into() }));
+        let (id, _) = f
+            .listen(
+                "pi",
+                &features(),
+                pod(),
+                vec!["localhost".into()],
+                vec![PortPair {
+                    local: 8080,
+                    remote: 80,
+                }],
+            )
+            .unwrap();
+        let failed = FromAgent::PortForwardFailed(PortForwardFailed {
+            id,
+            message: "lost connection to pod".into(),
+        });
+        assert_eq!(
+            f.on_message(failed.clone()),
+            Some(ForwardEvent::Failed {
+                id,
+                message: "lost connection to pod".into()
+            })
+        );
         assert_eq!(f.on_message(failed), None);
         assert!(!f.is_open(id) && f.stop(id).is_none());
     }

@@ -88,7 +88,10 @@ pub struct PortForwardConnection {
 
 /// Whether kubectl's `--address` value names the machine's own loopback.
 pub fn is_loopback(address: &str) -> bool {
-    address == "localhost" || address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    address == "localhost"
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -97,7 +100,14 @@ mod tests {
 
     #[test]
     fn loopback_is_localhost_or_a_loopback_ip() {
-        assert!(is_loopback("localhost") && is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("127.0.0.2"));
-        assert!(!is_loopback("0.0.0.0") && !is_loopback("192.168.1.5") && !is_loopback("example.com"));
+        assert!(
+            is_loopback("localhost")
+                && is_loopback("127.0.0.1")
+                && is_loopback("::1")
+                && is_loopback("127.0.0.2")
+        );
+        assert!(
+            !is_loopback("0.0.0.0") && !is_loopback("192.168.1.5") && !is_loopback("example.com")
+        );
     }
 }

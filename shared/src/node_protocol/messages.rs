@@ -55,7 +55,7 @@ pub enum ToAgent {
     HttpResponse(HttpResponse),
     /// Listen on the agent's machine for `kubectl port-forward` typed in a page; sent only to
     /// agents whose registration lists [`super::forward::FEATURE_PORT_FORWARD`].
-    PortForwardListen(PortForwardListen),
+    PortForwardListen(Box<PortForwardListen>),
     PortForwardStop(PortForwardStop),
     /// Stream bytes: a binary frame on the wire, never JSON.
     #[serde(skip)]

@@ -469,7 +469,7 @@ fn port_forward_to_a_pod_on_an_agent_listens_there_until_ctrl_c() {
     let listen = sent
         .iter()
         .find_map(|(_, m)| match m {
-            ToAgent::PortForwardListen(l) => Some(l.clone()),
+            ToAgent::PortForwardListen(l) => Some((**l).clone()),
             _ => None,
         })
         .expect("a listen for the agent");

@@ -80,12 +80,12 @@ fn every_to_agent() -> Vec<ToAgent> {
         ToAgent::Credit(Credit { stream: 3, bytes: 4096 }),
         ToAgent::CloseStream(CloseStream { stream: 3, exit_code: Some(0), error: None }),
         ToAgent::HttpResponse(HttpResponse { stream: 2, status: 200, headers: vec![("Content-Type".into(), "application/json".into())] }),
-        ToAgent::PortForwardListen(PortForwardListen {
+        ToAgent::PortForwardListen(Box::new(PortForwardListen {
             id: 1,
             pod: pod_ref(),
             addresses: vec!["localhost".into()],
             ports: vec![PortPair { local: 8080, remote: 3000 }, PortPair { local: 0, remote: 9090 }],
-        }),
+        })),
         ToAgent::PortForwardStop(PortForwardStop { id: 1 }),
         ToAgent::Data(StreamData { stream: 3, channel: Channel::Stdin, data: b"ls\n".to_vec() }),
     ]
