@@ -77,6 +77,11 @@ pub struct RunArgs {
         requires = "embedded_control_plane"
     )]
     pub simulated_nodes: u32,
+    /// Let `kubectl port-forward --address ADDR` typed in a page listen on ADDR of this machine
+    /// (repeatable). Without it a page's port-forward listens on loopback only: anything else
+    /// would open this machine's ports to the network.
+    #[arg(long = "allow-port-forward-address", value_name = "ADDR")]
+    pub allow_port_forward_address: Vec<std::net::IpAddr>,
     /// Keep this machine out of the embedded control plane (no Docker engine needed).
     #[arg(long, requires = "embedded_control_plane")]
     pub no_local_node: bool,

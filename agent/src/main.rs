@@ -182,7 +182,13 @@ async fn start_node(args: &RunArgs) -> Result<LocalNode, Failure> {
         );
         Vec::new()
     });
-    let sessions = session::Sessions::start(pod_runtime, reports, facts.clone(), network);
+    let sessions = session::Sessions::start(
+        pod_runtime,
+        reports,
+        facts.clone(),
+        network,
+        args.allow_port_forward_address.clone(),
+    );
     let _ = local_pods.set(sessions.runtime());
     Ok(LocalNode {
         facts,

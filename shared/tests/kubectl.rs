@@ -466,6 +466,26 @@ fn cluster_info_version_api_resources_and_port_forward() {
 }
 
 #[test]
+fn port_forward_to_a_pod_on_an_agents_node_asks_the_host_to_listen_there() {
+    let mut t = Term::deployed();
+    for i in 1..=3 {
+        t.ok(&format!("kubectl label node node-{i} kubeplay.dev/agent=true"));
+    }
+    let o = t.run("kubectl port-forward deploy/my-api 18080:3000");
+    assert_eq!((o.exit_code, o.stdout.as_str(), o.stderr.as_str()), (0, "", ""));
+    let request = o.port_forward.expect("a forward for the host");
+    assert!(t.pod_names().contains(&request.pod), "{request:?}");
+    assert!(request.node.starts_with("node-") && !request.uid.is_empty(), "{request:?}");
+    assert_eq!(request.addresses, ["localhost"]);
+    assert_eq!(request.ports, [kubeplay_shared::node_protocol::forward::PortPair { local: 18080, remote: 3000 }]);
+    let svc = t.run("kubectl port-forward svc/my-api-service :80 --address 127.0.0.1").port_forward.expect("service forward");
+    assert_eq!(svc.ports, [kubeplay_shared::node_protocol::forward::PortPair { local: 0, remote: 3000 }]);
+    assert_eq!(svc.addresses, ["127.0.0.1"]);
+    assert_eq!(t.err("kubectl port-forward deploy/my-api 8080:http"), "error: Pod '".to_string() + &request.pod + "' does not have a named port 'http'\n");
+    assert_eq!(t.err("kubectl port-forward deploy/my-api"), "error: at least 1 PORT is required for port-forward\n");
+}
+
+#[test]
 fn tab_completes_commands_kinds_names_and_flags() {
     let mut t = Term::deployed();
     assert_eq!(t.complete("kubectl ge"), ["get"]);

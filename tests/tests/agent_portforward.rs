@@ -253,3 +253,174 @@ async fn a_port_nobody_listens_on_fails_with_the_kubelets_words() {
     );
     remove_all(&mut link, &docker, &[&uid]).await;
 }
+
+/// What the agent said of page forward `id`: its bound ports, or its failure.
+fn forward_news(link: &Link, id: u32) -> Option<Result<Vec<u16>, String>> {
+    use kubeplay_shared::node_protocol::FromAgent;
+    link.forwards.iter().find_map(|m| match m {
+        FromAgent::PortForwardListening(l) if l.id == id => {
+            Some(Ok(l.bound.iter().map(|b| b.local).collect()))
+        }
+        FromAgent::PortForwardFailed(f) if f.id == id => Some(Err(f.message.clone())),
+        _ => None,
+    })
+}
+
+async fn page_forward(
+    link: &mut Link,
+    id: u32,
+    uid: &str,
+    address: &str,
+    local: u16,
+) -> Result<Vec<u16>, String> {
+    use kubeplay_shared::node_protocol::forward::{PortForwardListen, PortPair};
+    use kubeplay_shared::node_protocol::report::PodRef;
+    use kubeplay_shared::node_protocol::ToAgent;
+    let listen = PortForwardListen {
+        id,
+        pod: PodRef {
+            namespace: "default".into(),
+            name: "my-api-pf-page".into(),
+            uid: uid.into(),
+        },
+        addresses: vec![address.into()],
+        ports: vec![PortPair {
+            local,
+            remote: 3000,
+        }],
+    };
+    link.send(&ToAgent::PortForwardListen(Box::new(listen)))
+        .await
+        .unwrap();
+    link.wait_for("the agent's answer to a listen", STREAM_LIMIT, |l| {
+        forward_news(l, id)
+    })
+    .await
+    .unwrap()
+}
+
+/// `GET /` through 127.0.0.1:`port`: the whole answer.
+async fn get_through(port: u16) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await?;
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).await?;
+    Ok(reply)
+}
+
+/// Waits until nothing listens on 127.0.0.1:`port` any more (the agent closed it).
+async fn wait_refused(link: &mut Link, port: u16) {
+    let start = std::time::Instant::now();
+    loop {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return,
+            _ if start.elapsed() > STREAM_LIMIT => {
+                panic!("127.0.0.1:{port} still accepts connections")
+            }
+            // Keep reading the link so the agent is never blocked on it.
+            _ => {
+                let _ = link
+                    .wait_for("nothing", Duration::from_millis(100), |_| None::<()>)
+                    .await;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pages_listener_forwards_to_the_pod_and_closes_on_stop_pod_removal_and_link_loss() {
+    use kubeplay_shared::node_protocol::forward::PortForwardStop;
+    use kubeplay_shared::node_protocol::ToAgent;
+    let test = "a_pages_listener_forwards_to_the_pod_and_closes_on_stop_pod_removal_and_link_loss";
+    let Some(docker) = engine_or_skip(test).await else {
+        return;
+    };
+    if !demo_images_or_skip(&docker, test, &["myapp:1.0"]).await {
+        return;
+    }
+    let node = "e2e-pf-page";
+    let (agent, mut link) = connected(node).await;
+    assert!(
+        link.registration.features.iter().any(|f| f == "portForward"),
+        "{:?}",
+        link.registration.features
+    );
+    let uid = unique_uid("pf-page");
+    let pod = desired(myapp(node, "my-api-pf-page", &uid));
+    link.sync(vec![pod.clone()]).await.unwrap();
+    link.wait_for_status(&uid, "myapp to be ready", START_LIMIT, ready)
+        .await
+        .unwrap();
+
+    // Port 0 picks a free port; connections reach myapp and are announced.
+    let ports = page_forward(&mut link, 1, &uid, "localhost", 0).await.unwrap();
+    let port = ports[0];
+    assert!(port != 0 && ports.iter().all(|p| *p == port), "{ports:?}");
+    let answer = get_through(port).await.unwrap();
+    assert!(answer.contains("from myapp 1.0 on my-api-pf-page"), "{answer}");
+    link.wait_for("the connection's news", STREAM_LIMIT, |l| {
+        l.forwards.iter().find(|m| matches!(m, kubeplay_shared::node_protocol::FromAgent::PortForwardConnection(c) if c.id == 1 && c.local == port && c.error.is_none()))
+            .map(|_| ())
+    })
+    .await
+    .unwrap();
+
+    // The same port again: kubectl's words for a port in use.
+    let taken = page_forward(&mut link, 3, &uid, "localhost", port).await.unwrap_err();
+    assert!(taken.contains("bind: address already in use"), "{taken}");
+    assert!(
+        taken.ends_with(&format!("error: unable to listen on any of the requested ports: [{{{port} 3000}}]")),
+        "{taken}"
+    );
+    // Other machines' access needs the operator's opt-in.
+    let remote = page_forward(&mut link, 5, &uid, "0.0.0.0", 0).await.unwrap_err();
+    assert!(remote.contains("--allow-port-forward-address 0.0.0.0"), "{remote}");
+
+    // Ctrl+C in the page.
+    link.send(&ToAgent::PortForwardStop(PortForwardStop { id: 1 }))
+        .await
+        .unwrap();
+    wait_refused(&mut link, port).await;
+
+    // The link goes away: its listeners close with it.
+    let lost = page_forward(&mut link, 7, &uid, "127.0.0.1", 0).await.unwrap()[0];
+    drop(link);
+    wait_refused_plain(lost).await;
+
+    // A new link; the pod leaves the node: kubectl's "lost connection to pod".
+    let mut link = Link::connect(&agent.url, &agent.token).await.unwrap();
+    link.sync(vec![pod]).await.unwrap();
+    link.wait_for_status(&uid, "myapp to be ready again", START_LIMIT, ready)
+        .await
+        .unwrap();
+    let port = page_forward(&mut link, 1, &uid, "localhost", 0).await.unwrap()[0];
+    remove_all(&mut link, &docker, &[&uid]).await;
+    assert_eq!(
+        forward_news_failed(&link, 1).as_deref(),
+        Some("error: lost connection to pod")
+    );
+    wait_refused(&mut link, port).await;
+}
+
+fn forward_news_failed(link: &Link, id: u32) -> Option<String> {
+    use kubeplay_shared::node_protocol::FromAgent;
+    link.forwards.iter().find_map(|m| match m {
+        FromAgent::PortForwardFailed(f) if f.id == id => Some(f.message.clone()),
+        _ => None,
+    })
+}
+
+async fn wait_refused_plain(port: u16) {
+    let start = std::time::Instant::now();
+    loop {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return,
+            _ if start.elapsed() > STREAM_LIMIT => {
+                panic!("127.0.0.1:{port} still accepts connections after the link closed")
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}

@@ -202,9 +202,12 @@ impl Connected {
                 }
                 LinkEvent::Stream(e) => self.on_stream(e, api, now),
                 LinkEvent::Probe(_) => {}
-                // This link does not offer the kube API (the gateway asks the embedded control
-                // plane directly), so the agent tunnels no requests over it.
-                LinkEvent::ApiRequest(_) | LinkEvent::ApiWatchClosed { .. } => {}
+                // This link neither offers the kube API (the gateway asks the embedded control
+                // plane directly) nor asks for page port-forwards (kubectl's go through the
+                // gateway), so none of their messages come.
+                LinkEvent::ApiRequest(_)
+                | LinkEvent::ApiWatchClosed { .. }
+                | LinkEvent::Forward(_) => {}
             }
         }
         alive

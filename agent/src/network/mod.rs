@@ -15,6 +15,8 @@
 //! One `PortForward` stream per TCP connection (kubectl's model): the agent connects to the
 //! pod's IP and port and copies bytes both ways under the link's credit flow control; an empty
 //! data frame is a half-close in either direction. Errors read as the kubelet's.
+//! For `kubectl port-forward` typed in a page the agent also listens itself, on this
+//! machine's loopback ([`forward_listener`]), and forwards each connection to the pod directly.
 //!
 //! # Services
 //! The control plane sends `syncServices` (`kubeplay_shared::node_protocol::service`): every
@@ -75,6 +77,7 @@
 //!   LoadBalancer `externalIP:port` (local routes for 10.96.0.0/12 and 172.18.255.192/26).
 
 pub mod dns;
+pub mod forward_listener;
 pub mod host;
 pub mod ingress;
 pub mod node;

@@ -4,6 +4,7 @@
 
 use super::metrics::MachineUsage;
 use super::slot::Turn;
+use super::forwards::Forwards;
 use super::streams::Streams;
 use super::Sessions;
 use crate::node_info;
@@ -16,8 +17,8 @@ use kubeplay_shared::node_protocol::report::{
     ContainerUsage, EventReport, EventType, MetricsReport, PodRef, PodStatusReport, PodUsage,
 };
 use kubeplay_shared::node_protocol::{
-    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_SERVICES,
-    SUPPORTED_VERSIONS,
+    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_PORT_FORWARD,
+    FEATURE_SERVICES, SUPPORTED_VERSIONS,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -138,6 +139,9 @@ async fn run(
     }
     let mut registration = sessions.facts.registration();
     registration.features.push(FEATURE_SERVICES.to_string());
+    registration
+        .features
+        .push(FEATURE_PORT_FORWARD.to_string());
     for (label, on) in [
         (CLUSTER_IPS_LABEL, sessions.network.cluster_ips()),
         (LOAD_BALANCER_IPS_LABEL, sessions.network.external_ips()),
@@ -201,6 +205,13 @@ async fn run(
     }
 
     let mut streams = Streams::new(Arc::clone(&sessions.runtime), out.clone());
+    // Dropped when this link ends, which closes every listener it opened.
+    let mut forwards = Forwards::new(
+        Arc::clone(&sessions.runtime),
+        out.clone(),
+        sessions.facts.name.clone(),
+        Arc::clone(&sessions.forward_addresses),
+    );
     let mut heartbeat = periodic(heartbeat_seconds, DEFAULT_HEARTBEAT_SECONDS);
     let mut metrics = periodic(metrics_seconds, DEFAULT_METRICS_SECONDS);
     let mut usage = MachineUsage::sample();
@@ -226,6 +237,7 @@ async fn run(
                 match msg {
                     ToAgent::SyncPods { pods: desired } => {
                         index_pods(&mut pods, &desired);
+                        forwards.keep_pods(&live_uids(&desired)).await;
                         sessions.want(desired);
                     }
                     ToAgent::OpenStream(request) => {
@@ -241,6 +253,8 @@ async fn run(
                     ToAgent::Data(data) => streams.data(data).await,
                     ToAgent::ApiResponse(answer) => sessions.tunnel.on_response(answer),
                     ToAgent::ApiWatchEvents(update) => sessions.tunnel.on_watch_events(update),
+                    ToAgent::PortForwardListen(request) => forwards.listen(*request).await,
+                    ToAgent::PortForwardStop(stop) => forwards.stop(stop.id),
                     ToAgent::Refused(r) => return Ending::Refused(r.reason),
                     ToAgent::Welcome(_) | ToAgent::Registered { .. } | ToAgent::HttpResponse(_) => {}
                 }
@@ -342,6 +356,8 @@ fn message_kind(msg: &ToAgent) -> &'static str {
         ToAgent::HttpResponse(_) => "httpResponse",
         ToAgent::ApiResponse(_) => "apiResponse",
         ToAgent::ApiWatchEvents(_) => "apiWatchEvents",
+        ToAgent::PortForwardListen(_) => "portForwardListen",
+        ToAgent::PortForwardStop(_) => "portForwardStop",
         ToAgent::Data(_) => "stream data",
     }
 }
@@ -376,6 +392,15 @@ fn index_pods(index: &mut HashMap<(String, String), String>, desired: &[DesiredP
             index.insert((ns.to_string(), name.to_string()), uid.to_string());
         }
     }
+}
+
+/// The uids of the desired pods that are not terminating: a port-forward to any other ends.
+fn live_uids(desired: &[DesiredPod]) -> std::collections::HashSet<String> {
+    desired
+        .iter()
+        .filter(|p| p.pod["metadata"]["deletionTimestamp"].is_null())
+        .filter_map(|p| p.pod["metadata"]["uid"].as_str().map(str::to_string))
+        .collect()
 }
 
 fn stream_pod(open: &kubeplay_shared::node_protocol::StreamOpen) -> Option<(String, String)> {

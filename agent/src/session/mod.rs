@@ -6,6 +6,7 @@
 //! sends SyncPods, which the runtime reconciles against what runs (no duplicates, nothing lost).
 //! A second connection replaces the first (see [`slot`]).
 
+mod forwards;
 mod link;
 mod metrics;
 pub mod slot;
@@ -38,6 +39,8 @@ pub struct Sessions {
     network: Arc<NodeNetwork>,
     /// The connected page's kube API, for the gateway.
     tunnel: Arc<PageTunnel>,
+    /// Addresses besides loopback a page's port-forward may listen on (the operator's opt-in).
+    forward_addresses: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl Sessions {
@@ -47,6 +50,7 @@ impl Sessions {
         reports: Reports,
         facts: NodeFacts,
         network: Arc<NodeNetwork>,
+        forward_addresses: Vec<std::net::IpAddr>,
     ) -> Arc<Sessions> {
         let (desired, desired_rx) = watch::channel(None);
         let sessions = Arc::new(Sessions {
@@ -57,6 +61,7 @@ impl Sessions {
             desired,
             network,
             tunnel: PageTunnel::new(API_TIMEOUT),
+            forward_addresses: Arc::new(forward_addresses),
         });
         tokio::spawn(route_reports(Arc::downgrade(&sessions), reports));
         tokio::spawn(sync_pods(Arc::clone(&sessions.runtime), desired_rx));

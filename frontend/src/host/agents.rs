@@ -1,9 +1,10 @@
 //! The page's real machines: one [`NodeLink`] per connected `kubeplay-agent`, the sockets'
 //! life (connecting, refused, lost, retrying with backoff), and what flows over the links
-//! besides pods: container logs into the API's log store and `kubectl exec` output to the
-//! terminal, and the real kubectl's requests that the agent's gateway tunnels to this page
-//! (answered by the engine with the control plane's request handler; their watches are
-//! polled here and pushed to the agent).
+//! besides pods: container logs into the API's log store, `kubectl exec` output to the
+//! terminal, `kubectl port-forward` listeners on the agents' machines ([`forward`]), and the
+//! real kubectl's requests that the agent's gateway tunnels to this page (answered by the
+//! engine with the control plane's request handler; their watches are polled here and pushed
+//! to the agent).
 //!
 //! Pure: the host opens, feeds and closes the WebSockets this asks for ([`SocketCommand`]) and
 //! passes both clocks in, so all of it runs and is tested natively. Sockets get a fresh id per
@@ -18,6 +19,7 @@ use kubeplay_shared::kubectl::{ExecTarget, Shell, ShellOutput, SimShell, Transpo
 use kubeplay_shared::node_link::registration::is_agent;
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
 use kubeplay_shared::node_protocol::api::ApiRequestId;
+use kubeplay_shared::node_protocol::forward::ForwardId;
 use kubeplay_shared::node_protocol::{
     decode, encode, ApiRequest, ApiResponse, ApiWatchEvents, Channel, Frame, FromAgent, StreamId,
     StreamOpen, ToAgent, TunnelledResponse,
@@ -158,6 +160,8 @@ struct Agent {
     sessions: HashMap<StreamId, CallId>,
     /// Watches kubectl opened through the agent's gateway, by the agent's request id.
     api_watches: HashMap<ApiRequestId, WatchId>,
+    /// `kubectl port-forward` calls by the forward the agent listens for.
+    forwards: HashMap<ForwardId, CallId>,
 }
 
 impl Agent {
@@ -246,6 +250,7 @@ impl Agents {
             execs: HashMap::new(),
             sessions: HashMap::new(),
             api_watches: HashMap::new(),
+            forwards: HashMap::new(),
         };
         self.open(&mut agent);
         self.agents.push(agent);
@@ -309,8 +314,10 @@ impl Agents {
         let calls: Vec<CallId> = agent
             .execs
             .drain()
-            .chain(agent.sessions.drain())
             .map(|(_, id)| id)
+            .chain(agent.sessions.drain().map(|(_, id)| id))
+            // The agent closes a forward's listeners when its link ends.
+            .chain(agent.forwards.drain().map(|(_, id)| id))
             .collect();
         for id in calls {
             self.messages.push(FromWorker::Output {
@@ -453,6 +460,7 @@ impl Agents {
                         api.close_watch(watch);
                     }
                 }
+                LinkEvent::Forward(e) => self.on_forward(at, e),
             }
         }
     }
@@ -802,6 +810,9 @@ impl Agents {
 
     /// Ctrl-C on an exec call: its stream closes; `None` if `id` is no exec of an agent.
     pub fn cancel(&mut self, id: CallId) -> Option<Vec<FromWorker>> {
+        if let Some(out) = self.cancel_forward(id) {
+            return Some(out);
+        }
         for at in 0..self.agents.len() {
             let agent = &mut self.agents[at];
             let exec = agent.execs.iter().find(|(_, c)| **c == id).map(|(s, _)| *s);
@@ -931,6 +942,7 @@ impl Shell for AgentShell {
     }
 }
 
+mod forward;
 mod session;
 #[cfg(test)]
 mod tests;

@@ -203,6 +203,12 @@ impl Engine {
                         out.push(FromWorker::Reply { id, reply: Reply::Done { exit_code: 1, prompt: None } });
                     }
                 }
+                if let Some(request) = self.terminals.take_forward() {
+                    if let Err(message) = self.agents.port_forward(id, &request) {
+                        out.push(FromWorker::Output { id, text: format!("{message}\n"), stderr: true });
+                        out.push(FromWorker::Reply { id, reply: Reply::Done { exit_code: 1, prompt: None } });
+                    }
+                }
                 if let Some(interactive) = self.terminals.take_remote() {
                     let node = agents::agent_node_of(self.cp.api(), &interactive.target.pod_object).unwrap_or_default();
                     if let Err(message) = self.agents.open_session(id, &interactive, &node) {

@@ -24,6 +24,8 @@ pub struct Terminals {
     follows: Vec<(CallId, Follow)>,
     /// An `exec -i[t]` into a pod on an agent's node, for the host to open there.
     remote: Option<kubectl::Interactive>,
+    /// A `port-forward` to a pod on an agent's node, for the host to ask that agent for.
+    forward: Option<kubectl::ForwardRequest>,
 }
 
 /// What a line printed, as messages for the UI: output chunks, then a reply unless it follows.
@@ -92,6 +94,11 @@ impl Terminals {
             }
             return out;
         }
+        if let Some(request) = outcome.port_forward {
+            // Runs until Ctrl+C: the host answers when the agent's listeners end.
+            self.forward = Some(request);
+            return out;
+        }
         match outcome.follow {
             Some(follow) => self.follows.push((id, follow)),
             None => out.push(done(id, outcome.exit_code, None)),
@@ -138,6 +145,11 @@ impl Terminals {
     /// The `exec -it` the last line asked the host to open on an agent.
     pub fn take_remote(&mut self) -> Option<kubectl::Interactive> {
         self.remote.take()
+    }
+
+    /// The port-forward the last line asked the host to start on an agent.
+    pub fn take_forward(&mut self) -> Option<kubectl::ForwardRequest> {
+        self.forward.take()
     }
 
     pub fn is_following(&self) -> bool {

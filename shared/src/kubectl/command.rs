@@ -11,7 +11,7 @@ use super::outcome::Outcome;
 use super::session::Session;
 use super::transport::Transport;
 use super::words;
-use super::{apply, config, create, delete, describe, exec, get, info, label, logs, rollout, scale, top};
+use super::{apply, config, create, delete, describe, exec, get, info, label, logs, port_forward, rollout, scale, top};
 use jiff::Timestamp;
 
 /// What a running command can reach.
@@ -173,7 +173,7 @@ pub static COMMANDS: &[Command] = &[
         subcommands: &[],
         short: "Print the supported API resources on the server",
     },
-    Command { name: "port-forward", flags: &[value_flag("address", None)], run: info::port_forward, subcommands: &[], short: "Forward one or more local ports to a pod" },
+    Command { name: "port-forward", flags: &[value_flag("address", None)], run: port_forward::run, subcommands: &[], short: "Forward one or more local ports to a pod" },
 ];
 
 pub fn find(name: &str) -> Option<&'static Command> {

@@ -1,5 +1,4 @@
-//! The informational commands: `cluster-info`, `version`, `api-resources`,
-//! and `port-forward`, which only a real node can serve.
+//! The informational commands: `cluster-info`, `version` and `api-resources`.
 
 use super::client::{CmdError, CmdResult};
 use super::command::Cmd;
@@ -66,34 +65,4 @@ pub fn api_resources(cmd: &mut Cmd) -> CmdResult<Outcome> {
         t.push_str(&format!("{}\t{}\t{}\t{}\t{}\n", r.plural, r.short_names.join(","), r.api_version(), r.namespaced, r.kind));
     }
     Ok(Outcome::ok(tabwriter::align(&t, tabwriter::GET)))
-}
-
-/// Port forwarding needs a network path to the pod, which simulated nodes do not have.
-pub fn port_forward(cmd: &mut Cmd) -> CmdResult<Outcome> {
-    let args = cmd.p.args.clone();
-    let Some(target) = args.first() else {
-        return Err(CmdError::usage("TYPE/NAME and list of ports are required for port-forward"));
-    };
-    if args.len() < 2 {
-        return Err(CmdError::usage("at least 1 PORT is required for port-forward"));
-    }
-    let pod = super::logs::resolve_pod(cmd, target)?;
-    let name = pod.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-    let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
-    if node.is_empty() {
-        return Err(CmdError::usage(format!("unable to forward port because pod is not running. Current status={}", pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending"))));
-    }
-    let real = cmd.client.transport.local_api().is_some_and(|api| {
-        crate::api::resources::by_plural("", "v1", "nodes")
-            .and_then(|r| api.get(r, "", node).ok())
-            .is_some_and(|n| crate::node_link::registration::is_agent(n))
-    });
-    if real {
-        return Err(CmdError::usage(format!(
-            "port-forward cannot listen on this computer's ports from a web page: pod {name:?} runs on the real node {node:?}.\nExpose it with a NodePort Service (kubectl expose pod {name} --type=NodePort --port=PORT) and open the node's address at that port."
-        )));
-    }
-    Err(CmdError::usage(format!(
-        "port-forward needs a real node: pod {name:?} runs on the simulated node {node:?} inside this page, which has no network port to forward.\nJoin a machine with kubeplay-agent and use the real kubectl to forward ports from pods running there."
-    )))
 }

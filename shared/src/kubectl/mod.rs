@@ -34,6 +34,7 @@ mod label;
 mod logs;
 mod outcome;
 mod pipe;
+mod port_forward;
 mod printer;
 mod rollout;
 mod scale;
@@ -47,6 +48,7 @@ pub use complete::complete;
 pub use exec::{ExecTarget, Interactive, NoShell, Shell, ShellOutput, SimShell};
 pub use files::{Files, NoFiles};
 pub use outcome::{Follow, Outcome, Polled};
+pub use port_forward::ForwardRequest;
 pub use session::{Context, Session};
 pub use transport::{Direct, Local, Transport, ACCEPT_TABLE};
 

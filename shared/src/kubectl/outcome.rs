@@ -19,6 +19,9 @@ pub struct Outcome {
     pub follow: Option<Follow>,
     /// `exec -it`: the terminal hands its input to the host's shell for this target.
     pub interactive: Option<Interactive>,
+    /// `port-forward` to a pod on a real node: the host asks its agent to listen, prints what
+    /// the agent bound and keeps the call running until Ctrl+C.
+    pub port_forward: Option<super::port_forward::ForwardRequest>,
 }
 
 impl Outcome {

@@ -7,6 +7,7 @@
 //! socket goes away. Times are cluster times. One host should not run two links for one node.
 
 pub mod desired;
+pub mod forwards;
 pub mod registration;
 pub mod reports;
 pub mod services;
@@ -30,6 +31,7 @@ use desired::Unresolvable;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::collections::HashMap;
+pub use forwards::{ForwardError, ForwardEvent};
 pub use streams::{StreamError, StreamEvent};
 
 /// Timings of a link, in cluster time.
@@ -84,6 +86,8 @@ pub enum LinkEvent {
     ApiRequest(ApiRequest),
     /// kubectl left tunnelled watch `id`: the host closes it.
     ApiWatchClosed { id: ApiRequestId },
+    /// News of a port-forward the host asked for ([`NodeLink::port_forward`]).
+    Forward(ForwardEvent),
     /// The link was refused or broke the protocol; the host closes the socket.
     Refused { reason: String },
 }
@@ -124,6 +128,7 @@ pub struct NodeLink {
     version: Option<u32>,
     node: Option<NodeState>,
     streams: streams::Streams,
+    forwards: forwards::Forwards,
 }
 
 fn after(t: Timestamp, d: SignedDuration) -> Timestamp {
@@ -138,7 +143,7 @@ impl Default for NodeLink {
 
 impl NodeLink {
     pub fn new(config: LinkConfig) -> Self {
-        Self { config, phase: Phase::AwaitingHello, version: None, node: None, streams: streams::Streams::default() }
+        Self { config, phase: Phase::AwaitingHello, version: None, node: None, streams: streams::Streams::default(), forwards: forwards::Forwards::default() }
     }
 
     /// The node this link speaks for, once registered.
@@ -285,6 +290,9 @@ impl NodeLink {
             }
             FromAgent::ApiRequest(r) => out.events.push(LinkEvent::ApiRequest(r)),
             FromAgent::ApiWatchClose { id } => out.events.push(LinkEvent::ApiWatchClosed { id }),
+            msg @ (FromAgent::PortForwardListening(_) | FromAgent::PortForwardConnection(_) | FromAgent::PortForwardFailed(_)) => {
+                out.events.extend(self.forwards.on_message(msg).map(LinkEvent::Forward));
+            }
         }
         out
     }
@@ -324,6 +332,7 @@ impl NodeLink {
     /// and every stream ends.
     pub fn close(&mut self) -> Vec<LinkEvent> {
         self.phase = Phase::Closed;
+        self.forwards.close_all();
         self.streams.close_all().into_iter().map(LinkEvent::Stream).collect()
     }
 
@@ -333,6 +342,23 @@ impl NodeLink {
             return Err(StreamError::NotRegistered);
         }
         Ok(self.streams.open(open))
+    }
+
+    /// Asks the agent to listen on its machine for a `kubectl port-forward` to `pod`.
+    pub fn port_forward(
+        &mut self,
+        pod: crate::node_protocol::report::PodRef,
+        addresses: Vec<String>,
+        ports: Vec<crate::node_protocol::forward::PortPair>,
+    ) -> Result<(crate::node_protocol::forward::ForwardId, ToAgent), ForwardError> {
+        let node = self.node.as_ref().filter(|_| self.phase == Phase::Registered).ok_or(ForwardError::NotRegistered)?;
+        let (name, features) = (node.registration.node_name.clone(), node.registration.features.clone());
+        self.forwards.listen(&name, &features, pod, addresses, ports)
+    }
+
+    /// Ctrl+C on a port-forward: the message that closes its listeners, if it is still open.
+    pub fn stop_port_forward(&mut self, id: crate::node_protocol::forward::ForwardId) -> Option<ToAgent> {
+        self.forwards.stop(id)
     }
 
     /// Sends what fits of `data`; returns how much was taken and the frames to send now.

@@ -2,6 +2,7 @@
 //! tagged by `type`; `Data` never goes through JSON (see [`super::wire`]).
 
 use super::api::{ApiRequest, ApiRequestId, ApiResponse, ApiWatchEvents};
+use super::forward::{PortForwardConnection, PortForwardFailed, PortForwardListen, PortForwardListening, PortForwardStop};
 use super::node::{NodeRegistration, NodeStatusReport};
 use super::pod::DesiredPod;
 use super::service::ServiceRoute;
@@ -61,6 +62,10 @@ pub enum ToAgent {
     ApiResponse(ApiResponse),
     /// New events of a tunnelled watch, or its end.
     ApiWatchEvents(ApiWatchEvents),
+    /// Listen on the agent's machine for `kubectl port-forward` typed in a page; sent only to
+    /// agents whose registration lists [`super::forward::FEATURE_PORT_FORWARD`].
+    PortForwardListen(Box<PortForwardListen>),
+    PortForwardStop(PortForwardStop),
     /// Stream bytes: a binary frame on the wire, never JSON.
     #[serde(skip)]
     Data(StreamData),
@@ -94,6 +99,11 @@ pub enum FromAgent {
     ApiWatchClose { id: ApiRequestId },
     Credit(Credit),
     CloseStream(CloseStream),
+    /// A `portForwardListen` is bound.
+    PortForwardListening(PortForwardListening),
+    /// A port-forward ended for good (its listeners are closed).
+    PortForwardFailed(PortForwardFailed),
+    PortForwardConnection(PortForwardConnection),
     /// Stream bytes: a binary frame on the wire, never JSON.
     #[serde(skip)]
     Data(StreamData),

@@ -52,9 +52,23 @@
 //! on `stdout` it says the pod closed its side of a port-forward connection. A port-forward
 //! stream (one per TCP connection, as kubectl opens them) is closed by the agent once both
 //! directions have ended; a failed connection closes it with the kubelet's error text.
+//!
+//! # Port-forward listeners
+//! A page cannot listen on TCP ports, so for `kubectl port-forward` typed in it the agent of
+//! the pod's node listens instead ([`forward`]), on agents that register with the
+//! `portForward` feature. Control plane: `portForwardListen` (an id it picks, the pod, the
+//! addresses, the `local:remote` port pairs; local 0 picks a free port). Agent:
+//! `portForwardListening` with every bound socket, or `portForwardFailed` with kubectl's words
+//! (`unable to listen on port 8080: …`); then `portForwardConnection` per accepted connection
+//! (with an error when the pod could not be reached). The agent listens on loopback only
+//! unless its operator allowed an address (`--allow-port-forward-address`), and forwards each
+//! connection to the pod itself, so no bytes cross the link. `portForwardStop` (Ctrl+C), the
+//! pod leaving the node (`portForwardFailed`: `lost connection to pod`) or the link closing
+//! ends the listeners.
 
 pub mod api;
 pub mod flow;
+pub mod forward;
 pub mod messages;
 pub mod node;
 pub mod pod;
@@ -65,6 +79,7 @@ pub mod version;
 pub mod wire;
 
 pub use api::{ApiRequest, ApiResponse, ApiWatchEvents, TunnelledRequest, TunnelledResponse, FEATURE_KUBE_API};
+pub use forward::FEATURE_PORT_FORWARD;
 pub use messages::{FromAgent, ToAgent, FEATURE_SERVICES};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
 pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};

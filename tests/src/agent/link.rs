@@ -66,6 +66,8 @@ pub struct Link {
     pub heartbeats: usize,
     /// Whether the agent closed the link, and the close frame's reason.
     pub closed: Option<String>,
+    /// The agent's news of page port-forwards (`portForwardListening`, …), in order.
+    pub forwards: Vec<FromAgent>,
     streams: HashMap<StreamId, StreamOutput>,
     /// Bytes the agent still lets this side send per stream (its credit for stdin).
     send_windows: HashMap<StreamId, u64>,
@@ -140,6 +142,7 @@ impl Link {
             events: Vec::new(),
             removed: Vec::new(),
             heartbeats: 0,
+            forwards: Vec::new(),
             closed: None,
             streams: HashMap::new(),
             send_windows: HashMap::new(),
@@ -311,6 +314,9 @@ impl Link {
             FromAgent::Event(event) => self.events.push(event),
             FromAgent::PodRemoved { pod } => self.removed.push(pod),
             FromAgent::NodeStatus(_) => self.heartbeats += 1,
+            msg @ (FromAgent::PortForwardListening(_)
+            | FromAgent::PortForwardFailed(_)
+            | FromAgent::PortForwardConnection(_)) => self.forwards.push(msg),
             FromAgent::Data(data) => {
                 let len = data.data.len() as u32;
                 let out = self.streams.entry(data.stream).or_default();

@@ -31,6 +31,10 @@ fn hello() -> Frame {
 }
 
 fn register(name: &str) -> Frame {
+    register_with(name, &[])
+}
+
+fn register_with(name: &str, features: &[&str]) -> Frame {
     let list = |cpu: &str| -> std::collections::BTreeMap<String, String> {
         [("cpu", cpu), ("memory", "16Gi"), ("pods", "110")]
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -51,7 +55,7 @@ fn register(name: &str) -> Frame {
             address: "10.0.0.5".into(),
         }],
         labels: Default::default(),
-        features: Vec::new(),
+        features: features.iter().map(|f| f.to_string()).collect(),
     })))
 }
 
@@ -83,6 +87,10 @@ fn io(engine: &mut Engine) -> Io {
 }
 
 fn connected(name: &str) -> (Engine, SocketId) {
+    connected_with(name, &[])
+}
+
+fn connected_with(name: &str, features: &[&str]) -> (Engine, SocketId) {
     let mut engine = Engine::new(1, t0());
     assert_eq!(
         engine.handle(
@@ -102,7 +110,7 @@ fn connected(name: &str) -> (Engine, SocketId) {
     let socket = *socket;
     engine.agent_opened(socket);
     engine.agent_frame(socket, &hello(), t0());
-    engine.agent_frame(socket, &register(name), t0());
+    engine.agent_frame(socket, &register_with(name, features), t0());
     engine.tick(t0());
     (engine, socket)
 }
@@ -403,7 +411,7 @@ fn exec_in_a_pod_on_an_agent_runs_over_the_link_and_ends_with_its_exit_code() {
             },
         ]
     );
-    // port-forward cannot listen from a page; for a real pod kubectl says what works instead.
+    // An agent that does not announce the portForward feature cannot listen for the page.
     let messages = engine.call(
         9,
         Call::Kubectl {
@@ -414,9 +422,102 @@ fn exec_in_a_pod_on_an_agent_runs_over_the_link_and_ends_with_its_exit_code() {
         secs(3),
     );
     assert!(
-        messages.iter().any(|m| matches!(m, FromWorker::Output { text, stderr: true, .. } if text.contains("runs on the real node \"laptop\"") && text.contains("NodePort"))),
+        messages.iter().any(|m| matches!(m, FromWorker::Output { text, stderr: true, .. } if text.contains("node \"laptop\" is too old") && text.contains("upgrade kubeplay-agent"))),
         "{messages:?}"
     );
+    assert!(messages.iter().any(|m| matches!(m, FromWorker::Reply { id: 9, reply: Reply::Done { exit_code: 1, .. } })), "{messages:?}");
+}
+
+/// Pod `p` on the agent's node with its container running, as the agent reported it; its uid.
+fn running_pod(engine: &mut Engine, socket: SocketId) -> String {
+    engine.handle(
+        Call::Apply {
+            yaml: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  nodeName: laptop\n  containers:\n  - name: c\n    image: myapp:1.0\n    ports:\n    - name: http\n      containerPort: 3000\n".into(),
+            namespace: "default".into(),
+        },
+        t0(),
+    );
+    engine.tick(secs(1));
+    let Reply::Api { response } = engine.handle(Call::Api { request: crate::protocol::ApiRequest::get("/api/v1/namespaces/default/pods/p") }, secs(1)) else {
+        panic!()
+    };
+    let uid = response.json()["metadata"]["uid"].as_str().unwrap().to_string();
+    let report: FromAgent = serde_json::from_value(serde_json::json!({
+        "type": "podStatus", "pod": {"namespace": "default", "name": "p", "uid": uid},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "myapp:1.0", "imageID": "",
+                "containerID": "docker://abc", "started": true, "state": {"running": {"startedAt": "2026-01-01T12:00:01Z"}}}]},
+    }))
+    .unwrap();
+    engine.agent_frame(socket, &text(&report), secs(1));
+    engine.tick(secs(1));
+    io(engine);
+    uid
+}
+
+fn port_forward_line(engine: &mut Engine, id: CallId, line: &str) -> Vec<FromWorker> {
+    engine.call(id, Call::Kubectl { session: "t".into(), line: line.into(), files: vec![] }, secs(3))
+}
+
+#[test]
+fn port_forward_to_a_pod_on_an_agent_listens_there_until_ctrl_c() {
+    use kubeplay_shared::node_protocol::forward::*;
+    let (mut engine, socket) = connected_with("laptop", &[FEATURE_PORT_FORWARD]);
+    let uid = running_pod(&mut engine, socket);
+    let messages = port_forward_line(&mut engine, 5, "kubectl port-forward pod/p :http");
+    assert!(messages.is_empty(), "runs until the agent answers: {messages:?}");
+    let (_, sent, ..) = io(&mut engine);
+    let listen = sent
+        .iter()
+        .find_map(|(_, m)| match m {
+            ToAgent::PortForwardListen(l) => Some((**l).clone()),
+            _ => None,
+        })
+        .expect("a listen for the agent");
+    assert_eq!((listen.pod.name.as_str(), listen.pod.uid.as_str()), ("p", uid.as_str()));
+    assert_eq!((listen.addresses, listen.ports.clone()), (vec!["localhost".to_string()], vec![PortPair { local: 0, remote: 3000 }]));
+    let bound = |address: &str| BoundPort { address: address.into(), local: 18080, remote: 3000 };
+    let listening = FromAgent::PortForwardListening(PortForwardListening { id: listen.id, bound: vec![bound("127.0.0.1"), bound("[::1]")], warnings: vec![] });
+    engine.agent_frame(socket, &text(&listening), secs(4));
+    let connection = FromAgent::PortForwardConnection(PortForwardConnection { id: listen.id, local: 18080, error: None });
+    engine.agent_frame(socket, &text(&connection), secs(5));
+    let (.., messages, _) = io(&mut engine);
+    let out: String = messages.iter().map(|m| match m {
+        FromWorker::Output { id: 5, text, stderr: false } => text.as_str(),
+        other => panic!("{other:?}"),
+    }).collect();
+    assert!(
+        out.starts_with("Forwarding from 127.0.0.1:18080 -> 3000\nForwarding from [::1]:18080 -> 3000\n(listening on the machine of node \"laptop\""),
+        "{out}"
+    );
+    assert!(out.ends_with("Handling connection for 18080\n"), "{out}");
+
+    // Ctrl+C: the call ends as kubectl does on SIGINT and the agent is told to stop.
+    let out = engine.cancel(5, secs(6));
+    assert_eq!(out, vec![FromWorker::Reply { id: 5, reply: Reply::Done { exit_code: 130, prompt: None } }]);
+    let (_, sent, ..) = io(&mut engine);
+    assert!(sent.iter().any(|(_, m)| *m == ToAgent::PortForwardStop(PortForwardStop { id: listen.id })), "{sent:?}");
+
+    // A port already taken on the agent's machine: kubectl's lines, and the call fails.
+    port_forward_line(&mut engine, 6, "kubectl port-forward p 8080:3000");
+    let (_, sent, ..) = io(&mut engine);
+    let Some(ToAgent::PortForwardListen(second)) = sent.into_iter().map(|(_, m)| m).find(|m| matches!(m, ToAgent::PortForwardListen(_))) else {
+        panic!("no second listen")
+    };
+    let message = "error: unable to listen on any of the requested ports: [{8080 3000}]".to_string();
+    engine.agent_frame(socket, &text(&FromAgent::PortForwardFailed(PortForwardFailed { id: second.id, message })), secs(7));
+    let (.., messages, _) = io(&mut engine);
+    assert_eq!(messages, vec![
+        FromWorker::Output { id: 6, text: "error: unable to listen on any of the requested ports: [{8080 3000}]\n".into(), stderr: true },
+        FromWorker::Reply { id: 6, reply: Reply::Done { exit_code: 1, prompt: None } },
+    ]);
+
+    // A lost link ends a running forward (the agent closes its listeners on its side).
+    port_forward_line(&mut engine, 7, "kubectl port-forward p 8081:3000");
+    io(&mut engine);
+    engine.agent_closed(socket, secs(8));
+    let (.., messages, _) = io(&mut engine);
+    assert!(messages.contains(&FromWorker::Reply { id: 7, reply: Reply::Done { exit_code: 1, prompt: None } }), "{messages:?}");
 }
 
 #[test]
@@ -455,37 +556,6 @@ fn a_reset_keeps_the_agents_and_their_machines_register_with_the_fresh_cluster()
     let view = engine.view_if_changed(secs(1)).unwrap();
     let names: Vec<&str> = view.nodes.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, ["laptop", "node-1", "node-2", "node-3"]);
-}
-
-/// Pod `p` on the agent's node with its container running, as the agent reported it.
-fn running_pod(engine: &mut Engine, socket: SocketId) {
-    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  nodeName: laptop\n  containers:\n  - name: c\n    image: myapp:1.0\n";
-    engine.handle(
-        Call::Apply {
-            yaml: yaml.into(),
-            namespace: "default".into(),
-        },
-        t0(),
-    );
-    engine.tick(secs(1));
-    let request = crate::protocol::ApiRequest::get("/api/v1/namespaces/default/pods/p");
-    let Reply::Api { response } = engine.handle(Call::Api { request }, secs(1)) else {
-        panic!()
-    };
-    let uid = response.json()["metadata"]["uid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let report: FromAgent = serde_json::from_value(serde_json::json!({
-        "type": "podStatus", "pod": {"namespace": "default", "name": "p", "uid": uid},
-        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
-            "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "myapp:1.0", "imageID": "",
-                "containerID": "docker://abc", "started": true, "state": {"running": {"startedAt": "2026-01-01T12:00:01Z"}}}]},
-    }))
-    .unwrap();
-    engine.agent_frame(socket, &text(&report), secs(1));
-    engine.tick(secs(1));
-    io(engine);
 }
 
 #[test]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::node_protocol::forward::*;
 use crate::node_protocol::node::{ContainerImage, NodeAddress, NodeCondition, NodeInfo, NodeRegistration, NodeStatusReport};
 use crate::node_protocol::pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
 use crate::node_protocol::report::*;
@@ -84,6 +85,13 @@ fn every_to_agent() -> Vec<ToAgent> {
             response: crate::node_protocol::TunnelledResponse::Body { status: 404, content_type: "application/json".into(), body: "{}".into(), warnings: vec!["unknown field".into()] },
         }),
         ToAgent::ApiWatchEvents(crate::node_protocol::ApiWatchEvents { id: 5, events: vec![json!({"type": "ADDED", "object": {}})], done: false }),
+        ToAgent::PortForwardListen(Box::new(PortForwardListen {
+            id: 1,
+            pod: pod_ref(),
+            addresses: vec!["localhost".into()],
+            ports: vec![PortPair { local: 8080, remote: 3000 }, PortPair { local: 0, remote: 9090 }],
+        })),
+        ToAgent::PortForwardStop(PortForwardStop { id: 1 }),
         ToAgent::Data(StreamData { stream: 3, channel: Channel::Stdin, data: b"ls\n".to_vec() }),
     ]
 }
@@ -130,6 +138,13 @@ fn every_from_agent() -> Vec<FromAgent> {
         FromAgent::ApiWatchClose { id: 4 },
         FromAgent::Credit(Credit { stream: 1, bytes: 32768 }),
         FromAgent::CloseStream(CloseStream { stream: 3, exit_code: Some(130), error: Some("command terminated with non-zero exit code".into()) }),
+        FromAgent::PortForwardListening(PortForwardListening {
+            id: 1,
+            bound: vec![BoundPort { address: "127.0.0.1".into(), local: 8080, remote: 3000 }, BoundPort { address: "[::1]".into(), local: 8080, remote: 3000 }],
+            warnings: vec![],
+        }),
+        FromAgent::PortForwardFailed(PortForwardFailed { id: 1, message: "error: unable to listen on any of the requested ports: [{8080 3000}]".into() }),
+        FromAgent::PortForwardConnection(PortForwardConnection { id: 1, local: 8080, error: None }),
         FromAgent::Data(StreamData { stream: 1, channel: Channel::Stdout, data: vec![0, 159, 255, 10] }),
     ]
 }
@@ -172,6 +187,18 @@ fn json_uses_a_camel_case_type_tag_and_kubernetes_field_names() {
     let Frame::Text(text) = encode(&every_from_agent()[7]).unwrap() else { panic!() };
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["pods"][0]["containers"][0], json!({"name": "web", "cpuNanocores": 1_000_000, "memoryBytes": 4 << 20}));
+}
+
+#[test]
+fn port_forward_messages_are_flat_and_camel_case() {
+    let Frame::Text(text) = encode(&every_to_agent()[every_to_agent().len() - 3]).unwrap() else { panic!() };
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["type"], "portForwardListen");
+    assert_eq!(v["ports"][0], json!({"local": 8080, "remote": 3000}));
+    assert_eq!(v["pod"]["uid"], "u-1");
+    let text = r#"{"type":"portForwardConnection","id":4,"local":8080}"#;
+    let msg: FromAgent = decode(&Frame::Text(text.into())).unwrap();
+    assert_eq!(msg, FromAgent::PortForwardConnection(PortForwardConnection { id: 4, local: 8080, error: None }));
 }
 
 #[test]
