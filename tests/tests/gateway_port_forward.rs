@@ -283,7 +283,8 @@ async fn the_gateway_forwards_parallel_connections_to_a_real_container() {
     let mut ws = Client::new(tunnel(&addr, &agent.token, "my-api-gw").await);
     assert_answers(&ws.forward_gets(3000).await);
 
-    // A pod this node does not run.
+    // A pod this node does not run: the gateway asks the control plane connected to the
+    // agent, and this test's control plane (not a page) serves no API, which the answer says.
     let mut conn = TcpStream::connect(&addr).await.unwrap();
     let request = format!(
         "POST /api/v1/namespaces/default/pods/nope/portforward HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n\r\n",
@@ -293,8 +294,11 @@ async fn the_gateway_forwards_parallel_connections_to_a_real_container() {
     let mut answer = vec![0u8; 4096];
     let n = conn.read(&mut answer).await.unwrap();
     let answer = String::from_utf8_lossy(&answer[..n]);
-    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
-    assert!(answer.contains("pods \\\"nope\\\" not found"), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains("the connected page does not serve the API"),
+        "{answer}"
+    );
 
     // Without the token nothing is upgraded.
     let mut conn = TcpStream::connect(&addr).await.unwrap();
