@@ -7,6 +7,7 @@
 //! ([`super::schemas`]). The documents are built from the core's resource registry, so a kind
 //! added there is described here too.
 
+use super::schemas::Schemas;
 use kubeplay_shared::api::resources::{Resource, RESOURCES};
 use kubeplay_shared::apiserver::KUBERNETES_VERSION;
 use serde_json::{json, Map, Value};
@@ -17,6 +18,7 @@ use std::sync::OnceLock;
 fn documents() -> &'static BTreeMap<String, Value> {
     static DOCS: OnceLock<BTreeMap<String, Value>> = OnceLock::new();
     DOCS.get_or_init(|| {
+        let schemas = Schemas::load();
         let mut by_gv: BTreeMap<String, Vec<&Resource>> = BTreeMap::new();
         for r in RESOURCES.iter() {
             by_gv.entry(gv_path(r)).or_default().push(r);
@@ -24,7 +26,7 @@ fn documents() -> &'static BTreeMap<String, Value> {
         by_gv
             .into_iter()
             .map(|(gv, resources)| {
-                let doc = document(&resources);
+                let doc = document(&schemas, &resources);
                 (gv, doc)
             })
             .collect()
@@ -58,10 +60,10 @@ pub fn group_version(gv: &str) -> Option<&'static Value> {
     documents().get(gv.trim_matches('/'))
 }
 
-fn document(resources: &[&Resource]) -> Value {
+fn document(schemas: &Schemas, resources: &[&Resource]) -> Value {
     let schemas = resources
         .first()
-        .map(|r| super::schemas::for_group_version(r.group, r.version))
+        .map(|r| schemas.for_group_version(r.group, r.version))
         .unwrap_or_default();
     let mut paths = Map::new();
     for r in resources {

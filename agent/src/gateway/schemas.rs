@@ -1,125 +1,93 @@
-//! The OpenAPI component schemas of the served kinds, generated from the same k8s-openapi types
-//! the core decodes into, so `kubectl explain` shows Kubernetes' own field descriptions.
+//! The OpenAPI component schemas of the served kinds, as `kubectl explain` and `kubectl apply`
+//! read them: Kubernetes' own field descriptions, each kind's `x-kubernetes-group-version-kind`
+//! and the strategic-merge keys of keyed lists.
 //!
-//! Two things Kubernetes adds to its published schemas are added here: the
-//! `x-kubernetes-group-version-kind` of each kind (how kubectl finds a kind's schema) and the
-//! strategic-merge metadata of keyed lists (how kubectl computes `apply`'s patch from the
-//! schema; the facts are those of the core's `apiserver/patch/strategic/merge_keys.rs`).
+//! They are generated from k8s-openapi's types by [`generator`] (in tests only), checked in as
+//! JSON, and embedded deflated by the build script; generating them here at run time would
+//! monomorphise schemars over the whole k8s type tree into the agent, megabytes of code.
 
-use schemars::generate::SchemaSettings;
-use schemars::JsonSchema;
-use serde_json::{json, Map, Value};
+#[cfg(test)]
+mod generator;
+
+use flate2::read::DeflateDecoder;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::io::Read;
 
 /// Where schemas live in an OpenAPI v3 document, as `$ref`s name them.
+#[cfg(test)]
 const COMPONENTS: &str = "#/components/schemas/";
 
-/// Lists that merge by a key (or, with `None`, as a set of primitives) when kubectl patches:
-/// definition, property, merge key.
-const MERGE_LISTS: &[(&str, &str, Option<&str>)] = &[
-    (
-        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
-        "finalizers",
-        None,
-    ),
-    (
-        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
-        "ownerReferences",
-        Some("uid"),
-    ),
-    ("io.k8s.api.core.v1.PodSpec", "containers", Some("name")),
-    ("io.k8s.api.core.v1.PodSpec", "initContainers", Some("name")),
-    (
-        "io.k8s.api.core.v1.PodSpec",
-        "ephemeralContainers",
-        Some("name"),
-    ),
-    ("io.k8s.api.core.v1.PodSpec", "volumes", Some("name")),
-    (
-        "io.k8s.api.core.v1.PodSpec",
-        "imagePullSecrets",
-        Some("name"),
-    ),
-    ("io.k8s.api.core.v1.PodSpec", "hostAliases", Some("ip")),
-    (
-        "io.k8s.api.core.v1.PodSpec",
-        "topologySpreadConstraints",
-        Some("topologyKey"),
-    ),
-    (
-        "io.k8s.api.core.v1.Container",
-        "ports",
-        Some("containerPort"),
-    ),
-    ("io.k8s.api.core.v1.Container", "env", Some("name")),
-    (
-        "io.k8s.api.core.v1.Container",
-        "volumeMounts",
-        Some("mountPath"),
-    ),
-    (
-        "io.k8s.api.core.v1.Container",
-        "volumeDevices",
-        Some("devicePath"),
-    ),
-    ("io.k8s.api.core.v1.ServiceSpec", "ports", Some("port")),
-    ("io.k8s.api.core.v1.ServiceAccount", "secrets", Some("name")),
-];
+/// The generated file, relative to the agent's manifest (the build script reads the same path).
+#[cfg(test)]
+const CHECKED_IN: &str = "src/gateway/schemas/k8s-openapi-schemas.json";
 
-/// The schemas of the kinds of one group version (`group`, `version`): every definition they
-/// reach, keyed by Kubernetes' definition names (`io.k8s.api.apps.v1.Deployment`).
-pub fn for_group_version(group: &str, version: &str) -> Map<String, Value> {
-    let mut generator = SchemaSettings::openapi3().into_generator();
-    let mut kinds: Vec<(String, &str)> = Vec::new();
-    macro_rules! kinds {
-        ($(($g:literal, $v:literal, $kind:literal) => $ty:ty,)*) => {
-            $(
-                if group == $g && version == $v {
-                    generator.subschema_for::<$ty>();
-                    kinds.push((<$ty as JsonSchema>::schema_name().into_owned(), $kind));
-                }
-            )*
-        };
+/// [`CHECKED_IN`], deflated by `build.rs`.
+static EMBEDDED: &[u8] = include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/k8s-openapi-schemas.json.deflate"
+));
+
+/// The checked-in file: one pool of definitions, and which of them each group version reaches.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Catalog {
+    group_versions: Vec<GroupVersionSchemas>,
+    definitions: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct GroupVersionSchemas {
+    group: String,
+    version: String,
+    /// Keys of [`Catalog::definitions`].
+    definitions: Vec<String>,
+}
+
+/// The embedded schemas, decoded; kept only while the OpenAPI documents are built.
+pub struct Schemas(Catalog);
+
+impl Schemas {
+    /// Inflates and parses the embedded file. It is this crate's own build output, checked by
+    /// the tests here, so a failure is a defect of the build, not of any input.
+    pub fn load() -> Self {
+        let mut json = Vec::new();
+        DeflateDecoder::new(EMBEDDED)
+            .read_to_end(&mut json)
+            .expect("the embedded OpenAPI schemas inflate (checked by the schemas tests)");
+        Schemas(
+            serde_json::from_slice(&json)
+                .expect("the embedded OpenAPI schemas parse (checked by the schemas tests)"),
+        )
     }
-    kubeplay_shared::served_k8s_openapi_kinds!(kinds);
-    let mut definitions = generator.take_definitions(true);
-    for (name, kind) in kinds {
-        if let Some(schema) = definitions.get_mut(&name).and_then(Value::as_object_mut) {
-            schema.insert(
-                "x-kubernetes-group-version-kind".into(),
-                json!([{"group": group, "version": version, "kind": kind}]),
-            );
-        }
-    }
-    for (definition, property, key) in MERGE_LISTS {
-        let Some(field) = definitions
-            .get_mut(*definition)
-            .and_then(|d| d.get_mut("properties"))
-            .and_then(|p| p.get_mut(*property))
-            .and_then(Value::as_object_mut)
+
+    /// The schemas of the kinds of one group version (`group`, `version`): every definition they
+    /// reach, keyed by Kubernetes' definition names (`io.k8s.api.apps.v1.Deployment`); empty for
+    /// a group version without k8s-openapi kinds.
+    pub fn for_group_version(&self, group: &str, version: &str) -> Map<String, Value> {
+        let Some(gv) = self
+            .0
+            .group_versions
+            .iter()
+            .find(|gv| gv.group == group && gv.version == version)
         else {
-            continue;
+            return Map::new();
         };
-        field.insert("x-kubernetes-patch-strategy".into(), json!("merge"));
-        if let Some(key) = key {
-            field.insert("x-kubernetes-patch-merge-key".into(), json!(key));
-        }
+        gv.definitions
+            .iter()
+            .filter_map(|name| Some((name.clone(), self.0.definitions.get(name)?.clone())))
+            .collect()
     }
-    debug_assert!(
-        definitions
-            .values()
-            .all(|d| !d.to_string().contains("#/$defs/")),
-        "refs must point at {COMPONENTS}"
-    );
-    definitions
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_kind_is_found_by_its_group_version_kind_with_kubernetes_descriptions() {
-        let schemas = for_group_version("apps", "v1");
+        let schemas = Schemas::load().for_group_version("apps", "v1");
         let deployment = &schemas["io.k8s.api.apps.v1.Deployment"];
         assert_eq!(
             deployment["x-kubernetes-group-version-kind"],
@@ -140,11 +108,34 @@ mod tests {
 
     #[test]
     fn keyed_lists_carry_their_merge_keys() {
-        let schemas = for_group_version("", "v1");
+        let schemas = Schemas::load().for_group_version("", "v1");
         let containers = &schemas["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"];
         assert_eq!(containers["x-kubernetes-patch-merge-key"], "name");
         assert_eq!(containers["x-kubernetes-patch-strategy"], "merge");
         let env = &schemas["io.k8s.api.core.v1.Container"]["properties"]["env"];
         assert_eq!(env["x-kubernetes-patch-merge-key"], "name");
+    }
+
+    /// Every `$ref` of a group version's document resolves inside that document, as kubectl
+    /// needs to walk a kind's fields.
+    #[test]
+    fn every_reference_resolves_within_its_group_version() {
+        let schemas = Schemas::load();
+        for gv in &schemas.0.group_versions {
+            let definitions = schemas.for_group_version(&gv.group, &gv.version);
+            assert!(!definitions.is_empty(), "{}/{}", gv.group, gv.version);
+            let text = Value::Object(definitions.clone()).to_string();
+            for reference in text.split("\"$ref\":\"").skip(1) {
+                let target = reference.split('"').next().unwrap_or_default();
+                let name = target.strip_prefix(COMPONENTS).unwrap_or(target);
+                assert!(
+                    definitions.contains_key(name),
+                    "{}/{}: {target}",
+                    gv.group,
+                    gv.version
+                );
+            }
+        }
+        assert!(schemas.for_group_version("nothing", "v1").is_empty());
     }
 }
