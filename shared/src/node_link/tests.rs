@@ -188,3 +188,21 @@ fn services_go_only_to_agents_that_take_them_and_only_when_they_change() {
     assert!(sent[0].iter().any(|s| s.name == "my-api-service"));
     assert!(services_sent(&old_agent.poll(&mut api, t(2))).is_empty(), "an agent without the feature never gets them");
 }
+
+fn attach() -> StreamOpen {
+    StreamOpen::Attach { namespace: "default".into(), pod: "p".into(), container: "c".into(), stdin: true, stdout: true, stderr: true, tty: false }
+}
+
+#[test]
+fn attach_streams_are_opened_only_to_agents_that_serve_them() {
+    let mut api = ApiServer::new(1, t(0));
+    let (mut old_agent, _) = linked(&mut api, "old");
+    assert_eq!(old_agent.open_stream(attach()).err(), Some(StreamError::Unsupported(crate::node_protocol::FEATURE_ATTACH)));
+    let mut link = NodeLink::default();
+    link.on_message(hello(vec![1]), &mut api, t(0));
+    let FromAgent::Register(mut reg) = registration("pi") else { unreachable!() };
+    reg.features = vec![crate::node_protocol::FEATURE_ATTACH.into()];
+    link.on_message(FromAgent::Register(reg), &mut api, t(0));
+    let (stream, msg) = link.open_stream(attach()).unwrap();
+    assert_eq!(msg, ToAgent::OpenStream(crate::node_protocol::stream::OpenStream { stream, open: attach() }));
+}

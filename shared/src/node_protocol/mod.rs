@@ -33,7 +33,7 @@
 //!    machine, and a new link re-adopts them with the next `syncPods`.
 //!
 //! # Streams and flow control
-//! `openStream` starts a log, exec, port-forward (opened by the control plane, odd ids) or a
+//! `openStream` starts a log, exec, attach, port-forward (opened by the control plane, odd ids) or a
 //! tunnelled kube API request (`http`, opened by the agent's gateway, even ids). Each direction
 //! of a stream has a credit window ([`flow`]): a sender may have at most the granted bytes in
 //! flight, starting at [`INITIAL_WINDOW`]; the receiver sends `credit` as its consumer takes
@@ -46,6 +46,13 @@
 //! on `stdout` it says the pod closed its side of a port-forward connection. A port-forward
 //! stream (one per TCP connection, as kubectl opens them) is closed by the agent once both
 //! directions have ended; a failed connection closes it with the kubelet's error text.
+//!
+//! `attach` (added in version 1 without a version bump: it is additive) connects to a running
+//! container's main process instead of starting one. The control plane opens it only to agents
+//! whose registration lists the [`FEATURE_ATTACH`] feature, so an older agent never sees it.
+//! The agent closes it without an exit code or error when the process ends; the control plane
+//! closing it detaches and leaves the container running. `resize` works as for exec when the
+//! container has a TTY.
 
 pub mod flow;
 pub mod messages;
@@ -57,7 +64,7 @@ pub mod stream;
 pub mod version;
 pub mod wire;
 
-pub use messages::{FromAgent, ToAgent, FEATURE_SERVICES};
+pub use messages::{FromAgent, ToAgent, FEATURE_ATTACH, FEATURE_SERVICES};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
 pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
 pub use version::{negotiate, Hello, Refused, Welcome, PROTOCOL_VERSION, SUPPORTED_VERSIONS};
