@@ -16,7 +16,7 @@ use kubeplay_shared::node_protocol::report::{
     ContainerUsage, EventReport, EventType, MetricsReport, PodRef, PodStatusReport, PodUsage,
 };
 use kubeplay_shared::node_protocol::{
-    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_SERVICES,
+    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_ATTACH, FEATURE_SERVICES,
     SUPPORTED_VERSIONS,
 };
 use std::collections::HashMap;
@@ -138,6 +138,7 @@ async fn run(
     }
     let mut registration = sessions.facts.registration();
     registration.features.push(FEATURE_SERVICES.to_string());
+    registration.features.push(FEATURE_ATTACH.to_string());
     for (label, on) in [
         (CLUSTER_IPS_LABEL, sessions.network.cluster_ips()),
         (LOAD_BALANCER_IPS_LABEL, sessions.network.external_ips()),
@@ -376,6 +377,7 @@ fn stream_pod(open: &kubeplay_shared::node_protocol::StreamOpen) -> Option<(Stri
     match open {
         StreamOpen::Logs { namespace, pod, .. }
         | StreamOpen::Exec { namespace, pod, .. }
+        | StreamOpen::Attach { namespace, pod, .. }
         | StreamOpen::PortForward { namespace, pod, .. } => Some((namespace.clone(), pod.clone())),
         StreamOpen::Http { .. } => None,
     }
