@@ -370,9 +370,10 @@ fn kubectl_attach_reaches_a_real_containers_process_and_detaching_leaves_it_runn
         |phase| phase == "Running",
     );
     // The container's own sh reads what kubectl attach -i sends, and its output comes back.
-    let attached = real
-        .cluster()
-        .kubectl_stdin(&["attach", "-i", "shell"], "echo attached-$((40+2))\nexit\n");
+    let attached = real.cluster().kubectl_stdin(
+        &["attach", "-i", "shell"],
+        "echo attached-$((40+2))\nexit\n",
+    );
     assert!(
         attached.ok(),
         "{attached}\nagent log:\n{}",
@@ -404,9 +405,11 @@ fn kubectl_attach_reaches_a_real_containers_process_and_detaching_leaves_it_runn
     let last_seen = counter(&later).expect("a counter");
     // Killing kubectl detaches; the container's process goes on, never restarted.
     attach.stop();
-    real.until(&["logs", "ticker", "--tail=1"], "logging on after the detach", |out| {
-        counter(out.trim()).is_some_and(|n| n > last_seen + 5)
-    });
+    real.until(
+        &["logs", "ticker", "--tail=1"],
+        "logging on after the detach",
+        |out| counter(out.trim()).is_some_and(|n| n > last_seen + 5),
+    );
     let state = real.ok(&[
         "get",
         "pod",
