@@ -341,6 +341,11 @@ mod tests {
             .path("/api/v1/namespaces/default/pods")
             .header("authorization", format!("Bearer {TOKEN}"))
             .header("content-type", "application/json")
+            // REST is served over HTTPS only, as the agent's TLS listener marks it.
+            .extension(crate::server::transport::Connection {
+                peer: "127.0.0.1:50000".parse().unwrap(),
+                transport: crate::server::transport::Transport::Tls,
+            })
             .body(pod)
             .reply(&super::super::filter(Arc::clone(&gw)))
             .await;
