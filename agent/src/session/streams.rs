@@ -728,6 +728,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_end_of_stdin_closes_an_execs_but_leaves_an_attached_containers_open() {
+        for (end, closes) in [(StdinEnd::Shutdown, true), (StdinEnd::Detach, false)] {
+            let (writer, mut process) = tokio::io::duplex(64);
+            let (out, mut credits) = mpsc::channel(16);
+            let stdin = spawn_stdin(1, Box::pin(writer), end, out);
+            stdin.tx.send(b"exit\n".to_vec()).unwrap();
+            stdin.tx.send(Vec::new()).unwrap();
+            assert!(matches!(
+                credits.recv().await,
+                Some(FromAgent::Credit(Credit { bytes: 5, .. }))
+            ));
+            let mut got = vec![0; 5];
+            process.read_exact(&mut got).await.unwrap();
+            assert_eq!(got, b"exit\n");
+            // The single-threaded test runtime runs the writer's task whenever this one yields.
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            let mut rest = Vec::new();
+            let ended = futures_util::FutureExt::now_or_never(process.read_to_end(&mut rest));
+            assert_eq!(ended.is_some(), closes, "{closes}");
+            drop(stdin);
+            // Once the stream is gone, the attachment goes with it.
+            assert!(process.read_to_end(&mut got).await.is_ok());
+        }
+    }
+
+    #[tokio::test]
     async fn chunks_never_exceed_the_protocol_maximum() {
         let (sender, mut rx) = sender(3 * MAX_CHUNK);
         let data = vec![0u8; 2 * MAX_CHUNK + 5];
