@@ -1,7 +1,8 @@
 //! The real kubectl v1.35 against `kubeplay-agent run --embedded-control-plane` with this
 //! machine as a real node on Docker (beside a simulated one): the seed's Deployment runs in
 //! containers, `kubectl exec` reaches them (env, stdin, exit codes) and the simulated pods,
-//! `kubectl logs` (`-f`, `--previous`) reads the real containers' output, and
+//! `kubectl logs` (`-f`, `--previous`) reads the real containers' output, `kubectl attach`
+//! reaches a container's own process (and detaching leaves it running), and
 //! `kubectl port-forward` carries parallel connections to them.
 //!
 //! Skips loudly without kubectl (`cargo xtask kubectl`), Docker or the demo images
@@ -349,4 +350,72 @@ fn kubectl_port_forward_reaches_the_seed_deployment_on_the_real_node() {
         forward.child.try_wait().unwrap().is_none(),
         "the forward is still running"
     );
+}
+
+#[test]
+fn kubectl_attach_reaches_a_real_containers_process_and_detaching_leaves_it_running() {
+    let test = "kubectl_real_node_attach";
+    let Some(real) = RealNode::start(test, "kubeplay-e2e-attach") else {
+        return;
+    };
+    let node = real.node.clone();
+    let shell = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shell\nspec:\n  nodeName: {node}\n  containers:\n  - name: shell\n    image: busybox:1.36\n    command: [sh]\n    stdin: true\n"
+    );
+    let applied = real.cluster().kubectl_stdin(&["apply", "-f", "-"], &shell);
+    assert!(applied.ok(), "{applied}");
+    real.until(
+        &["get", "pod", "shell", "-o", "jsonpath={.status.phase}"],
+        "Running",
+        |phase| phase == "Running",
+    );
+    // The container's own sh reads what kubectl attach -i sends, and its output comes back.
+    let attached = real.cluster().kubectl_stdin(
+        &["attach", "-i", "shell"],
+        "echo attached-$((40+2))\nexit\n",
+    );
+    assert!(
+        attached.ok(),
+        "{attached}\nagent log:\n{}",
+        real.cluster().log_text()
+    );
+    assert!(
+        attached.stdout.lines().any(|l| l == "attached-42"),
+        "{attached}"
+    );
+
+    real.run_on(
+        "ticker",
+        &node,
+        "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.2; done",
+    );
+    let mut attach = real
+        .cluster()
+        .kubectl_streaming(&["attach", "ticker"])
+        .expect("kubectl attach starts");
+    let counter = |l: &str| l.strip_prefix("line ").and_then(|n| n.parse::<u64>().ok());
+    let first = attach
+        .wait_for_line(CONVERGE, |l| counter(l).is_some())
+        .unwrap_or_else(|seen| panic!("no line from attach: {seen:?}"));
+    let first_n = counter(&first).expect("a counter");
+    let later = attach
+        .wait_for_line(CONVERGE, |l| counter(l).is_some_and(|n| n > first_n))
+        .unwrap_or_else(|seen| panic!("attach streamed no new line: {seen:?}"));
+    assert!(attach.is_running(), "attach keeps going after {later}");
+    let last_seen = counter(&later).expect("a counter");
+    // Killing kubectl detaches; the container's process goes on, never restarted.
+    attach.stop();
+    real.until(
+        &["logs", "ticker", "--tail=1"],
+        "logging on after the detach",
+        |out| counter(out.trim()).is_some_and(|n| n > last_seen + 5),
+    );
+    let state = real.ok(&[
+        "get",
+        "pod",
+        "ticker",
+        "-o",
+        "jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}",
+    ]);
+    assert_eq!(state, "Running 0");
 }

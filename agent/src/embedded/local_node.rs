@@ -15,9 +15,12 @@ use kubeplay_shared::{ApiServer, Timestamp};
 use std::collections::HashMap;
 use tokio::sync::mpsc;
 
-/// An exec stream and the gateway connection it answers.
+/// An exec (or attach) stream and the gateway connection it answers.
 struct Exec {
     events: mpsc::UnboundedSender<ExecEvent>,
+    /// An attach ends without an exit code when the container's process ends: a success, as
+    /// the kubelet reports it.
+    attach: bool,
     /// Stdin bytes the link's send window did not take yet.
     stdin: Vec<u8>,
     /// The client closed stdin: the agent is told once `stdin` is sent.
@@ -113,7 +116,8 @@ impl LocalNode {
         self.connected.as_ref()?.link.wake()
     }
 
-    /// Opens an exec stream to the agent for `spec` in `container`; its events go to `events`.
+    /// Opens an exec (or attach) stream to the agent for `spec` in `container`; its events go
+    /// to `events`.
     pub fn start_exec(
         &mut self,
         spec: &ExecSpec,
@@ -124,19 +128,32 @@ impl LocalNode {
             .connected
             .as_mut()
             .ok_or("the local node's agent is not connected")?;
-        let open = StreamOpen::Exec {
-            namespace: spec.namespace.clone(),
-            pod: spec.pod.clone(),
-            container: container.to_string(),
-            command: spec.command.clone(),
-            stdin: spec.stdin,
-            tty: spec.tty,
+        let open = if spec.attach {
+            StreamOpen::Attach {
+                namespace: spec.namespace.clone(),
+                pod: spec.pod.clone(),
+                container: container.to_string(),
+                stdin: spec.stdin,
+                stdout: true,
+                stderr: true,
+                tty: spec.tty,
+            }
+        } else {
+            StreamOpen::Exec {
+                namespace: spec.namespace.clone(),
+                pod: spec.pod.clone(),
+                container: container.to_string(),
+                command: spec.command.clone(),
+                stdin: spec.stdin,
+                tty: spec.tty,
+            }
         };
         let (stream, msg) = c.link.open_stream(open).map_err(|e| e.to_string())?;
         c.execs.insert(
             stream,
             Exec {
                 events,
+                attach: spec.attach,
                 stdin: Vec::new(),
                 stdin_end: false,
             },
@@ -240,6 +257,7 @@ impl Connected {
                     let end = match (c.exit_code, c.error) {
                         (Some(code), _) => ExecEvent::Exited(code),
                         (None, Some(error)) => ExecEvent::Failed(error),
+                        (None, None) if exec.attach => ExecEvent::Exited(0),
                         (None, None) => ExecEvent::Failed("the exec stream closed".into()),
                     };
                     let _ = exec.events.send(end);

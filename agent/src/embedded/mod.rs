@@ -315,16 +315,6 @@ fn start_exec(
         return Ok(None);
     };
     if hosted.local.node_name() == Some(target.node.as_str()) {
-        if spec.attach {
-            return Err(ExecRefusal {
-                code: 400,
-                reason: "BadRequest",
-                message: format!(
-                    "attach is not supported for pods on the agent's own node (\"{}\") yet; use kubectl exec or kubectl logs -f",
-                    target.node
-                ),
-            });
-        }
         return hosted
             .local
             .start_exec(spec, &target.container, events)

@@ -1,34 +1,51 @@
-//! `kubectl exec` on Docker: an exec instance attached to the container, its TTY resizable and
-//! its exit code readable once the output ends.
+//! `kubectl exec` and `kubectl attach` on Docker: an exec instance attached to the container,
+//! or the container's own process attached to, its TTY resizable; an exec's exit code is
+//! readable once the output ends.
 
 use super::RuntimeError;
 
-/// The handle of a running exec that stays with the caller while stdin and output move to
-/// their own tasks.
+/// The handle of a running exec (or attach) that stays with the caller while stdin and output
+/// move to their own tasks.
 #[derive(Clone)]
 pub struct ExecControl {
     docker: bollard::Docker,
-    exec_id: String,
+    process: Process,
+}
+
+/// Which process a session is attached to; its TTY is resized differently.
+#[derive(Clone)]
+enum Process {
+    Exec(String),
+    /// A container's main process (`kubectl attach`).
+    Container(String),
 }
 
 impl ExecControl {
-    /// Sets the TTY size (only meaningful for sessions started with a TTY).
+    /// Sets the TTY size (only meaningful for sessions with a TTY).
     pub async fn resize(&self, cols: u16, rows: u16) -> Result<(), RuntimeError> {
-        let options = bollard::query_parameters::ResizeExecOptions {
-            h: i32::from(rows),
-            w: i32::from(cols),
-        };
-        self.docker
-            .resize_exec(&self.exec_id, options)
-            .await
-            .map_err(|e| RuntimeError::Docker(e.to_string()))
+        let (h, w) = (i32::from(rows), i32::from(cols));
+        match &self.process {
+            Process::Exec(id) => {
+                let options = bollard::query_parameters::ResizeExecOptions { h, w };
+                self.docker.resize_exec(id, options).await
+            }
+            Process::Container(id) => {
+                let options = bollard::query_parameters::ResizeContainerTTYOptions { h, w };
+                self.docker.resize_container_tty(id, options).await
+            }
+        }
+        .map_err(|e| RuntimeError::Docker(e.to_string()))
     }
 
-    /// The command's exit code, `None` while it is still running.
+    /// The command's exit code, `None` while it is still running (always `None` for an
+    /// attach, whose process is the container's: its end is the kubelet's to report).
     pub async fn exit_code(&self) -> Result<Option<i64>, RuntimeError> {
+        let Process::Exec(exec_id) = &self.process else {
+            return Ok(None);
+        };
         let inspect = self
             .docker
-            .inspect_exec(&self.exec_id)
+            .inspect_exec(exec_id)
             .await
             .map_err(|e| RuntimeError::Docker(e.to_string()))?;
         Ok(if inspect.running == Some(true) {
@@ -47,7 +64,6 @@ pub async fn start(
     tty: bool,
     stdin: bool,
 ) -> Result<super::ExecSession, RuntimeError> {
-    use futures_util::StreamExt;
     let docker_err = |e: bollard::errors::Error| RuntimeError::Docker(e.to_string());
     let config = bollard::exec::CreateExecOptions {
         cmd: Some(command),
@@ -68,7 +84,58 @@ pub async fn start(
     let bollard::exec::StartExecResults::Attached { output, input } = started else {
         return Err(RuntimeError::Docker("exec started detached".into()));
     };
-    let output = output
+    Ok(super::ExecSession {
+        stdin: stdin.then_some(input),
+        output: outputs(output),
+        control: ExecControl {
+            docker: docker.clone(),
+            process: Process::Exec(exec.id),
+        },
+    })
+}
+
+/// Attaches to the main process of the container `container_id`: its output from now on and,
+/// with `stdin`, its stdin. Dropping the session detaches; the container keeps running.
+pub async fn attach(
+    docker: &bollard::Docker,
+    container_id: &str,
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+) -> Result<super::ExecSession, RuntimeError> {
+    let options = bollard::query_parameters::AttachContainerOptions {
+        stream: true,
+        stdin,
+        stdout,
+        stderr,
+        ..Default::default()
+    };
+    let attached = docker
+        .attach_container(container_id, Some(options))
+        .await
+        .map_err(|e| RuntimeError::Docker(e.to_string()))?;
+    Ok(super::ExecSession {
+        stdin: stdin.then_some(attached.input),
+        output: outputs(attached.output),
+        control: ExecControl {
+            docker: docker.clone(),
+            process: Process::Container(container_id.to_string()),
+        },
+    })
+}
+
+/// Docker's multiplexed output as stdout and stderr chunks (a TTY's console is stdout).
+fn outputs(
+    output: std::pin::Pin<
+        Box<
+            dyn futures_util::Stream<
+                    Item = Result<bollard::container::LogOutput, bollard::errors::Error>,
+                > + Send,
+        >,
+    >,
+) -> futures_util::stream::BoxStream<'static, Result<super::ExecOutput, RuntimeError>> {
+    use futures_util::StreamExt;
+    output
         .filter_map(|chunk| async move {
             match chunk {
                 Ok(bollard::container::LogOutput::StdErr { message }) => {
@@ -82,13 +149,5 @@ pub async fn start(
                 Err(e) => Some(Err(RuntimeError::Docker(e.to_string()))),
             }
         })
-        .boxed();
-    Ok(super::ExecSession {
-        stdin: stdin.then_some(input),
-        output,
-        control: ExecControl {
-            docker: docker.clone(),
-            exec_id: exec.id,
-        },
-    })
+        .boxed()
 }

@@ -211,6 +211,28 @@ impl PodRuntime {
         exec::start(self.docker().client(), &id, command, tty, stdin).await
     }
 
+    /// Attaches to a running container's main process, as `kubectl attach` does. Asking for
+    /// stdin of a container started without `stdin: true` is not an error: Docker does not
+    /// read it, as the kubelet does not.
+    pub async fn attach(
+        &self,
+        uid: &str,
+        container: &str,
+        stdin: bool,
+        stdout: bool,
+        stderr: bool,
+    ) -> Result<ExecSession, RuntimeError> {
+        let id = self.instance(uid, container, false)?;
+        let running = self
+            .kubelet
+            .view(uid)
+            .and_then(|v| v.containers.get(container).map(|i| i.running));
+        if running != Some(true) {
+            return Err(RuntimeError::ContainerNotRunning(container.to_string()));
+        }
+        exec::attach(self.docker().client(), &id, stdin, stdout, stderr).await
+    }
+
     /// The pod's IP on the engine's network: where port-forward and the Service proxy connect
     /// (the host reaches it on Linux, where Docker's bridge is a host interface).
     pub fn pod_ip(&self, uid: &str) -> Result<String, RuntimeError> {

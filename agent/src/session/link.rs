@@ -17,8 +17,8 @@ use kubeplay_shared::node_protocol::report::{
     ContainerUsage, EventReport, EventType, MetricsReport, PodRef, PodStatusReport, PodUsage,
 };
 use kubeplay_shared::node_protocol::{
-    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_PORT_FORWARD,
-    FEATURE_SERVICES, SUPPORTED_VERSIONS,
+    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_ATTACH,
+    FEATURE_PORT_FORWARD, FEATURE_SERVICES, SUPPORTED_VERSIONS,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -142,6 +142,7 @@ async fn run(
     registration
         .features
         .push(FEATURE_PORT_FORWARD.to_string());
+    registration.features.push(FEATURE_ATTACH.to_string());
     for (label, on) in [
         (CLUSTER_IPS_LABEL, sessions.network.cluster_ips()),
         (LOAD_BALANCER_IPS_LABEL, sessions.network.external_ips()),
@@ -408,6 +409,7 @@ fn stream_pod(open: &kubeplay_shared::node_protocol::StreamOpen) -> Option<(Stri
     match open {
         StreamOpen::Logs { namespace, pod, .. }
         | StreamOpen::Exec { namespace, pod, .. }
+        | StreamOpen::Attach { namespace, pod, .. }
         | StreamOpen::PortForward { namespace, pod, .. } => Some((namespace.clone(), pod.clone())),
         StreamOpen::Http { .. } => None,
     }

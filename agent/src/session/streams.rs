@@ -1,4 +1,4 @@
-//! Logs, exec and port-forward streams of one link, bridged between the runtime and the WebSocket with credit
+//! Logs, exec, attach and port-forward streams of one link, bridged between the runtime and the WebSocket with credit
 //! flow control: a stream sends only as many bytes as the control plane has granted, so a slow
 //! browser stalls the container's output at Docker instead of filling the agent's memory.
 
@@ -160,7 +160,7 @@ impl Streams {
                 let control = session.control.clone();
                 let stdin_bridge = session
                     .stdin
-                    .map(|writer| spawn_stdin(id, writer, self.out.clone()));
+                    .map(|writer| spawn_stdin(id, writer, StdinEnd::Shutdown, self.out.clone()));
                 let task = tokio::spawn(run_exec(sender, session.output, session.control));
                 self.open.insert(
                     id,
@@ -168,6 +168,50 @@ impl Streams {
                         window,
                         stdin: stdin_bridge,
                         exec: Some(control),
+                        task,
+                    },
+                );
+            }
+            StreamOpen::Attach {
+                namespace,
+                pod,
+                container,
+                stdin,
+                stdout,
+                stderr,
+                tty: _,
+            } => {
+                let Some(uid) = uid else {
+                    self.refuse(
+                        id,
+                        format!(
+                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
+                        ),
+                    )
+                    .await;
+                    return;
+                };
+                let session = match self
+                    .runtime
+                    .attach(&uid, &container, stdin, stdout, stderr)
+                    .await
+                {
+                    Ok(session) => session,
+                    Err(e) => {
+                        self.refuse(id, e.to_string()).await;
+                        return;
+                    }
+                };
+                let stdin_bridge = session
+                    .stdin
+                    .map(|writer| spawn_stdin(id, writer, StdinEnd::Detach, self.out.clone()));
+                let task = tokio::spawn(run_attach(sender, session.output));
+                self.open.insert(
+                    id,
+                    Stream {
+                        window,
+                        stdin: stdin_bridge,
+                        exec: Some(session.control),
                         task,
                     },
                 );
@@ -429,11 +473,46 @@ async fn run_exec(
         .await;
 }
 
+/// Carries an attached container's output until its process ends (the output stream ends),
+/// then closes the stream without an exit code: the container's end is the kubelet's to
+/// report. Aborting the task (the client detached) drops the attachment and nothing else.
+async fn run_attach(
+    sender: Sender,
+    mut output: futures_util::stream::BoxStream<'static, Result<ExecOutput, RuntimeError>>,
+) {
+    while let Some(item) = output.next().await {
+        let sent = match item {
+            Ok(ExecOutput::Stdout(bytes)) => sender.send(Channel::Stdout, &bytes).await,
+            Ok(ExecOutput::Stderr(bytes)) => sender.send(Channel::Stderr, &bytes).await,
+            Err(e) => {
+                sender.close(None, Some(e.to_string())).await;
+                return;
+            }
+        };
+        if !sent {
+            return;
+        }
+    }
+    sender.close(None, None).await;
+}
+
+/// What the end of the client's stdin does to the process's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StdinEnd {
+    /// An exec's process sees end-of-file.
+    Shutdown,
+    /// An attached container's stdin stays open (it is the container's, shared with later
+    /// attaches): writing just stops. Docker would end the whole attachment, output included,
+    /// if its stdin were shut down, where Kubernetes goes on streaming the output.
+    Detach,
+}
+
 /// Writes stdin bytes to the process in order and credits them back once written; an empty
 /// chunk is the end of stdin.
 fn spawn_stdin(
     id: StreamId,
     mut writer: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+    end: StdinEnd,
     out: mpsc::Sender<FromAgent>,
 ) -> Stdin {
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
@@ -460,7 +539,13 @@ fn spawn_stdin(
                 return;
             }
         }
-        let _ = writer.shutdown().await;
+        match end {
+            StdinEnd::Shutdown => {
+                let _ = writer.shutdown().await;
+            }
+            // The writer lives until the stream is gone (the sender is dropped with it).
+            StdinEnd::Detach => while rx.recv().await.is_some() {},
+        }
     });
     Stdin { tx, pending }
 }
@@ -640,6 +725,34 @@ mod tests {
         window.add_permits(100);
         assert!(task.await.unwrap());
         assert_eq!(sent(&mut rx).iter().sum::<usize>(), 11);
+    }
+
+    #[tokio::test]
+    async fn the_end_of_stdin_closes_an_execs_but_leaves_an_attached_containers_open() {
+        for (end, closes) in [(StdinEnd::Shutdown, true), (StdinEnd::Detach, false)] {
+            let (writer, mut process) = tokio::io::duplex(64);
+            let (out, mut credits) = mpsc::channel(16);
+            let stdin = spawn_stdin(1, Box::pin(writer), end, out);
+            stdin.tx.send(b"exit\n".to_vec()).unwrap();
+            stdin.tx.send(Vec::new()).unwrap();
+            assert!(matches!(
+                credits.recv().await,
+                Some(FromAgent::Credit(Credit { bytes: 5, .. }))
+            ));
+            let mut got = vec![0; 5];
+            process.read_exact(&mut got).await.unwrap();
+            assert_eq!(got, b"exit\n");
+            // The single-threaded test runtime runs the writer's task whenever this one yields.
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            let mut rest = Vec::new();
+            let ended = futures_util::FutureExt::now_or_never(process.read_to_end(&mut rest));
+            assert_eq!(ended.is_some(), closes, "{closes}");
+            drop(stdin);
+            // Once the stream is gone, the attachment goes with it.
+            assert!(process.read_to_end(&mut got).await.is_ok());
+        }
     }
 
     #[tokio::test]

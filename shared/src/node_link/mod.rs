@@ -25,7 +25,7 @@ use crate::node_protocol::report::ProbeResult;
 use crate::node_protocol::stream::{Channel, StreamId, StreamOpen};
 use crate::node_protocol::api::{ApiRequest, ApiRequestId};
 use crate::node_protocol::{
-    negotiate, DesiredPod, FromAgent, Refused, ToAgent, FEATURE_KUBE_API, FEATURE_SERVICES, SUPPORTED_VERSIONS,
+    negotiate, DesiredPod, FromAgent, Refused, ToAgent, FEATURE_ATTACH, FEATURE_KUBE_API, FEATURE_SERVICES, SUPPORTED_VERSIONS,
 };
 use desired::Unresolvable;
 use jiff::{SignedDuration, Timestamp};
@@ -336,10 +336,14 @@ impl NodeLink {
         self.streams.close_all().into_iter().map(LinkEvent::Stream).collect()
     }
 
-    /// Opens a log, exec or port-forward stream to the agent.
+    /// Opens a log, exec, attach or port-forward stream to the agent; an attach only to an
+    /// agent that registered [`FEATURE_ATTACH`], since an older one could not parse it.
     pub fn open_stream(&mut self, open: StreamOpen) -> Result<(StreamId, ToAgent), StreamError> {
-        if self.phase != Phase::Registered {
+        let Some(node) = self.node.as_ref().filter(|_| self.phase == Phase::Registered) else {
             return Err(StreamError::NotRegistered);
+        };
+        if matches!(open, StreamOpen::Attach { .. }) && !node.registration.features.iter().any(|f| f == FEATURE_ATTACH) {
+            return Err(StreamError::Unsupported(FEATURE_ATTACH));
         }
         Ok(self.streams.open(open))
     }

@@ -20,6 +20,8 @@ pub enum StreamError {
     NotHttp(StreamId),
     #[error("the link is not registered")]
     NotRegistered,
+    #[error("the node's agent is too old for this stream (it lacks the \"{0}\" feature): upgrade kubeplay-agent")]
+    Unsupported(&'static str),
     #[error(transparent)]
     Flow(#[from] FlowError),
 }
@@ -80,7 +82,7 @@ impl Streams {
         self.streams.get(&id).map(|s| &s.open)
     }
 
-    /// Opens a log, exec or port-forward stream to the agent.
+    /// Opens a log, exec, attach or port-forward stream to the agent.
     pub fn open(&mut self, open: StreamOpen) -> (StreamId, ToAgent) {
         let id = self.next;
         self.next = self.next.wrapping_add(2).max(1);

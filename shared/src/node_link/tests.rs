@@ -211,3 +211,21 @@ fn api_requests_reach_the_host_only_when_registration_offered_them() {
     assert!(old.is_closed());
     assert!(matches!(&out.to_agent[..], [ToAgent::Refused(_)]), "{out:?}");
 }
+
+fn attach() -> StreamOpen {
+    StreamOpen::Attach { namespace: "default".into(), pod: "p".into(), container: "c".into(), stdin: true, stdout: true, stderr: true, tty: false }
+}
+
+#[test]
+fn attach_streams_are_opened_only_to_agents_that_serve_them() {
+    let mut api = ApiServer::new(1, t(0));
+    let (mut old_agent, _) = linked(&mut api, "old");
+    assert_eq!(old_agent.open_stream(attach()).err(), Some(StreamError::Unsupported(crate::node_protocol::FEATURE_ATTACH)));
+    let mut link = NodeLink::default();
+    link.on_message(hello(vec![1]), &mut api, t(0));
+    let FromAgent::Register(mut reg) = registration("pi") else { unreachable!() };
+    reg.features = vec![crate::node_protocol::FEATURE_ATTACH.into()];
+    link.on_message(FromAgent::Register(reg), &mut api, t(0));
+    let (stream, msg) = link.open_stream(attach()).unwrap();
+    assert_eq!(msg, ToAgent::OpenStream(crate::node_protocol::stream::OpenStream { stream, open: attach() }));
+}

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 /// The registration feature of an agent that proxies Services (takes `SyncServices`).
 pub const FEATURE_SERVICES: &str = "services";
 
+/// The registration feature of an agent that serves `attach` streams; older agents would not
+/// parse one, so the control plane opens them only to agents listing it.
+pub const FEATURE_ATTACH: &str = "attach";
+
 /// Control plane → agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]

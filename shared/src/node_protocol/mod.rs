@@ -39,7 +39,7 @@
 //! is the version check: an agent never sends these to a control plane that did not list it.
 //!
 //! # Streams and flow control
-//! `openStream` starts a log, exec, port-forward (opened by the control plane, odd ids) or a
+//! `openStream` starts a log, exec, attach, port-forward (opened by the control plane, odd ids) or a
 //! tunnelled kube API request (`http`, opened by the agent's gateway, even ids). Each direction
 //! of a stream has a credit window ([`flow`]): a sender may have at most the granted bytes in
 //! flight, starting at [`INITIAL_WINDOW`]; the receiver sends `credit` as its consumer takes
@@ -65,6 +65,13 @@
 //! connection to the pod itself, so no bytes cross the link. `portForwardStop` (Ctrl+C), the
 //! pod leaving the node (`portForwardFailed`: `lost connection to pod`) or the link closing
 //! ends the listeners.
+//!
+//! `attach` (added in version 1 without a version bump: it is additive) connects to a running
+//! container's main process instead of starting one. The control plane opens it only to agents
+//! whose registration lists the [`FEATURE_ATTACH`] feature, so an older agent never sees it.
+//! The agent closes it without an exit code or error when the process ends; the control plane
+//! closing it detaches and leaves the container running. `resize` works as for exec when the
+//! container has a TTY.
 
 pub mod api;
 pub mod flow;
@@ -80,7 +87,7 @@ pub mod wire;
 
 pub use api::{ApiRequest, ApiResponse, ApiWatchEvents, TunnelledRequest, TunnelledResponse, FEATURE_KUBE_API};
 pub use forward::FEATURE_PORT_FORWARD;
-pub use messages::{FromAgent, ToAgent, FEATURE_SERVICES};
+pub use messages::{FromAgent, ToAgent, FEATURE_ATTACH, FEATURE_SERVICES};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
 pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
 pub use version::{negotiate, Hello, Refused, Welcome, PROTOCOL_VERSION, SUPPORTED_VERSIONS};

@@ -1,4 +1,4 @@
-//! Streams multiplexed over one link: logs, exec, port-forward and tunnelled HTTP. Control
+//! Streams multiplexed over one link: logs, exec, attach, port-forward and tunnelled HTTP. Control
 //! messages (open, resize, credit, close) are JSON; the bytes travel in binary frames.
 
 use serde::{Deserialize, Serialize};
@@ -52,6 +52,27 @@ pub enum StreamOpen {
         #[serde(default)]
         tty: bool,
     },
+    /// The container's main process (`kubectl attach`), opened only to agents that register
+    /// [`FEATURE_ATTACH`](super::messages::FEATURE_ATTACH). The stream ends when that process
+    /// ends (closed without an exit code or error) or when the control plane closes it; closing
+    /// it only detaches and never stops the container.
+    #[serde(rename_all = "camelCase")]
+    Attach {
+        namespace: String,
+        pod: String,
+        container: String,
+        /// Write `Stdin` to the process; a container started without `stdin: true` does not
+        /// read it, and it is dropped (as the kubelet does).
+        #[serde(default)]
+        stdin: bool,
+        #[serde(default = "yes")]
+        stdout: bool,
+        #[serde(default = "yes")]
+        stderr: bool,
+        /// The container has a TTY: `Resize` sets its size.
+        #[serde(default)]
+        tty: bool,
+    },
     /// A TCP connection to `port` inside the pod's network namespace (`kubectl port-forward`).
     #[serde(rename_all = "camelCase")]
     PortForward { namespace: String, pod: String, port: u16 },
@@ -66,6 +87,10 @@ pub enum StreamOpen {
         #[serde(default)]
         headers: Vec<(String, String)>,
     },
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Which flow of a stream a chunk belongs to; the numbers are kubectl's remotecommand channels,
@@ -151,4 +176,20 @@ pub struct HttpResponse {
     pub status: u16,
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attach_open_reads_with_stdout_and_stderr_unless_turned_off() {
+        let open: StreamOpen = serde_json::from_str(r#"{"kind":"attach","namespace":"default","pod":"p","container":"c","stdin":true}"#).unwrap();
+        assert_eq!(
+            open,
+            StreamOpen::Attach { namespace: "default".into(), pod: "p".into(), container: "c".into(), stdin: true, stdout: true, stderr: true, tty: false }
+        );
+        let quiet: StreamOpen = serde_json::from_str(r#"{"kind":"attach","namespace":"default","pod":"p","container":"c","stderr":false}"#).unwrap();
+        assert!(matches!(quiet, StreamOpen::Attach { stdin: false, stdout: true, stderr: false, .. }));
+    }
 }
