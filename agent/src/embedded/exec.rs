@@ -1,57 +1,18 @@
-//! `kubectl exec` and `attach` as the embedded control plane runs them: which container a
-//! request names (checked as the API server checks it), and the shell of simulated containers,
-//! which answers on the control plane's thread because it reads the cluster's objects.
+//! `kubectl exec` and `attach` as the embedded control plane runs them: the API server's checks
+//! against the cluster's pod, and the shell of simulated containers, which answers on the
+//! control plane's thread because it reads the cluster's objects.
 //!
 //! Pods on this machine's node go to the agent's Docker through the node link instead
 //! ([`super::local_node`]); both kinds end in the same [`ExecEvent`]s for the gateway.
 
-use kubeplay_shared::api::{meta, resources};
+use crate::exec::admission::{self, Target};
+use crate::exec::{ExecEvent, ExecInput, ExecRefusal, ExecSpec};
+use kubeplay_shared::api::resources;
 use kubeplay_shared::node_protocol::{Channel, StreamId};
 use kubeplay_shared::sim::shell::{self, ExecError, ShellSession};
 use kubeplay_shared::{ControlPlane, Timestamp};
-use serde_json::Value;
 use std::collections::HashMap;
 use tokio::sync::mpsc;
-
-/// What a `pods/{name}/exec` (or `attach`) request asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecSpec {
-    pub namespace: String,
-    pub pod: String,
-    /// `None`: the pod's default container.
-    pub container: Option<String>,
-    /// Empty for `attach`.
-    pub command: Vec<String>,
-    pub stdin: bool,
-    pub tty: bool,
-    /// `attach` to the container's main process rather than running a command.
-    pub attach: bool,
-}
-
-/// What the process did, in order; the last one is `Exited` or `Failed`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExecEvent {
-    Output(Channel, Vec<u8>),
-    Exited(i32),
-    /// It could not run or was cut off; the text is what kubectl prints after `error: `.
-    Failed(String),
-}
-
-/// What the client sends the process.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExecInput {
-    Stdin(Vec<u8>),
-    /// The client closed its stdin.
-    StdinEnd,
-    Resize {
-        cols: u16,
-        rows: u16,
-    },
-    /// The client took this many bytes of output (flow control for real pods).
-    Consumed(usize),
-    /// The client went away.
-    Close,
-}
 
 /// Which process an input is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,84 +22,12 @@ pub enum ExecId {
     Simulated(u64),
 }
 
-/// An exec refused before it starts, as the API server answers it (a `Status`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecRefusal {
-    pub code: u16,
-    pub reason: &'static str,
-    pub message: String,
-}
-
-impl ExecRefusal {
-    fn bad_request(message: String) -> Self {
-        Self {
-            code: 400,
-            reason: "BadRequest",
-            message,
-        }
-    }
-}
-
-/// The container a request targets, once the API server's checks passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub container: String,
-    pub node: String,
-}
-
-/// The API server's checks: the pod exists, names the container, is not finished and has a
-/// node. Whether the container runs is the node's to say, after the upgrade.
+/// The API server's checks of `spec` against the pod in this cluster ([`admission`]).
 pub fn resolve(cp: &ControlPlane, spec: &ExecSpec) -> Result<Target, ExecRefusal> {
     let pod = resources::by_plural("", "v1", "pods")
         .and_then(|r| cp.api().get(r, &spec.namespace, &spec.pod).ok())
-        .ok_or_else(|| ExecRefusal {
-            code: 404,
-            reason: "NotFound",
-            message: format!("pods \"{}\" not found", spec.pod),
-        })?;
-    let names: Vec<&str> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("name").and_then(Value::as_str))
-        .collect();
-    let container = match &spec.container {
-        Some(name) => name.clone(),
-        None => meta::annotation(pod, "kubectl.kubernetes.io/default-container")
-            .or(names.first().copied())
-            .unwrap_or_default()
-            .to_string(),
-    };
-    if !names.contains(&container.as_str()) {
-        return Err(ExecRefusal::bad_request(format!(
-            "container {container} is not valid for pod {}",
-            spec.pod
-        )));
-    }
-    if let Some(phase @ ("Succeeded" | "Failed")) =
-        pod.pointer("/status/phase").and_then(Value::as_str)
-    {
-        let what = if spec.attach {
-            "attach to"
-        } else {
-            "exec into"
-        };
-        return Err(ExecRefusal::bad_request(format!(
-            "cannot {what} a container in a completed pod; current phase is {phase}"
-        )));
-    }
-    let node = pod
-        .pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            ExecRefusal::bad_request(format!("pod {} does not have a host assigned", spec.pod))
-        })?;
-    Ok(Target {
-        container,
-        node: node.to_string(),
-    })
+        .ok_or_else(|| ExecRefusal::pod_not_found(&spec.pod))?;
+    admission::admit(pod, spec)
 }
 
 /// The text kubectl prints for a refusal of the simulated shell, without its `error: `.

@@ -10,12 +10,13 @@
 //! ([`local_node`], connected by [`loopback`]), and it runs `kubectl exec` for the gateway:
 //! over that link for pods on this machine, in the simulated shell for the others ([`exec`]).
 
-pub mod exec;
+mod exec;
 mod local_node;
 mod log_tails;
 pub mod loopback;
 
-use exec::{ExecEvent, ExecId, ExecInput, ExecRefusal, ExecSpec, SimulatedExecs};
+use crate::exec::{ExecEvent, ExecHandle, ExecInput, ExecRefusal, ExecSpec};
+use exec::{ExecId, SimulatedExecs};
 use kubeplay_shared::apiserver::{Request, Response, WatchId};
 use kubeplay_shared::node_link::registration::is_agent;
 use kubeplay_shared::node_protocol::{FromAgent, ToAgent};
@@ -63,25 +64,6 @@ enum Command {
     ExecInput(ExecId, ExecInput),
     #[cfg(test)]
     OpenWatches(oneshot::Sender<usize>),
-}
-
-/// A running `kubectl exec`: its events, and the way to feed it; dropping it ends the process.
-pub struct ExecHandle {
-    id: ExecId,
-    pub events: async_mpsc::UnboundedReceiver<ExecEvent>,
-    commands: mpsc::Sender<Command>,
-}
-
-impl ExecHandle {
-    pub fn input(&self, input: ExecInput) {
-        let _ = self.commands.send(Command::ExecInput(self.id, input));
-    }
-}
-
-impl Drop for ExecHandle {
-    fn drop(&mut self) {
-        self.input(ExecInput::Close);
-    }
 }
 
 /// A handle on the control plane's thread; the thread ends when the last handle goes.
@@ -175,11 +157,12 @@ impl EmbeddedControlPlane {
             })
             .await;
         match reply.unwrap_or_else(|| Err(stopped_refusal()))? {
-            Some(id) => Ok(ExecHandle {
-                id,
-                events,
-                commands: self.commands.clone(),
-            }),
+            Some(id) => {
+                let commands = self.commands.clone();
+                Ok(ExecHandle::new(events, move |input| {
+                    let _ = commands.send(Command::ExecInput(id, input));
+                }))
+            }
             None => Err(stopped_refusal()),
         }
     }
