@@ -4,18 +4,21 @@
 //! [`kubeplay_agent::spdy`].
 //!
 //! Where the bytes go: a pod this agent runs is dialled on its IP as the node-protocol
-//! port-forward does ([`kubeplay_agent::network::port_forward`]); a pod on a simulated node has
-//! no network, and each forwarded connection says so on its error stream, as a kubelet reports
-//! a failed forward.
+//! port-forward does ([`kubeplay_agent::network::port_forward`]); a pod on another agent's
+//! machine through that agent's relay, as Service traffic reaches it (pod IPs are not routed
+//! between machines); a pod on a simulated node has no network, and each forwarded connection
+//! says so on its error stream, as a kubelet reports a failed forward.
 
 use super::backend::Answer;
 use super::{status, Gateway};
 use futures_util::{SinkExt as _, StreamExt as _};
 use hyper::upgrade::OnUpgrade;
-use kubeplay_agent::network::port_forward;
+use kubeplay_agent::network::table::Target;
+use kubeplay_agent::network::{port_forward, proxy};
 use kubeplay_agent::runtime::PodRuntime;
 use kubeplay_agent::spdy::{self, Dialer};
 use kubeplay_shared::apiserver::{Method, Request};
+use kubeplay_shared::node_link::services;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -150,7 +153,8 @@ async fn serve(
 }
 
 /// Where the pod's ports are: this machine's runtime if it runs the pod, else the control
-/// plane's word on the pod (absent, unscheduled, or on a simulated node).
+/// plane's word on the pod (absent, unscheduled, on another agent's machine, or on a simulated
+/// node).
 async fn destination(
     gateway: &Gateway,
     namespace: &str,
@@ -164,30 +168,11 @@ async fn destination(
             }));
         }
     }
-    let not_found = || status::status(404, "NotFound", &format!("pods \"{pod}\" not found"));
-    let path = format!("/api/v1/namespaces/{namespace}/pods/{pod}");
-    let answer = gateway
-        .backend
-        .serve(Request::new(Method::Get, &path), gateway.stopping())
-        .await;
-    let body = match answer {
-        Ok(Answer::Body { status: 200, body, .. }) => body,
-        Ok(Answer::Body {
-            status,
-            content_type,
-            body,
-            ..
-        }) => return Err(status::with_body(status, &content_type, body)),
-        Ok(Answer::Stream(_)) => return Err(not_found()),
-        Err(refusal) => {
-            return Err(status::status(
-                refusal.code,
-                refusal.reason,
-                &refusal.message,
-            ))
-        }
-    };
-    let object: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let object = get(
+        gateway,
+        &format!("/api/v1/namespaces/{namespace}/pods/{pod}"),
+    )
+    .await?;
     let node = object["spec"]["nodeName"].as_str().unwrap_or("");
     if node.is_empty() {
         return Err(status::status(
@@ -196,11 +181,59 @@ async fn destination(
             &format!("pod {pod} does not have a host assigned"),
         ));
     }
+    let uid = object["metadata"]["uid"].as_str().unwrap_or("").to_string();
+    // A node the control plane cannot show is treated as simulated: nothing to dial either way.
+    let node_object = get(gateway, &format!("/api/v1/nodes/{node}"))
+        .await
+        .unwrap_or_default();
+    if let Some(relay) = services::relay_address(&node_object) {
+        return Ok(Arc::new(RemotePod {
+            pod: pod.to_string(),
+            uid,
+            ip: object["status"]["podIP"].as_str().unwrap_or("").to_string(),
+            relay,
+        }));
+    }
     Ok(Arc::new(SimulatedPod {
         pod: pod.to_string(),
-        uid: object["metadata"]["uid"].as_str().unwrap_or("").to_string(),
+        uid,
         node: node.to_string(),
     }))
+}
+
+/// An object read through the backend, or the answer to give kubectl when it cannot be.
+async fn get(gateway: &Gateway, path: &str) -> Result<serde_json::Value, Reply> {
+    let answer = gateway
+        .backend
+        .serve(Request::new(Method::Get, path), gateway.stopping())
+        .await;
+    match answer {
+        Ok(Answer::Body {
+            status: 200, body, ..
+        }) => serde_json::from_slice(&body).map_err(|e| {
+            status::status(
+                500,
+                "InternalError",
+                &format!("the control plane answered {path} with unreadable JSON: {e}"),
+            )
+        }),
+        Ok(Answer::Body {
+            status,
+            content_type,
+            body,
+            ..
+        }) => Err(status::with_body(status, &content_type, body)),
+        Ok(Answer::Stream(_)) => Err(status::status(
+            500,
+            "InternalError",
+            &format!("the control plane answered {path} with a stream"),
+        )),
+        Err(refusal) => Err(status::status(
+            refusal.code,
+            refusal.reason,
+            &refusal.message,
+        )),
+    }
 }
 
 /// A pod this agent runs: dialled on its IP, errors worded by the kubelet.
@@ -222,6 +255,45 @@ impl Dialer for LocalPod {
                     .unwrap_or_else(|| uid.clone())
             };
             port_forward::connect(&ip, port, sandbox).await
+        })
+    }
+}
+
+/// A pod on another agent's machine: reached through that agent's relay, which connects only
+/// to its own pods' IPs.
+struct RemotePod {
+    pod: String,
+    uid: String,
+    ip: String,
+    relay: String,
+}
+
+impl Dialer for RemotePod {
+    fn dial(&self, port: u16) -> Pin<Box<dyn Future<Output = Result<TcpStream, String>> + Send>> {
+        let failed = |why: String| {
+            format!(
+                "error forwarding port {port} to pod {}, uid {}: {why}",
+                self.pod, self.uid
+            )
+        };
+        let target = match self.ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => Target::Relay {
+                relay: self.relay.clone(),
+                pod: std::net::SocketAddr::new(ip, port),
+            },
+            Err(_) => {
+                let message = failed("the pod has no IP yet".into());
+                return Box::pin(async move { Err(message) });
+            }
+        };
+        let unreachable = failed(format!(
+            "the relay of the agent that runs it ({}) could not connect",
+            self.relay
+        ));
+        Box::pin(async move {
+            proxy::dial(&target)
+                .await
+                .map_err(|e| format!("{unreachable}: {e}"))
         })
     }
 }
@@ -314,6 +386,94 @@ mod tests {
         let resp = req.reply(&super::super::filter(Arc::clone(gw))).await;
         let json = serde_json::from_slice(resp.body()).unwrap_or(serde_json::Value::Null);
         (resp.status().as_u16(), json)
+    }
+
+    /// Serves the control plane's `request` on the gateway's backend; its JSON answer.
+    async fn serve(gw: &Gateway, request: Request) -> serde_json::Value {
+        match gw.backend.serve(request, gw.stopping()).await {
+            Ok(Answer::Body { status, body, .. }) => {
+                let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert!(status < 300, "{status}: {json}");
+                json
+            }
+            _ => panic!("no body"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pod_on_another_agents_machine_is_dialled_through_that_agents_relay() {
+        use tokio::net::TcpListener;
+        let relay = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let relay_port = relay.local_addr().unwrap().port();
+        let gw = gateway();
+        let node = serde_json::json!({"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "pi", "labels": {"kubeplay.dev/agent": "true",
+                "kubeplay.dev/proxy-port": relay_port.to_string()}}});
+        let mut node = serve(&gw, Request::post("/api/v1/nodes", node.to_string())).await;
+        node["status"]["addresses"] =
+            serde_json::json!([{"type": "InternalIP", "address": "127.0.0.1"}]);
+        serve(
+            &gw,
+            Request::put("/api/v1/nodes/pi/status", node.to_string()),
+        )
+        .await;
+        let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+            "spec": {"nodeName": "pi", "containers": [{"name": "c", "image": "nginx"}]}});
+        let mut pod = serve(
+            &gw,
+            Request::post("/api/v1/namespaces/default/pods", pod.to_string()),
+        )
+        .await;
+        pod["status"]["podIP"] = "10.244.1.7".into();
+        serve(
+            &gw,
+            Request::put(
+                "/api/v1/namespaces/default/pods/web/status",
+                pod.to_string(),
+            ),
+        )
+        .await;
+
+        let relayed = tokio::spawn(async move {
+            let (mut peer, _) = relay.accept().await.unwrap();
+            let mut line = [0u8; 16];
+            peer.read_exact(&mut line).await.unwrap();
+            peer.write_all(&[0]).await.unwrap();
+            peer.write_all(b"from the pod").await.unwrap();
+            String::from_utf8(line.to_vec()).unwrap().trim_end().to_string()
+        });
+        let Ok(dialer) = destination(&gw, "default", "web").await else {
+            panic!("the pod has a destination");
+        };
+        let mut stream = dialer.dial(8080).await.unwrap();
+        let mut got = String::new();
+        stream.read_to_string(&mut got).await.unwrap();
+        assert_eq!(got, "from the pod");
+        assert_eq!(
+            relayed.await.unwrap(),
+            "10.244.1.7:8080",
+            "the relay is asked for the pod's IP and port"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pod_on_a_simulated_node_has_no_network_to_forward_to() {
+        let gw = gateway();
+        let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+            "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "nginx"}]}});
+        serve(
+            &gw,
+            Request::post("/api/v1/namespaces/default/pods", pod.to_string()),
+        )
+        .await;
+        let Ok(dialer) = destination(&gw, "default", "web").await else {
+            panic!("the pod has a destination");
+        };
+        let error = dialer.dial(80).await.unwrap_err();
+        assert!(
+            error.contains("runs on the simulated node node-1, which has no network"),
+            "{error}"
+        );
     }
 
     #[tokio::test]

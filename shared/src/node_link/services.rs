@@ -30,7 +30,7 @@ pub fn service_routes(api: &ApiServer) -> Vec<ServiceRoute> {
     ) else {
         return Vec::new();
     };
-    let relays: HashMap<&str, String> = api.list(nodes, None).filter_map(|n| Some((meta::name(n), relay(n)?))).collect();
+    let relays: HashMap<&str, String> = api.list(nodes, None).filter_map(|n| Some((meta::name(n), relay_address(n)?))).collect();
     api.list(services, None)
         .filter(|s| s.pointer("/spec/type").and_then(Value::as_str) != Some("ExternalName"))
         .map(|s| {
@@ -41,7 +41,7 @@ pub fn service_routes(api: &ApiServer) -> Vec<ServiceRoute> {
 }
 
 /// Where another agent reaches pods on `node`: its InternalIP and announced relay port.
-fn relay(node: &Value) -> Option<String> {
+pub fn relay_address(node: &Value) -> Option<String> {
     if !is_agent(node) {
         return None;
     }
