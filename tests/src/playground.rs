@@ -387,6 +387,27 @@ impl Playground<'_> {
 
 /// Real machines: the page driving `kubeplay-agent`s (see `tests/tests/page_agents.rs`).
 impl Playground<'_> {
+    /// Removes the seed's simulated nodes, so every pod lands on the real ones.
+    pub fn remove_simulated_nodes(&self) -> Result<()> {
+        for name in ["node-1", "node-2", "node-3"] {
+            let reply = self.call(&json!(
+                {"call": "node", "command": {"command": "remove", "name": name}}
+            ))?;
+            if reply["reply"] != "ok" {
+                return Err(HarnessError::Unexpected(format!(
+                    "removing node {name} answered {reply}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the agent at `url` as node `node` and waits until its link is up.
+    pub fn join(&self, url: &str, token: &str, node: &str, limit: Duration) -> Result<()> {
+        self.add_node(url, token)?;
+        self.wait_agent(node, "connected", limit)
+    }
+
     /// Connects an agent through the "Add node" dialog, as a presenter pastes what it printed.
     pub fn add_node(&self, url: &str, token: &str) -> Result<()> {
         self.click("#add-node")?;

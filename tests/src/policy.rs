@@ -17,6 +17,26 @@ pub fn page_or_skip(test: &str) -> Option<Page> {
     }
 }
 
+/// Whether the Docker engine has `images` (the demo images of `cargo xtask demo-image`);
+/// without them a test skips loudly, and under `CI=true` (where `cargo xtask test` builds them)
+/// fails.
+pub fn images_or_skip(test: &str, images: &[&str]) -> bool {
+    let found = std::process::Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}"])
+        .args(images)
+        .output();
+    let missing = match found {
+        Ok(out) if out.status.success() => return true,
+        Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        Err(e) => format!("cannot run docker: {e}"),
+    };
+    if is_ci() {
+        panic!("{test}: CI=true requires Docker and the demo images (cargo xtask demo-image): {missing}");
+    }
+    eprintln!("\n######## SKIPPED {test}: needs Docker and `cargo xtask demo-image`: {missing} ########\n");
+    false
+}
+
 fn decide(test: &str, err: &HarnessError, ci: bool) -> Option<Page> {
     if !err.is_environment() {
         panic!("{test}: could not start the browser: {err}");

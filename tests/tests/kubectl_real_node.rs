@@ -138,11 +138,9 @@ impl Drop for RealNode {
 
 /// `kubeplay-agent reset` for `node`: no containers of an earlier run collide with this one.
 fn reset(node: &str, state_dir: &std::path::Path) {
-    let Ok(binary) = agent_binary() else { return };
-    let _ = std::process::Command::new(binary)
-        .args(["reset", "--node-name", node, "--state-dir"])
-        .arg(state_dir)
-        .output();
+    if let Ok(binary) = agent_binary() {
+        kubeplay_e2e::agent::process::reset(&binary, node, state_dir);
+    }
 }
 
 fn seed(file: &str) -> String {

@@ -5,9 +5,10 @@
 //! restarted, and stop one agent to see its pods move. Screenshots: `<target>/e2e/agents-*.png`.
 
 use kubeplay_e2e::agent::binary::agent_binary;
+use kubeplay_e2e::agent::process::reset;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
 use kubeplay_e2e::playground::{Playground, MY_API, SETTLE};
-use kubeplay_e2e::policy::{is_ci, page_or_skip};
+use kubeplay_e2e::policy::{images_or_skip, page_or_skip};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -32,30 +33,6 @@ fn docker(args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Whether Docker and the demo images are here; skips loudly (fails under CI) when not.
-fn docker_or_skip(test: &str) -> bool {
-    let missing = match docker(&[
-        "image",
-        "inspect",
-        "--format",
-        "{{.Id}}",
-        "myapp:1.0",
-        "myapp:2.0",
-    ]) {
-        Ok(_) => return true,
-        Err(e) => e,
-    };
-    if is_ci() {
-        panic!(
-            "{test}: CI=true requires Docker and the demo images (cargo xtask demo-image): {missing}"
-        );
-    }
-    eprintln!(
-        "\n######## SKIPPED {test}: needs Docker and `cargo xtask demo-image`: {missing} ########\n"
-    );
-    false
-}
-
 /// Running app containers (not the infra ones) the agent of `node` made: pod name → container id.
 fn app_containers(node: &str) -> BTreeMap<String, String> {
     let out = docker(&[
@@ -73,13 +50,6 @@ fn app_containers(node: &str) -> BTreeMap<String, String> {
             (container != "POD").then(|| (pod.to_string(), id.to_string()))
         })
         .collect()
-}
-
-fn reset(binary: &std::path::Path, options: &AgentOptions) {
-    let _ = Command::new(binary)
-        .args(["reset", "--node-name", &options.node_name, "--state-dir"])
-        .arg(&options.state_dir)
-        .status();
 }
 
 /// Waits for `check` to hold, polling; panics with `what` and a screenshot name on timeout.
@@ -156,7 +126,7 @@ fn the_page_runs_the_seed_deployment_on_two_real_agents() {
     let Some(page) = page_or_skip(test) else {
         return;
     };
-    if !docker_or_skip(test) {
+    if !images_or_skip(test, &["myapp:1.0", "myapp:2.0"]) {
         return;
     }
     let binary = agent_binary().unwrap();
@@ -166,8 +136,8 @@ fn the_page_runs_the_seed_deployment_on_two_real_agents() {
         ..AgentOptions::new(node)
     };
     let (options_a, options_b) = (options(NODE_A), options(NODE_B));
-    reset(&binary, &options_a);
-    reset(&binary, &options_b);
+    reset(&binary, &options_a.node_name, &options_a.state_dir);
+    reset(&binary, &options_b.node_name, &options_b.state_dir);
     let agent_a = AgentProcess::start(&binary, &options_a).unwrap();
     let mut agent_b = AgentProcess::start(&binary, &options_b).unwrap();
 
@@ -439,8 +409,8 @@ fn the_page_runs_the_seed_deployment_on_two_real_agents() {
     drop(agent_b);
 
     drop(agent_a);
-    reset(&binary, &options_a);
-    reset(&binary, &options_b);
+    reset(&binary, &options_a.node_name, &options_a.state_dir);
+    reset(&binary, &options_b.node_name, &options_b.state_dir);
 }
 
 /// A Deployment that the HPA scales on CPU, on the real node only.
@@ -494,7 +464,7 @@ fn the_hpa_scales_on_real_cpu_load_in_a_real_container() {
     let Some(page) = page_or_skip(test) else {
         return;
     };
-    if !docker_or_skip(test) {
+    if !images_or_skip(test, &["myapp:1.0", "myapp:2.0"]) {
         return;
     }
     let binary = agent_binary().unwrap();
@@ -502,7 +472,7 @@ fn the_hpa_scales_on_real_cpu_load_in_a_real_container() {
         allow_origins: vec![page.origin()],
         ..AgentOptions::new("e2e-page-hpa")
     };
-    reset(&binary, &options);
+    reset(&binary, &options.node_name, &options.state_dir);
     let agent = AgentProcess::start(&binary, &options).unwrap();
     let play = Playground::open(&page).unwrap();
     // Faster than real time: the link asks the agent for metrics every second.
@@ -548,7 +518,7 @@ fn the_hpa_scales_on_real_cpu_load_in_a_real_container() {
     let (out, _) = play.kubectl("kubectl get hpa busy", &[]).unwrap();
     assert!(out.contains("busy"), "{out}");
     drop(agent);
-    reset(&binary, &options);
+    reset(&binary, &options.node_name, &options.state_dir);
 }
 
 /// Names of `app`'s pods in the API (not terminating).

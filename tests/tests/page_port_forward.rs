@@ -6,33 +6,14 @@
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
 use kubeplay_e2e::playground::{Playground, LOAD, MY_API, SETTLE};
-use kubeplay_e2e::policy::{is_ci, page_or_skip};
-use serde_json::json;
+use kubeplay_e2e::policy::{images_or_skip, page_or_skip};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const NODE: &str = "e2e-page-pf";
 const CONNECT: Duration = Duration::from_secs(60);
 const PARALLEL: usize = 8;
-
-/// Whether Docker and the demo images are here; skips loudly (fails under CI) when not.
-fn demo_images_or_skip(test: &str) -> bool {
-    let out = Command::new("docker")
-        .args(["image", "inspect", "--format", "{{.Id}}", "myapp:1.0"])
-        .output();
-    let missing = match out {
-        Ok(o) if o.status.success() => return true,
-        Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-        Err(e) => e.to_string(),
-    };
-    if is_ci() {
-        panic!("{test}: CI=true requires Docker and the demo images (cargo xtask demo-image): {missing}");
-    }
-    eprintln!("\n######## SKIPPED {test}: needs Docker and `cargo xtask demo-image`: {missing} ########\n");
-    false
-}
 
 /// A port nothing listens on right now, for the forward's local side.
 fn free_port() -> u16 {
@@ -72,7 +53,7 @@ fn port_forward_in_the_page_listens_on_the_agents_machine_until_ctrl_c() {
     let Some(page) = page_or_skip(test) else {
         return;
     };
-    if !demo_images_or_skip(test) {
+    if !images_or_skip(test, &["myapp:1.0"]) {
         return;
     }
     let binary = agent_binary().unwrap();
@@ -80,21 +61,11 @@ fn port_forward_in_the_page_listens_on_the_agents_machine_until_ctrl_c() {
         allow_origins: vec![page.origin()],
         ..AgentOptions::new(NODE)
     };
-    let _ = Command::new(&binary)
-        .args(["reset", "--node-name", NODE, "--state-dir"])
-        .arg(&options.state_dir)
-        .status();
-    let agent = AgentProcess::start(&binary, &options).unwrap();
+    let agent = AgentProcess::start_fresh(&binary, &options).unwrap();
 
     let play = Playground::open(&page).unwrap();
-    for name in ["node-1", "node-2", "node-3"] {
-        let reply = play
-            .call(&json!({"call": "node", "command": {"command": "remove", "name": name}}))
-            .unwrap();
-        assert_eq!(reply["reply"], "ok", "{reply}");
-    }
-    play.add_node(&agent.url, &agent.token).unwrap();
-    play.wait_agent(NODE, "connected", CONNECT).unwrap();
+    play.remove_simulated_nodes().unwrap();
+    play.join(&agent.url, &agent.token, NODE, CONNECT).unwrap();
     let (out, code) = play
         .kubectl(
             "kubectl apply -f deployment.yaml",

@@ -9,9 +9,8 @@ use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
 use kubeplay_e2e::page::Page;
 use kubeplay_e2e::playground::{Playground, LOAD, SETTLE};
-use kubeplay_e2e::policy::{is_ci, page_or_skip};
+use kubeplay_e2e::policy::{images_or_skip, page_or_skip};
 use serde_json::{json, Value};
-use std::process::Command;
 use std::time::Duration;
 
 const NODE: &str = "e2e-page-tty";
@@ -38,22 +37,6 @@ spec:
       - name: app
         image: myapp:1.0
 ";
-
-/// Whether Docker and the demo image are here; skips loudly (fails under CI) when not.
-fn docker_or_skip(test: &str) -> bool {
-    let found = Command::new("docker")
-        .args(["image", "inspect", "--format", "{{.Id}}", "myapp:1.0"])
-        .output()
-        .map(|o| o.status.success());
-    if let Ok(true) = found {
-        return true;
-    }
-    if is_ci() {
-        panic!("{test}: CI=true requires Docker and the demo images (cargo xtask demo-image)");
-    }
-    eprintln!("\n######## SKIPPED {test}: needs Docker and `cargo xtask demo-image` ########\n");
-    false
-}
 
 /// The terminal view's rows as text, top to bottom (scrollback included).
 const ROWS_JS: &str = "[...document.querySelectorAll('.vt-screen .vt-row:not(.vt-probe)')].map(r => r.textContent.trimEnd())";
@@ -97,7 +80,7 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
     let Some(page) = page_or_skip(test) else {
         return;
     };
-    if !docker_or_skip(test) {
+    if !images_or_skip(test, &["myapp:1.0"]) {
         return;
     }
     let binary = agent_binary().unwrap();
@@ -105,21 +88,11 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
         allow_origins: vec![page.origin()],
         ..AgentOptions::new(NODE)
     };
-    let _ = Command::new(&binary)
-        .args(["reset", "--node-name", NODE, "--state-dir"])
-        .arg(&options.state_dir)
-        .status();
-    let agent = AgentProcess::start(&binary, &options).unwrap();
+    let agent = AgentProcess::start_fresh(&binary, &options).unwrap();
 
     let play = Playground::open(&page).unwrap();
-    for name in ["node-1", "node-2", "node-3"] {
-        let reply = play
-            .call(&json!({"call": "node", "command": {"command": "remove", "name": name}}))
-            .unwrap();
-        assert_eq!(reply["reply"], "ok", "{reply}");
-    }
-    play.add_node(&agent.url, &agent.token).unwrap();
-    play.wait_agent(NODE, "connected", CONNECT).unwrap();
+    play.remove_simulated_nodes().unwrap();
+    play.join(&agent.url, &agent.token, NODE, CONNECT).unwrap();
     let (out, code) = play
         .kubectl("kubectl apply -f shell.yaml", &[("shell.yaml", SHELL_POD)])
         .unwrap();

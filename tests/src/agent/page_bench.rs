@@ -11,7 +11,6 @@ use crate::page::Page;
 use crate::playground::{Playground, LOAD};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::Command;
 
 const NODE: &str = "bench-page-node";
 
@@ -47,14 +46,8 @@ pub fn measure(dist: &Path, image: &str) -> Result<Figures, String> {
     let mut options = AgentOptions::new(NODE);
     options.state_dir = output_dir().join("bench-page-agent-state");
     options.allow_origins = vec![page.origin()];
-    let reset = || {
-        let _ = Command::new(&binary)
-            .args(["reset", "--node-name", NODE, "--state-dir"])
-            .arg(&options.state_dir)
-            // Stdout carries only the figures.
-            .stdout(std::process::Stdio::null())
-            .status();
-    };
+    // `reset` captures what it prints: stdout carries only the figures.
+    let reset = || super::process::reset(&binary, NODE, &options.state_dir);
     reset();
     let agent = AgentProcess::start(&binary, &options).map_err(|e| e.to_string())?;
     let result = run(&page, &agent, image);
@@ -65,10 +58,7 @@ pub fn measure(dist: &Path, image: &str) -> Result<Figures, String> {
 
 fn run(page: &Page, agent: &AgentProcess, image: &str) -> Result<Figures, String> {
     let play = Playground::open(page).map_err(|e| e.to_string())?;
-    for name in ["node-1", "node-2", "node-3"] {
-        play.call(&json!({"call": "node", "command": {"command": "remove", "name": name}}))
-            .map_err(|e| e.to_string())?;
-    }
+    play.remove_simulated_nodes().map_err(|e| e.to_string())?;
     let reply = play
         .call(&json!({"call": "connectAgent", "url": agent.url, "token": agent.token}))
         .map_err(|e| e.to_string())?;

@@ -47,6 +47,13 @@ pub struct AgentProcess {
 }
 
 impl AgentProcess {
+    /// Starts an agent after `kubeplay-agent reset` of its node, so no container of an earlier
+    /// run collides with this one.
+    pub fn start_fresh(binary: &Path, options: &AgentOptions) -> Result<AgentProcess> {
+        reset(binary, &options.node_name, &options.state_dir);
+        Self::start(binary, options)
+    }
+
     pub fn start(binary: &Path, options: &AgentOptions) -> Result<AgentProcess> {
         let dir = output_dir();
         std::fs::create_dir_all(&dir)
@@ -182,4 +189,13 @@ impl Drop for AgentProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `kubeplay-agent reset` of `node`: removes every container and volume it made. Best effort:
+/// a node that never ran has nothing to remove.
+pub fn reset(binary: &Path, node: &str, state_dir: &Path) {
+    let _ = Command::new(binary)
+        .args(["reset", "--node-name", node, "--state-dir"])
+        .arg(state_dir)
+        .output();
 }
