@@ -17,6 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
+/// Why a control plane's `Http` stream is refused: only the agent's gateway opens those.
+const HTTP_FROM_AGENTS_ONLY: &str = "HTTP streams are opened by agents, not by the control plane";
+
 /// The streams open on one link; dropping it ends them all.
 pub struct Streams {
     runtime: Arc<PodRuntime>,
@@ -64,27 +67,26 @@ impl Streams {
             window: Arc::clone(&window),
             out: self.out.clone(),
         };
-        match request.open {
+        let Some(uid) = uid else {
+            let why = match request.open.pod() {
+                Some((namespace, pod)) => {
+                    format!("pods \"{pod}\" not found in namespace \"{namespace}\" on this node")
+                }
+                None => HTTP_FROM_AGENTS_ONLY.to_string(),
+            };
+            self.refuse(id, why).await;
+            return;
+        };
+        let opened = match request.open {
             StreamOpen::Logs {
-                namespace,
-                pod,
                 container,
                 follow,
                 tail_lines,
                 previous,
                 timestamps,
                 since_seconds,
+                ..
             } => {
-                let Some(uid) = uid else {
-                    self.refuse(
-                        id,
-                        format!(
-                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
-                        ),
-                    )
-                    .await;
-                    return;
-                };
                 let options = LogOptions {
                     follow,
                     tail: tail_lines,
@@ -118,126 +120,44 @@ impl Streams {
                         .close(None, result.err().map(|e| e.to_string()))
                         .await;
                 });
-                self.open.insert(
-                    id,
-                    Stream {
-                        window,
-                        stdin: None,
-                        exec: None,
-                        task,
-                    },
-                );
+                Ok((None, None, task))
             }
             StreamOpen::Exec {
-                namespace,
-                pod,
                 container,
                 command,
                 stdin,
                 tty,
-            } => {
-                let Some(uid) = uid else {
-                    self.refuse(
-                        id,
-                        format!(
-                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
-                        ),
-                    )
-                    .await;
-                    return;
-                };
-                let session = match self
-                    .runtime
-                    .exec(&uid, &container, command, tty, stdin)
-                    .await
-                {
-                    Ok(session) => session,
-                    Err(e) => {
-                        self.refuse(id, e.to_string()).await;
-                        return;
-                    }
-                };
-                let control = session.control.clone();
-                let stdin_bridge = session
-                    .stdin
-                    .map(|writer| spawn_stdin(id, writer, StdinEnd::Shutdown, self.out.clone()));
-                let task = tokio::spawn(run_exec(sender, session.output, session.control));
-                self.open.insert(
-                    id,
-                    Stream {
-                        window,
-                        stdin: stdin_bridge,
-                        exec: Some(control),
-                        task,
-                    },
-                );
-            }
+                ..
+            } => self
+                .runtime
+                .exec(&uid, &container, command, tty, stdin)
+                .await
+                .map(|session| {
+                    let stdin = session.stdin.map(|writer| {
+                        spawn_stdin(id, writer, StdinEnd::Shutdown, self.out.clone())
+                    });
+                    let control = session.control.clone();
+                    let task = tokio::spawn(run_exec(sender, session.output, session.control));
+                    (stdin, Some(control), task)
+                }),
             StreamOpen::Attach {
-                namespace,
-                pod,
                 container,
                 stdin,
                 stdout,
                 stderr,
-                tty: _,
-            } => {
-                let Some(uid) = uid else {
-                    self.refuse(
-                        id,
-                        format!(
-                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
-                        ),
-                    )
-                    .await;
-                    return;
-                };
-                let session = match self
-                    .runtime
-                    .attach(&uid, &container, stdin, stdout, stderr)
-                    .await
-                {
-                    Ok(session) => session,
-                    Err(e) => {
-                        self.refuse(id, e.to_string()).await;
-                        return;
-                    }
-                };
-                let stdin_bridge = session
-                    .stdin
-                    .map(|writer| spawn_stdin(id, writer, StdinEnd::Detach, self.out.clone()));
-                let task = tokio::spawn(run_attach(sender, session.output));
-                self.open.insert(
-                    id,
-                    Stream {
-                        window,
-                        stdin: stdin_bridge,
-                        exec: Some(session.control),
-                        task,
-                    },
-                );
-            }
-            StreamOpen::PortForward {
-                namespace,
-                pod,
-                port,
-            } => {
-                let Some(uid) = uid else {
-                    self.refuse(
-                        id,
-                        format!(
-                            "pods \"{pod}\" not found in namespace \"{namespace}\" on this node"
-                        ),
-                    )
-                    .await;
-                    return;
-                };
-                let ip = match self.runtime.pod_ip(&uid) {
-                    Ok(ip) => ip,
-                    Err(e) => {
-                        self.refuse(id, e.to_string()).await;
-                        return;
-                    }
-                };
+                ..
+            } => self
+                .runtime
+                .attach(&uid, &container, stdin, stdout, stderr)
+                .await
+                .map(|session| {
+                    let stdin = session
+                        .stdin
+                        .map(|writer| spawn_stdin(id, writer, StdinEnd::Detach, self.out.clone()));
+                    let task = tokio::spawn(run_attach(sender, session.output));
+                    (stdin, Some(session.control), task)
+                }),
+            StreamOpen::PortForward { port, .. } => self.runtime.pod_ip(&uid).map(|ip| {
                 let (tx, upstream) = mpsc::unbounded_channel();
                 let pending = Arc::new(AtomicU32::new(0));
                 let target = Target {
@@ -252,23 +172,26 @@ impl Streams {
                     upstream,
                     Arc::clone(&pending),
                 ));
+                (Some(Stdin { tx, pending }), None, task)
+            }),
+            StreamOpen::Http { .. } => {
+                self.refuse(id, HTTP_FROM_AGENTS_ONLY.to_string()).await;
+                return;
+            }
+        };
+        match opened {
+            Ok((stdin, exec, task)) => {
                 self.open.insert(
                     id,
                     Stream {
                         window,
-                        stdin: Some(Stdin { tx, pending }),
-                        exec: None,
+                        stdin,
+                        exec,
                         task,
                     },
                 );
             }
-            StreamOpen::Http { .. } => {
-                self.refuse(
-                    id,
-                    "HTTP streams are opened by agents, not by the control plane".to_string(),
-                )
-                .await;
-            }
+            Err(e) => self.refuse(id, e.to_string()).await,
         }
     }
 

@@ -89,6 +89,19 @@ pub enum StreamOpen {
     },
 }
 
+impl StreamOpen {
+    /// The pod a stream is for (namespace, name); `None` for the gateway's HTTP streams.
+    pub fn pod(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Logs { namespace, pod, .. }
+            | Self::Exec { namespace, pod, .. }
+            | Self::Attach { namespace, pod, .. }
+            | Self::PortForward { namespace, pod, .. } => Some((namespace, pod)),
+            Self::Http { .. } => None,
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
