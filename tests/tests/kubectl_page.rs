@@ -3,6 +3,10 @@
 //! agent, lists the page's nodes, applies the seed Deployment (which the page's map then shows),
 //! scales it, watches a pod the page creates and waits for the rollout. Without a page, and once
 //! the tab is closed, kubectl gets the agent's 503 saying so. Screenshots: `<target>/e2e/kubectl-page-*.png`.
+//!
+//! `kubectl exec` through the tab: into a pod on one of the page's simulated nodes (the page's
+//! simulated shell answers) and into a pod on a second agent connected to the same page (the
+//! page relays the bytes between the two agents' links).
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
@@ -161,4 +165,120 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
         .kubectl_until(&["get", "nodes"], CONNECT, |o| o.stderr.contains(NO_PAGE))
         .unwrap_or_else(|o| panic!("kubectl never got the 503 after the tab closed:\n{o}"));
     assert!(!out.ok(), "{out}");
+}
+
+/// The pods the exec test runs: one on a simulated node, one on the second agent's machine.
+fn exec_pods(far_node: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: sim
+spec:
+  nodeName: node-1
+  containers:
+  - name: app
+    image: myapp:1.0
+    env:
+    - name: GREETING
+      value: hello from the page
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: far
+spec:
+  nodeName: {far_node}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: myapp:1.0
+    command: [\"sh\", \"-c\", \"sleep 3600\"]
+    env:
+    - name: GREETING
+      value: hello from the far agent
+"
+    )
+}
+
+#[test]
+fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents() {
+    let test = "kubectl_page_exec";
+    let Some(tools) = tools_or_skip(test) else {
+        return;
+    };
+    let Some(page) = page_or_skip(test) else {
+        return;
+    };
+    if !docker_or_skip(test) {
+        return;
+    }
+    let binary = agent_binary().unwrap();
+    let (near_node, far_node) = ("e2e-exec-near", "e2e-exec-far");
+    let start = |node: &str| {
+        let options = AgentOptions {
+            allow_origins: vec![page.origin()],
+            ..AgentOptions::new(node)
+        };
+        let _ = Command::new(&binary)
+            .args(["reset", "--node-name", node, "--state-dir"])
+            .arg(&options.state_dir)
+            .status();
+        let agent = AgentProcess::start(&binary, &options).unwrap();
+        (agent, options)
+    };
+    let (near, options) = start(near_node);
+    let (far, _far_options) = start(far_node);
+    let server = near
+        .url
+        .replacen("ws://", "https://", 1)
+        .trim_end_matches("/v1/connect")
+        .to_string();
+    let kubectl = Cluster::attach(tools, "page-exec", &server, &near.token, &options.state_dir, &near.log).unwrap();
+
+    let play = Playground::open(&page).unwrap();
+    play.add_node(&near.url, &near.token).unwrap();
+    play.wait_agent(near_node, "connected", CONNECT).unwrap();
+    play.add_node(&far.url, &far.token).unwrap();
+    play.wait_agent(far_node, "connected", CONNECT).unwrap();
+
+    std::fs::write(kubectl.home.join("pods.yaml"), exec_pods(far_node)).unwrap();
+    let out = kubectl.kubectl(&["apply", "-f", "pods.yaml"]);
+    assert!(out.ok(), "{out}");
+    for pod in ["sim", "far"] {
+        kubectl
+            .kubectl_until(&["get", "pod", pod, "-o", "jsonpath={.status.phase}"], CONNECT, |o| o.stdout == "Running")
+            .unwrap_or_else(|o| panic!("{pod} never ran:\n{o}\n{}", far.log_text()));
+    }
+
+    // The simulated pod answers from the page's simulated shell.
+    let env = kubectl.kubectl(&["exec", "sim", "--", "env"]);
+    assert!(env.ok(), "{env}\n{}", near.log_text());
+    assert!(env.stdout.lines().any(|l| l == "GREETING=hello from the page"), "{env}");
+    assert!(env.stdout.lines().any(|l| l == "HOSTNAME=sim"), "{env}");
+    let failed = kubectl.kubectl(&["exec", "sim", "--", "sh", "-c", "exit 4"]);
+    assert_eq!(failed.code, Some(4), "{failed}");
+    assert!(failed.stderr.contains("command terminated with exit code 4"), "{failed}");
+    let shell = kubectl.kubectl_stdin(&["exec", "-i", "sim", "--", "sh"], "echo hi from $HOSTNAME\n");
+    assert!(shell.ok(), "{shell}");
+    assert_eq!(shell.stdout, "hi from sim\n");
+
+    // The API server's refusals, worded as Kubernetes words them.
+    let bad = kubectl.kubectl(&["exec", "sim", "-c", "nope", "--", "env"]);
+    assert!(bad.stderr.contains("Error from server (BadRequest): container nope is not valid for pod sim"), "{bad}");
+    let missing = kubectl.kubectl(&["exec", "no-such-pod", "--", "env"]);
+    assert!(missing.stderr.contains(r#"Error from server (NotFound): pods "no-such-pod" not found"#), "{missing}");
+
+    // The pod on the other agent's machine: the page relays between the two links.
+    let env = kubectl.kubectl(&["exec", "far", "--", "env"]);
+    assert!(env.ok(), "{env}\n{}", near.log_text());
+    assert!(env.stdout.lines().any(|l| l == "GREETING=hello from the far agent"), "{env}");
+    let failed = kubectl.kubectl(&["exec", "far", "--", "sh", "-c", "echo to-stderr >&2; exit 3"]);
+    assert_eq!(failed.code, Some(3), "{failed}");
+    assert!(failed.stderr.contains("to-stderr"), "{failed}");
+    assert!(failed.stderr.contains("command terminated with exit code 3"), "{failed}");
+    let echoed = kubectl.kubectl_stdin(&["exec", "-i", "far", "--", "sh", "-c", "cat"], "hello through the tab\nsecond line\n");
+    assert!(echoed.ok(), "{echoed}");
+    assert_eq!(echoed.stdout, "hello through the tab\nsecond line\n");
+    page.screenshot_as("kubectl-page-exec").unwrap();
 }

@@ -1,15 +1,15 @@
-//! `kubectl exec` and `attach` as the embedded control plane runs them: which container a
-//! request names (checked as the API server checks it), and the shell of simulated containers,
-//! which answers on the control plane's thread because it reads the cluster's objects.
+//! `kubectl exec` and `attach` as the embedded control plane runs them: the API server's checks
+//! and the simulated containers' processes come from [`kubeplay_shared::sim::exec`] (the page
+//! serves its agents' exec requests with the same code); this module delivers their events on
+//! the control plane's thread, where they read the cluster's objects.
 //!
 //! Pods on this machine's node go to the agent's Docker through the node link instead
 //! ([`super::local_node`]); both kinds end in the same [`ExecEvent`]s for the gateway.
 
-use kubeplay_shared::api::{meta, resources};
 use kubeplay_shared::node_protocol::{Channel, StreamId};
-use kubeplay_shared::sim::shell::{self, ExecError, ShellSession};
+pub use kubeplay_shared::sim::exec::Target;
+use kubeplay_shared::sim::exec::{self, ExecRequest, SimInput};
 use kubeplay_shared::{ControlPlane, Timestamp};
-use serde_json::Value;
 use std::collections::HashMap;
 use tokio::sync::mpsc;
 
@@ -70,114 +70,70 @@ pub struct ExecRefusal {
 }
 
 impl ExecRefusal {
-    fn bad_request(message: String) -> Self {
+    /// The API server's refusal as the shared checks word it.
+    pub fn from_shared(refusal: exec::Refusal) -> Self {
         Self {
-            code: 400,
-            reason: "BadRequest",
-            message,
+            code: refusal.code,
+            reason: static_reason(&refusal.reason),
+            message: refusal.message,
         }
     }
 }
 
-/// The container a request targets, once the API server's checks passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub container: String,
-    pub node: String,
-}
-
-/// The API server's checks: the pod exists, names the container, is not finished and has a
-/// node. Whether the container runs is the node's to say, after the upgrade.
-pub fn resolve(cp: &ControlPlane, spec: &ExecSpec) -> Result<Target, ExecRefusal> {
-    let pod = resources::by_plural("", "v1", "pods")
-        .and_then(|r| cp.api().get(r, &spec.namespace, &spec.pod).ok())
-        .ok_or_else(|| ExecRefusal {
-            code: 404,
-            reason: "NotFound",
-            message: format!("pods \"{}\" not found", spec.pod),
-        })?;
-    let names: Vec<&str> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
+/// A `Status` reason as the gateway keeps it; the few the API server gives an exec.
+pub fn static_reason(reason: &str) -> &'static str {
+    const KNOWN: [&str; 8] = [
+        "BadRequest",
+        "NotFound",
+        "Forbidden",
+        "Unauthorized",
+        "InternalError",
+        "ServiceUnavailable",
+        "Timeout",
+        "NotImplemented",
+    ];
+    KNOWN
         .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("name").and_then(Value::as_str))
-        .collect();
-    let container = match &spec.container {
-        Some(name) => name.clone(),
-        None => meta::annotation(pod, "kubectl.kubernetes.io/default-container")
-            .or(names.first().copied())
-            .unwrap_or_default()
-            .to_string(),
-    };
-    if !names.contains(&container.as_str()) {
-        return Err(ExecRefusal::bad_request(format!(
-            "container {container} is not valid for pod {}",
-            spec.pod
-        )));
+        .find(|k| *k == reason)
+        .unwrap_or("InternalError")
+}
+
+impl ExecSpec {
+    /// The request as the shared control plane reads it.
+    pub fn to_shared(&self) -> ExecRequest {
+        ExecRequest {
+            namespace: self.namespace.clone(),
+            pod: self.pod.clone(),
+            container: self.container.clone(),
+            command: self.command.clone(),
+            stdin: self.stdin,
+            tty: self.tty,
+            attach: self.attach,
+        }
     }
-    if let Some(phase @ ("Succeeded" | "Failed")) =
-        pod.pointer("/status/phase").and_then(Value::as_str)
-    {
-        let what = if spec.attach {
-            "attach to"
-        } else {
-            "exec into"
-        };
-        return Err(ExecRefusal::bad_request(format!(
-            "cannot {what} a container in a completed pod; current phase is {phase}"
-        )));
+}
+
+/// The API server's checks (shared with the page: [`exec::resolve`]).
+pub fn resolve(cp: &ControlPlane, spec: &ExecSpec) -> Result<Target, ExecRefusal> {
+    exec::resolve(cp, &spec.to_shared()).map_err(ExecRefusal::from_shared)
+}
+
+impl From<exec::ExecEvent> for ExecEvent {
+    fn from(event: exec::ExecEvent) -> Self {
+        match event {
+            exec::ExecEvent::Output(channel, bytes) => Self::Output(channel, bytes),
+            exec::ExecEvent::Exited(code) => Self::Exited(code),
+            exec::ExecEvent::Failed(text) => Self::Failed(text),
+        }
     }
-    let node = pod
-        .pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            ExecRefusal::bad_request(format!("pod {} does not have a host assigned", spec.pod))
-        })?;
-    Ok(Target {
-        container,
-        node: node.to_string(),
-    })
 }
 
-/// The text kubectl prints for a refusal of the simulated shell, without its `error: `.
-fn failure_text(e: &ExecError) -> String {
-    let text = e.to_string();
-    text.strip_prefix("error: ").unwrap_or(&text).to_string()
-}
-
-/// A shell of a simulated container reading lines from the client (`exec -it … -- sh`, or
-/// `exec -i … -- sh` with commands on stdin).
-struct LineShell {
-    session: ShellSession,
-    tty: bool,
-    line: Vec<u8>,
-    events: mpsc::UnboundedSender<ExecEvent>,
-}
-
-/// The simulated processes clients are attached to.
+/// The simulated processes clients are attached to, with where each one's events go.
 #[derive(Default)]
 pub struct SimulatedExecs {
     next: u64,
-    shells: HashMap<u64, LineShell>,
-}
-
-/// Whether `command` is a shell started without a script: it reads its commands from stdin.
-fn is_bare_shell(command: &[String]) -> bool {
-    match command {
-        [program] => matches!(program.rsplit('/').next(), Some("sh" | "bash")),
-        _ => false,
-    }
-}
-
-/// Output for a terminal: the pty turns `\n` into `\r\n`.
-fn for_terminal(text: &str, tty: bool) -> Vec<u8> {
-    if tty {
-        text.replace('\n', "\r\n").into_bytes()
-    } else {
-        text.as_bytes().to_vec()
-    }
+    processes: exec::SimulatedExecs,
+    events: HashMap<u64, mpsc::UnboundedSender<ExecEvent>>,
 }
 
 impl SimulatedExecs {
@@ -192,148 +148,35 @@ impl SimulatedExecs {
         let id = self.next;
         self.next += 1;
         let now = cp.clock().cluster_time(Timestamp::now());
-        let (ns, pod) = (spec.namespace.as_str(), spec.pod.as_str());
-        if spec.attach {
-            // A simulated container's main process prints only its log: nothing to attach to.
-            let _ = events.send(ExecEvent::Failed(format!(
-                "unable to upgrade connection: container {container} in pod {pod} is simulated and has no process to attach to"
-            )));
-            return ExecId::Simulated(id);
+        let out = self
+            .processes
+            .start(cp, id, &spec.to_shared(), container, now);
+        for event in out {
+            let _ = events.send(event.into());
         }
-        if (spec.stdin || spec.tty) && is_bare_shell(&spec.command) {
-            match ShellSession::open(cp, ns, pod, Some(container), &spec.command[0]) {
-                Ok(session) => {
-                    if spec.tty {
-                        let prompt = session.prompt().into_bytes();
-                        let _ = events.send(ExecEvent::Output(Channel::Stdout, prompt));
-                    }
-                    self.shells.insert(
-                        id,
-                        LineShell {
-                            session,
-                            tty: spec.tty,
-                            line: Vec::new(),
-                            events,
-                        },
-                    );
-                }
-                Err(e) => {
-                    let _ = events.send(ExecEvent::Failed(failure_text(&e)));
-                }
-            }
-            return ExecId::Simulated(id);
-        }
-        match shell::exec(cp, ns, pod, Some(container), &spec.command, now) {
-            Ok(out) => {
-                for (channel, text) in
-                    [(Channel::Stdout, out.stdout), (Channel::Stderr, out.stderr)]
-                {
-                    if !text.is_empty() {
-                        let bytes = for_terminal(&text, spec.tty);
-                        let _ = events.send(ExecEvent::Output(channel, bytes));
-                    }
-                }
-                let _ = events.send(ExecEvent::Exited(out.exit_code));
-            }
-            Err(e) => {
-                let _ = events.send(ExecEvent::Failed(failure_text(&e)));
-            }
+        if self.processes.is_running(id) {
+            self.events.insert(id, events);
         }
         ExecId::Simulated(id)
     }
 
     /// Feeds the client's input to the shell `id`.
     pub fn input(&mut self, cp: &ControlPlane, id: u64, input: ExecInput) {
-        let Some(shell) = self.shells.get_mut(&id) else {
-            return;
+        let input = match input {
+            ExecInput::Stdin(bytes) => SimInput::Stdin(bytes),
+            ExecInput::StdinEnd => SimInput::StdinEnd,
+            ExecInput::Close => SimInput::Close,
+            ExecInput::Resize { .. } | ExecInput::Consumed(_) => return,
         };
-        let ended = match input {
-            ExecInput::Stdin(bytes) => shell.typed(cp, &bytes),
-            ExecInput::StdinEnd => {
-                let rest = std::mem::take(&mut shell.line);
-                if !rest.is_empty() {
-                    shell.run(cp, &rest);
-                }
-                Some(shell.exit_code())
-            }
-            ExecInput::Close => {
-                self.shells.remove(&id);
-                return;
-            }
-            ExecInput::Resize { .. } | ExecInput::Consumed(_) => None,
-        };
-        if let Some(code) = ended {
-            if let Some(shell) = self.shells.remove(&id) {
-                let _ = shell.events.send(ExecEvent::Exited(code));
-            }
-        }
-    }
-}
-
-impl LineShell {
-    fn exit_code(&self) -> i32 {
-        self.session.last_status()
-    }
-
-    /// Takes typed bytes; a terminal echoes them. `Some(code)` once the shell ended.
-    fn typed(&mut self, cp: &ControlPlane, bytes: &[u8]) -> Option<i32> {
-        for &b in bytes {
-            match b {
-                b'\r' | b'\n' => {
-                    if self.tty {
-                        self.echo(b"\r\n");
-                    }
-                    let line = std::mem::take(&mut self.line);
-                    self.run(cp, &line);
-                    if self.session.is_closed() {
-                        return Some(self.exit_code());
-                    }
-                    if self.tty {
-                        let prompt = self.session.prompt().into_bytes();
-                        self.echo(&prompt);
-                    }
-                }
-                // Ctrl-D on an empty line ends the shell, as it does at a terminal.
-                0x04 if self.line.is_empty() => return Some(self.exit_code()),
-                // Ctrl-C drops the line being typed.
-                0x03 => {
-                    self.line.clear();
-                    if self.tty {
-                        let prompt = format!("^C\r\n{}", self.session.prompt()).into_bytes();
-                        self.echo(&prompt);
-                    }
-                }
-                0x7f | 0x08 => {
-                    if self.line.pop().is_some() && self.tty {
-                        self.echo(b"\x08 \x08");
-                    }
-                }
-                _ => {
-                    self.line.push(b);
-                    if self.tty {
-                        self.echo(&[b]);
-                    }
-                }
-            }
-        }
-        None
-    }
-
-    fn echo(&self, bytes: &[u8]) {
-        let _ = self
-            .events
-            .send(ExecEvent::Output(Channel::Stdout, bytes.to_vec()));
-    }
-
-    fn run(&mut self, cp: &ControlPlane, line: &[u8]) {
         let now = cp.clock().cluster_time(Timestamp::now());
-        let out = self.session.run(cp, &String::from_utf8_lossy(line), now);
-        let channels = [(Channel::Stdout, out.stdout), (Channel::Stderr, out.stderr)];
-        for (channel, text) in channels {
-            if !text.is_empty() {
-                let bytes = for_terminal(&text, self.tty);
-                let _ = self.events.send(ExecEvent::Output(channel, bytes));
+        let out = self.processes.input(cp, id, input, now);
+        if let Some(events) = self.events.get(&id) {
+            for event in out {
+                let _ = events.send(event.into());
             }
+        }
+        if !self.processes.is_running(id) {
+            self.events.remove(&id);
         }
     }
 }

@@ -67,14 +67,24 @@ enum Command {
 
 /// A running `kubectl exec`: its events, and the way to feed it; dropping it ends the process.
 pub struct ExecHandle {
-    id: ExecId,
     pub events: async_mpsc::UnboundedReceiver<ExecEvent>,
-    commands: mpsc::Sender<Command>,
+    input: Box<dyn Fn(ExecInput) + Send + Sync>,
 }
 
 impl ExecHandle {
+    /// A process wherever it runs: `input` feeds it, and gets [`ExecInput::Close`] at the end.
+    pub fn new(
+        events: async_mpsc::UnboundedReceiver<ExecEvent>,
+        input: impl Fn(ExecInput) + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            events,
+            input: Box::new(input),
+        }
+    }
+
     pub fn input(&self, input: ExecInput) {
-        let _ = self.commands.send(Command::ExecInput(self.id, input));
+        (self.input)(input);
     }
 }
 
@@ -175,11 +185,12 @@ impl EmbeddedControlPlane {
             })
             .await;
         match reply.unwrap_or_else(|| Err(stopped_refusal()))? {
-            Some(id) => Ok(ExecHandle {
-                id,
-                events,
-                commands: self.commands.clone(),
-            }),
+            Some(id) => {
+                let commands = self.commands.clone();
+                Ok(ExecHandle::new(events, move |input| {
+                    let _ = commands.send(Command::ExecInput(id, input));
+                }))
+            }
             None => Err(stopped_refusal()),
         }
     }

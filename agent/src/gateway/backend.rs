@@ -46,6 +46,11 @@ pub trait Backend: Send + Sync {
     fn embedded(&self) -> Option<&Arc<EmbeddedControlPlane>> {
         None
     }
+
+    /// The connected page's API, which runs exec and attach for pods of other nodes.
+    fn tunnel(&self) -> Option<&Arc<PageTunnel>> {
+        None
+    }
 }
 
 /// The control plane inside the agent (`run --embedded-control-plane`).
@@ -98,6 +103,10 @@ impl Backend for Embedded {
 pub struct Tunnel(pub Arc<PageTunnel>);
 
 impl Backend for Tunnel {
+    fn tunnel(&self) -> Option<&Arc<PageTunnel>> {
+        Some(&self.0)
+    }
+
     fn serve(
         &self,
         request: Request,

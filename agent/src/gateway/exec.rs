@@ -5,7 +5,8 @@
 //! which the client closes one of its channels (stdin's end).
 //!
 //! The process runs where the embedded control plane puts it (see
-//! [`crate::embedded::exec`]); this module only speaks the wire protocol. Requests that cannot
+//! [`crate::embedded::exec`]), or where the connected page does ([`crate::tunnel`]); this
+//! module only speaks the wire protocol. Requests that cannot
 //! be upgraded (kubectl's SPDY fallback) still get the API server's refusal for a bad pod or
 //! container, so kubectl prints what Kubernetes would.
 
@@ -113,20 +114,26 @@ async fn serve(
             code => status::status(code, "Forbidden", &refusal.to_string()),
         };
     }
-    let Some(cp) = gateway.backend.embedded() else {
+    let (embedded, page) = (gateway.backend.embedded(), gateway.backend.tunnel());
+    if embedded.is_none() && page.is_none() {
         return status::status(
             501,
             "NotImplemented",
-            "kubectl exec and attach are served by an embedded control plane (kubeplay-agent run --embedded-control-plane), not yet through a connected page: use the page's own terminal",
+            "this kubeplay-agent serves kubectl exec and attach only with a control plane: connect a page or start it with --embedded-control-plane",
         );
-    };
+    }
     let (spec, wanted) = match spec(target, query) {
         Ok(parsed) => parsed,
         Err(message) => return status::status(400, "BadRequest", message),
     };
     let protocol = offered(headers);
     let (Some(ws), Some(protocol)) = (ws, protocol) else {
-        return match cp.check_exec(spec).await {
+        // Only checked where that cannot start anything; a page is asked only to run one.
+        let checked = match embedded {
+            Some(cp) => cp.check_exec(spec).await,
+            None => Ok(()),
+        };
+        return match checked {
             Err(refusal) => refused(&refusal),
             Ok(()) => status::status(
                 400,
@@ -136,7 +143,15 @@ async fn serve(
         };
     };
     let command = spec.command.clone();
-    let handle = match cp.start_exec(spec).await {
+    let started = match (embedded, page) {
+        (Some(cp), _) => cp.start_exec(spec).await,
+        (None, Some(page)) => page.exec(&spec).await.map(|exec| {
+            let input = exec.input;
+            ExecHandle::new(exec.events, move |i| input.send(i))
+        }),
+        (None, None) => return status::status(501, "NotImplemented", "no control plane"),
+    };
+    let handle = match started {
         Ok(handle) => handle,
         Err(refusal) => return refused(&refusal),
     };
