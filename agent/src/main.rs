@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod docker;
 mod embedded;
+mod exec;
 mod gateway;
 mod kubeconfig;
 mod node_info;

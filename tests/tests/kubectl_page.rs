@@ -1,16 +1,18 @@
 //! The real kubectl drives the cluster in a browser tab, through the agent connected to it: in
 //! headless Chromium the page adds a real `kubeplay-agent` as a node; kubectl, pointed at that
 //! agent, lists the page's nodes, applies the seed Deployment (which the page's map then shows),
-//! scales it, watches a pod the page creates and waits for the rollout. Without a page, and once
+//! scales it, watches a pod the page creates and waits for the rollout. `kubectl exec`, `attach`
+//! and `logs -f` reach a pod on the agent's node (served by the agent on Docker, admitted by the
+//! page's API), `logs -f` follows a simulated pod's log in the page. Without a page, and once
 //! the tab is closed, kubectl gets the agent's 503 saying so. Screenshots: `<target>/e2e/kubectl-page-*.png`.
 //!
-//! `kubectl exec` through the tab: into a pod on one of the page's simulated nodes (the page's
-//! simulated shell answers) and into a pod on a second agent connected to the same page (the
-//! page relays the bytes between the two agents' links).
+//! `kubectl exec` through the tab into pods the agent does not run: on one of the page's
+//! simulated nodes (the page's simulated shell answers) and on a second agent connected to the
+//! same page (the page relays the bytes between the two agents' links).
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
-use kubeplay_e2e::kubectl::{tools_or_skip, Cluster};
+use kubeplay_e2e::kubectl::{tools_or_skip, Cluster, Streaming};
 use kubeplay_e2e::playground::{Playground, MY_API};
 use kubeplay_e2e::policy::{is_ci, page_or_skip};
 use std::process::Command;
@@ -77,7 +79,8 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
         &agent.token,
         &options.state_dir,
         &agent.log,
-    ).unwrap();
+    )
+    .unwrap();
 
     // No page yet: the agent says what is missing.
     let out = kubectl.kubectl(&["get", "nodes"]);
@@ -144,6 +147,9 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
     );
     page.screenshot_as("kubectl-page-scaled").unwrap();
 
+    streams_reach_the_agents_pod(&kubectl, &agent);
+    logs_follow_a_simulated_pod(&kubectl);
+
     // A figure for the report (no threshold): kubectl's whole round trip through the tab.
     let mut millis: Vec<u128> = (0..5)
         .map(|_| {
@@ -165,6 +171,106 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
         .kubectl_until(&["get", "nodes"], CONNECT, |o| o.stderr.contains(NO_PAGE))
         .unwrap_or_else(|o| panic!("kubectl never got the 503 after the tab closed:\n{o}"));
     assert!(!out.ok(), "{out}");
+}
+
+/// A pod of the agent's node, printing a counter every second, once it runs.
+const TICKER: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ticker\nspec:\n  nodeName: e2e-kubectl-page\n  containers:\n  - name: ticker\n    image: busybox:1.36\n    command: [sh, -c, 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done']\n";
+
+/// The counter of a `tick N` line.
+fn tick(line: &str) -> Option<u64> {
+    line.strip_prefix("tick ")?.parse().ok()
+}
+
+/// Waits for a line of `stream` with a counter above the first one it printed: a line printed
+/// after kubectl started.
+fn sees_a_later_tick(stream: &mut Streaming, what: &str) -> u64 {
+    let first = stream
+        .wait_for_line(CONNECT, |l| tick(l).is_some())
+        .unwrap_or_else(|seen| panic!("{what}: no tick: {seen:?}"));
+    let first = tick(&first).expect("a counter");
+    let later = stream
+        .wait_for_line(CONNECT, |l| tick(l).is_some_and(|n| n > first))
+        .unwrap_or_else(|seen| panic!("{what}: no tick after {first}: {seen:?}"));
+    assert!(stream.is_running(), "{what} goes on after {later}");
+    tick(&later).expect("a counter")
+}
+
+/// exec (exit code, stdin, a bad container), attach and logs -f of a pod on the agent's node.
+fn streams_reach_the_agents_pod(kubectl: &Cluster, agent: &AgentProcess) {
+    std::fs::write(kubectl.home.join("ticker.yaml"), TICKER).unwrap();
+    let out = kubectl.kubectl(&["apply", "-f", "ticker.yaml"]);
+    assert!(out.ok(), "{out}");
+    kubectl
+        .kubectl_until(
+            &["get", "pod", "ticker", "-o", "jsonpath={.status.phase}"],
+            CONNECT,
+            |o| o.stdout == "Running",
+        )
+        .unwrap_or_else(|o| panic!("ticker never ran:\n{o}\n{}", agent.log_text()));
+
+    let out = kubectl.kubectl(&["exec", "ticker", "--", "sh", "-c", "echo hi; exit 3"]);
+    assert_eq!((out.code, out.stdout.as_str()), (Some(3), "hi\n"), "{out}");
+    assert!(
+        out.stderr.contains("command terminated with exit code 3"),
+        "{out}"
+    );
+    let out = kubectl.kubectl_stdin(
+        &["exec", "-i", "ticker", "--", "sh", "-c", "cat"],
+        "through the tab's agent\nsecond line\n",
+    );
+    assert!(out.ok(), "{out}\n{}", agent.log_text());
+    assert_eq!(out.stdout, "through the tab's agent\nsecond line\n");
+    let out = kubectl.kubectl(&["exec", "ticker", "-c", "nope", "--", "env"]);
+    assert!(
+        !out.ok()
+            && out.stderr.contains(
+                "Error from server (BadRequest): container nope is not valid for pod ticker"
+            ),
+        "{out}"
+    );
+
+    let mut attach = kubectl.kubectl_streaming(&["attach", "ticker"]).unwrap();
+    let last = sees_a_later_tick(&mut attach, "kubectl attach");
+    attach.stop();
+    // Detaching leaves the container's process running: the log goes on past it.
+    let mut follow = kubectl
+        .kubectl_streaming(&["logs", "-f", "ticker", "--tail=1"])
+        .unwrap();
+    let followed = sees_a_later_tick(&mut follow, "kubectl logs -f");
+    assert!(followed > last, "{followed} after {last}");
+    follow.stop();
+}
+
+/// A simulated server under simulated traffic logs a summary per metrics scrape: `logs -f`
+/// started with no line shows the next one. An exec there runs in the page's simulated shell.
+fn logs_follow_a_simulated_pod(kubectl: &Cluster) {
+    let web = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: sim-web\n  labels:\n    app: sim-web\nspec:\n  nodeName: node-1\n  containers:\n  - name: web\n    image: myapp:1.0\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: sim-web\n  annotations:\n    kubeplay.dev/traffic-rps: \"20\"\nspec:\n  selector:\n    app: sim-web\n  ports:\n  - port: 80\n    targetPort: 3000\n";
+    std::fs::write(kubectl.home.join("sim-web.yaml"), web).unwrap();
+    let out = kubectl.kubectl(&["apply", "-f", "sim-web.yaml"]);
+    assert!(out.ok(), "{out}");
+    kubectl
+        .kubectl_until(
+            &["get", "pod", "sim-web", "-o", "jsonpath={.status.phase}"],
+            CONNECT,
+            |o| o.stdout == "Running",
+        )
+        .unwrap_or_else(|o| panic!("sim-web never ran:\n{o}"));
+    let mut follow = kubectl
+        .kubectl_streaming(&["logs", "-f", "sim-web", "--tail=0"])
+        .unwrap();
+    let line = follow
+        .wait_for_line(CONNECT, |l| l.starts_with("GET / 200 ("))
+        .unwrap_or_else(|seen| {
+            panic!("logs -f of a simulated pod showed no request line: {seen:?}")
+        });
+    assert!(follow.is_running(), "a follow goes on after {line}");
+    follow.stop();
+
+    let out = kubectl.kubectl(&["exec", "sim-web", "--", "env"]);
+    assert!(
+        out.ok() && out.stdout.lines().any(|l| l == "HOSTNAME=sim-web"),
+        "{out}"
+    );
 }
 
 /// The pods the exec test runs: one on a simulated node, one on the second agent's machine.
@@ -234,7 +340,15 @@ fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents(
         .replacen("ws://", "https://", 1)
         .trim_end_matches("/v1/connect")
         .to_string();
-    let kubectl = Cluster::attach(tools, "page-exec", &server, &near.token, &options.state_dir, &near.log).unwrap();
+    let kubectl = Cluster::attach(
+        tools,
+        "page-exec",
+        &server,
+        &near.token,
+        &options.state_dir,
+        &near.log,
+    )
+    .unwrap();
 
     let play = Playground::open(&page).unwrap();
     play.add_node(&near.url, &near.token).unwrap();
@@ -247,37 +361,83 @@ fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents(
     assert!(out.ok(), "{out}");
     for pod in ["sim", "far"] {
         kubectl
-            .kubectl_until(&["get", "pod", pod, "-o", "jsonpath={.status.phase}"], CONNECT, |o| o.stdout == "Running")
+            .kubectl_until(
+                &["get", "pod", pod, "-o", "jsonpath={.status.phase}"],
+                CONNECT,
+                |o| o.stdout == "Running",
+            )
             .unwrap_or_else(|o| panic!("{pod} never ran:\n{o}\n{}", far.log_text()));
     }
 
     // The simulated pod answers from the page's simulated shell.
     let env = kubectl.kubectl(&["exec", "sim", "--", "env"]);
     assert!(env.ok(), "{env}\n{}", near.log_text());
-    assert!(env.stdout.lines().any(|l| l == "GREETING=hello from the page"), "{env}");
+    assert!(
+        env.stdout
+            .lines()
+            .any(|l| l == "GREETING=hello from the page"),
+        "{env}"
+    );
     assert!(env.stdout.lines().any(|l| l == "HOSTNAME=sim"), "{env}");
     let failed = kubectl.kubectl(&["exec", "sim", "--", "sh", "-c", "exit 4"]);
     assert_eq!(failed.code, Some(4), "{failed}");
-    assert!(failed.stderr.contains("command terminated with exit code 4"), "{failed}");
-    let shell = kubectl.kubectl_stdin(&["exec", "-i", "sim", "--", "sh"], "echo hi from $HOSTNAME\n");
+    assert!(
+        failed
+            .stderr
+            .contains("command terminated with exit code 4"),
+        "{failed}"
+    );
+    let shell = kubectl.kubectl_stdin(
+        &["exec", "-i", "sim", "--", "sh"],
+        "echo hi from $HOSTNAME\n",
+    );
     assert!(shell.ok(), "{shell}");
     assert_eq!(shell.stdout, "hi from sim\n");
 
     // The API server's refusals, worded as Kubernetes words them.
     let bad = kubectl.kubectl(&["exec", "sim", "-c", "nope", "--", "env"]);
-    assert!(bad.stderr.contains("Error from server (BadRequest): container nope is not valid for pod sim"), "{bad}");
+    assert!(
+        bad.stderr
+            .contains("Error from server (BadRequest): container nope is not valid for pod sim"),
+        "{bad}"
+    );
     let missing = kubectl.kubectl(&["exec", "no-such-pod", "--", "env"]);
-    assert!(missing.stderr.contains(r#"Error from server (NotFound): pods "no-such-pod" not found"#), "{missing}");
+    assert!(
+        missing
+            .stderr
+            .contains(r#"Error from server (NotFound): pods "no-such-pod" not found"#),
+        "{missing}"
+    );
 
     // The pod on the other agent's machine: the page relays between the two links.
     let env = kubectl.kubectl(&["exec", "far", "--", "env"]);
     assert!(env.ok(), "{env}\n{}", near.log_text());
-    assert!(env.stdout.lines().any(|l| l == "GREETING=hello from the far agent"), "{env}");
-    let failed = kubectl.kubectl(&["exec", "far", "--", "sh", "-c", "echo to-stderr >&2; exit 3"]);
+    assert!(
+        env.stdout
+            .lines()
+            .any(|l| l == "GREETING=hello from the far agent"),
+        "{env}"
+    );
+    let failed = kubectl.kubectl(&[
+        "exec",
+        "far",
+        "--",
+        "sh",
+        "-c",
+        "echo to-stderr >&2; exit 3",
+    ]);
     assert_eq!(failed.code, Some(3), "{failed}");
     assert!(failed.stderr.contains("to-stderr"), "{failed}");
-    assert!(failed.stderr.contains("command terminated with exit code 3"), "{failed}");
-    let echoed = kubectl.kubectl_stdin(&["exec", "-i", "far", "--", "sh", "-c", "cat"], "hello through the tab\nsecond line\n");
+    assert!(
+        failed
+            .stderr
+            .contains("command terminated with exit code 3"),
+        "{failed}"
+    );
+    let echoed = kubectl.kubectl_stdin(
+        &["exec", "-i", "far", "--", "sh", "-c", "cat"],
+        "hello through the tab\nsecond line\n",
+    );
     assert!(echoed.ok(), "{echoed}");
     assert_eq!(echoed.stdout, "hello through the tab\nsecond line\n");
     page.screenshot_as("kubectl-page-exec").unwrap();

@@ -7,8 +7,8 @@
 //! ([`super::log_tails`]) and `kubectl exec` streams, whose bytes go to and from the gateway.
 //! The socket itself lives in [`super::loopback`]; this side does no I/O.
 
-use super::exec::{ExecEvent, ExecInput, ExecSpec};
 use super::log_tails::LogTails;
+use crate::exec::{ExecEvent, ExecInput, ExecSpec};
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, Output, StreamEvent};
 use kubeplay_shared::node_protocol::{Channel, FromAgent, StreamId, StreamOpen, ToAgent};
 use kubeplay_shared::{ApiServer, Timestamp};

@@ -10,12 +10,13 @@
 //! ([`local_node`], connected by [`loopback`]), and it runs `kubectl exec` for the gateway:
 //! over that link for pods on this machine, in the simulated shell for the others ([`exec`]).
 
-pub mod exec;
+mod exec;
 mod local_node;
 mod log_tails;
 pub mod loopback;
 
-use exec::{ExecEvent, ExecId, ExecInput, ExecRefusal, ExecSpec, SimulatedExecs};
+use crate::exec::{ExecEvent, ExecHandle, ExecInput, ExecRefusal, ExecSpec};
+use exec::{ExecId, SimulatedExecs};
 use kubeplay_shared::apiserver::{Request, Response, WatchId};
 use kubeplay_shared::node_link::registration::is_agent;
 use kubeplay_shared::node_protocol::{FromAgent, ToAgent};
@@ -63,35 +64,6 @@ enum Command {
     ExecInput(ExecId, ExecInput),
     #[cfg(test)]
     OpenWatches(oneshot::Sender<usize>),
-}
-
-/// A running `kubectl exec`: its events, and the way to feed it; dropping it ends the process.
-pub struct ExecHandle {
-    pub events: async_mpsc::UnboundedReceiver<ExecEvent>,
-    input: Box<dyn Fn(ExecInput) + Send + Sync>,
-}
-
-impl ExecHandle {
-    /// A process wherever it runs: `input` feeds it, and gets [`ExecInput::Close`] at the end.
-    pub fn new(
-        events: async_mpsc::UnboundedReceiver<ExecEvent>,
-        input: impl Fn(ExecInput) + Send + Sync + 'static,
-    ) -> Self {
-        Self {
-            events,
-            input: Box::new(input),
-        }
-    }
-
-    pub fn input(&self, input: ExecInput) {
-        (self.input)(input);
-    }
-}
-
-impl Drop for ExecHandle {
-    fn drop(&mut self) {
-        self.input(ExecInput::Close);
-    }
 }
 
 /// A handle on the control plane's thread; the thread ends when the last handle goes.

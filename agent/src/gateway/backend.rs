@@ -1,10 +1,11 @@
 //! What answers the gateway's requests once they are admitted: the control plane hosted in the
 //! agent, or the one in the browser tab that drives it, reached through the node link. The
 //! routing in front does not care which; each backend turns the core's answer into a body or a
-//! stream (watches, followed logs).
+//! watch stream, and runs the execs and attaches of the pods it reaches.
 
-use super::{log_stream, watch_stream};
+use super::watch_stream;
 use crate::embedded::EmbeddedControlPlane;
+use crate::exec::{admission, ExecHandle, ExecRefusal, ExecSpec};
 use crate::tunnel::{self, PageTunnel};
 use futures_util::future::BoxFuture;
 use kubeplay_shared::apiserver::{Request, Response};
@@ -21,7 +22,7 @@ pub enum Answer {
         body: Vec<u8>,
         warnings: Vec<String>,
     },
-    /// A response that streams (a watch, a followed log), already started.
+    /// A response that streams (a watch), already started.
     Stream(Reply),
 }
 
@@ -42,14 +43,24 @@ pub trait Backend: Send + Sync {
         stopping: watch::Receiver<bool>,
     ) -> BoxFuture<'_, Result<Answer, Refusal>>;
 
-    /// The control plane inside the agent, for what only it serves (exec and attach streams).
-    fn embedded(&self) -> Option<&Arc<EmbeddedControlPlane>> {
+    /// News of the store's changes, for streams that re-read (a followed log); `None` when the
+    /// backend cannot tell, and such streams poll.
+    fn changes(&self) -> Option<watch::Receiver<u64>> {
         None
     }
 
-    /// The connected page's API, which runs exec and attach for pods of other nodes.
-    fn tunnel(&self) -> Option<&Arc<PageTunnel>> {
-        None
+    /// The API server's checks of an exec or attach, without starting it (for a request that
+    /// cannot be upgraded but deserves the right refusal).
+    fn check_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<(), ExecRefusal>>;
+
+    /// Starts an exec or attach in a pod of this backend's cluster.
+    fn start_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<ExecHandle, ExecRefusal>>;
+
+    /// Whether this backend's execs reach this machine's own pods itself (the embedded control
+    /// plane does, over its node link to this agent); if not, the gateway runs them here, as
+    /// the kubelet would.
+    fn reaches_local_pods(&self) -> bool {
+        false
     }
 }
 
@@ -57,8 +68,20 @@ pub trait Backend: Send + Sync {
 pub struct Embedded(pub Arc<EmbeddedControlPlane>);
 
 impl Backend for Embedded {
-    fn embedded(&self) -> Option<&Arc<EmbeddedControlPlane>> {
-        Some(&self.0)
+    fn changes(&self) -> Option<watch::Receiver<u64>> {
+        Some(self.0.changes())
+    }
+
+    fn check_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<(), ExecRefusal>> {
+        Box::pin(self.0.check_exec(spec))
+    }
+
+    fn start_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<ExecHandle, ExecRefusal>> {
+        Box::pin(self.0.start_exec(spec))
+    }
+
+    fn reaches_local_pods(&self) -> bool {
+        true
     }
 
     fn serve(
@@ -76,13 +99,6 @@ impl Backend for Embedded {
                     watch_stream::timeout(&request.query),
                     stopping,
                 )),
-                Response::Body { status, body, .. }
-                    if status == 200 && log_stream::is_follow(&request) =>
-                {
-                    Answer::Stream(
-                        log_stream::follow(Arc::clone(cp), &request, body, stopping).await,
-                    )
-                }
                 Response::Body {
                     status,
                     content_type,
@@ -103,8 +119,50 @@ impl Backend for Embedded {
 pub struct Tunnel(pub Arc<PageTunnel>);
 
 impl Backend for Tunnel {
-    fn tunnel(&self) -> Option<&Arc<PageTunnel>> {
-        Some(&self.0)
+    /// The page's API server checks the pod it serves, read through the tunnel.
+    fn check_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<(), ExecRefusal>> {
+        Box::pin(async move {
+            let request = TunnelledRequest {
+                method: "GET".into(),
+                path: format!("/api/v1/namespaces/{}/pods/{}", spec.namespace, spec.pod),
+                query: String::new(),
+                headers: Vec::new(),
+                body: String::new(),
+            };
+            let unreadable = |why: String| ExecRefusal {
+                code: 500,
+                reason: "InternalError",
+                message: format!("the connected page's pod could not be read: {why}"),
+            };
+            match self.0.request(request).await {
+                Ok(tunnel::Answer::Body(TunnelledResponse::Body {
+                    status: 200, body, ..
+                })) => {
+                    let pod: serde_json::Value =
+                        serde_json::from_str(&body).map_err(|e| unreadable(e.to_string()))?;
+                    admission::admit(&pod, &spec).map(|_| ())
+                }
+                Ok(tunnel::Answer::Body(TunnelledResponse::Body { status: 404, .. })) => {
+                    Err(ExecRefusal::pod_not_found(&spec.pod))
+                }
+                Ok(_) => Err(unreadable("an unexpected answer".into())),
+                Err(unavailable) => Err(ExecRefusal {
+                    code: unavailable.code(),
+                    reason: unavailable.reason(),
+                    message: unavailable.to_string(),
+                }),
+            }
+        })
+    }
+
+    /// The page runs the process (a simulated container's) or relays it to the agent of the
+    /// pod's node ([`PageTunnel::exec`]).
+    fn start_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<ExecHandle, ExecRefusal>> {
+        Box::pin(async move {
+            let exec = self.0.exec(&spec).await?;
+            let input = exec.input;
+            Ok(ExecHandle::new(exec.events, move |i| input.send(i)))
+        })
     }
 
     fn serve(
@@ -113,13 +171,6 @@ impl Backend for Tunnel {
         stopping: watch::Receiver<bool>,
     ) -> BoxFuture<'_, Result<Answer, Refusal>> {
         Box::pin(async move {
-            if log_stream::is_follow(&request) {
-                return Err(Refusal {
-                    code: 501,
-                    reason: "NotImplemented",
-                    message: "following a log (kubectl logs -f) is not served through the connected page yet; drop -f to read the log so far".into(),
-                });
-            }
             let timeout = watch_stream::timeout(&request.query);
             let tunnelled = TunnelledRequest::from_request(&request).map_err(|e| Refusal {
                 code: 415,

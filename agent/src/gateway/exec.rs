@@ -4,15 +4,13 @@
 //! 2 stderr, 3 the final `Status` (with the exit code), 4 terminal size; v5 adds 255, with
 //! which the client closes one of its channels (stdin's end).
 //!
-//! The process runs where the embedded control plane puts it (see
-//! [`crate::embedded::exec`]), or where the connected page does ([`crate::tunnel`]); this
-//! module only speaks the wire protocol. Requests that cannot
-//! be upgraded (kubectl's SPDY fallback) still get the API server's refusal for a bad pod or
-//! container, so kubectl prints what Kubernetes would.
+//! The process runs on this machine's Docker when the agent serves the pod itself
+//! ([`local_exec`]), else where the backend puts it; this module only speaks the wire protocol.
+//! Requests that cannot be upgraded (kubectl's SPDY fallback) still get the API server's
+//! refusal for a bad pod or container, so kubectl prints what Kubernetes would.
 
-use super::{status, Gateway};
-use crate::embedded::exec::{ExecEvent, ExecInput, ExecRefusal, ExecSpec};
-use crate::embedded::ExecHandle;
+use super::{local_exec, status, Gateway};
+use crate::exec::{ExecEvent, ExecHandle, ExecInput, ExecRefusal, ExecSpec};
 use futures_util::{SinkExt, StreamExt};
 use kubeplay_shared::apiserver::query::Query;
 use kubeplay_shared::node_protocol::Channel;
@@ -114,24 +112,19 @@ async fn serve(
             code => status::status(code, "Forbidden", &refusal.to_string()),
         };
     }
-    let (embedded, page) = (gateway.backend.embedded(), gateway.backend.tunnel());
-    if embedded.is_none() && page.is_none() {
-        return status::status(
-            501,
-            "NotImplemented",
-            "this kubeplay-agent serves kubectl exec and attach only with a control plane: connect a page or start it with --embedded-control-plane",
-        );
-    }
     let (spec, wanted) = match spec(target, query) {
         Ok(parsed) => parsed,
         Err(message) => return status::status(400, "BadRequest", message),
     };
+    let local = match local_exec::find(gateway, &spec).await {
+        Ok(local) => local,
+        Err(refusal) => return refusal,
+    };
     let protocol = offered(headers);
     let (Some(ws), Some(protocol)) = (ws, protocol) else {
-        // Only checked where that cannot start anything; a page is asked only to run one.
-        let checked = match embedded {
-            Some(cp) => cp.check_exec(spec).await,
-            None => Ok(()),
+        let checked = match local {
+            Some(_) => Ok(()),
+            None => gateway.backend.check_exec(spec).await,
         };
         return match checked {
             Err(refusal) => refused(&refusal),
@@ -143,17 +136,12 @@ async fn serve(
         };
     };
     let command = spec.command.clone();
-    let started = match (embedded, page) {
-        (Some(cp), _) => cp.start_exec(spec).await,
-        (None, Some(page)) => page.exec(&spec).await.map(|exec| {
-            let input = exec.input;
-            ExecHandle::new(exec.events, move |i| input.send(i))
-        }),
-        (None, None) => return status::status(501, "NotImplemented", "no control plane"),
-    };
-    let handle = match started {
-        Ok(handle) => handle,
-        Err(refusal) => return refused(&refusal),
+    let handle = match local {
+        Some(pod) => pod.start(&spec),
+        None => match gateway.backend.start_exec(spec).await {
+            Ok(handle) => handle,
+            Err(refusal) => return refused(&refusal),
+        },
     };
     let stopping = gateway.stopping();
     let v5 = protocol == PROTOCOLS[0];

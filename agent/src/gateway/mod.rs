@@ -9,12 +9,15 @@
 //! Requests go to a [`Backend`]: the control plane hosted in the agent
 //! (`run --embedded-control-plane`), or the one in the browser tab connected to the agent,
 //! over the node link (503 with the reason when no such page is connected).
-//! `kubectl exec` and `attach` upgrade to WebSocket streams ([`exec`]), served by an embedded
-//! control plane. Port-forward to a pod this machine runs as a node is the kubelet's part,
-//! served here whichever control plane placed the pod ([`port_forward`]).
+//! `kubectl exec` and `attach` upgrade to WebSocket streams ([`exec`]), run by the backend, or
+//! here for a pod this machine runs when the backend cannot reach it ([`local_exec`]).
+//! Port-forward to a pod this machine runs as a node is the kubelet's part too, served here
+//! whichever control plane placed the pod ([`port_forward`]). Followed logs are re-read through
+//! the backend ([`log_stream`]).
 
 mod backend;
 mod exec;
+mod local_exec;
 mod log_stream;
 mod openapi;
 mod port_forward;
@@ -49,7 +52,8 @@ pub fn filter(
 pub struct Gateway {
     gate: Arc<Gate>,
     backend: Arc<dyn Backend>,
-    /// The pods this machine runs, when it is a node: port-forward reaches them directly.
+    /// The pods this machine runs, when it is a node: port-forward (and exec, unless the
+    /// backend reaches them itself) reach them directly.
     local_pods: Option<Arc<PodRuntime>>,
     stopping: watch::Sender<bool>,
 }

@@ -3,7 +3,7 @@
 //! back as a body, a watch stream or a followed log.
 
 use super::backend::Answer;
-use super::{openapi, port_forward, protobuf, status, Gateway};
+use super::{log_stream, openapi, port_forward, protobuf, status, Gateway};
 use crate::server::transport::{Connection, Transport};
 use kubeplay_shared::apiserver::{Method, Request};
 use std::sync::Arc;
@@ -123,19 +123,36 @@ async fn serve(
         })
         .collect();
     request.body = body;
-    match gateway.backend.serve(request, gateway.stopping()).await {
-        Ok(Answer::Stream(reply)) => reply,
-        Ok(Answer::Body {
-            status,
-            content_type,
-            body,
-            warnings,
-        }) => {
+    // A followed log's first answer is the log so far; the gateway streams the rest.
+    let followed = log_stream::is_follow(&request).then(|| request.clone());
+    match (
+        gateway.backend.serve(request, gateway.stopping()).await,
+        followed,
+    ) {
+        (
+            Ok(Answer::Body {
+                status: 200, body, ..
+            }),
+            Some(request),
+        ) => {
+            let backend = Arc::clone(&gateway.backend);
+            log_stream::follow(backend, &request, body, gateway.stopping()).await
+        }
+        (Ok(Answer::Stream(reply)), _) => reply,
+        (
+            Ok(Answer::Body {
+                status,
+                content_type,
+                body,
+                warnings,
+            }),
+            _,
+        ) => {
             let mut reply = status::with_body(status, &content_type, body);
             add_warnings(reply.headers_mut(), &warnings);
             reply
         }
-        Err(refusal) => status::status(refusal.code, refusal.reason, &refusal.message),
+        (Err(refusal), _) => status::status(refusal.code, refusal.reason, &refusal.message),
     }
 }
 

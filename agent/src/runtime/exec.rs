@@ -3,6 +3,11 @@
 //! readable once the output ends.
 
 use super::RuntimeError;
+use std::time::Duration;
+
+/// How many times, and how far apart, an ended exec's exit code is asked for (a second in all).
+const EXIT_CODE_POLLS: u32 = 50;
+const EXIT_CODE_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// The handle of a running exec (or attach) that stays with the caller while stdin and output
 /// move to their own tasks.
@@ -53,6 +58,18 @@ impl ExecControl {
         } else {
             inspect.exit_code
         })
+    }
+
+    /// The command's exit code once its output ended: Docker records it a moment after the
+    /// output ends, so this asks again for a while. `None` if it never showed.
+    pub async fn exit_code_after_output(&self) -> Result<Option<i64>, RuntimeError> {
+        for _ in 0..EXIT_CODE_POLLS {
+            if let Some(code) = self.exit_code().await? {
+                return Ok(Some(code));
+            }
+            tokio::time::sleep(EXIT_CODE_POLL_INTERVAL).await;
+        }
+        Ok(None)
     }
 }
 

@@ -451,26 +451,15 @@ async fn run_exec(
             return;
         }
     }
-    // The output ends a moment before Docker records the exit code.
-    for _ in 0..50 {
-        match control.exit_code().await {
-            Ok(Some(code)) => {
-                sender.close(Some(code as i32), None).await;
-                return;
-            }
-            Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-            Err(e) => {
-                sender.close(None, Some(e.to_string())).await;
-                return;
-            }
-        }
-    }
-    sender
-        .close(
+    let (exit_code, error) = match control.exit_code_after_output().await {
+        Ok(Some(code)) => (Some(code as i32), None),
+        Ok(None) => (
             None,
             Some("the process's exit code could not be read".to_string()),
-        )
-        .await;
+        ),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    sender.close(exit_code, error).await;
 }
 
 /// Carries an attached container's output until its process ends (the output stream ends),

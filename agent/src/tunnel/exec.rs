@@ -9,7 +9,7 @@
 //! [`api_exec`]: kubeplay_shared::node_protocol::api_exec
 
 use super::{PageTunnel, Unavailable};
-use crate::embedded::exec::{static_reason, ExecEvent, ExecInput, ExecRefusal, ExecSpec};
+use crate::exec::{static_reason, ExecEvent, ExecInput, ExecRefusal, ExecSpec};
 use kubeplay_shared::node_protocol::api_exec::ExecRefused;
 use kubeplay_shared::node_protocol::flow::{Receiver, Sender};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream};
