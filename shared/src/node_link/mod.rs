@@ -243,7 +243,8 @@ impl NodeLink {
                 pod_cidr,
                 features: [(self.config.serves_api, FEATURE_KUBE_API), (self.config.serves_exec, FEATURE_KUBE_EXEC)]
                     .into_iter()
-                    .filter_map(|(served, feature)| served.then(|| feature.to_string()))
+                    .filter(|(served, _)| *served)
+                    .map(|(_, feature)| feature.to_string())
                     .collect(),
             }],
             events: vec![LinkEvent::Registered { node: name }],

@@ -186,7 +186,7 @@ impl Agents {
             StreamEvent::Data(d) => {
                 let end = (socket, d.stream);
                 if self.kube.execs.contains_key(&end) {
-                    self.from_asker(end, d);
+                    self.asker_input(end, d);
                 } else if let Some(asker) = self.kube.asker_of(end) {
                     if d.data.is_empty() {
                         // Only stdin has an end of its own; output ends with the process.
@@ -277,7 +277,7 @@ impl Agents {
     }
 
     /// Stdin, a terminal size or the end of stdin from kubectl, for the process.
-    fn from_asker(&mut self, end: End, d: &StreamData) {
+    fn asker_input(&mut self, end: End, d: &StreamData) {
         let Some(exec) = self.kube.execs.get(&end) else {
             return;
         };
@@ -390,12 +390,8 @@ impl Agents {
     /// Writes `held` to stream `to`; what did not fit comes back. The source gets credit for
     /// what went (an empty chunk ends stdin there).
     fn pass(&mut self, to: End, held: Held) -> Option<Held> {
-        let Some(at) = self.by_socket(to.0) else {
-            return None;
-        };
-        let Some(link) = self.agents[at].link.as_mut() else {
-            return None;
-        };
+        let at = self.by_socket(to.0)?;
+        let link = self.agents[at].link.as_mut()?;
         if held.data.is_empty() {
             let frames = link.finish_stream(to.1, held.channel).unwrap_or_default();
             self.send(at, frames);
