@@ -3,9 +3,12 @@
 //! agent, lists the page's nodes, applies the seed Deployment (which the page's map then shows),
 //! scales it, watches a pod the page creates and waits for the rollout. `kubectl exec`, `attach`
 //! and `logs -f` reach a pod on the agent's node (served by the agent on Docker, admitted by the
-//! page's API), `logs -f` follows a simulated pod's log in the page, and `exec` into a simulated
-//! pod prints why it is not served through the tab. Without a page, and once the tab is closed,
-//! kubectl gets the agent's 503 saying so. Screenshots: `<target>/e2e/kubectl-page-*.png`.
+//! page's API), `logs -f` follows a simulated pod's log in the page. Without a page, and once
+//! the tab is closed, kubectl gets the agent's 503 saying so. Screenshots: `<target>/e2e/kubectl-page-*.png`.
+//!
+//! `kubectl exec` through the tab into pods the agent does not run: on one of the page's
+//! simulated nodes (the page's simulated shell answers) and on a second agent connected to the
+//! same page (the page relays the bytes between the two agents' links).
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
@@ -239,7 +242,7 @@ fn streams_reach_the_agents_pod(kubectl: &Cluster, agent: &AgentProcess) {
 }
 
 /// A simulated server under simulated traffic logs a summary per metrics scrape: `logs -f`
-/// started with no line shows the next one. An exec there is refused, saying why.
+/// started with no line shows the next one. An exec there runs in the page's simulated shell.
 fn logs_follow_a_simulated_pod(kubectl: &Cluster) {
     let web = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: sim-web\n  labels:\n    app: sim-web\nspec:\n  nodeName: node-1\n  containers:\n  - name: web\n    image: myapp:1.0\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: sim-web\n  annotations:\n    kubeplay.dev/traffic-rps: \"20\"\nspec:\n  selector:\n    app: sim-web\n  ports:\n  - port: 80\n    targetPort: 3000\n";
     std::fs::write(kubectl.home.join("sim-web.yaml"), web).unwrap();
@@ -265,10 +268,177 @@ fn logs_follow_a_simulated_pod(kubectl: &Cluster) {
 
     let out = kubectl.kubectl(&["exec", "sim-web", "--", "env"]);
     assert!(
-        !out.ok()
-            && out
-                .stderr
-                .contains("reach the pods of this agent's own node only"),
+        out.ok() && out.stdout.lines().any(|l| l == "HOSTNAME=sim-web"),
         "{out}"
     );
+}
+
+/// The pods the exec test runs: one on a simulated node, one on the second agent's machine.
+fn exec_pods(far_node: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: sim
+spec:
+  nodeName: node-1
+  containers:
+  - name: app
+    image: myapp:1.0
+    env:
+    - name: GREETING
+      value: hello from the page
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: far
+spec:
+  nodeName: {far_node}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: myapp:1.0
+    command: [\"sh\", \"-c\", \"sleep 3600\"]
+    env:
+    - name: GREETING
+      value: hello from the far agent
+"
+    )
+}
+
+#[test]
+fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents() {
+    let test = "kubectl_page_exec";
+    let Some(tools) = tools_or_skip(test) else {
+        return;
+    };
+    let Some(page) = page_or_skip(test) else {
+        return;
+    };
+    if !docker_or_skip(test) {
+        return;
+    }
+    let binary = agent_binary().unwrap();
+    let (near_node, far_node) = ("e2e-exec-near", "e2e-exec-far");
+    let start = |node: &str| {
+        let options = AgentOptions {
+            allow_origins: vec![page.origin()],
+            ..AgentOptions::new(node)
+        };
+        let _ = Command::new(&binary)
+            .args(["reset", "--node-name", node, "--state-dir"])
+            .arg(&options.state_dir)
+            .status();
+        let agent = AgentProcess::start(&binary, &options).unwrap();
+        (agent, options)
+    };
+    let (near, options) = start(near_node);
+    let (far, _far_options) = start(far_node);
+    let server = near
+        .url
+        .replacen("ws://", "https://", 1)
+        .trim_end_matches("/v1/connect")
+        .to_string();
+    let kubectl = Cluster::attach(
+        tools,
+        "page-exec",
+        &server,
+        &near.token,
+        &options.state_dir,
+        &near.log,
+    )
+    .unwrap();
+
+    let play = Playground::open(&page).unwrap();
+    play.add_node(&near.url, &near.token).unwrap();
+    play.wait_agent(near_node, "connected", CONNECT).unwrap();
+    play.add_node(&far.url, &far.token).unwrap();
+    play.wait_agent(far_node, "connected", CONNECT).unwrap();
+
+    std::fs::write(kubectl.home.join("pods.yaml"), exec_pods(far_node)).unwrap();
+    let out = kubectl.kubectl(&["apply", "-f", "pods.yaml"]);
+    assert!(out.ok(), "{out}");
+    for pod in ["sim", "far"] {
+        kubectl
+            .kubectl_until(
+                &["get", "pod", pod, "-o", "jsonpath={.status.phase}"],
+                CONNECT,
+                |o| o.stdout == "Running",
+            )
+            .unwrap_or_else(|o| panic!("{pod} never ran:\n{o}\n{}", far.log_text()));
+    }
+
+    // The simulated pod answers from the page's simulated shell.
+    let env = kubectl.kubectl(&["exec", "sim", "--", "env"]);
+    assert!(env.ok(), "{env}\n{}", near.log_text());
+    assert!(
+        env.stdout
+            .lines()
+            .any(|l| l == "GREETING=hello from the page"),
+        "{env}"
+    );
+    assert!(env.stdout.lines().any(|l| l == "HOSTNAME=sim"), "{env}");
+    let failed = kubectl.kubectl(&["exec", "sim", "--", "sh", "-c", "exit 4"]);
+    assert_eq!(failed.code, Some(4), "{failed}");
+    assert!(
+        failed
+            .stderr
+            .contains("command terminated with exit code 4"),
+        "{failed}"
+    );
+    let shell = kubectl.kubectl_stdin(
+        &["exec", "-i", "sim", "--", "sh"],
+        "echo hi from $HOSTNAME\n",
+    );
+    assert!(shell.ok(), "{shell}");
+    assert_eq!(shell.stdout, "hi from sim\n");
+
+    // The API server's refusals, worded as Kubernetes words them.
+    let bad = kubectl.kubectl(&["exec", "sim", "-c", "nope", "--", "env"]);
+    assert!(
+        bad.stderr
+            .contains("Error from server (BadRequest): container nope is not valid for pod sim"),
+        "{bad}"
+    );
+    let missing = kubectl.kubectl(&["exec", "no-such-pod", "--", "env"]);
+    assert!(
+        missing
+            .stderr
+            .contains(r#"Error from server (NotFound): pods "no-such-pod" not found"#),
+        "{missing}"
+    );
+
+    // The pod on the other agent's machine: the page relays between the two links.
+    let env = kubectl.kubectl(&["exec", "far", "--", "env"]);
+    assert!(env.ok(), "{env}\n{}", near.log_text());
+    assert!(
+        env.stdout
+            .lines()
+            .any(|l| l == "GREETING=hello from the far agent"),
+        "{env}"
+    );
+    let failed = kubectl.kubectl(&[
+        "exec",
+        "far",
+        "--",
+        "sh",
+        "-c",
+        "echo to-stderr >&2; exit 3",
+    ]);
+    assert_eq!(failed.code, Some(3), "{failed}");
+    assert!(failed.stderr.contains("to-stderr"), "{failed}");
+    assert!(
+        failed
+            .stderr
+            .contains("command terminated with exit code 3"),
+        "{failed}"
+    );
+    let echoed = kubectl.kubectl_stdin(
+        &["exec", "-i", "far", "--", "sh", "-c", "cat"],
+        "hello through the tab\nsecond line\n",
+    );
+    assert!(echoed.ok(), "{echoed}");
+    assert_eq!(echoed.stdout, "hello through the tab\nsecond line\n");
+    page.screenshot_as("kubectl-page-exec").unwrap();
 }

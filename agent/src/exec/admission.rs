@@ -1,74 +1,25 @@
 //! The API server's checks of an exec or attach against its pod, before any node is dialled:
 //! the container must be one of the pod's (defaulted as kubectl and the API server default it),
 //! the pod not finished and bound to a node. Whether the container runs is the node's to say.
-//! Pure, so the embedded control plane and the gateway (for a pod it serves itself) word every
-//! refusal alike.
+//! The checks are the shared core's ([`kubeplay_shared::sim::exec::admit`], which the page runs
+//! too), so every place that serves an exec words every refusal alike.
 
 use super::{ExecRefusal, ExecSpec};
-use kubeplay_shared::api::meta;
+pub use kubeplay_shared::sim::exec::Target;
 use serde_json::Value;
-
-/// The annotation naming the container `exec`, `attach` and `logs` use when none is given.
-const DEFAULT_CONTAINER: &str = "kubectl.kubernetes.io/default-container";
-
-/// The container a request targets, once the API server's checks passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub container: String,
-    pub node: String,
-}
 
 /// Checks `spec` against `pod` (the object as the API serves it).
 pub fn admit(pod: &Value, spec: &ExecSpec) -> Result<Target, ExecRefusal> {
-    let names: Vec<&str> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("name").and_then(Value::as_str))
-        .collect();
-    let container = match &spec.container {
-        Some(name) => name.clone(),
-        None => meta::annotation(pod, DEFAULT_CONTAINER)
-            .or(names.first().copied())
-            .unwrap_or_default()
-            .to_string(),
-    };
-    if !names.contains(&container.as_str()) {
-        return Err(ExecRefusal::bad_request(format!(
-            "container {container} is not valid for pod {}",
-            spec.pod
-        )));
-    }
-    if let Some(phase @ ("Succeeded" | "Failed")) =
-        pod.pointer("/status/phase").and_then(Value::as_str)
-    {
-        let what = if spec.attach {
-            "attach to"
-        } else {
-            "exec into"
-        };
-        return Err(ExecRefusal::bad_request(format!(
-            "cannot {what} a container in a completed pod; current phase is {phase}"
-        )));
-    }
-    let node = pod
-        .pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            ExecRefusal::bad_request(format!("pod {} does not have a host assigned", spec.pod))
-        })?;
-    Ok(Target {
-        container,
-        node: node.to_string(),
-    })
+    kubeplay_shared::sim::exec::admit(pod, &spec.to_shared()).map_err(ExecRefusal::from_shared)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The annotation naming the container `exec`, `attach` and `logs` use when none is given.
+    const DEFAULT_CONTAINER: &str = "kubectl.kubernetes.io/default-container";
 
     fn spec(container: Option<&str>, attach: bool) -> ExecSpec {
         ExecSpec {

@@ -12,6 +12,7 @@ mod handle;
 pub use handle::ExecHandle;
 
 use kubeplay_shared::node_protocol::Channel;
+use kubeplay_shared::sim::exec;
 
 /// What a `pods/{name}/exec` (or `attach`) request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,11 +63,21 @@ pub struct ExecRefusal {
 }
 
 impl ExecRefusal {
+    #[cfg(test)]
     pub fn bad_request(message: String) -> Self {
         Self {
             code: 400,
             reason: "BadRequest",
             message,
+        }
+    }
+
+    /// The API server's refusal as the shared core words it.
+    pub fn from_shared(refusal: exec::Refusal) -> Self {
+        Self {
+            code: refusal.code,
+            reason: static_reason(&refusal.reason),
+            message: refusal.message,
         }
     }
 
@@ -78,4 +89,38 @@ impl ExecRefusal {
             message: format!("pods \"{pod}\" not found"),
         }
     }
+}
+
+impl ExecSpec {
+    /// The request as the shared core reads it.
+    pub fn to_shared(&self) -> exec::ExecRequest {
+        exec::ExecRequest {
+            namespace: self.namespace.clone(),
+            pod: self.pod.clone(),
+            container: self.container.clone(),
+            command: self.command.clone(),
+            stdin: self.stdin,
+            tty: self.tty,
+            attach: self.attach,
+        }
+    }
+}
+
+/// A `Status` reason as the gateway keeps it: one of those the API server gives an exec (a
+/// page's refusal crosses the link as text).
+pub fn static_reason(reason: &str) -> &'static str {
+    const KNOWN: [&str; 8] = [
+        "BadRequest",
+        "NotFound",
+        "Forbidden",
+        "Unauthorized",
+        "InternalError",
+        "ServiceUnavailable",
+        "Timeout",
+        "NotImplemented",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|k| *k == reason)
+        .unwrap_or("InternalError")
 }

@@ -5,7 +5,7 @@
 
 use super::watch_stream;
 use crate::embedded::EmbeddedControlPlane;
-use crate::exec::{ExecHandle, ExecRefusal, ExecSpec};
+use crate::exec::{admission, ExecHandle, ExecRefusal, ExecSpec};
 use crate::tunnel::{self, PageTunnel};
 use futures_util::future::BoxFuture;
 use kubeplay_shared::apiserver::{Request, Response};
@@ -119,12 +119,50 @@ impl Backend for Embedded {
 pub struct Tunnel(pub Arc<PageTunnel>);
 
 impl Backend for Tunnel {
-    fn check_exec(&self, _spec: ExecSpec) -> BoxFuture<'_, Result<(), ExecRefusal>> {
-        Box::pin(async { Err(exec_not_relayed()) })
+    /// The page's API server checks the pod it serves, read through the tunnel.
+    fn check_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<(), ExecRefusal>> {
+        Box::pin(async move {
+            let request = TunnelledRequest {
+                method: "GET".into(),
+                path: format!("/api/v1/namespaces/{}/pods/{}", spec.namespace, spec.pod),
+                query: String::new(),
+                headers: Vec::new(),
+                body: String::new(),
+            };
+            let unreadable = |why: String| ExecRefusal {
+                code: 500,
+                reason: "InternalError",
+                message: format!("the connected page's pod could not be read: {why}"),
+            };
+            match self.0.request(request).await {
+                Ok(tunnel::Answer::Body(TunnelledResponse::Body {
+                    status: 200, body, ..
+                })) => {
+                    let pod: serde_json::Value =
+                        serde_json::from_str(&body).map_err(|e| unreadable(e.to_string()))?;
+                    admission::admit(&pod, &spec).map(|_| ())
+                }
+                Ok(tunnel::Answer::Body(TunnelledResponse::Body { status: 404, .. })) => {
+                    Err(ExecRefusal::pod_not_found(&spec.pod))
+                }
+                Ok(_) => Err(unreadable("an unexpected answer".into())),
+                Err(unavailable) => Err(ExecRefusal {
+                    code: unavailable.code(),
+                    reason: unavailable.reason(),
+                    message: unavailable.to_string(),
+                }),
+            }
+        })
     }
 
-    fn start_exec(&self, _spec: ExecSpec) -> BoxFuture<'_, Result<ExecHandle, ExecRefusal>> {
-        Box::pin(async { Err(exec_not_relayed()) })
+    /// The page runs the process (a simulated container's) or relays it to the agent of the
+    /// pod's node ([`PageTunnel::exec`]).
+    fn start_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<ExecHandle, ExecRefusal>> {
+        Box::pin(async move {
+            let exec = self.0.exec(&spec).await?;
+            let input = exec.input;
+            Ok(ExecHandle::new(exec.events, move |i| input.send(i)))
+        })
     }
 
     fn serve(
@@ -178,15 +216,6 @@ impl Backend for Tunnel {
                 }),
             }
         })
-    }
-}
-
-/// Why an exec or attach of a pod this agent does not run cannot go through the page yet.
-fn exec_not_relayed() -> ExecRefusal {
-    ExecRefusal {
-        code: 501,
-        reason: "NotImplemented",
-        message: "kubectl exec and attach through the connected page reach the pods of this agent's own node only, not yet pods of simulated nodes or of other agents: use the page's terminal for those".into(),
     }
 }
 

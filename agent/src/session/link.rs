@@ -249,9 +249,15 @@ async fn run(
                         sessions.network.update(&services, &ingresses)
                     }
                     ToAgent::Resize(resize) => streams.resize(resize).await,
+                    // Streams this agent opened are kubectl's execs through the page.
+                    ToAgent::Credit(credit) if sessions.tunnel.has_exec(credit.stream) => sessions.tunnel.on_exec_credit(credit),
+                    ToAgent::CloseStream(close) if sessions.tunnel.has_exec(close.stream) => sessions.tunnel.on_exec_close(close),
+                    ToAgent::Data(data) if sessions.tunnel.has_exec(data.stream) => sessions.tunnel.on_exec_data(data),
                     ToAgent::Credit(credit) => streams.credit(credit),
                     ToAgent::CloseStream(close) => streams.close(close.stream),
                     ToAgent::Data(data) => streams.data(data).await,
+                    ToAgent::ExecStarted(started) => sessions.tunnel.on_exec_started(started.stream),
+                    ToAgent::ExecRefused(refused) => sessions.tunnel.on_exec_refused(refused),
                     ToAgent::ApiResponse(answer) => sessions.tunnel.on_response(answer),
                     ToAgent::ApiWatchEvents(update) => sessions.tunnel.on_watch_events(update),
                     ToAgent::PortForwardListen(request) => forwards.listen(*request).await,
@@ -357,6 +363,8 @@ fn message_kind(msg: &ToAgent) -> &'static str {
         ToAgent::HttpResponse(_) => "httpResponse",
         ToAgent::ApiResponse(_) => "apiResponse",
         ToAgent::ApiWatchEvents(_) => "apiWatchEvents",
+        ToAgent::ExecStarted(_) => "execStarted",
+        ToAgent::ExecRefused(_) => "execRefused",
         ToAgent::PortForwardListen(_) => "portForwardListen",
         ToAgent::PortForwardStop(_) => "portForwardStop",
         ToAgent::Data(_) => "stream data",

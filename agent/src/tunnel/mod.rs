@@ -5,8 +5,13 @@
 //! [`PageTunnel::request`] and waits for the answer. Without a page, with a page built before
 //! the tunnel (it did not list [`FEATURE_KUBE_API`]), or when the page goes away mid-request,
 //! the caller gets an [`Unavailable`] that says which, for kubectl to print.
+//!
+//! `kubectl exec` and `attach` to pods this agent does not run go the same way, as streams the
+//! page runs or relays ([`exec`]).
 
 use kubeplay_shared::node_protocol::api::ApiRequestId;
+use kubeplay_shared::node_protocol::api_exec::FEATURE_KUBE_EXEC;
+use kubeplay_shared::node_protocol::StreamId;
 use kubeplay_shared::node_protocol::{
     ApiRequest, ApiResponse, ApiWatchEvents, FromAgent, TunnelledRequest, TunnelledResponse,
     FEATURE_KUBE_API,
@@ -87,6 +92,9 @@ struct Link {
     out: mpsc::Sender<FromAgent>,
     pending: HashMap<ApiRequestId, Waiting>,
     watches: HashMap<ApiRequestId, mpsc::Sender<ApiWatchEvents>>,
+    /// The page lists [`FEATURE_KUBE_EXEC`]: it runs exec and attach streams.
+    serves_exec: bool,
+    execs: HashMap<StreamId, exec::ExecStream>,
 }
 
 #[derive(Default)]
@@ -94,6 +102,8 @@ struct Inner {
     link: Option<Link>,
     generations: u64,
     next_id: ApiRequestId,
+    /// The last stream id this agent opened (even, as the protocol has the agent's).
+    next_stream: StreamId,
 }
 
 /// The connected page's API, shared by the node link and the gateway.
@@ -117,7 +127,9 @@ impl Drop for Attached {
             .as_ref()
             .is_some_and(|l| l.generation == self.generation)
         {
-            inner.link = None;
+            if let Some(link) = inner.link.take() {
+                link.execs.into_values().for_each(exec::page_left);
+            }
         }
     }
 }
@@ -140,12 +152,17 @@ impl PageTunnel {
         let mut inner = self.lock();
         inner.generations += 1;
         let generation = inner.generations;
+        if let Some(old) = inner.link.take() {
+            old.execs.into_values().for_each(exec::page_left);
+        }
         inner.link = Some(Link {
             generation,
             serves_api: features.iter().any(|f| f == FEATURE_KUBE_API),
             out,
             pending: HashMap::new(),
             watches: HashMap::new(),
+            serves_exec: features.iter().any(|f| f == FEATURE_KUBE_EXEC),
+            execs: HashMap::new(),
         });
         Attached {
             tunnel: Arc::clone(self),
@@ -265,6 +282,8 @@ impl PageTunnel {
         }
     }
 }
+
+mod exec;
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,8 @@
 //! terminal, `kubectl port-forward` listeners on the agents' machines ([`forward`]), and the
 //! real kubectl's requests that the agent's gateway tunnels to this page (answered by the
 //! engine with the control plane's request handler; their watches are polled here and pushed
-//! to the agent).
+//! to the agent), and the exec and attach streams that kubectl opens through an agent
+//! ([`kube_exec`]).
 //!
 //! Pure: the host opens, feeds and closes the WebSockets this asks for ([`SocketCommand`]) and
 //! passes both clocks in, so all of it runs and is tested natively. Sockets get a fresh id per
@@ -192,6 +193,8 @@ pub struct Agents {
     api_requests: Vec<(SocketId, ApiRequest)>,
     /// Watches of links that went away, closed in the API at the next `poll`.
     orphan_watches: Vec<WatchId>,
+    /// kubectl's execs that agents opened here.
+    kube: kube_exec::KubeExecs,
 }
 
 /// The link's timings at `speed`: the agent's periods are real seconds, the silence cluster time.
@@ -204,6 +207,7 @@ fn link_config(speed: Speed) -> LinkConfig {
         metrics_seconds: real(METRICS_CLUSTER_SECONDS),
         silence: silence(heartbeat, speed),
         serves_api: true,
+        serves_exec: true,
         ..LinkConfig::default()
     }
 }
@@ -306,6 +310,7 @@ impl Agents {
     fn drop_socket(&mut self, agent: &mut Agent) {
         if let Some(socket) = agent.socket.take() {
             self.commands.push(SocketCommand::Close { socket });
+            self.kube_link_gone(socket);
         }
         if let Some(mut link) = agent.link.take() {
             // Its streams end with it: execs are answered below, log tails just stop.
@@ -477,6 +482,9 @@ impl Agents {
     }
 
     fn on_stream(&mut self, at: usize, event: StreamEvent, api: &mut ApiServer, now: Timestamp) {
+        if self.kube_exec_event(at, &event) {
+            return;
+        }
         match event {
             StreamEvent::Data(d) => {
                 let agent = &mut self.agents[at];
@@ -943,6 +951,7 @@ impl Shell for AgentShell {
 }
 
 mod forward;
+mod kube_exec;
 mod session;
 #[cfg(test)]
 mod tests;

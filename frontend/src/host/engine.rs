@@ -112,6 +112,8 @@ impl Engine {
     pub fn agent_frame(&mut self, socket: SocketId, frame: &Frame, now: Timestamp) {
         let cluster_now = self.cp.clock().cluster_time(now);
         self.agents.on_frame(socket, frame, self.cp.api_mut(), cluster_now);
+        // kubectl's execs through agents run here: simulated shells read the control plane.
+        self.agents.serve_execs(&self.cp, cluster_now);
         self.serve_tunnelled(now);
     }
 

@@ -24,8 +24,9 @@ use crate::node_protocol::node::{NodeRegistration, NodeStatusReport};
 use crate::node_protocol::report::ProbeResult;
 use crate::node_protocol::stream::{Channel, StreamId, StreamOpen};
 use crate::node_protocol::api::{ApiRequest, ApiRequestId};
+use crate::node_protocol::api_exec::{ExecRefused, ExecStarted};
 use crate::node_protocol::{
-    negotiate, DesiredPod, FromAgent, Refused, ToAgent, FEATURE_ATTACH, FEATURE_KUBE_API, FEATURE_SERVICES, SUPPORTED_VERSIONS,
+    negotiate, DesiredPod, FromAgent, Refused, ToAgent, FEATURE_ATTACH, FEATURE_KUBE_API, FEATURE_KUBE_EXEC, FEATURE_SERVICES, SUPPORTED_VERSIONS,
 };
 use desired::Unresolvable;
 use jiff::{SignedDuration, Timestamp};
@@ -52,6 +53,10 @@ pub struct LinkConfig {
     /// The host answers tunnelled kube API requests ([`LinkEvent::ApiRequest`]): registration
     /// tells the agent so with [`FEATURE_KUBE_API`].
     pub serves_api: bool,
+    /// The host runs exec and attach streams the agent opens ([`StreamEvent::Opened`]) and
+    /// answers them with [`NodeLink::exec_started`] or [`NodeLink::exec_refused`]:
+    /// registration tells the agent so with [`FEATURE_KUBE_EXEC`].
+    pub serves_exec: bool,
 }
 
 impl Default for LinkConfig {
@@ -63,6 +68,7 @@ impl Default for LinkConfig {
             status_report: SignedDuration::from_secs(300),
             silence: SignedDuration::from_secs(40),
             serves_api: false,
+            serves_exec: false,
         }
     }
 }
@@ -235,7 +241,11 @@ impl NodeLink {
                 heartbeat_seconds: self.config.heartbeat_seconds,
                 metrics_seconds: self.config.metrics_seconds,
                 pod_cidr,
-                features: if self.config.serves_api { vec![FEATURE_KUBE_API.to_string()] } else { Vec::new() },
+                features: [(self.config.serves_api, FEATURE_KUBE_API), (self.config.serves_exec, FEATURE_KUBE_EXEC)]
+                    .into_iter()
+                    .filter(|(served, _)| *served)
+                    .map(|(_, feature)| feature.to_string())
+                    .collect(),
             }],
             events: vec![LinkEvent::Registered { node: name }],
         };
@@ -271,7 +281,7 @@ impl NodeLink {
             FromAgent::Metrics(m) => {
                 reports::write_metrics(api, &name, &m, now);
             }
-            FromAgent::OpenStream(o) => match self.streams.on_open(o) {
+            FromAgent::OpenStream(o) => match self.streams.on_open(o, self.config.serves_exec) {
                 Ok(e) => out.events.push(LinkEvent::Stream(e)),
                 Err(refusal) => out.to_agent.push(refusal),
             },
@@ -390,6 +400,27 @@ impl NodeLink {
 
     pub fn close_stream(&mut self, stream: StreamId, error: Option<String>) -> Option<ToAgent> {
         self.streams.close(stream, error)
+    }
+
+    /// Ends a stream after what is queued on it: an exec's exit code, or the error that ended it.
+    pub fn end_stream(&mut self, stream: StreamId, exit_code: Option<i32>, error: Option<String>) -> Vec<ToAgent> {
+        self.streams.end(stream, exit_code, error)
+    }
+
+    /// The exec or attach the agent opened on `stream` runs.
+    pub fn exec_started(&self, stream: StreamId) -> Result<ToAgent, StreamError> {
+        match self.streams.kind(stream) {
+            Some(StreamOpen::Exec { .. } | StreamOpen::Attach { .. }) => Ok(ToAgent::ExecStarted(ExecStarted { stream })),
+            Some(_) => Err(StreamError::NotExec(stream)),
+            None => Err(StreamError::Unknown(stream)),
+        }
+    }
+
+    /// The API server refused the exec the agent opened on `stream`; the stream is over.
+    pub fn exec_refused(&mut self, stream: StreamId, code: u16, reason: &str, message: &str) -> Option<ToAgent> {
+        self.streams.forget(stream).then(|| {
+            ToAgent::ExecRefused(ExecRefused { stream, code, reason: reason.to_string(), message: message.to_string() })
+        })
     }
 
     pub fn streams(&self) -> &streams::Streams {

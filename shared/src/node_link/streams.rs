@@ -18,6 +18,8 @@ pub enum StreamError {
     Unknown(StreamId),
     #[error("stream {0} is not an HTTP request from the agent")]
     NotHttp(StreamId),
+    #[error("stream {0} is not an exec or attach from the agent")]
+    NotExec(StreamId),
     #[error("the link is not registered")]
     NotRegistered,
     #[error("the node's agent is too old for this stream (it lacks the \"{0}\" feature): upgrade kubeplay-agent")]
@@ -45,6 +47,8 @@ struct Stream {
     open: StreamOpen,
     send: Sender,
     recv: Receiver,
+    /// The host ended the stream while bytes were still queued: sent once they are out.
+    ending: Option<CloseStream>,
 }
 
 #[derive(Debug)]
@@ -60,7 +64,7 @@ impl Default for Streams {
 }
 
 fn new_stream(open: StreamOpen) -> Stream {
-    Stream { open, send: Sender::new(INITIAL_WINDOW, SEND_CAPACITY), recv: Receiver::new(INITIAL_WINDOW) }
+    Stream { open, send: Sender::new(INITIAL_WINDOW, SEND_CAPACITY), recv: Receiver::new(INITIAL_WINDOW), ending: None }
 }
 
 fn data_frames(id: StreamId, s: &mut Stream) -> Vec<ToAgent> {
@@ -139,13 +143,42 @@ impl Streams {
         Some(ToAgent::CloseStream(CloseStream { stream: id, exit_code: None, error }))
     }
 
-    pub fn on_open(&mut self, o: OpenStream) -> Result<StreamEvent, ToAgent> {
+    /// Ends a stream once the bytes queued on it are out: with the exit code of its process, or
+    /// the error that cut it off. Returns the messages that may go now.
+    pub fn end(&mut self, id: StreamId, exit_code: Option<i32>, error: Option<String>) -> Vec<ToAgent> {
+        let Some(s) = self.streams.get_mut(&id) else { return Vec::new() };
+        let close = CloseStream { stream: id, exit_code, error };
+        if s.send.queued() > 0 {
+            s.ending = Some(close);
+            return Vec::new();
+        }
+        self.streams.remove(&id);
+        vec![ToAgent::CloseStream(close)]
+    }
+
+    /// Forgets a stream the agent opened and the host refused with its own message.
+    pub fn forget(&mut self, id: StreamId) -> bool {
+        self.streams.remove(&id).is_some()
+    }
+
+    /// A stream the agent opens: an HTTP request, or (`exec`: the host serves them) an exec or
+    /// attach for kubectl.
+    pub fn on_open(&mut self, o: OpenStream, exec: bool) -> Result<StreamEvent, ToAgent> {
         let refuse = |why: &str| ToAgent::CloseStream(CloseStream { stream: o.stream, exit_code: None, error: Some(why.to_string()) });
         if opened_by_control_plane(o.stream) || self.streams.contains_key(&o.stream) {
             return Err(refuse("stream id is not the agent's to open"));
         }
-        if !matches!(o.open, StreamOpen::Http { .. }) {
-            return Err(refuse("an agent may only open http streams"));
+        let allowed = match o.open {
+            StreamOpen::Http { .. } => true,
+            StreamOpen::Exec { .. } | StreamOpen::Attach { .. } => exec,
+            _ => false,
+        };
+        if !allowed {
+            return Err(refuse(if exec {
+                "an agent may only open http, exec and attach streams"
+            } else {
+                "an agent may only open http streams"
+            }));
         }
         self.streams.insert(o.stream, new_stream(o.open.clone()));
         Ok(StreamEvent::Opened { stream: o.stream, open: o.open })
@@ -171,7 +204,13 @@ impl Streams {
     pub fn on_credit(&mut self, c: Credit) -> (Vec<ToAgent>, Option<StreamEvent>) {
         let Some(s) = self.streams.get_mut(&c.stream) else { return (Vec::new(), None) };
         s.send.grant(c.bytes);
-        let frames = data_frames(c.stream, s);
+        let mut frames = data_frames(c.stream, s);
+        if s.ending.is_some() && s.send.queued() == 0 {
+            let close = s.ending.take().map(ToAgent::CloseStream);
+            self.streams.remove(&c.stream);
+            frames.extend(close);
+            return (frames, None);
+        }
         let writable = (s.send.space() > 0).then_some(StreamEvent::Writable { stream: c.stream });
         (frames, writable)
     }
@@ -220,9 +259,9 @@ mod tests {
         let (a, _) = s.open(logs());
         let (b, _) = s.open(logs());
         assert_eq!((a, b), (1, 3));
-        assert!(s.on_open(OpenStream { stream: 5, open: http() }).is_err());
-        assert!(s.on_open(OpenStream { stream: 2, open: logs() }).is_err(), "only http from the agent");
-        assert_eq!(s.on_open(OpenStream { stream: 2, open: http() }), Ok(StreamEvent::Opened { stream: 2, open: http() }));
+        assert!(s.on_open(OpenStream { stream: 5, open: http() }, false).is_err());
+        assert!(s.on_open(OpenStream { stream: 2, open: logs() }, false).is_err(), "only http from the agent");
+        assert_eq!(s.on_open(OpenStream { stream: 2, open: http() }, false), Ok(StreamEvent::Opened { stream: 2, open: http() }));
         assert!(s.respond(2, 200, vec![]).is_ok());
         assert_eq!(s.respond(1, 200, vec![]), Err(StreamError::NotHttp(1)));
     }
@@ -270,11 +309,39 @@ mod tests {
         assert!(matches!(s.on_data(reply), Ok(StreamEvent::Data(_))), "the other direction goes on");
     }
 
+    fn exec() -> StreamOpen {
+        StreamOpen::Exec { namespace: "default".into(), pod: "web".into(), container: String::new(), command: vec!["env".into()], stdin: false, tty: false }
+    }
+
+    #[test]
+    fn an_agent_opens_execs_only_where_the_host_serves_them() {
+        let mut s = Streams::default();
+        assert!(s.on_open(OpenStream { stream: 2, open: exec() }, false).is_err());
+        assert!(s.is_empty());
+        assert_eq!(s.on_open(OpenStream { stream: 2, open: exec() }, true), Ok(StreamEvent::Opened { stream: 2, open: exec() }));
+        assert!(s.on_open(OpenStream { stream: 4, open: logs() }, true).is_err(), "logs are the control plane's to open");
+    }
+
+    #[test]
+    fn an_exec_ends_only_after_its_queued_output() {
+        let mut s = Streams::default();
+        s.on_open(OpenStream { stream: 2, open: exec() }, true).unwrap();
+        let (taken, frames) = s.send(2, Channel::Stdout, &vec![7; INITIAL_WINDOW as usize]).unwrap();
+        assert_eq!((taken, frames.len()), (INITIAL_WINDOW as usize, INITIAL_WINDOW as usize / MAX_CHUNK));
+        assert_eq!(s.send(2, Channel::Stdout, &[7; 5]).unwrap(), (5, vec![]), "queued: the window is used up");
+        assert_eq!(s.end(2, Some(3), None), vec![], "five bytes still wait for credit");
+        let (frames, writable) = s.on_credit(Credit { stream: 2, bytes: MAX_CHUNK as u32 });
+        let close = ToAgent::CloseStream(CloseStream { stream: 2, exit_code: Some(3), error: None });
+        assert_eq!(frames, vec![ToAgent::Data(StreamData { stream: 2, channel: Channel::Stdout, data: vec![7; 5] }), close]);
+        assert_eq!(writable, None);
+        assert!(s.is_empty());
+    }
+
     #[test]
     fn closing_the_link_ends_every_stream() {
         let mut s = Streams::default();
         s.open(logs());
-        s.on_open(OpenStream { stream: 2, open: http() }).unwrap();
+        s.on_open(OpenStream { stream: 2, open: http() }, false).unwrap();
         let closed = s.close_all();
         assert_eq!(closed.len(), 2);
         assert!(s.is_empty());

@@ -2,6 +2,7 @@
 //! tagged by `type`; `Data` never goes through JSON (see [`super::wire`]).
 
 use super::api::{ApiRequest, ApiRequestId, ApiResponse, ApiWatchEvents};
+use super::api_exec::{ExecRefused, ExecStarted};
 use super::forward::{PortForwardConnection, PortForwardFailed, PortForwardListen, PortForwardListening, PortForwardStop};
 use super::node::{NodeRegistration, NodeStatusReport};
 use super::pod::DesiredPod;
@@ -66,6 +67,10 @@ pub enum ToAgent {
     ApiResponse(ApiResponse),
     /// New events of a tunnelled watch, or its end.
     ApiWatchEvents(ApiWatchEvents),
+    /// An exec or attach stream the agent opened runs ([`super::api_exec`]).
+    ExecStarted(ExecStarted),
+    /// An exec or attach stream the agent opened was refused by the API server's checks.
+    ExecRefused(ExecRefused),
     /// Listen on the agent's machine for `kubectl port-forward` typed in a page; sent only to
     /// agents whose registration lists [`super::forward::FEATURE_PORT_FORWARD`].
     PortForwardListen(Box<PortForwardListen>),
@@ -93,7 +98,9 @@ pub enum FromAgent {
     Event(EventReport),
     ProbeResult(ProbeResult),
     Metrics(MetricsReport),
-    /// The agent's kube API gateway tunnels a request (`StreamOpen::Http`).
+    /// The agent's kube API gateway tunnels a request (`StreamOpen::Http`), or an exec or
+    /// attach for a control plane that registered it with
+    /// [`super::api_exec::FEATURE_KUBE_EXEC`].
     OpenStream(OpenStream),
     /// A kube API request from kubectl, for a control plane that registered the agent with
     /// [`super::api::FEATURE_KUBE_API`].

@@ -37,6 +37,9 @@
 //! `apiResponse`, and streams watches with `apiWatchEvents` until `apiWatchClose` ([`api`]), so
 //! the real kubectl pointed at an agent drives the cluster in the connected page. The feature
 //! is the version check: an agent never sends these to a control plane that did not list it.
+//! Likewise with `kubeExec`, the agent opens exec and attach streams in the control plane
+//! (`execStarted` or `execRefused` answer them), so kubectl's exec reaches pods on simulated
+//! nodes and on other agents' nodes ([`api_exec`]).
 //!
 //! # Streams and flow control
 //! `openStream` starts a log, exec, attach, port-forward (opened by the control plane, odd ids) or a
@@ -74,6 +77,7 @@
 //! container has a TTY.
 
 pub mod api;
+pub mod api_exec;
 pub mod flow;
 pub mod forward;
 pub mod messages;
@@ -85,7 +89,10 @@ pub mod stream;
 pub mod version;
 pub mod wire;
 
-pub use api::{ApiRequest, ApiResponse, ApiWatchEvents, TunnelledRequest, TunnelledResponse, FEATURE_KUBE_API};
+pub use api::{
+    ApiRequest, ApiResponse, ApiWatchEvents, TunnelledRequest, TunnelledResponse, FEATURE_KUBE_API,
+};
+pub use api_exec::FEATURE_KUBE_EXEC;
 pub use forward::FEATURE_PORT_FORWARD;
 pub use messages::{FromAgent, ToAgent, FEATURE_ATTACH, FEATURE_SERVICES};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};

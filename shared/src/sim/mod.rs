@@ -5,6 +5,7 @@
 //! hour of a simulated node's life in milliseconds.
 
 pub mod dns;
+pub mod exec;
 pub mod env;
 pub mod images;
 pub mod kubelet;

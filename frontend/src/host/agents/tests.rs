@@ -535,6 +535,7 @@ fn a_faster_cluster_tolerates_the_agents_real_heartbeat() {
             heartbeat_seconds: 10,
             metrics_seconds: 15,
             serves_api: true,
+            serves_exec: true,
             ..LinkConfig::default()
         }
     );
@@ -756,4 +757,155 @@ fn kubectl_requests_tunnelled_by_the_agent_are_answered_by_the_pages_control_pla
     engine.agent_closed(socket, secs(6));
     engine.tick(secs(6));
     assert_eq!(engine.control_plane().api().open_watches(), 0);
+}
+
+/// Agent-opened exec stream `stream` for `pod` running `command`.
+fn kubectl_exec(stream: StreamId, pod: &str, command: &[&str], stdin: bool) -> Frame {
+    text(&FromAgent::OpenStream(kubeplay_shared::node_protocol::stream::OpenStream {
+        stream,
+        open: StreamOpen::Exec {
+            namespace: "default".into(),
+            pod: pod.into(),
+            container: String::new(),
+            command: command.iter().map(|c| c.to_string()).collect(),
+            stdin,
+            tty: false,
+        },
+    }))
+}
+
+fn data(stream: StreamId, channel: Channel, bytes: &[u8]) -> Frame {
+    Frame::Binary(encode_data(&StreamData { stream, channel, data: bytes.to_vec() }).unwrap())
+}
+
+/// What the engine sent to `socket`, leaving out what every link gets anyway.
+fn sent_to(engine: &mut Engine, socket: SocketId) -> Vec<ToAgent> {
+    let (_, sent, ..) = io(engine);
+    sent.into_iter()
+        .filter(|(s, m)| *s == socket && !matches!(m, ToAgent::SyncPods { .. } | ToAgent::Credit(_)))
+        .map(|(_, m)| m)
+        .collect()
+}
+
+#[test]
+fn kubectl_exec_through_an_agent_runs_a_simulated_pods_shell_here() {
+    let (mut engine, socket) = connected_with("laptop", &[]);
+    engine.handle(
+        Call::Apply {
+            yaml: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: sim\nspec:\n  nodeName: node-1\n  containers:\n  - name: app\n    image: myapp:1.0\n".into(),
+            namespace: "default".into(),
+        },
+        t0(),
+    );
+    for s in 1..30 {
+        engine.tick(secs(s));
+    }
+    io(&mut engine);
+
+    engine.agent_frame(socket, &kubectl_exec(2, "sim", &["sh", "-c", "echo hi from $HOSTNAME; exit 4"], false), secs(30));
+    assert_eq!(
+        sent_to(&mut engine, socket),
+        vec![
+            ToAgent::ExecStarted(kubeplay_shared::node_protocol::api_exec::ExecStarted { stream: 2 }),
+            ToAgent::Data(StreamData { stream: 2, channel: Channel::Stdout, data: b"hi from sim\n".to_vec() }),
+            ToAgent::CloseStream(CloseStream { stream: 2, exit_code: Some(4), error: None }),
+        ]
+    );
+
+    // A shell reading its commands from kubectl's stdin.
+    engine.agent_frame(socket, &kubectl_exec(4, "sim", &["sh"], true), secs(31));
+    assert_eq!(sent_to(&mut engine, socket), vec![ToAgent::ExecStarted(kubeplay_shared::node_protocol::api_exec::ExecStarted { stream: 4 })]);
+    engine.agent_frame(socket, &data(4, Channel::Stdin, b"echo $HOSTNAME\n"), secs(31));
+    engine.agent_frame(socket, &data(4, Channel::Stdin, b""), secs(31));
+    assert_eq!(
+        sent_to(&mut engine, socket),
+        vec![
+            ToAgent::Data(StreamData { stream: 4, channel: Channel::Stdout, data: b"sim\n".to_vec() }),
+            ToAgent::CloseStream(CloseStream { stream: 4, exit_code: Some(0), error: None }),
+        ]
+    );
+
+    // The API server's checks, in its words.
+    engine.agent_frame(socket, &kubectl_exec(6, "nope", &["env"], false), secs(32));
+    assert_eq!(
+        sent_to(&mut engine, socket),
+        vec![ToAgent::ExecRefused(kubeplay_shared::node_protocol::api_exec::ExecRefused {
+            stream: 6,
+            code: 404,
+            reason: "NotFound".into(),
+            message: "pods \"nope\" not found".into(),
+        })]
+    );
+}
+
+#[test]
+fn kubectl_exec_through_one_agent_into_a_pod_of_another_is_relayed_between_their_links() {
+    let (mut engine, near) = connected("laptop");
+    let far_url = "ws://10.0.0.6:7443/v1/connect";
+    engine.handle(Call::ConnectAgent { url: far_url.into(), token: TOKEN.into() }, t0());
+    let (opened, ..) = io(&mut engine);
+    let [(far, ..)] = &opened[..] else { panic!("{opened:?}") };
+    let far = *far;
+    engine.agent_opened(far);
+    engine.agent_frame(far, &hello(), t0());
+    engine.agent_frame(far, &register("desk"), t0());
+    engine.handle(
+        Call::Apply {
+            yaml: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  nodeName: desk\n  containers:\n  - name: c\n    image: myapp:1.0\n".into(),
+            namespace: "default".into(),
+        },
+        t0(),
+    );
+    engine.tick(secs(1));
+    io(&mut engine);
+
+    engine.agent_frame(near, &kubectl_exec(2, "p", &["cat"], true), secs(2));
+    let (_, sent, ..) = io(&mut engine);
+    assert!(sent.contains(&(near, ToAgent::ExecStarted(kubeplay_shared::node_protocol::api_exec::ExecStarted { stream: 2 }))), "{sent:?}");
+    let relayed = sent
+        .iter()
+        .find_map(|(s, m)| match m {
+            ToAgent::OpenStream(o) if *s == far => Some(o.clone()),
+            _ => None,
+        })
+        .expect("the exec opens on the pod's agent");
+    assert_eq!(
+        relayed.open,
+        StreamOpen::Exec { namespace: "default".into(), pod: "p".into(), container: "c".into(), command: vec!["cat".into()], stdin: true, tty: false }
+    );
+    let stream = relayed.stream;
+
+    engine.agent_frame(near, &data(2, Channel::Stdin, b"hello\n"), secs(2));
+    engine.agent_frame(near, &data(2, Channel::Resize, br#"{"Width":100,"Height":30}"#), secs(2));
+    engine.agent_frame(near, &data(2, Channel::Stdin, b""), secs(2));
+    assert_eq!(
+        sent_to(&mut engine, far),
+        vec![
+            ToAgent::Data(StreamData { stream, channel: Channel::Stdin, data: b"hello\n".to_vec() }),
+            ToAgent::Resize(kubeplay_shared::node_protocol::stream::Resize { stream, cols: 100, rows: 30 }),
+            ToAgent::Data(StreamData { stream, channel: Channel::Stdin, data: Vec::new() }),
+        ]
+    );
+    engine.agent_frame(far, &data(stream, Channel::Stdout, b"hello\n"), secs(3));
+    engine.agent_frame(far, &text(&FromAgent::CloseStream(CloseStream { stream, exit_code: Some(0), error: None })), secs(3));
+    assert_eq!(
+        sent_to(&mut engine, near),
+        vec![
+            ToAgent::Data(StreamData { stream: 2, channel: Channel::Stdout, data: b"hello\n".to_vec() }),
+            ToAgent::CloseStream(CloseStream { stream: 2, exit_code: Some(0), error: None }),
+        ]
+    );
+
+    // kubectl leaving stops the process on the far agent.
+    engine.agent_frame(near, &kubectl_exec(4, "p", &["sleep", "60"], false), secs(4));
+    let (_, sent, ..) = io(&mut engine);
+    let stream = sent
+        .iter()
+        .find_map(|(s, m)| match m {
+            ToAgent::OpenStream(o) if *s == far => Some(o.stream),
+            _ => None,
+        })
+        .expect("relayed");
+    engine.agent_frame(near, &text(&FromAgent::CloseStream(CloseStream { stream: 4, exit_code: None, error: None })), secs(5));
+    assert_eq!(sent_to(&mut engine, far), vec![ToAgent::CloseStream(CloseStream { stream, exit_code: None, error: None })]);
 }
