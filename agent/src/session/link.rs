@@ -2,9 +2,9 @@
 //! loop that turns SyncPods into runtime syncs, runtime reports into messages, and serves
 //! streams, heartbeats and metrics.
 
+use super::forwards::Forwards;
 use super::metrics::MachineUsage;
 use super::slot::Turn;
-use super::forwards::Forwards;
 use super::streams::Streams;
 use super::Sessions;
 use crate::node_info;
@@ -16,8 +16,9 @@ use kubeplay_shared::node_link::services::{
 use kubeplay_shared::node_protocol::report::{
     ContainerUsage, EventReport, EventType, MetricsReport, PodRef, PodStatusReport, PodUsage,
 };
+use kubeplay_shared::node_protocol::wire::decode_data;
 use kubeplay_shared::node_protocol::{
-    decode, encode, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_ATTACH,
+    decode, encode, DecodeError, DesiredPod, Frame, FromAgent, Hello, ToAgent, FEATURE_ATTACH,
     FEATURE_PORT_FORWARD, FEATURE_SERVICES, SUPPORTED_VERSIONS,
 };
 use std::collections::HashMap;
@@ -58,18 +59,19 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
     let (close_tx, close_rx) = tokio::sync::oneshot::channel::<(u16, String)>();
     let writer = tokio::spawn(async move {
         while let Some(msg) = out_rx.recv().await {
-            let frame = match encode(&msg) {
-                Ok(frame) => frame,
-                Err(e) => {
-                    tracing::error!("dropping a message that cannot be encoded: {e}");
-                    continue;
+            if !feed(&mut sink, &msg).await {
+                return;
+            }
+            // What queued meanwhile goes out in the same write: one syscall for a burst of
+            // stream chunks and credits instead of one each (at most a queue's worth, so a
+            // steady stream never holds back the flush).
+            for _ in 0..OUTGOING_QUEUE {
+                let Ok(msg) = out_rx.try_recv() else { break };
+                if !feed(&mut sink, &msg).await {
+                    return;
                 }
-            };
-            let message = match frame {
-                Frame::Text(text) => Message::text(text),
-                Frame::Binary(bytes) => Message::binary(bytes),
-            };
-            if sink.send(message).await.is_err() {
+            }
+            if sink.flush().await.is_err() {
                 return;
             }
         }
@@ -108,6 +110,22 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
     }
 }
 
+/// Queues `msg` on the socket without flushing; false once the socket is gone.
+async fn feed(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    msg: &FromAgent,
+) -> bool {
+    let message = match encode(msg) {
+        Ok(Frame::Text(text)) => Message::text(text),
+        Ok(Frame::Binary(bytes)) => Message::binary(bytes),
+        Err(e) => {
+            tracing::error!("dropping a message that cannot be encoded: {e}");
+            return true;
+        }
+    };
+    sink.feed(message).await.is_ok()
+}
+
 async fn run(
     sessions: &Arc<Sessions>,
     incoming: &mut Incoming,
@@ -139,9 +157,7 @@ async fn run(
     }
     let mut registration = sessions.facts.registration();
     registration.features.push(FEATURE_SERVICES.to_string());
-    registration
-        .features
-        .push(FEATURE_PORT_FORWARD.to_string());
+    registration.features.push(FEATURE_PORT_FORWARD.to_string());
     registration.features.push(FEATURE_ATTACH.to_string());
     for (label, on) in [
         (CLUSTER_IPS_LABEL, sessions.network.cluster_ips()),
@@ -223,15 +239,15 @@ async fn run(
                 return Ending::Replaced(replaced.map_or_else(|_| "another connection".to_string(), |r| r.by));
             }
             message = incoming.next() => {
-                let frame = match message {
+                let decoded = match message {
                     None | Some(Err(_)) => return Ending::PeerClosed,
                     Some(Ok(m)) if m.is_close() => return Ending::PeerClosed,
-                    Some(Ok(m)) => match to_frame(m) {
-                        Some(frame) => frame,
+                    Some(Ok(m)) => match decode_message(m) {
+                        Some(decoded) => decoded,
                         None => continue,
                     },
                 };
-                let msg = match decode::<ToAgent>(&frame) {
+                let msg = match decoded {
                     Ok(msg) => msg,
                     Err(e) => return Ending::Protocol(e.to_string()),
                 };
@@ -368,6 +384,16 @@ fn message_kind(msg: &ToAgent) -> &'static str {
         ToAgent::PortForwardListen(_) => "portForwardListen",
         ToAgent::PortForwardStop(_) => "portForwardStop",
         ToAgent::Data(_) => "stream data",
+    }
+}
+
+/// The protocol message a WebSocket message carries (`None` for pings and pongs); stream bytes
+/// are read from the frame in place rather than copied into a [`Frame`] first.
+fn decode_message(message: Message) -> Option<Result<ToAgent, DecodeError>> {
+    if message.is_binary() {
+        Some(decode_data(message.as_bytes()).map(ToAgent::Data))
+    } else {
+        to_frame(message).map(|frame| decode(&frame))
     }
 }
 

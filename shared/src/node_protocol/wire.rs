@@ -5,7 +5,7 @@
 //! [`MAX_CHUNK`](super::stream::MAX_CHUNK) bytes of payload.
 
 use super::messages::{FromAgent, ToAgent};
-use super::stream::{Channel, StreamData, MAX_CHUNK};
+use super::stream::{Channel, StreamData, StreamId, MAX_CHUNK};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -97,6 +97,21 @@ pub fn encode_data(d: &StreamData) -> Result<Vec<u8>, EncodeError> {
 }
 
 pub fn decode_data(bytes: &[u8]) -> Result<StreamData, DecodeError> {
+    let view = data_view(bytes)?;
+    Ok(StreamData { stream: view.stream, channel: view.channel, data: view.payload.to_vec() })
+}
+
+/// A binary frame's stream, channel and payload, borrowed from the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataView<'a> {
+    pub stream: StreamId,
+    pub channel: Channel,
+    pub payload: &'a [u8],
+}
+
+/// Reads a binary frame in place, checked as [`decode_data`] checks it: a receiver that only
+/// counts or forwards the bytes need not copy them out first.
+pub fn data_view(bytes: &[u8]) -> Result<DataView<'_>, DecodeError> {
     let (Some(id), Some(&channel)) = (bytes.get(..4), bytes.get(4)) else {
         return Err(DecodeError::ShortFrame(bytes.len()));
     };
@@ -106,10 +121,10 @@ pub fn decode_data(bytes: &[u8]) -> Result<StreamData, DecodeError> {
     }
     let mut id_bytes = [0u8; 4];
     id_bytes.copy_from_slice(id);
-    Ok(StreamData {
+    Ok(DataView {
         stream: u32::from_be_bytes(id_bytes),
         channel: Channel::from_byte(channel).ok_or(DecodeError::UnknownChannel(channel))?,
-        data: payload.to_vec(),
+        payload,
     })
 }
 

@@ -107,6 +107,24 @@ pub async fn measure() -> Result<Figures, String> {
     Ok(figures)
 }
 
+/// Just the network figures (`bench --network-only`): a quick loop for work on the agent's
+/// Service proxy and port-forward, without the pod-start and memory samples before them.
+pub async fn measure_network() -> Result<Figures, String> {
+    let docker = connect().await.map_err(|e| e.to_string())?;
+    let binary = release_binary().map_err(|e| e.to_string())?;
+    let mut options = AgentOptions::new(NODE);
+    options.state_dir = output_dir().join("bench-agent-state");
+    let agent = AgentProcess::start(&binary, &options).map_err(|e| e.to_string())?;
+    let mut link = Link::connect(&agent.url, &agent.token)
+        .await
+        .map_err(|e| e.to_string())?;
+    let figures = network_figures(&mut link, &docker)
+        .await?
+        .ok_or_else(|| "no network figures without myapp:1.0".to_string())?;
+    drop(agent);
+    Ok(figures)
+}
+
 /// Bytes each throughput run moves.
 const TRANSFER_BYTES: u64 = 64 * 1024 * 1024;
 const TRANSFER_RUNS: usize = 3;

@@ -9,6 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use kubeplay_shared::node_protocol::node::NodeRegistration;
 use kubeplay_shared::node_protocol::report::{EventReport, PodRef};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream};
+use kubeplay_shared::node_protocol::wire::{data_view, DataView};
 use kubeplay_shared::node_protocol::{
     decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamData, StreamId,
     StreamOpen, ToAgent, SUPPORTED_VERSIONS,
@@ -284,6 +285,25 @@ impl Link {
         .await
     }
 
+    /// Records stream bytes and, as a fast consumer, grants their credit back at once.
+    async fn on_data(&mut self, data: DataView<'_>) -> Result<()> {
+        let len = data.payload.len() as u32;
+        let out = self.streams.entry(data.stream).or_default();
+        if len == 0 {
+            out.ended = true;
+        }
+        out.received += u64::from(len);
+        match data.channel {
+            _ if !self.keep_output => {}
+            Channel::Stderr => out.stderr.extend_from_slice(data.payload),
+            _ => out.stdout.extend_from_slice(data.payload),
+        }
+        if self.auto_credit && len > 0 {
+            self.grant(data.stream, len).await?;
+        }
+        Ok(())
+    }
+
     /// Handles at most one message, waiting up to `limit` for it.
     async fn pump(&mut self, limit: Duration) -> Result<()> {
         let msg = match tokio::time::timeout(limit, self.socket.next()).await {
@@ -300,6 +320,11 @@ impl Link {
             Ok(Some(Ok(Message::Close(frame)))) => {
                 self.closed = Some(frame.map(|f| f.reason.to_string()).unwrap_or_default());
                 return Ok(());
+            }
+            // Stream bytes are counted (and kept if asked) straight from the frame.
+            Ok(Some(Ok(Message::Binary(bytes)))) => {
+                let data = data_view(&bytes).map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+                return self.on_data(data).await;
             }
             Ok(Some(Ok(m))) => match to_frame(m) {
                 Some(frame) => decode::<FromAgent>(&frame)
@@ -318,20 +343,12 @@ impl Link {
             | FromAgent::PortForwardFailed(_)
             | FromAgent::PortForwardConnection(_)) => self.forwards.push(msg),
             FromAgent::Data(data) => {
-                let len = data.data.len() as u32;
-                let out = self.streams.entry(data.stream).or_default();
-                if len == 0 {
-                    out.ended = true;
-                }
-                out.received += u64::from(len);
-                match data.channel {
-                    _ if !self.keep_output => {}
-                    Channel::Stderr => out.stderr.extend_from_slice(&data.data),
-                    _ => out.stdout.extend_from_slice(&data.data),
-                }
-                if self.auto_credit && len > 0 {
-                    self.grant(data.stream, len).await?;
-                }
+                self.on_data(DataView {
+                    stream: data.stream,
+                    channel: data.channel,
+                    payload: &data.data,
+                })
+                .await?
             }
             FromAgent::Credit(credit) => {
                 *self.send_windows.entry(credit.stream).or_default() += u64::from(credit.bytes);

@@ -30,6 +30,8 @@ struct Options {
     agent_only: bool,
     /// `--kubectl-only`: just the real kubectl's figures.
     kubectl_only: bool,
+    /// `--network-only`: just the agent's port-forward and Service proxy figures (Docker).
+    network_only: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -44,6 +46,7 @@ fn parse_args() -> Result<Options, String> {
         agent_page_only: false,
         agent_only: false,
         kubectl_only: false,
+        network_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -67,6 +70,7 @@ fn parse_args() -> Result<Options, String> {
             "--agent-page-only" => options.agent_page_only = true,
             "--agent-only" => options.agent_only = true,
             "--kubectl-only" => options.kubectl_only = true,
+            "--network-only" => options.network_only = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -217,6 +221,25 @@ fn agent_figures() -> bool {
     }
 }
 
+/// The agent's port-forward and Service proxy figures beside direct connections, alone.
+fn network_figures() -> bool {
+    let measured = tokio::runtime::Runtime::new()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(kubeplay_e2e::agent::bench::measure_network()));
+    match measured {
+        Ok(figures) => {
+            for (name, value) in figures {
+                println!("{name} {value:.1}");
+            }
+            true
+        }
+        Err(message) => {
+            eprintln!("bench: network figures failed: {message}");
+            false
+        }
+    }
+}
+
 /// Pod start on a real agent driven from the page (beside the agent-only `pod_start_ms`).
 fn browser_agent_figures(dist: &std::path::Path) -> bool {
     let image = tokio::runtime::Runtime::new()
@@ -301,7 +324,7 @@ fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--converge-pods N] [--runs R] [--dist DIR] [--page-only] [--agent-only] [--agent-page-only] [--kubectl-only]");
+            eprintln!("bench: {message}\nusage: bench [--pods N] [--sched-pods N] [--nodes N] [--converge-pods N] [--runs R] [--dist DIR] [--page-only] [--agent-only] [--agent-page-only] [--kubectl-only] [--network-only]");
             return ExitCode::from(2);
         }
     };
@@ -329,6 +352,13 @@ fn main() -> ExitCode {
     }
     if options.agent_only {
         return if agent_figures() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    if options.network_only {
+        return if network_figures() {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

@@ -228,3 +228,13 @@ fn an_oversized_chunk_is_refused_before_it_is_sent() {
     let empty = ToAgent::Data(StreamData { stream: 1, channel: Channel::Stdin, data: vec![] });
     assert_eq!(decode::<ToAgent>(&encode(&empty).unwrap()).unwrap(), empty);
 }
+
+#[test]
+fn a_data_view_borrows_what_decoding_would_copy() {
+    let data = StreamData { stream: 7, channel: Channel::Stdout, data: b"bytes".to_vec() };
+    let bytes = encode_data(&data).unwrap();
+    let view = data_view(&bytes).unwrap();
+    assert_eq!((view.stream, view.channel, view.payload), (7, Channel::Stdout, &b"bytes"[..]));
+    assert_eq!(decode_data(&bytes).unwrap(), data);
+    assert_eq!(data_view(&[0, 0, 1]), Err(DecodeError::ShortFrame(3)));
+}
