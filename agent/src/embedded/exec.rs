@@ -63,7 +63,7 @@ impl SimulatedExecs {
         let now = cp.clock().cluster_time(Timestamp::now());
         let out = self
             .processes
-            .start(cp, id, &spec.to_shared(), container, now);
+            .start(cp, id, spec, container, now);
         for event in out {
             let _ = events.send(event.into());
         }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// Checks `spec` against `pod` (the object as the API serves it).
 pub fn admit(pod: &Value, spec: &ExecSpec) -> Result<Target, ExecRefusal> {
-    kubeplay_shared::sim::exec::admit(pod, &spec.to_shared()).map_err(ExecRefusal::from_shared)
+    kubeplay_shared::sim::exec::admit(pod, spec).map_err(ExecRefusal::from_shared)
 }
 
 #[cfg(test)]

@@ -14,20 +14,9 @@ pub use handle::ExecHandle;
 use kubeplay_shared::node_protocol::Channel;
 use kubeplay_shared::sim::exec;
 
-/// What a `pods/{name}/exec` (or `attach`) request asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecSpec {
-    pub namespace: String,
-    pub pod: String,
-    /// `None`: the pod's default container.
-    pub container: Option<String>,
-    /// Empty for `attach`.
-    pub command: Vec<String>,
-    pub stdin: bool,
-    pub tty: bool,
-    /// `attach` to the container's main process rather than running a command.
-    pub attach: bool,
-}
+/// What a `pods/{name}/exec` (or `attach`) request asks for: the core's own type, which the
+/// shared admission checks read.
+pub use exec::ExecRequest as ExecSpec;
 
 /// What the process did, in order; the last one is `Exited` or `Failed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,21 +76,6 @@ impl ExecRefusal {
             code: 404,
             reason: "NotFound",
             message: format!("pods \"{pod}\" not found"),
-        }
-    }
-}
-
-impl ExecSpec {
-    /// The request as the shared core reads it.
-    pub fn to_shared(&self) -> exec::ExecRequest {
-        exec::ExecRequest {
-            namespace: self.namespace.clone(),
-            pod: self.pod.clone(),
-            container: self.container.clone(),
-            command: self.command.clone(),
-            stdin: self.stdin,
-            tty: self.tty,
-            attach: self.attach,
         }
     }
 }

@@ -8,13 +8,11 @@
 //! handed to the gateway within a window the client's consumption reopens, so a slow client
 //! stalls the container at Docker rather than filling the agent's memory.
 
-use super::backend::Answer;
 use super::{status, Gateway};
 use crate::exec::{admission, ExecEvent, ExecHandle, ExecInput, ExecSpec};
 use futures_util::StreamExt as _;
 use kubeplay_agent::runtime::exec::ExecControl;
 use kubeplay_agent::runtime::{ExecOutput, PodRuntime, RuntimeError};
-use kubeplay_shared::apiserver::{Method, Request};
 use kubeplay_shared::node_protocol::Channel;
 use serde_json::Value;
 use std::sync::Arc;
@@ -47,42 +45,12 @@ pub async fn find(gateway: &Gateway, spec: &ExecSpec) -> Result<Option<LocalPod>
     let Some(uid) = runtime.pod_uid(&spec.namespace, &spec.pod) else {
         return Ok(None);
     };
-    let path = format!("/api/v1/namespaces/{}/pods/{}", spec.namespace, spec.pod);
-    let answer = gateway
-        .backend
-        .serve(Request::new(Method::Get, &path), gateway.stopping())
-        .await;
-    let pod: Value = match answer {
-        Ok(Answer::Body {
-            status: 200, body, ..
-        }) => serde_json::from_slice(&body).map_err(|e| {
-            status::status(
-                500,
-                "InternalError",
-                &format!("the control plane's pod could not be read: {e}"),
-            )
-        })?,
-        Ok(Answer::Body {
-            status,
-            content_type,
-            body,
-            ..
-        }) => return Err(status::with_body(status, &content_type, body)),
-        Ok(Answer::Stream(_)) => {
-            return Err(status::status(
-                500,
-                "InternalError",
-                "the control plane answered a pod with a stream",
-            ))
-        }
-        Err(refusal) => {
-            return Err(status::status(
-                refusal.code,
-                refusal.reason,
-                &refusal.message,
-            ))
-        }
-    };
+    let pod = gateway
+        .read(&format!(
+            "/api/v1/namespaces/{}/pods/{}",
+            spec.namespace, spec.pod
+        ))
+        .await?;
     // Another pod of the same name (this node's is being replaced) is the control plane's.
     if pod.pointer("/metadata/uid").and_then(Value::as_str) != Some(uid.as_str()) {
         return Ok(None);

@@ -29,6 +29,7 @@ mod watch_stream;
 
 use crate::auth::Gate;
 use kubeplay_agent::runtime::PodRuntime;
+use kubeplay_shared::apiserver::{Method, Request};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -80,5 +81,39 @@ impl Gateway {
 
     fn stopping(&self) -> watch::Receiver<bool> {
         self.stopping.subscribe()
+    }
+
+    /// An object read through the backend (a pod, its node), or the answer kubectl gets when it
+    /// cannot be: the control plane's own `Status` for a missing one.
+    async fn read(&self, path: &str) -> Result<serde_json::Value, warp::reply::Response> {
+        use backend::Answer;
+        let request = Request::new(Method::Get, path);
+        match self.backend.serve(request, self.stopping()).await {
+            Ok(Answer::Body {
+                status: 200, body, ..
+            }) => serde_json::from_slice(&body).map_err(|e| {
+                status::status(
+                    500,
+                    "InternalError",
+                    &format!("the control plane answered {path} with unreadable JSON: {e}"),
+                )
+            }),
+            Ok(Answer::Body {
+                status,
+                content_type,
+                body,
+                ..
+            }) => Err(status::with_body(status, &content_type, body)),
+            Ok(Answer::Stream(_)) => Err(status::status(
+                500,
+                "InternalError",
+                &format!("the control plane answered {path} with a stream"),
+            )),
+            Err(refusal) => Err(status::status(
+                refusal.code,
+                refusal.reason,
+                &refusal.message,
+            )),
+        }
     }
 }

@@ -9,7 +9,6 @@
 //! between machines); a pod on a simulated node has no network, and each forwarded connection
 //! says so on its error stream, as a kubelet reports a failed forward.
 
-use super::backend::Answer;
 use super::{status, Gateway};
 use futures_util::{SinkExt as _, StreamExt as _};
 use hyper::upgrade::OnUpgrade;
@@ -17,7 +16,6 @@ use kubeplay_agent::network::table::Target;
 use kubeplay_agent::network::{port_forward, proxy};
 use kubeplay_agent::runtime::PodRuntime;
 use kubeplay_agent::spdy::{self, Dialer};
-use kubeplay_shared::apiserver::{Method, Request};
 use kubeplay_shared::node_link::services;
 use std::future::Future;
 use std::pin::Pin;
@@ -168,11 +166,9 @@ async fn destination(
             }));
         }
     }
-    let object = get(
-        gateway,
-        &format!("/api/v1/namespaces/{namespace}/pods/{pod}"),
-    )
-    .await?;
+    let object = gateway
+        .read(&format!("/api/v1/namespaces/{namespace}/pods/{pod}"))
+        .await?;
     let node = object["spec"]["nodeName"].as_str().unwrap_or("");
     if node.is_empty() {
         return Err(status::status(
@@ -183,7 +179,8 @@ async fn destination(
     }
     let uid = object["metadata"]["uid"].as_str().unwrap_or("").to_string();
     // A node the control plane cannot show is treated as simulated: nothing to dial either way.
-    let node_object = get(gateway, &format!("/api/v1/nodes/{node}"))
+    let node_object = gateway
+        .read(&format!("/api/v1/nodes/{node}"))
         .await
         .unwrap_or_default();
     if let Some(relay) = services::relay_address(&node_object) {
@@ -199,41 +196,6 @@ async fn destination(
         uid,
         node: node.to_string(),
     }))
-}
-
-/// An object read through the backend, or the answer to give kubectl when it cannot be.
-async fn get(gateway: &Gateway, path: &str) -> Result<serde_json::Value, Reply> {
-    let answer = gateway
-        .backend
-        .serve(Request::new(Method::Get, path), gateway.stopping())
-        .await;
-    match answer {
-        Ok(Answer::Body {
-            status: 200, body, ..
-        }) => serde_json::from_slice(&body).map_err(|e| {
-            status::status(
-                500,
-                "InternalError",
-                &format!("the control plane answered {path} with unreadable JSON: {e}"),
-            )
-        }),
-        Ok(Answer::Body {
-            status,
-            content_type,
-            body,
-            ..
-        }) => Err(status::with_body(status, &content_type, body)),
-        Ok(Answer::Stream(_)) => Err(status::status(
-            500,
-            "InternalError",
-            &format!("the control plane answered {path} with a stream"),
-        )),
-        Err(refusal) => Err(status::status(
-            refusal.code,
-            refusal.reason,
-            &refusal.message,
-        )),
-    }
 }
 
 /// A pod this agent runs: dialled on its IP, errors worded by the kubelet.
@@ -361,9 +323,11 @@ async fn tunnel(
 
 #[cfg(test)]
 mod tests {
+    use super::super::backend::Answer;
     use super::*;
     use crate::auth::{Gate, OriginPolicy, Token};
     use crate::embedded::{simulated_nodes, EmbeddedControlPlane};
+    use kubeplay_shared::apiserver::Request;
 
     const TOKEN: &str = "port-forward-test-token-0123456789";
 
@@ -440,7 +404,10 @@ mod tests {
             peer.read_exact(&mut line).await.unwrap();
             peer.write_all(&[0]).await.unwrap();
             peer.write_all(b"from the pod").await.unwrap();
-            String::from_utf8(line.to_vec()).unwrap().trim_end().to_string()
+            String::from_utf8(line.to_vec())
+                .unwrap()
+                .trim_end()
+                .to_string()
         });
         let Ok(dialer) = destination(&gw, "default", "web").await else {
             panic!("the pod has a destination");
