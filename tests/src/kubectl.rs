@@ -10,6 +10,7 @@
 pub mod port_forward;
 
 use crate::agent::binary::agent_binary;
+use crate::agent::{AgentOptions, AgentProcess};
 use crate::locate::output_dir;
 use crate::policy::is_ci;
 use std::io::{BufRead, BufReader, Write as _};
@@ -206,17 +207,19 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// kubectl pointed at an agent the test started itself (its API `server`,
-    /// `https://host:port`, join token and `--state-dir`, where its CA is); `log` is the agent's
-    /// log, for failure messages.
+    /// kubectl pointed at an agent the test started itself with `options` (its CA is in their
+    /// `--state-dir`): its API is served on the same address as its `ws://…/v1/connect` link.
     pub fn attach(
         tools: Tools,
         name: &str,
-        server: &str,
-        token: &str,
-        state_dir: &Path,
-        log: &Path,
+        agent: &AgentProcess,
+        options: &AgentOptions,
     ) -> Result<Cluster> {
+        let server = agent
+            .url
+            .replacen("ws://", "https://", 1)
+            .trim_end_matches("/v1/connect")
+            .to_string();
         let binary = agent_binary().map_err(|e| KubectlHarnessError::Start(e.to_string()))?;
         let home = Self::home_for(name);
         let _ = std::fs::remove_dir_all(&home);
@@ -226,10 +229,10 @@ impl Cluster {
             &binary,
             tools,
             home,
-            server,
-            token,
-            state_dir.to_path_buf(),
-            log.to_path_buf(),
+            &server,
+            &agent.token,
+            options.state_dir.clone(),
+            agent.log.clone(),
         )
     }
 

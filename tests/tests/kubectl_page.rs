@@ -14,36 +14,12 @@ use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
 use kubeplay_e2e::kubectl::{tools_or_skip, Cluster, Streaming};
 use kubeplay_e2e::playground::{Playground, MY_API};
-use kubeplay_e2e::policy::{is_ci, page_or_skip};
-use std::process::Command;
+use kubeplay_e2e::policy::{images_or_skip, page_or_skip};
 use std::time::Duration;
 
 const NODE: &str = "e2e-kubectl-page";
 const CONNECT: Duration = Duration::from_secs(60);
 const NO_PAGE: &str = "no Kubeplay page is connected to this agent";
-
-/// Whether Docker and the demo image are here (the agent runs its pods on them); skips loudly
-/// (fails under CI) when not.
-fn docker_or_skip(test: &str) -> bool {
-    let found = Command::new("docker")
-        .args(["image", "inspect", "--format", "{{.Id}}", "myapp:1.0"])
-        .output()
-        .map_err(|e| e.to_string())
-        .and_then(|o| {
-            o.status
-                .success()
-                .then_some(())
-                .ok_or_else(|| String::from_utf8_lossy(&o.stderr).into_owned())
-        });
-    match found {
-        Ok(()) => true,
-        Err(e) if is_ci() => panic!("{test}: CI=true requires Docker and myapp:1.0: {e}"),
-        Err(e) => {
-            eprintln!("\n######## SKIPPED {test}: needs Docker and `cargo xtask demo-image`: {e} ########\n");
-            false
-        }
-    }
-}
 
 #[test]
 fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
@@ -54,7 +30,7 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
     let Some(page) = page_or_skip(test) else {
         return;
     };
-    if !docker_or_skip(test) {
+    if !images_or_skip(test, &["myapp:1.0"]) {
         return;
     }
     let binary = agent_binary().unwrap();
@@ -62,33 +38,15 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
         allow_origins: vec![page.origin()],
         ..AgentOptions::new(NODE)
     };
-    let _ = Command::new(&binary)
-        .args(["reset", "--node-name", NODE, "--state-dir"])
-        .arg(&options.state_dir)
-        .status();
-    let agent = AgentProcess::start(&binary, &options).unwrap();
-    let server = agent
-        .url
-        .replacen("ws://", "https://", 1)
-        .trim_end_matches("/v1/connect")
-        .to_string();
-    let kubectl = Cluster::attach(
-        tools,
-        "page",
-        &server,
-        &agent.token,
-        &options.state_dir,
-        &agent.log,
-    )
-    .unwrap();
+    let agent = AgentProcess::start_fresh(&binary, &options).unwrap();
+    let kubectl = Cluster::attach(tools, "page", &agent, &options).unwrap();
 
     // No page yet: the agent says what is missing.
     let out = kubectl.kubectl(&["get", "nodes"]);
     assert!(!out.ok() && out.stderr.contains(NO_PAGE), "{out}");
 
     let play = Playground::open(&page).unwrap();
-    play.add_node(&agent.url, &agent.token).unwrap();
-    play.wait_agent(NODE, "connected", CONNECT).unwrap();
+    play.join(&agent.url, &agent.token, NODE, CONNECT).unwrap();
 
     // The page's simulated nodes and the agent's machine.
     let out = kubectl
@@ -316,7 +274,7 @@ fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents(
     let Some(page) = page_or_skip(test) else {
         return;
     };
-    if !docker_or_skip(test) {
+    if !images_or_skip(test, &["myapp:1.0"]) {
         return;
     }
     let binary = agent_binary().unwrap();
@@ -326,35 +284,17 @@ fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents(
             allow_origins: vec![page.origin()],
             ..AgentOptions::new(node)
         };
-        let _ = Command::new(&binary)
-            .args(["reset", "--node-name", node, "--state-dir"])
-            .arg(&options.state_dir)
-            .status();
-        let agent = AgentProcess::start(&binary, &options).unwrap();
+        let agent = AgentProcess::start_fresh(&binary, &options).unwrap();
         (agent, options)
     };
     let (near, options) = start(near_node);
     let (far, _far_options) = start(far_node);
-    let server = near
-        .url
-        .replacen("ws://", "https://", 1)
-        .trim_end_matches("/v1/connect")
-        .to_string();
-    let kubectl = Cluster::attach(
-        tools,
-        "page-exec",
-        &server,
-        &near.token,
-        &options.state_dir,
-        &near.log,
-    )
-    .unwrap();
+    let kubectl = Cluster::attach(tools, "page-exec", &near, &options).unwrap();
 
     let play = Playground::open(&page).unwrap();
-    play.add_node(&near.url, &near.token).unwrap();
-    play.wait_agent(near_node, "connected", CONNECT).unwrap();
-    play.add_node(&far.url, &far.token).unwrap();
-    play.wait_agent(far_node, "connected", CONNECT).unwrap();
+    play.join(&near.url, &near.token, near_node, CONNECT)
+        .unwrap();
+    play.join(&far.url, &far.token, far_node, CONNECT).unwrap();
 
     std::fs::write(kubectl.home.join("pods.yaml"), exec_pods(far_node)).unwrap();
     let out = kubectl.kubectl(&["apply", "-f", "pods.yaml"]);
