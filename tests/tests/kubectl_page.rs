@@ -8,10 +8,12 @@
 //!
 //! `kubectl exec` through the tab into pods the agent does not run: on one of the page's
 //! simulated nodes (the page's simulated shell answers) and on a second agent connected to the
-//! same page (the page relays the bytes between the two agents' links).
+//! same page (the page relays the bytes between the two agents' links); `kubectl port-forward`
+//! through the first agent to a pod on the second, through the second agent's relay.
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
+use kubeplay_e2e::kubectl::port_forward::{free_port, get, Forward};
 use kubeplay_e2e::kubectl::{tools_or_skip, Cluster, Streaming};
 use kubeplay_e2e::playground::{Playground, MY_API};
 use kubeplay_e2e::policy::{images_or_skip, page_or_skip};
@@ -261,12 +263,25 @@ spec:
     env:
     - name: GREETING
       value: hello from the far agent
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: far-web
+spec:
+  nodeName: {far_node}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: myapp:1.0
+    ports:
+    - containerPort: 3000
 "
     )
 }
 
 #[test]
-fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents() {
+fn kubectl_exec_and_port_forward_through_the_tab_reach_simulated_pods_and_other_agents_pods() {
     let test = "kubectl_page_exec";
     let Some(tools) = tools_or_skip(test) else {
         return;
@@ -299,7 +314,7 @@ fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents(
     std::fs::write(kubectl.home.join("pods.yaml"), exec_pods(far_node)).unwrap();
     let out = kubectl.kubectl(&["apply", "-f", "pods.yaml"]);
     assert!(out.ok(), "{out}");
-    for pod in ["sim", "far"] {
+    for pod in ["sim", "far", "far-web"] {
         kubectl
             .kubectl_until(
                 &["get", "pod", pod, "-o", "jsonpath={.status.phase}"],
@@ -380,5 +395,25 @@ fn kubectl_exec_through_the_tab_reaches_simulated_pods_and_pods_of_other_agents(
     );
     assert!(echoed.ok(), "{echoed}");
     assert_eq!(echoed.stdout, "hello through the tab\nsecond line\n");
+
+    // Port-forward through this agent to a pod on the other agent's machine: its relay.
+    let port = free_port();
+    let mapping = format!("{port}:3000");
+    let mut forward = Forward::start(&kubectl, &["port-forward", "pod/far-web", &mapping], true);
+    forward.wait_for("that it forwards", |l| {
+        l == format!("Forwarding from 127.0.0.1:{port} -> 3000")
+    });
+    let answers: Vec<String> = std::thread::scope(|scope| {
+        let gets: Vec<_> = (0..3).map(|_| scope.spawn(|| get(port))).collect();
+        gets.into_iter().map(|g| g.join().expect("a GET")).collect()
+    });
+    for answer in &answers {
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.contains("far-web"),
+            "{answer}\n{}\n{}",
+            near.log_text(),
+            far.log_text()
+        );
+    }
     page.screenshot_as("kubectl-page-exec").unwrap();
 }
