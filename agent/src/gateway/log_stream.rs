@@ -2,15 +2,19 @@
 //! this keeps the response open and sends each new line as the runtime records it, as the
 //! kubelet streams a followed log.
 //!
-//! After the first answer the stream re-reads the container's whole current log through the
-//! [`Backend`] and sends the lines past those already counted; a restarted container starts a
-//! new log, read from its start. It looks again whenever the backend's store changes (the
-//! embedded control plane says when), else at a short interval: a page's store cannot be
-//! watched from here, and a log line is not a store write anyway. The stream ends when the pod
-//! is gone, the backend cannot answer, the client goes away or the agent stops.
+//! After the first answer the stream reads the container's log again through the [`Backend`],
+//! always with timestamps and from the time of the last line it knows (`sinceTime`), and sends
+//! what is newer: a cursor in time rather than a line count, so a log at its length cap (old
+//! lines dropping off the front) still yields its new lines, and a page answers only the few
+//! lines since the last read rather than the whole log. A restarted container's new lines are
+//! newer, so they follow. It looks again whenever the backend's store changes (the embedded
+//! control plane says when), else at a short interval: a page's store cannot be watched from
+//! here, and a log line is not a store write anyway. The stream ends when the pod is gone, the
+//! backend cannot answer, the client goes away or the agent stops.
 
 use super::backend::{Answer, Backend};
 use super::watch_stream::chunked;
+use jiff::Timestamp;
 use kubeplay_shared::apiserver::{Method, Request};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,13 +26,14 @@ use warp::reply::Response as Reply;
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How often the log is re-read when nothing tells the stream about changes.
 const POLL: Duration = Duration::from_millis(500);
-/// Options that shape only the first answer; the follow reads the whole current log.
-const FIRST_ANSWER_ONLY: [&str; 5] = [
+/// Options of the client's request that the follow's own reads replace.
+const FIRST_ANSWER_ONLY: [&str; 6] = [
     "tailLines",
     "limitBytes",
     "sinceSeconds",
     "sinceTime",
     "follow",
+    "timestamps",
 ];
 
 /// A `GET …/pods/{name}/log?follow=true`.
@@ -45,19 +50,70 @@ fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
         .map(|p| p.split_once('=').unwrap_or((p, "")))
 }
 
-/// The request that reads the container's whole current log.
-fn whole_log(req: &Request) -> Request {
-    let query: Vec<&str> = req
+/// The same container's log, timestamped, from `since` on (inclusive) or whole.
+fn read_request(req: &Request, since: Option<Timestamp>) -> Request {
+    let mut query: Vec<String> = req
         .query
         .split('&')
         .filter(|p| {
             let key = p.split_once('=').map_or(*p, |(k, _)| k);
             !p.is_empty() && !FIRST_ANSWER_ONLY.contains(&key)
         })
+        .map(str::to_string)
         .collect();
-    let mut whole = Request::new(Method::Get, &req.path);
-    whole.query = query.join("&");
-    whole
+    query.push("timestamps=true".into());
+    if let Some(since) = since {
+        query.push(format!("sinceTime={since}"));
+    }
+    let mut read = Request::new(Method::Get, &req.path);
+    read.query = query.join("&");
+    read
+}
+
+/// Where the follow is in the log: the time of the last line known, and how many lines of
+/// that very time are known (several lines may share one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Cursor {
+    last: Option<Timestamp>,
+    known: usize,
+}
+
+impl Cursor {
+    /// The new lines of a timestamped read (which starts at the cursor's time or earlier), with
+    /// their timestamps only if the client asked for them; moves the cursor past them.
+    fn advance(&mut self, read: &str, timestamps: bool) -> String {
+        let (old_last, old_known) = (self.last, self.known);
+        let mut seen_at_old = 0;
+        let mut new = String::new();
+        for line in read.lines() {
+            let Some((time, text)) = line
+                .split_once(' ')
+                .and_then(|(t, text)| Some((t.parse::<Timestamp>().ok()?, text)))
+            else {
+                continue;
+            };
+            if let Some(old) = old_last {
+                if time < old {
+                    continue;
+                }
+                if time == old {
+                    seen_at_old += 1;
+                    if seen_at_old <= old_known {
+                        continue;
+                    }
+                }
+            }
+            if self.last == Some(time) {
+                self.known += 1;
+            } else {
+                self.last = Some(time);
+                self.known = 1;
+            }
+            new.push_str(if timestamps { line } else { text });
+            new.push('\n');
+        }
+        new
+    }
 }
 
 /// Sends `first` now, then every line printed after it.
@@ -67,34 +123,31 @@ pub async fn follow(
     first: Vec<u8>,
     stopping: watch::Receiver<bool>,
 ) -> Reply {
-    let whole = whole_log(req);
-    let counted = read_lines(backend.as_ref(), &whole, &stopping)
-        .await
-        .map_or(0, |lines| lines.len());
+    let timestamps = query_pairs(&req.query).any(|(k, v)| k == "timestamps" && v == "true");
+    let mut cursor = Cursor::default();
+    if let Some(now) = read(backend.as_ref(), &read_request(req, None), &stopping).await {
+        cursor.advance(&now, false);
+    }
+    let req = req.clone();
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
         if tx.send(first).await.is_ok() {
-            pump(backend, whole, counted, tx, stopping).await;
+            pump(backend, req, cursor, timestamps, tx, stopping).await;
         }
     });
     chunked(rx, "text/plain")
 }
 
-/// The log's lines now, or `None` once it cannot be read (the pod is gone, the page left).
-async fn read_lines(
+/// The log as read, or `None` once it cannot be read (the pod is gone, the page left).
+async fn read(
     backend: &dyn Backend,
-    whole: &Request,
+    request: &Request,
     stopping: &watch::Receiver<bool>,
-) -> Option<Vec<String>> {
-    match backend.serve(whole.clone(), stopping.clone()).await {
+) -> Option<String> {
+    match backend.serve(request.clone(), stopping.clone()).await {
         Ok(Answer::Body {
             status: 200, body, ..
-        }) => Some(
-            String::from_utf8_lossy(&body)
-                .lines()
-                .map(str::to_string)
-                .collect(),
-        ),
+        }) => Some(String::from_utf8_lossy(&body).into_owned()),
         _ => None,
     }
 }
@@ -109,8 +162,9 @@ async fn changed(changes: &mut Option<watch::Receiver<u64>>) -> bool {
 
 async fn pump(
     backend: Arc<dyn Backend>,
-    whole: Request,
-    mut counted: usize,
+    req: Request,
+    mut cursor: Cursor,
+    timestamps: bool,
     tx: mpsc::Sender<Vec<u8>>,
     mut stopping: watch::Receiver<bool>,
 ) {
@@ -126,19 +180,13 @@ async fn pump(
         if !go_on {
             return;
         }
-        let Some(lines) = read_lines(backend.as_ref(), &whole, &stopping).await else {
+        let request = read_request(&req, cursor.last);
+        let Some(lines) = read(backend.as_ref(), &request, &stopping).await else {
             return;
         };
-        if lines.len() < counted {
-            counted = 0;
-        }
-        if lines.len() > counted {
-            let mut chunk = lines[counted..].join("\n").into_bytes();
-            chunk.push(b'\n');
-            counted = lines.len();
-            if tx.send(chunk).await.is_err() {
-                return;
-            }
+        let new = cursor.advance(&lines, timestamps);
+        if !new.is_empty() && tx.send(new.into_bytes()).await.is_err() {
+            return;
         }
     }
 }
@@ -148,25 +196,50 @@ mod tests {
     use super::*;
     use crate::exec::{ExecHandle, ExecRefusal, ExecSpec};
     use futures_util::future::BoxFuture;
+    use kubeplay_shared::apiserver::query::Query;
     use std::sync::Mutex;
 
+    /// At most this many lines are kept, the oldest dropping off, as a runtime's log file.
+    const CAP: usize = 3;
+
     /// A container log that grows by hand in a store that cannot say when it changed (as a
-    /// page's cannot); `None` once the pod is gone.
-    struct GrowingLog(Mutex<Option<Vec<&'static str>>>);
+    /// page's cannot), answering the core's `timestamps` and `sinceTime`; `None` once the pod
+    /// is gone.
+    struct GrowingLog(Mutex<Option<Vec<(Timestamp, &'static str)>>>);
+
+    impl GrowingLog {
+        fn print(&self, second: i64, text: &'static str) {
+            let mut log = self.0.lock().unwrap();
+            let lines = log.as_mut().unwrap();
+            lines.push((
+                Timestamp::from_second(1_800_000_000 + second).unwrap(),
+                text,
+            ));
+            if lines.len() > CAP {
+                lines.remove(0);
+            }
+        }
+    }
 
     impl Backend for GrowingLog {
         fn serve(
             &self,
-            _request: Request,
+            request: Request,
             _stopping: watch::Receiver<bool>,
         ) -> BoxFuture<'_, Result<Answer, super::super::backend::Refusal>> {
+            let query = Query::parse(&request.query);
+            let since: Option<Timestamp> = query.get("sinceTime").map(|t| t.parse().unwrap());
             let answer = match &*self.0.lock().unwrap() {
                 Some(lines) => Answer::Body {
                     status: 200,
                     content_type: "text/plain".into(),
                     body: lines
                         .iter()
-                        .map(|l| format!("{l}\n"))
+                        .filter(|(time, _)| since.is_none_or(|s| *time >= s))
+                        .map(|(time, text)| match query.flag("timestamps") {
+                            true => format!("{time} {text}\n"),
+                            false => format!("{text}\n"),
+                        })
                         .collect::<String>()
                         .into(),
                     warnings: Vec::new(),
@@ -192,22 +265,43 @@ mod tests {
 
     #[tokio::test]
     async fn a_backend_without_news_is_polled_for_new_lines_until_the_pod_is_gone() {
-        let log = Arc::new(GrowingLog(Mutex::new(Some(vec!["one"]))));
-        let (tx, mut rx) = mpsc::channel(8);
+        let log = Arc::new(GrowingLog(Mutex::new(Some(Vec::new()))));
+        log.print(0, "one");
         let (_stop, stopping) = watch::channel(false);
-        let whole = Request::get("/api/v1/namespaces/default/pods/web/log");
+        let req = Request::get("/api/v1/namespaces/default/pods/web/log?follow=true");
         let backend: Arc<dyn Backend> = Arc::clone(&log) as Arc<dyn Backend>;
-        let pump = tokio::spawn(pump(backend, whole, 1, tx, stopping));
-        log.0
-            .lock()
-            .unwrap()
-            .as_mut()
-            .unwrap()
-            .extend(["two", "three"]);
+        let mut cursor = Cursor::default();
+        let now = read(backend.as_ref(), &read_request(&req, None), &stopping).await;
+        cursor.advance(&now.unwrap(), false);
+        let (tx, mut rx) = mpsc::channel(8);
+        let pump = tokio::spawn(pump(backend, req, cursor, false, tx, stopping));
+        // Two lines of the same second as the last known one, and one after.
+        log.print(0, "two");
+        log.print(0, "three");
         assert_eq!(rx.recv().await.unwrap(), b"two\nthree\n");
+        // The log is at its cap: old lines drop off the front, new ones still come.
+        log.print(1, "four");
+        assert_eq!(rx.recv().await.unwrap(), b"four\n");
+        log.print(2, "five");
+        log.print(2, "six");
+        assert_eq!(rx.recv().await.unwrap(), b"five\nsix\n");
         *log.0.lock().unwrap() = None;
         assert_eq!(rx.recv().await, None, "the stream ends with its pod");
         pump.await.unwrap();
+    }
+
+    #[test]
+    fn the_cursor_passes_lines_it_knows_and_keeps_timestamps_only_when_asked() {
+        let mut cursor = Cursor::default();
+        let first = "2027-01-15T08:00:00Z a\n2027-01-15T08:00:01.5Z b\n";
+        assert_eq!(cursor.advance(first, false), "a\nb\n");
+        // Read again from b's time: b is known, c shares its time, d is later.
+        let again = "2027-01-15T08:00:01.5Z b\n2027-01-15T08:00:01.5Z c\n2027-01-15T08:00:02Z d\n";
+        assert_eq!(
+            cursor.advance(again, true),
+            "2027-01-15T08:00:01.5Z c\n2027-01-15T08:00:02Z d\n"
+        );
+        assert_eq!(cursor.advance(again, false), "", "nothing twice");
     }
 
     #[test]
@@ -223,12 +317,17 @@ mod tests {
     }
 
     #[test]
-    fn the_follow_reads_the_whole_log_of_the_same_container() {
+    fn the_follow_reads_the_same_container_timestamped_from_its_cursor() {
         let req = Request::get(
             "/api/v1/namespaces/default/pods/web/log?container=app&follow=true&tailLines=10&timestamps=true",
         );
-        let whole = whole_log(&req);
+        let whole = read_request(&req, None);
         assert_eq!(whole.path, "/api/v1/namespaces/default/pods/web/log");
         assert_eq!(whole.query, "container=app&timestamps=true");
+        let since = "2027-01-15T08:00:01.5Z".parse().unwrap();
+        assert_eq!(
+            read_request(&req, Some(since)).query,
+            "container=app&timestamps=true&sinceTime=2027-01-15T08:00:01.5Z"
+        );
     }
 }
