@@ -13,7 +13,7 @@
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
-use kubeplay_e2e::kubectl::port_forward::{free_port, get, Forward};
+use kubeplay_e2e::kubectl::port_forward::{free_port, parallel_gets, Forward};
 use kubeplay_e2e::kubectl::{tools_or_skip, Cluster, Streaming};
 use kubeplay_e2e::playground::{Playground, MY_API};
 use kubeplay_e2e::policy::{images_or_skip, page_or_skip};
@@ -36,10 +36,7 @@ fn the_real_kubectl_drives_the_cluster_in_a_browser_tab_through_the_agent() {
         return;
     }
     let binary = agent_binary().unwrap();
-    let options = AgentOptions {
-        allow_origins: vec![page.origin()],
-        ..AgentOptions::new(NODE)
-    };
+    let options = AgentOptions::for_page(NODE, page.origin());
     let agent = AgentProcess::start_fresh(&binary, &options).unwrap();
     let kubectl = Cluster::attach(tools, "page", &agent, &options).unwrap();
 
@@ -295,10 +292,7 @@ fn kubectl_exec_and_port_forward_through_the_tab_reach_simulated_pods_and_other_
     let binary = agent_binary().unwrap();
     let (near_node, far_node) = ("e2e-exec-near", "e2e-exec-far");
     let start = |node: &str| {
-        let options = AgentOptions {
-            allow_origins: vec![page.origin()],
-            ..AgentOptions::new(node)
-        };
+        let options = AgentOptions::for_page(node, page.origin());
         let agent = AgentProcess::start_fresh(&binary, &options).unwrap();
         (agent, options)
     };
@@ -403,10 +397,7 @@ fn kubectl_exec_and_port_forward_through_the_tab_reach_simulated_pods_and_other_
     forward.wait_for("that it forwards", |l| {
         l == format!("Forwarding from 127.0.0.1:{port} -> 3000")
     });
-    let answers: Vec<String> = std::thread::scope(|scope| {
-        let gets: Vec<_> = (0..3).map(|_| scope.spawn(|| get(port))).collect();
-        gets.into_iter().map(|g| g.join().expect("a GET")).collect()
-    });
+    let answers = parallel_gets(port, 3);
     for answer in &answers {
         assert!(
             answer.starts_with("HTTP/1.1 200") && answer.contains("far-web"),

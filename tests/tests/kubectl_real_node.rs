@@ -11,7 +11,7 @@
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::docker::{demo_images_or_skip, engine_or_skip};
-use kubeplay_e2e::kubectl::port_forward::{free_port, get, Forward};
+use kubeplay_e2e::kubectl::port_forward::{free_port, parallel_gets, Forward};
 use kubeplay_e2e::kubectl::{tools_or_skip, Cluster, Output, Tools};
 use kubeplay_e2e::locate::workspace_root;
 use std::path::PathBuf;
@@ -330,10 +330,7 @@ fn kubectl_port_forward_reaches_the_seed_deployment_on_the_real_node() {
     forward.wait_for("that it forwards", |l| {
         l == format!("Forwarding from 127.0.0.1:{port} -> 3000")
     });
-    let answers: Vec<String> = std::thread::scope(|scope| {
-        let gets: Vec<_> = (0..4).map(|_| scope.spawn(|| get(port))).collect();
-        gets.into_iter().map(|g| g.join().expect("a GET")).collect()
-    });
+    let answers = parallel_gets(port, 4);
     for answer in &answers {
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert!(

@@ -468,10 +468,7 @@ fn the_hpa_scales_on_real_cpu_load_in_a_real_container() {
         return;
     }
     let binary = agent_binary().unwrap();
-    let options = AgentOptions {
-        allow_origins: vec![page.origin()],
-        ..AgentOptions::new("e2e-page-hpa")
-    };
+    let options = AgentOptions::for_page("e2e-page-hpa", page.origin());
     reset(&binary, &options.node_name, &options.state_dir);
     let agent = AgentProcess::start(&binary, &options).unwrap();
     let play = Playground::open(&page).unwrap();

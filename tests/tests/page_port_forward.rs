@@ -57,10 +57,7 @@ fn port_forward_in_the_page_listens_on_the_agents_machine_until_ctrl_c() {
         return;
     }
     let binary = agent_binary().unwrap();
-    let options = AgentOptions {
-        allow_origins: vec![page.origin()],
-        ..AgentOptions::new(NODE)
-    };
+    let options = AgentOptions::for_page(NODE, page.origin());
     let agent = AgentProcess::start_fresh(&binary, &options).unwrap();
 
     let play = Playground::open(&page).unwrap();

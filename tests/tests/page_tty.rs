@@ -84,10 +84,7 @@ fn exec_it_into_a_real_pod_opens_a_terminal_with_colours_size_editing_and_exit_s
         return;
     }
     let binary = agent_binary().unwrap();
-    let options = AgentOptions {
-        allow_origins: vec![page.origin()],
-        ..AgentOptions::new(NODE)
-    };
+    let options = AgentOptions::for_page(NODE, page.origin());
     let agent = AgentProcess::start_fresh(&binary, &options).unwrap();
 
     let play = Playground::open(&page).unwrap();

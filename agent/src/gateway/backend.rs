@@ -26,6 +26,31 @@ pub enum Answer {
     Stream(Reply),
 }
 
+impl Answer {
+    /// The core's plain answer; a watch it opened has no body and is the caller's to stream.
+    fn from_core(response: Response) -> Self {
+        match response {
+            Response::Body {
+                status,
+                content_type,
+                body,
+                warnings,
+            } => Answer::Body {
+                status,
+                content_type: content_type.to_string(),
+                body,
+                warnings,
+            },
+            Response::Watch { .. } => Answer::Body {
+                status: 500,
+                content_type: "text/plain".into(),
+                body: b"a watch was answered where a body was expected".to_vec(),
+                warnings: Vec::new(),
+            },
+        }
+    }
+}
+
 /// Why a backend could not answer: the gateway sends it as a `Status` with this code and reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -99,17 +124,7 @@ impl Backend for Embedded {
                     watch_stream::timeout(&request.query),
                     stopping,
                 )),
-                Response::Body {
-                    status,
-                    content_type,
-                    body,
-                    warnings,
-                } => Answer::Body {
-                    status,
-                    content_type: content_type.to_string(),
-                    body,
-                    warnings,
-                },
+                body => Answer::from_core(body),
             })
         })
     }
@@ -236,22 +251,12 @@ fn discovery(request: &Request) -> Answer {
     let now = kubeplay_shared::Timestamp::now();
     let mut core = kubeplay_shared::ApiServer::new(0, now);
     match core.handle(request, now) {
-        Response::Body {
-            status,
-            content_type,
-            body,
-            warnings,
-        } => Answer::Body {
-            status,
-            content_type: content_type.to_string(),
-            body,
-            warnings,
-        },
         Response::Watch { .. } => Answer::Body {
             status: 405,
             content_type: "text/plain".into(),
             body: Vec::new(),
             warnings: Vec::new(),
         },
+        body => Answer::from_core(body),
     }
 }

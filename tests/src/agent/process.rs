@@ -35,6 +35,13 @@ impl AgentOptions {
             extra_args: Vec::new(),
         }
     }
+    /// A node as [`AgentOptions::new`] whose agent lets the test's page (at `origin`) connect.
+    pub fn for_page(node_name: &str, origin: String) -> Self {
+        Self {
+            allow_origins: vec![origin],
+            ..Self::new(node_name)
+        }
+    }
 }
 
 pub struct AgentProcess {

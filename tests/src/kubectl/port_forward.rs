@@ -98,3 +98,11 @@ pub fn get(port: u16) -> String {
     let _ = conn.read_to_end(&mut got);
     String::from_utf8_lossy(&got).into_owned()
 }
+
+/// `count` GETs through the forward at once, each on its own connection: what each got.
+pub fn parallel_gets(port: u16, count: usize) -> Vec<String> {
+    std::thread::scope(|scope| {
+        let gets: Vec<_> = (0..count).map(|_| scope.spawn(|| get(port))).collect();
+        gets.into_iter().map(|g| g.join().expect("a GET")).collect()
+    })
+}
