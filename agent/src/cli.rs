@@ -61,6 +61,11 @@ pub struct RunArgs {
     /// 0 picks a free one. Announced to the cluster as the Node label kubeplay.dev/proxy-port.
     #[arg(long, default_value_t = 10260)]
     pub proxy_port: u16,
+    /// The Docker network (a bridge) this node's pods join, instead of the engine's default
+    /// bridge. Give each agent sharing one Docker engine a network of its own to keep their pods
+    /// apart, as pods on different machines are.
+    #[arg(long, value_name = "NETWORK")]
+    pub pod_network: Option<String>,
     /// Serve as the ingress controller for IngressClass `kubeplay` on this port (all
     /// interfaces): HTTP routed by host and path to Services.
     #[arg(long)]

@@ -21,7 +21,7 @@ use auth::{Gate, OriginPolicy, Token};
 use clap::Parser as _;
 use cli::{Cli, Command, KubeconfigArgs, ResetArgs, RunArgs};
 use kubeplay_agent::network::node::NodeNetwork;
-use kubeplay_agent::runtime::{PodRuntime, RuntimeConfig};
+use kubeplay_agent::runtime::{PodRuntime, RuntimeConfig, SandboxNetwork};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -172,7 +172,10 @@ async fn start_node(args: &RunArgs) -> Result<LocalNode, Failure> {
         node_name: facts.name.clone(),
         host_ip: facts.internal_ip.to_string(),
         state_dir: args.state_dir.clone(),
-        cluster_dns: network.cluster_dns().map(str::to_string),
+        network: SandboxNetwork {
+            docker_network: args.pod_network.clone(),
+            cluster_dns: network.cluster_dns().map(str::to_string),
+        },
     };
     let (pod_runtime, reports) = PodRuntime::connect(config)
         .await
@@ -319,7 +322,7 @@ async fn reset(args: ResetArgs) -> Result<(), Failure> {
         node_name: facts.name.clone(),
         host_ip: facts.internal_ip.to_string(),
         state_dir: args.state_dir.clone(),
-        cluster_dns: None,
+        network: SandboxNetwork::default(),
     };
     let (pod_runtime, _reports) = PodRuntime::connect(config)
         .await

@@ -8,57 +8,22 @@
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::cluster::Cluster;
 use kubeplay_e2e::agent::docker::{demo_images_or_skip, engine_or_skip, remove_pods};
+use kubeplay_e2e::agent::traffic::{
+    answering, answering_at, client, exec, http_get_host, pinned, pod_uids, try_http_get,
+    READY_CHECK,
+};
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
-use kubeplay_shared::node_protocol::StreamOpen;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 const START_LIMIT: Duration = Duration::from_secs(180);
-const EXEC_LIMIT: Duration = Duration::from_secs(30);
 const REPLICAS: usize = 3;
 
 /// One test at a time: agents of different clusters on one machine share the cluster DNS
 /// address (`SO_REUSEPORT`), so a query could reach the other test's agent, which knows
 /// nothing of this test's Services (agents of one cluster all know the same Services).
-/// Ready once myapp answers, until the test marks the pod unready with `/tmp/unready`.
-const READY_CHECK: &str =
-    "test ! -f /tmp/unready && wget -q -O /dev/null http://127.0.0.1:3000/ready";
-
 static ONE_CLUSTER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Runs `command` in `pod`'s `container`; its stdout, or why it failed.
-async fn exec(
-    cluster: &mut Cluster,
-    pod: &str,
-    container: &str,
-    command: &[&str],
-) -> Result<String, String> {
-    let open = StreamOpen::Exec {
-        namespace: "default".into(),
-        pod: pod.into(),
-        container: container.into(),
-        command: command.iter().map(|s| s.to_string()).collect(),
-        stdin: false,
-        tty: false,
-    };
-    let id = cluster.open(open).await.map_err(|e| e.to_string())?;
-    let out = cluster
-        .wait_for("the exec to end", EXEC_LIMIT, |c| {
-            c.streams.get(&id).filter(|o| o.closed.is_some()).cloned()
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let closed = out.closed.map(|c| (c.error, c.exit_code));
-    match closed.unwrap_or((None, None)) {
-        (None, Some(0)) => Ok(stdout),
-        (error, code) => Err(format!(
-            "exit {code:?} {error:?}: {stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        )),
-    }
-}
 
 fn my_api_pods(c: &Cluster) -> Vec<Value> {
     c.list("", "v1", "pods", "default")
@@ -84,28 +49,6 @@ fn name(p: &Value) -> String {
         .to_string()
 }
 
-/// The pod names that answered `times` requests to `url` from the client pod.
-async fn answering(cluster: &mut Cluster, url: &str, times: usize) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    for _ in 0..times {
-        let body = exec(cluster, "client", "client", &["myapp", "get", url])
-            .await
-            .unwrap_or_else(|e| panic!("myapp get {url}: {e}"));
-        let pod = body
-            .trim()
-            .rsplit(" on ")
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        assert!(
-            body.starts_with("Hello from myapp 1.0 on "),
-            "{url}: {body}"
-        );
-        seen.insert(pod);
-    }
-    seen
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_port_answers() {
     let test =
@@ -117,10 +60,6 @@ async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_
     if !demo_images_or_skip(&docker, test, &["myapp:1.0"]).await {
         return;
     }
-    // The client runs myapp's image: `myapp get` resolves through musl, which follows the
-    // search path and ndots:5 as apps do (the images' static-glibc busybox `wget` cannot
-    // resolve names at all, and busybox `nslookup` skips the search path for dotted names).
-    let client_image = "myapp:1.0";
     let agent =
         AgentProcess::start(&agent_binary().unwrap(), &AgentOptions::new("e2e-services")).unwrap();
     let mut cluster = Cluster::connect(&agent.url, &agent.token).await.unwrap();
@@ -153,14 +92,7 @@ async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_
             "spec": {"type": "LoadBalancer", "selector": {"app": "my-api"}, "ports": [{"port": 80, "targetPort": 3000}]},
         }))
         .unwrap();
-    cluster
-        .create("pods", json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "client", "namespace": "default"},
-            "spec": {"terminationGracePeriodSeconds": 1,
-                "containers": [{"name": "client", "image": client_image, "imagePullPolicy": "IfNotPresent", "command": ["sleep", "3600"]}]},
-        }))
-        .unwrap();
+    cluster.create("pods", client("client", None)).unwrap();
     let replicas = cluster
         .wait_for(
             "three ready replicas and a running client",
@@ -183,7 +115,7 @@ async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_
         "http://my-api-service.default.svc.cluster.local/",
     ] {
         assert_eq!(
-            answering(&mut cluster, url, 2 * REPLICAS).await,
+            answering(&mut cluster, "client", url, 2 * REPLICAS).await,
             replicas,
             "{url}: every replica answers"
         );
@@ -244,17 +176,7 @@ async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_
         .get("services", "default", "my-api-service")
         .unwrap();
     let node_port = service["spec"]["ports"][0]["nodePort"].as_u64().unwrap();
-    let mut seen = BTreeSet::new();
-    for _ in 0..2 * REPLICAS {
-        let body = http_get(&format!("127.0.0.1:{node_port}")).await;
-        seen.insert(
-            body.trim()
-                .rsplit(" on ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        );
-    }
+    let seen = answering_at(&format!("127.0.0.1:{node_port}"), 2 * REPLICAS).await;
     assert_eq!(seen, replicas, "the node port reaches every replica");
 
     // This machine allows the LoadBalancer pool, so the external IP answers too, and the Node
@@ -287,17 +209,7 @@ async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_
         )
         .await
         .unwrap();
-    let mut seen = BTreeSet::new();
-    for _ in 0..2 * REPLICAS {
-        let body = http_get(&format!("{external_ip}:80")).await;
-        seen.insert(
-            body.trim()
-                .rsplit(" on ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        );
-    }
+    let seen = answering_at(&format!("{external_ip}:80"), 2 * REPLICAS).await;
     assert_eq!(seen, replicas, "the external IP reaches every replica");
 
     // One replica turns unready: once its Endpoints say so, it gets no new connections.
@@ -339,19 +251,16 @@ async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_
         .filter(|n| **n != leaving)
         .cloned()
         .collect();
-    let seen = answering(&mut cluster, "http://my-api-service/", 3 * REPLICAS).await;
+    let seen = answering(
+        &mut cluster,
+        "client",
+        "http://my-api-service/",
+        3 * REPLICAS,
+    )
+    .await;
     assert_eq!(seen, staying, "the unready replica gets no new connections");
 
-    let uids: Vec<String> = cluster
-        .list("", "v1", "pods", "default")
-        .iter()
-        .map(|p| {
-            p["metadata"]["uid"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
+    let uids = pod_uids(&cluster);
     let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
     drop(agent);
     remove_pods(&docker, &refs).await;
@@ -369,41 +278,6 @@ fn resolved(output: &str) -> Vec<String> {
                 .map(|a| a.trim().to_string())
         })
         .collect()
-}
-
-/// `GET /` on `address` from this machine; the body.
-async fn http_get(address: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut socket = tokio::net::TcpStream::connect(address)
-        .await
-        .unwrap_or_else(|e| panic!("{address}: {e}"));
-    socket
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut text = String::new();
-    socket.read_to_string(&mut text).await.unwrap();
-    text.split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// A myapp pod of `app` pinned to `node`, ready as [`READY_CHECK`] says.
-fn pinned(name: &str, app: &str, node: &str) -> Value {
-    json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "default", "labels": {"app": app}},
-        "spec": {
-            "nodeName": node,
-            "terminationGracePeriodSeconds": 1,
-            "containers": [{
-                "name": "app", "image": "myapp:1.0", "imagePullPolicy": "IfNotPresent",
-                "ports": [{"containerPort": 3000}],
-                "readinessProbe": {"exec": {"command": ["sh", "-c", READY_CHECK]}, "periodSeconds": 1},
-            }],
-        },
-    })
 }
 
 /// Two agents (separate processes on this machine's Docker) under one control plane: a client
@@ -439,12 +313,7 @@ async fn services_span_agents_and_a_killed_agents_endpoints_drop_out() {
         .create("pods", pinned("span-b", "span-api", node_b))
         .unwrap();
     cluster
-        .create("pods", json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "client", "namespace": "default"},
-            "spec": {"nodeName": node_a, "terminationGracePeriodSeconds": 1,
-                "containers": [{"name": "client", "image": "myapp:1.0", "imagePullPolicy": "IfNotPresent", "command": ["sleep", "3600"]}]},
-        }))
+        .create("pods", client("client", Some(node_a)))
         .unwrap();
     cluster
         .create("services", json!({
@@ -478,7 +347,7 @@ async fn services_span_agents_and_a_killed_agents_endpoints_drop_out() {
         .await
         .unwrap();
 
-    let seen = answering_with(&mut cluster, "span-a", "http://span-api/", 6).await;
+    let seen = answering(&mut cluster, "client", "http://span-api/", 6).await;
     assert_eq!(
         seen, both,
         "the client reaches the replica on the other agent too"
@@ -488,18 +357,7 @@ async fn services_span_agents_and_a_killed_agents_endpoints_drop_out() {
         .as_u64()
         .unwrap();
     let address = format!("127.0.0.1:{node_port}");
-    let mut seen = BTreeSet::new();
-    for _ in 0..6 {
-        seen.insert(
-            http_get(&address)
-                .await
-                .trim()
-                .rsplit(" on ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        );
-    }
+    let seen = answering_at(&address, 6).await;
     assert_eq!(seen, both, "the node port reaches both replicas");
 
     // Traffic from the machine to the node port while the second agent dies.
@@ -555,86 +413,17 @@ async fn services_span_agents_and_a_killed_agents_endpoints_drop_out() {
         )
         .await
         .unwrap();
-    let seen = answering_with(&mut cluster, "span-a", "http://span-api/", 4).await;
+    let seen = answering(&mut cluster, "client", "http://span-api/", 4).await;
     assert_eq!(
         seen,
         ["span-a".to_string()].into(),
         "only the surviving replica answers"
     );
 
-    let uids: Vec<String> = cluster
-        .list("", "v1", "pods", "default")
-        .iter()
-        .map(|p| {
-            p["metadata"]["uid"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
+    let uids = pod_uids(&cluster);
     let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
     drop(agent_a);
     remove_pods(&docker, &refs).await;
-}
-
-/// The pod names that answered `times` requests to `url` from the client pod, checking each
-/// answer is myapp's greeting from a pod whose name starts like `prefix`'s.
-async fn answering_with(
-    cluster: &mut Cluster,
-    prefix: &str,
-    url: &str,
-    times: usize,
-) -> BTreeSet<String> {
-    let stem = prefix.split('-').next().unwrap_or(prefix).to_string();
-    let mut seen = BTreeSet::new();
-    for _ in 0..times {
-        let body = exec(cluster, "client", "client", &["myapp", "get", url])
-            .await
-            .unwrap_or_else(|e| panic!("myapp get {url}: {e}"));
-        let pod = body
-            .trim()
-            .rsplit(" on ")
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        assert!(pod.starts_with(&stem), "{url}: {body}");
-        seen.insert(pod);
-    }
-    seen
-}
-
-/// The body of `GET /` on `address`, `None` when the connection fails.
-async fn try_http_get(address: &str) -> Option<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut socket = tokio::net::TcpStream::connect(address).await.ok()?;
-    socket
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .ok()?;
-    let mut text = String::new();
-    socket.read_to_string(&mut text).await.ok()?;
-    text.split("\r\n\r\n").nth(1).map(str::to_string)
-}
-
-/// `GET path` with `Host: host` on `address`; the status and body.
-async fn http_get_host(address: &str, host: &str, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut socket = tokio::net::TcpStream::connect(address)
-        .await
-        .unwrap_or_else(|e| panic!("{address}: {e}"));
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
-    );
-    socket.write_all(request.as_bytes()).await.unwrap();
-    let mut text = String::new();
-    socket.read_to_string(&mut text).await.unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_string())
 }
 
 /// The agent as the ingress controller of class `kubeplay`: HTTP on its ingress port is routed
@@ -733,16 +522,7 @@ async fn the_agent_routes_ingress_http_by_host_and_path() {
         "no rule for the host"
     );
 
-    let uids: Vec<String> = cluster
-        .list("", "v1", "pods", "default")
-        .iter()
-        .map(|p| {
-            p["metadata"]["uid"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
+    let uids = pod_uids(&cluster);
     let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
     drop(agent);
     remove_pods(&docker, &refs).await;

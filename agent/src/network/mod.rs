@@ -3,8 +3,9 @@
 //! Raspberry Pis) that run Docker and nothing else of Kubernetes.
 //!
 //! # Pods and their addresses
-//! A pod is an infra container on Docker's default bridge plus app containers joined to its
-//! network namespace, so its IP is the bridge address Docker gives it (172.17.x.y). The host
+//! A pod is an infra container on Docker's default bridge (or the bridge network named by
+//! `--pod-network`) plus app containers joined to its network namespace, so its IP is the
+//! bridge address Docker gives it (172.17.x.y). The host
 //! reaches it on Linux (the bridge is a host interface); other machines do not, because
 //! nothing routes one machine's bridge to another's, and two machines may even hand out the
 //! same address. Pods on different agents therefore never talk pod-IP to pod-IP: every

@@ -16,6 +16,17 @@ pub struct RuntimeConfig {
     pub host_ip: String,
     /// Where emptyDir and projected (ConfigMap/Secret) volumes live on this machine.
     pub state_dir: PathBuf,
+    /// How pods' sandboxes join the network.
+    pub network: SandboxNetwork,
+}
+
+/// Where a pod's infra container is attached and which DNS server its resolv.conf names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SandboxNetwork {
+    /// The Docker network pods join (`--pod-network`); `None` is the engine's default bridge.
+    /// A network of its own per agent keeps one machine's pods apart from another's when
+    /// several agents share an engine, as pods on different machines are.
+    pub docker_network: Option<String>,
     /// The cluster DNS server pods get (the kubelet's `--cluster-dns`), when the agent runs one.
     pub cluster_dns: Option<String>,
 }

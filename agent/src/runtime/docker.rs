@@ -58,6 +58,26 @@ impl DockerEngine {
         })
     }
 
+    /// Fails, saying how to fix it, unless `name` is a network of this engine that containers
+    /// can join (a bridge, not `host` or `none`, which would leave pods without IPs of their own).
+    pub async fn check_network(&self, name: &str) -> Result<(), EngineError> {
+        let found = self
+            .docker
+            .inspect_network(name, None::<q::InspectNetworkOptions>)
+            .await;
+        match found {
+            Ok(network) if network.driver.as_deref() == Some("bridge") => Ok(()),
+            Ok(network) => Err(EngineError(format!(
+                "--pod-network {name}: pods need a bridge network, and {name} uses the {:?} driver",
+                network.driver.unwrap_or_default()
+            ))),
+            Err(e) if is_not_found(&e) => Err(EngineError(format!(
+                "--pod-network {name}: Docker has no such network (create it with `docker network create {name}`)"
+            ))),
+            Err(e) => Err(err(e)),
+        }
+    }
+
     /// The label filter selecting what this node manages.
     fn mine(&self) -> HashMap<String, Vec<String>> {
         let wanted = vec![

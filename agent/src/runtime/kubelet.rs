@@ -201,7 +201,7 @@ impl<E: Engine> Kubelet<E> {
             Some(found) => PodWorker::adopt(engine, dir, ip, desired, found, now),
             None => PodWorker::new(engine, dir, ip, desired, now),
         }
-        .with_cluster_dns(self.config.cluster_dns.clone());
+        .with_network(self.config.network.clone());
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(
             worker,
@@ -316,7 +316,7 @@ mod tests {
             node_name: "n".into(),
             host_ip: "10.1.1.1".into(),
             state_dir: std::env::temp_dir(),
-            cluster_dns: None,
+            network: Default::default(),
         };
         (
             Kubelet::new(Arc::new(FakeEngine::with_images(&["app:1"])), config, tx),

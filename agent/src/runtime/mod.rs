@@ -8,7 +8,7 @@
 //! ```no_run
 //! # async fn session(desired: Vec<kubeplay_shared::node_protocol::DesiredPod>) -> Result<(), Box<dyn std::error::Error>> {
 //! use kubeplay_agent::runtime::{PodRuntime, Report, RuntimeConfig};
-//! let config = RuntimeConfig { node_name: "pi-1".into(), host_ip: "192.168.1.20".into(), state_dir: "/var/lib/kubeplay".into(), cluster_dns: None };
+//! let config = RuntimeConfig { node_name: "pi-1".into(), host_ip: "192.168.1.20".into(), state_dir: "/var/lib/kubeplay".into(), network: Default::default() };
 //! let (runtime, mut reports) = PodRuntime::connect(config).await?;
 //! runtime.adopt().await?; // pods a previous agent left running
 //! runtime.sync(desired).await?; // again whenever the control plane's list changes
@@ -44,7 +44,7 @@ mod volumes;
 
 pub use api::{
     ContainerUsage, EventType, ExecOutput, ExecSession, LogOptions, LogStream, PodEvent, PodRef,
-    PodUsage, Report, RuntimeConfig,
+    PodUsage, Report, RuntimeConfig, SandboxNetwork,
 };
 
 use docker::DockerEngine;
@@ -58,6 +58,9 @@ use tokio::sync::mpsc;
 pub enum RuntimeError {
     #[error("cannot reach the Docker engine: {0}")]
     Docker(String),
+    /// `--pod-network` names no network pods can join.
+    #[error("{0}")]
+    PodNetwork(String),
     #[error("pod {0} is not running on this node")]
     PodNotFound(String),
     #[error("container {container} is not valid for pod {pod}")]
@@ -97,6 +100,12 @@ impl PodRuntime {
         engine::Engine::infra_image(&engine)
             .await
             .map_err(|e| RuntimeError::Docker(e.0))?;
+        if let Some(network) = &config.network.docker_network {
+            engine
+                .check_network(network)
+                .await
+                .map_err(|e| RuntimeError::PodNetwork(e.0))?;
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         let kubelet = Kubelet::new(Arc::new(engine), config.clone(), tx);
         Ok((PodRuntime { config, kubelet }, rx))

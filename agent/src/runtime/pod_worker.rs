@@ -7,7 +7,7 @@ use super::container_lifecycle::{advance, arm_probes, terminated_of, Ctx};
 use super::container_state::{ContainerState, State};
 use super::engine::{ContainerInfo, Engine};
 use super::volumes::{self, Source};
-use super::{labels, EventType, PodEvent, PodRef, Report};
+use super::{labels, EventType, PodEvent, PodRef, Report, SandboxNetwork};
 use futures_util::future::join_all;
 use jiff::Timestamp;
 use kubeplay_shared::node_protocol::DesiredPod;
@@ -68,8 +68,7 @@ pub struct PodWorker<E: Engine> {
     last_status: Value,
     /// Older instances found at adoption, removed at the first step.
     stale: Vec<String>,
-    /// The cluster DNS server the pod's resolv.conf names (see `pod_dns`).
-    cluster_dns: Option<String>,
+    network: SandboxNetwork,
 }
 
 fn specs(pod: &Value, list: &str) -> Vec<ContainerState> {
@@ -103,13 +102,13 @@ impl<E: Engine> PodWorker<E> {
             out: Vec::new(),
             last_status: Value::Null,
             stale: Vec::new(),
-            cluster_dns: None,
+            network: SandboxNetwork::default(),
         }
     }
 
-    /// Pods of this worker get `server` as their nameserver (`dnsPolicy: ClusterFirst`).
-    pub fn with_cluster_dns(mut self, server: Option<String>) -> Self {
-        self.cluster_dns = server;
+    /// The pod's sandbox joins `network` and names its DNS server (`dnsPolicy: ClusterFirst`).
+    pub fn with_network(mut self, network: SandboxNetwork) -> Self {
+        self.network = network;
         self
     }
 
@@ -331,8 +330,9 @@ impl<E: Engine> PodWorker<E> {
         let name = labels::container_name(&self.pod, labels::INFRA, 0);
         let _ = self.engine.remove(&name).await;
         let hostname: String = self.pod.name.chars().take(63).collect();
-        let dns = super::pod_dns::pod_dns(&self.desired.pod, self.cluster_dns.as_deref());
+        let dns = super::pod_dns::pod_dns(&self.desired.pod, self.network.cluster_dns.as_deref());
         let spec = super::engine::ContainerSpec {
+            network_mode: self.network.docker_network.clone(),
             dns: dns.nameservers,
             dns_search: dns.searches,
             dns_options: dns.options,

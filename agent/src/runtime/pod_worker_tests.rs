@@ -67,6 +67,26 @@ async fn a_pod_starts_its_sandbox_then_its_containers_joined_to_it() {
 }
 
 #[tokio::test]
+async fn the_sandbox_joins_the_pod_network_and_names_the_cluster_dns() {
+    let engine = Arc::new(FakeEngine::with_images(&["app:1"]));
+    let network = SandboxNetwork {
+        docker_network: Some("pods-of-pi".into()),
+        cluster_dns: Some("10.96.0.10".into()),
+    };
+    let mut w = worker(
+        &engine,
+        desired(json!([{"name": "app", "image": "app:1"}]), "Always"),
+    )
+    .with_network(network);
+    w.step(t(0)).await;
+    let infra = engine.lock().containers["c1"].spec.clone();
+    assert_eq!(infra.network_mode.as_deref(), Some("pods-of-pi"));
+    assert_eq!(infra.dns, ["10.96.0.10"]);
+    let app = engine.lock().containers["c2"].spec.clone();
+    assert_eq!(app.network_mode.as_deref(), Some("container:c1"), "apps join the sandbox");
+}
+
+#[tokio::test]
 async fn crashes_restart_at_once_then_back_off_10_20_40_seconds() {
     let engine = Arc::new(FakeEngine::with_images(&["app:1"]));
     let mut w = worker(

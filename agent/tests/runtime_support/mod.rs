@@ -43,7 +43,7 @@ pub fn config(test: &str) -> RuntimeConfig {
         host_ip: "127.0.0.1".into(),
         state_dir: std::env::temp_dir()
             .join(format!("kubeplay-runtime-{test}-{}", std::process::id())),
-        cluster_dns: None,
+        network: Default::default(),
     }
 }
 

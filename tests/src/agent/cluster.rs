@@ -7,7 +7,9 @@ use super::{AgentHarnessError, Result};
 use futures_util::{SinkExt, StreamExt};
 use kubeplay_shared::api::resources::by_plural;
 use kubeplay_shared::apiserver::WriteOptions;
-use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
+use kubeplay_shared::node_link::{ForwardEvent, LinkConfig, LinkEvent, NodeLink, StreamEvent};
+use kubeplay_shared::node_protocol::forward::{BoundPort, PortPair};
+use kubeplay_shared::node_protocol::report::PodRef;
 use kubeplay_shared::node_protocol::service::ServiceRoute;
 use kubeplay_shared::node_protocol::stream::CloseStream;
 use kubeplay_shared::node_protocol::{
@@ -53,6 +55,8 @@ pub struct Cluster {
     pub refused: Option<String>,
     /// The last `syncServices` sent to the agent (it applies it before any later message).
     pub services_sent: Option<Vec<ServiceRoute>>,
+    /// What the agent said of the port-forwards asked of it, in order.
+    pub forwards: Vec<ForwardEvent>,
 }
 
 impl Cluster {
@@ -72,6 +76,7 @@ impl Cluster {
             streams: HashMap::new(),
             refused: None,
             services_sent: None,
+            forwards: Vec::new(),
         };
         cluster
             .wait_for("the node to register", Duration::from_secs(30), |c| {
@@ -219,6 +224,48 @@ impl Cluster {
         Ok(id)
     }
 
+    /// Asks the agent to listen on `addresses` of its machine and forward each connection to
+    /// `pod`'s port (a `kubectl port-forward` typed in a page); the sockets it bound.
+    pub async fn port_forward(
+        &mut self,
+        pod: &str,
+        addresses: Vec<String>,
+        port: u16,
+    ) -> Result<Vec<BoundPort>> {
+        let uid = self
+            .get("pods", "default", pod)
+            .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_string))
+            .ok_or_else(|| AgentHarnessError::Link(format!("no pod {pod}")))?;
+        let pod = PodRef {
+            namespace: "default".into(),
+            name: pod.into(),
+            uid,
+        };
+        let ports = vec![PortPair {
+            local: 0,
+            remote: port,
+        }];
+        let (id, msg) = self
+            .link
+            .port_forward(pod, addresses, ports)
+            .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
+        self.send(vec![msg]).await?;
+        let answer = self
+            .wait_for("the agent to listen", Duration::from_secs(30), |c| {
+                c.forwards.iter().find_map(|f| match f {
+                    ForwardEvent::Listening { id: i, bound, .. } if *i == id => {
+                        Some(Ok(bound.clone()))
+                    }
+                    ForwardEvent::Failed { id: i, message } if *i == id => {
+                        Some(Err(message.clone()))
+                    }
+                    _ => None,
+                })
+            })
+            .await?;
+        answer.map_err(AgentHarnessError::Link)
+    }
+
     /// Runs the cluster and the link until `check` finds what it waits for.
     pub async fn wait_for<T>(
         &mut self,
@@ -326,6 +373,7 @@ impl Cluster {
                     self.streams.entry(id).or_default().closed = Some(c);
                 }
                 LinkEvent::Refused { reason } => self.refused = Some(reason),
+                LinkEvent::Forward(event) => self.forwards.push(event),
                 _ => {}
             }
         }

@@ -9,9 +9,11 @@ pub mod bench;
 pub mod binary;
 pub mod cluster;
 pub mod docker;
+pub mod lan;
 pub mod link;
 pub mod page_bench;
 pub mod pods;
+pub mod traffic;
 pub mod process;
 
 pub use link::Link;

@@ -21,6 +21,10 @@ pub struct AgentOptions {
     pub state_dir: PathBuf,
     /// More arguments for `run` (e.g. `--ingress-port 18080`).
     pub extra_args: Vec<String>,
+    /// `--listen`: loopback on a free port unless the agent runs on a LAN machine.
+    pub listen: String,
+    /// The network namespace the agent runs in (`ip netns exec`), for a LAN machine.
+    pub namespace: Option<String>,
 }
 
 impl AgentOptions {
@@ -33,6 +37,18 @@ impl AgentOptions {
             allow_origins: Vec::new(),
             state_dir: output_dir().join(format!("agent-state-{node_name}")),
             extra_args: Vec::new(),
+            listen: "127.0.0.1:0".to_string(),
+            namespace: None,
+        }
+    }
+    /// A node as [`AgentOptions::new`] on one machine of a [`super::lan::Lan`]: the agent runs in
+    /// its namespace, listens on its address and puts its pods on its network.
+    pub fn on_machine(node_name: &str, machine: &super::lan::Machine) -> Self {
+        Self {
+            listen: format!("{}:0", machine.address),
+            namespace: Some(machine.namespace.clone()),
+            extra_args: vec!["--pod-network".into(), machine.pod_network.clone()],
+            ..Self::new(node_name)
         }
     }
     /// A node as [`AgentOptions::new`] whose agent lets the test's page (at `origin`) connect.
@@ -71,12 +87,19 @@ impl AgentProcess {
             .append(true)
             .open(&log)
             .map_err(|e| AgentHarnessError::Start(format!("{}: {e}", log.display())))?;
-        let mut command = Command::new(binary);
+        let mut command = match &options.namespace {
+            Some(namespace) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", namespace]).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
         command
             .args([
                 "run",
                 "--listen",
-                "127.0.0.1:0",
+                &options.listen,
                 "--node-name",
                 &options.node_name,
                 "--proxy-port",

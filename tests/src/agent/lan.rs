@@ -1,0 +1,320 @@
+//! Machines on one LAN, made on this machine, for tests that must be honest about the network
+//! between agents.
+//!
+//! A [`Machine`] is a network namespace joined to the host by a veth pair (the machine at
+//! `10.250.N.2`, the host's end at `10.250.N.1`, its default route) with a Docker bridge
+//! network of its own (`172.29.N.0/24`) for its agent's pods (`--pod-network`). Routes and
+//! firewall rules give each machine what a laptop on a LAN has, and no more:
+//! - its agent reaches its own pods, and its pods reach their agent: traffic from the machine's
+//!   bridge to the Service ranges (cluster IPs, cluster DNS, LoadBalancer IPs) is routed to the
+//!   machine, where the agent makes those ranges local as on a real host;
+//! - the machines reach each other's addresses, and the host (the test, a browser) reaches all;
+//! - a machine never reaches another machine's pods: Docker keeps the bridges apart, and a rule
+//!   drops anything from one machine to another's bridge. What crosses machines must go through
+//!   an agent's relay, node ports or ingress, as between real machines.
+//!
+//! The agent process runs inside the namespace (`ip netns exec`), sharing the host's files and
+//! its Docker engine socket. Needs root (namespaces, routes, iptables) and Docker;
+//! [`Lan::build_or_skip`] skips loudly without them and fails under `CI=true`.
+//!
+//! While a LAN exists the host's own local routes for the Service ranges (which an agent
+//! running in the host's namespace adds) are removed, since they would catch the bridges'
+//! traffic before the per-bridge routes: run LAN tests one at a time, apart from host agents.
+
+use super::{AgentHarnessError, Result};
+use crate::policy::is_ci;
+use std::net::Ipv4Addr;
+use std::process::Command;
+
+/// The ranges a node's agent makes local: Service cluster IPs (and cluster DNS) and the
+/// playground's LoadBalancer IPs.
+const SERVICE_RANGES: [&str; 2] = ["10.96.0.0/12", "172.18.255.192/26"];
+
+/// One machine of the LAN.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    /// The network namespace the machine's agent runs in.
+    pub namespace: String,
+    /// The machine's address on the LAN (its agent's node InternalIP).
+    pub address: Ipv4Addr,
+    /// The Docker network the machine's pods join.
+    pub pod_network: String,
+    /// The host's end of the machine's veth pair.
+    host_link: String,
+    /// The Linux bridge of [`Machine::pod_network`].
+    bridge: String,
+    /// The routing table that sends the bridge's Service traffic to the machine.
+    table: u32,
+}
+
+/// Machines made by [`Lan::build`], taken apart on drop.
+pub struct Lan {
+    pub machines: Vec<Machine>,
+    /// Firewall rules added, each as `iptables` arguments after `-I`/`-D`.
+    rules: Vec<Vec<String>>,
+}
+
+impl Lan {
+    /// `count` machines named after `tag` (a short word unique to the test, at most 4 bytes,
+    /// used in interface names). Leftovers of an earlier run with the same tag are removed first.
+    pub fn build(tag: &str, first: u8, count: u8) -> Result<Lan> {
+        let machines: Vec<Machine> = (0..count)
+            .map(|i| {
+                let n = first + i;
+                Machine {
+                    namespace: format!("kplan-{tag}-{i}"),
+                    address: Ipv4Addr::new(10, 250, n, 2),
+                    pod_network: format!("kplan-{tag}-{i}"),
+                    host_link: format!("kp{tag}{i}h"),
+                    bridge: format!("kp{tag}{i}b"),
+                    table: 2500 + u32::from(n),
+                }
+            })
+            .collect();
+        let mut lan = Lan {
+            machines,
+            rules: Vec::new(),
+        };
+        lan.tear_down();
+        for range in SERVICE_RANGES {
+            let _ = run(
+                "ip",
+                &[
+                    "route", "del", "local", range, "dev", "lo", "table", "local",
+                ],
+            );
+        }
+        for (i, m) in lan.machines.clone().iter().enumerate() {
+            let n = first + i as u8;
+            lan.add_machine(m, n)?;
+        }
+        let links: Vec<(String, String)> = lan
+            .machines
+            .iter()
+            .map(|m| (m.host_link.clone(), m.bridge.clone()))
+            .collect();
+        for (link, bridge) in &links {
+            lan.rule(&["-i", link, "-o", bridge, "-j", "ACCEPT"])?;
+            lan.rule(&["-i", bridge, "-o", link, "-j", "ACCEPT"])?;
+            for (other_link, other_bridge) in links.iter().filter(|(l, _)| l != link) {
+                lan.rule(&["-i", link, "-o", other_link, "-j", "ACCEPT"])?;
+                lan.rule(&["-i", link, "-o", other_bridge, "-j", "DROP"])?;
+            }
+        }
+        Ok(lan)
+    }
+
+    /// [`Lan::build`], or `None` after a loud notice when this machine cannot make namespaces
+    /// (not root, no `ip` or `iptables`); under `CI=true` that fails the test.
+    pub fn build_or_skip(test: &str, tag: &str, first: u8, count: u8) -> Option<Lan> {
+        let missing = if !is_root() {
+            Some("needs root (network namespaces, routes, iptables)".to_string())
+        } else {
+            [("ip", "-V"), ("iptables", "--version")]
+                .into_iter()
+                .find(|(tool, version)| run(tool, &[version]).is_err())
+                .map(|(tool, _)| format!("needs `{tool}`"))
+        };
+        if let Some(why) = missing {
+            if is_ci() {
+                panic!("{test}: CI=true requires the LAN tests to run, but it {why}");
+            }
+            eprintln!("\n######## SKIPPED LAN test {test}: it {why} ########\n");
+            return None;
+        }
+        match Lan::build(tag, first, count) {
+            Ok(lan) => Some(lan),
+            Err(e) => panic!("{test}: could not build the LAN: {e}"),
+        }
+    }
+
+    fn add_machine(&mut self, m: &Machine, n: u8) -> Result<()> {
+        let host_end = format!("10.250.{n}.1");
+        let ns = m.namespace.as_str();
+        run("ip", &["netns", "add", ns])?;
+        run(
+            "ip",
+            &[
+                "link",
+                "add",
+                &m.host_link,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                ns,
+            ],
+        )?;
+        run(
+            "ip",
+            &[
+                "addr",
+                "add",
+                &format!("{host_end}/24"),
+                "dev",
+                &m.host_link,
+            ],
+        )?;
+        run("ip", &["link", "set", &m.host_link, "up"])?;
+        let address = format!("{}/24", m.address);
+        run("ip", &["-n", ns, "addr", "add", &address, "dev", "eth0"])?;
+        run("ip", &["-n", ns, "link", "set", "eth0", "up"])?;
+        run("ip", &["-n", ns, "link", "set", "lo", "up"])?;
+        run(
+            "ip",
+            &["-n", ns, "route", "add", "default", "via", &host_end],
+        )?;
+        let bridge_option = format!("com.docker.network.bridge.name={}", m.bridge);
+        run(
+            "docker",
+            &[
+                "network",
+                "create",
+                "--driver",
+                "bridge",
+                "--subnet",
+                &format!("172.29.{n}.0/24"),
+                "-o",
+                &bridge_option,
+                &m.pod_network,
+            ],
+        )?;
+        let table = m.table.to_string();
+        for range in SERVICE_RANGES {
+            let to_machine = m.address.to_string();
+            let route = [
+                "route",
+                "replace",
+                range,
+                "via",
+                &to_machine,
+                "dev",
+                &m.host_link,
+                "table",
+                &table,
+            ];
+            run("ip", &route)?;
+        }
+        run("ip", &["rule", "add", "iif", &m.bridge, "lookup", &table])?;
+        Ok(())
+    }
+
+    /// Adds a rule at the top of `DOCKER-USER`, which Docker consults before its own.
+    fn rule(&mut self, spec: &[&str]) -> Result<()> {
+        let mut args = vec!["-I", "DOCKER-USER"];
+        args.extend_from_slice(spec);
+        run("iptables", &args)?;
+        self.rules
+            .push(spec.iter().map(|s| s.to_string()).collect());
+        Ok(())
+    }
+
+    /// Removes everything [`Lan::build`] makes, whether or not it is there.
+    fn tear_down(&mut self) {
+        for spec in self.rules.drain(..) {
+            let mut args = vec!["-D".to_string(), "DOCKER-USER".to_string()];
+            args.extend(spec);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let _ = run("iptables", &args);
+        }
+        for m in &self.machines {
+            let table = m.table.to_string();
+            while run("ip", &["rule", "del", "iif", &m.bridge, "lookup", &table]).is_ok() {}
+            let _ = run("ip", &["route", "flush", "table", &table]);
+            let _ = run("ip", &["link", "del", &m.host_link]);
+            let _ = run("ip", &["netns", "del", &m.namespace]);
+            remove_containers_on(&m.pod_network);
+            let _ = run("docker", &["network", "rm", &m.pod_network]);
+        }
+        // Leftover rules of a run that died before its drop: the same specs, deleted until gone.
+        let links: Vec<(String, String)> = self
+            .machines
+            .iter()
+            .map(|m| (m.host_link.clone(), m.bridge.clone()))
+            .collect();
+        for (link, bridge) in &links {
+            let mut stale = vec![
+                vec!["-i", link, "-o", bridge, "-j", "ACCEPT"],
+                vec!["-i", bridge, "-o", link, "-j", "ACCEPT"],
+            ];
+            for (other_link, other_bridge) in links.iter().filter(|(l, _)| l != link) {
+                stale.push(vec!["-i", link, "-o", other_link, "-j", "ACCEPT"]);
+                stale.push(vec!["-i", link, "-o", other_bridge, "-j", "DROP"]);
+            }
+            for spec in stale {
+                let mut args = vec!["-D", "DOCKER-USER"];
+                args.extend(spec);
+                while run("iptables", &args).is_ok() {}
+            }
+        }
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        self.tear_down();
+    }
+}
+
+/// Whether a TCP connection from `machine` to `address` (`IP:port`) opens within two seconds
+/// (bash's `/dev/tcp`, run in the machine's namespace).
+pub fn machine_connects(machine: &Machine, address: &str) -> bool {
+    let (ip, port) = address.rsplit_once(':').unwrap_or((address, "80"));
+    Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &machine.namespace,
+            "timeout",
+            "2",
+            "bash",
+            "-c",
+        ])
+        .arg(format!("</dev/tcp/{ip}/{port}"))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Removes what a failed run left on `network` (its pods' containers), so the network can go.
+fn remove_containers_on(network: &str) {
+    let filter = format!("network={network}");
+    let Ok(out) = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &filter])
+        .output()
+    else {
+        return;
+    };
+    let ids = String::from_utf8_lossy(&out.stdout);
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let mut args = vec!["rm", "-f", "-v"];
+        args.extend(ids);
+        let _ = run("docker", &args);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Runs `program args`, an error with its stderr unless it succeeds.
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| AgentHarnessError::Start(format!("{program}: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(AgentHarnessError::Start(format!(
+            "{program} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}

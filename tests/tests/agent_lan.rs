@@ -1,0 +1,315 @@
+//! Agents on separate machines of one LAN. Each agent runs in a network namespace of its own,
+//! with its own address and a Docker network of its own for its pods
+//! (`kubeplay_e2e::agent::lan`), so a machine reaches another machine's pods only as real
+//! machines do: through that machine's agent. Under one control plane (this process, hosting
+//! it as a browser tab does):
+//! - each Node's InternalIP is its machine's address, and no machine reaches another's pod IPs;
+//! - a client pod on the first machine reaches `my-api-service` by each DNS form, answered by
+//!   the replicas on both machines;
+//! - the node port answers on both machines' addresses, from both replicas;
+//! - the first machine's ingress controller routes `api.myapp.com` to the replicas of both;
+//! - a port-forward listening on the first machine's address serves parallel connections;
+//! - when the second machine's agent is killed mid-traffic, new connections to the first
+//!   machine's node port keep succeeding, and its replica leaves the Services.
+
+use kubeplay_e2e::agent::binary::agent_binary;
+use kubeplay_e2e::agent::cluster::Cluster;
+use kubeplay_e2e::agent::docker::{demo_images_or_skip, engine_or_skip, remove_pods};
+use kubeplay_e2e::agent::lan::{machine_connects, Lan, Machine};
+use kubeplay_e2e::agent::traffic::{
+    answered_by, answering, answering_at, client, exec, http_get, http_get_host, pinned, pod_uids,
+    try_http_get,
+};
+use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+const START_LIMIT: Duration = Duration::from_secs(180);
+/// The first machine's ingress port (its namespace is new, so any port is free).
+const INGRESS_PORT: u16 = 18_480;
+
+fn internal_ip(node: &Value) -> Option<&str> {
+    node["status"]["addresses"]
+        .as_array()?
+        .iter()
+        .find(|a| a["type"] == "InternalIP")?["address"]
+        .as_str()
+}
+
+fn pod_ip(cluster: &Cluster, pod: &str) -> String {
+    cluster.get("pods", "default", pod).unwrap()["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Each machine reaches its own pod and not the other's.
+fn assert_pods_stay_on_their_machine(machines: [(&Machine, &str); 2]) {
+    for (i, (machine, own)) in machines.iter().enumerate() {
+        let (_, other) = machines[1 - i];
+        assert!(
+            machine_connects(machine, &format!("{own}:3000")),
+            "{} reaches its own pod {own}",
+            machine.namespace
+        );
+        assert!(
+            !machine_connects(machine, &format!("{other}:3000")),
+            "{} must not reach the other machine's pod {other}",
+            machine.namespace
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_on_separate_machines_serve_services_node_ports_ingress_and_port_forward() {
+    let test = "agents_on_separate_machines_serve_services_node_ports_ingress_and_port_forward";
+    let Some(docker) = engine_or_skip(test).await else {
+        return;
+    };
+    if !demo_images_or_skip(&docker, test, &["myapp:1.0"]).await {
+        return;
+    }
+    let Some(lan) = Lan::build_or_skip(test, "ln", 1, 2) else {
+        return;
+    };
+    let (machine_a, machine_b) = (&lan.machines[0], &lan.machines[1]);
+    let (node_a, node_b) = ("e2e-lan-a", "e2e-lan-b");
+    let binary = agent_binary().unwrap();
+    let mut options_a = AgentOptions::on_machine(node_a, machine_a);
+    options_a.extra_args.extend([
+        "--ingress-port".to_string(),
+        INGRESS_PORT.to_string(),
+        "--allow-port-forward-address".to_string(),
+        machine_a.address.to_string(),
+    ]);
+    let agent_a = AgentProcess::start_fresh(&binary, &options_a).unwrap();
+    let mut agent_b =
+        AgentProcess::start_fresh(&binary, &AgentOptions::on_machine(node_b, machine_b)).unwrap();
+    assert!(
+        agent_a
+            .url
+            .starts_with(&format!("ws://{}:", machine_a.address)),
+        "the agent listens on its machine's address: {}",
+        agent_a.url
+    );
+    let mut cluster = Cluster::connect(&agent_a.url, &agent_a.token)
+        .await
+        .unwrap();
+    cluster.join(&agent_b.url, &agent_b.token).await.unwrap();
+
+    cluster
+        .create("pods", pinned("api-a", "my-api", node_a))
+        .unwrap();
+    cluster
+        .create("pods", pinned("api-b", "my-api", node_b))
+        .unwrap();
+    cluster
+        .create("pods", client("client", Some(node_a)))
+        .unwrap();
+    cluster
+        .create("services", json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "my-api-service", "namespace": "default"},
+            "spec": {"type": "NodePort", "selector": {"app": "my-api"}, "ports": [{"port": 80, "targetPort": 3000}]},
+        }))
+        .unwrap();
+    cluster
+        .create("ingresses", json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "my-api", "namespace": "default"},
+            "spec": {"ingressClassName": "kubeplay", "rules": [{"host": "api.myapp.com", "http": {"paths": [
+                {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "my-api-service", "port": {"number": 80}}}}]}}]},
+        }))
+        .unwrap();
+    let relay_b = cluster
+        .wait_for(
+            "both replicas ready in the first agent's Services, and the client running",
+            START_LIMIT,
+            |c| {
+                let client_running = c
+                    .get("pods", "default", "client")
+                    .is_some_and(|p| p["status"]["phase"] == "Running");
+                let route = c
+                    .services_sent
+                    .as_ref()?
+                    .iter()
+                    .find(|r| r.name == "my-api-service")?;
+                let endpoints = &route.ports.first()?.endpoints;
+                let relay = endpoints
+                    .iter()
+                    .find(|b| b.node_name == node_b)?
+                    .relay
+                    .clone()?;
+                (client_running && endpoints.len() == 2).then_some(relay)
+            },
+        )
+        .await
+        .unwrap();
+    let both: BTreeSet<String> = ["api-a".to_string(), "api-b".to_string()].into();
+
+    // Two machines: each Node has its machine's address, the second machine's pods are
+    // reached through its relay there, and neither machine reaches the other's pods.
+    for (node, machine) in [(node_a, machine_a), (node_b, machine_b)] {
+        let found = cluster.get("nodes", "", node).unwrap();
+        assert_eq!(
+            internal_ip(&found),
+            Some(machine.address.to_string().as_str()),
+            "{found}"
+        );
+    }
+    assert!(
+        relay_b.starts_with(&format!("{}:", machine_b.address)),
+        "{relay_b}"
+    );
+    let (ip_a, ip_b) = (pod_ip(&cluster, "api-a"), pod_ip(&cluster, "api-b"));
+    assert_pods_stay_on_their_machine([(machine_a, &ip_a), (machine_b, &ip_b)]);
+    let (url_a, url_b) = (
+        format!("http://{ip_a}:3000/"),
+        format!("http://{ip_b}:3000/"),
+    );
+    // busybox's own `wget -T` crashes in these images; its `timeout` applet bounds the wait.
+    let wget = ["timeout", "3", "wget", "-q", "-O", "-"];
+    let same_machine = exec(
+        &mut cluster,
+        "client",
+        "client",
+        &[&wget[..], &[&url_a]].concat(),
+    )
+    .await;
+    assert!(
+        same_machine
+            .as_ref()
+            .is_ok_and(|body| body.starts_with("Hello from myapp 1.0 on api-a")),
+        "a pod reaches a pod of its own machine by IP: {same_machine:?}"
+    );
+    let other_machine = exec(
+        &mut cluster,
+        "client",
+        "client",
+        &[&wget[..], &[&url_b]].concat(),
+    )
+    .await;
+    assert!(
+        !other_machine
+            .as_ref()
+            .is_ok_and(|body| body.contains("on api-b")),
+        "a pod cannot reach another machine's pod IP: {other_machine:?}"
+    );
+
+    // Services by name, answered on both machines.
+    for url in [
+        "http://my-api-service/",
+        "http://my-api-service.default/",
+        "http://my-api-service.default.svc.cluster.local/",
+    ] {
+        assert_eq!(
+            answering(&mut cluster, "client", url, 6).await,
+            both,
+            "{url}: both replicas answer"
+        );
+    }
+
+    // The node port on each machine's address.
+    let node_port = cluster
+        .get("services", "default", "my-api-service")
+        .unwrap()["spec"]["ports"][0]["nodePort"]
+        .as_u64()
+        .unwrap();
+    for machine in [machine_a, machine_b] {
+        let address = format!("{}:{node_port}", machine.address);
+        assert_eq!(
+            answering_at(&address, 6).await,
+            both,
+            "the node port on {address} reaches both replicas"
+        );
+    }
+
+    // Ingress on the first machine, by host.
+    let ingress = format!("{}:{INGRESS_PORT}", machine_a.address);
+    let mut seen = BTreeSet::new();
+    for _ in 0..6 {
+        let (status, body) = http_get_host(&ingress, "api.myapp.com", "/").await;
+        assert_eq!(status, 200, "{body}");
+        seen.insert(answered_by(&body));
+    }
+    assert_eq!(seen, both, "the ingress on {ingress} reaches both replicas");
+    assert_eq!(
+        http_get_host(&ingress, "other.example", "/").await.0,
+        404,
+        "no rule for that host"
+    );
+
+    // A port-forward listening on the first machine's address, four connections at once.
+    let bound = cluster
+        .port_forward("api-a", vec![machine_a.address.to_string()], 3000)
+        .await
+        .unwrap();
+    let forwarded = format!("{}:{}", machine_a.address, bound[0].local);
+    let bodies = futures_util::future::join_all((0..4).map(|_| http_get(&forwarded))).await;
+    assert!(
+        bodies
+            .iter()
+            .all(|b| b.starts_with("Hello from myapp 1.0 on api-a")),
+        "{bodies:?}"
+    );
+
+    // The second machine's agent dies while the first machine's node port is in use.
+    let address = format!("{}:{node_port}", machine_a.address);
+    let traffic = tokio::spawn(async move {
+        let mut results = Vec::new();
+        for _ in 0..60 {
+            let started = Instant::now();
+            let body = tokio::time::timeout(Duration::from_secs(10), try_http_get(&address))
+                .await
+                .ok()
+                .flatten();
+            results.push((started, body));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        results
+    });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let killed_at = Instant::now();
+    agent_b.kill();
+    let results = traffic.await.unwrap();
+    let after: Vec<&Option<String>> = results
+        .iter()
+        .filter(|(t, _)| *t > killed_at)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(after.len() > 10, "traffic went on after the kill");
+    assert!(
+        after.iter().all(|b| b
+            .as_deref()
+            .is_some_and(|b| b.starts_with("Hello from myapp 1.0 on api-a"))),
+        "every connection opened after the kill succeeds, on the surviving replica: {after:?}"
+    );
+    cluster
+        .wait_for(
+            "the killed agent's replica to leave the Services",
+            Duration::from_secs(180),
+            |c| {
+                let route = c
+                    .services_sent
+                    .as_ref()?
+                    .iter()
+                    .find(|r| r.name == "my-api-service")?;
+                let endpoints = &route.ports.first()?.endpoints;
+                (endpoints.len() == 1 && endpoints[0].node_name == node_a).then_some(())
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answering(&mut cluster, "client", "http://my-api-service/", 4).await,
+        ["api-a".to_string()].into(),
+        "only the surviving replica answers"
+    );
+
+    let uids = pod_uids(&cluster);
+    let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
+    drop(agent_a);
+    drop(agent_b);
+    remove_pods(&docker, &refs).await;
+}
