@@ -17,13 +17,13 @@ use kubeplay_e2e::agent::cluster::Cluster;
 use kubeplay_e2e::agent::docker::{demo_images_or_skip, engine_or_skip, remove_pods};
 use kubeplay_e2e::agent::lan::{machine_connects, Lan, Machine};
 use kubeplay_e2e::agent::traffic::{
-    answered_by, answering, answering_at, client, exec, http_get, http_get_host, pinned, pod_uids,
-    try_http_get,
+    answered_by, answering, answering_at, client, exec, gets_across, http_get, http_get_host,
+    pinned, pod_uids,
 };
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const START_LIMIT: Duration = Duration::from_secs(180);
 /// The first machine's ingress port (its namespace is new, so any port is free).
@@ -130,12 +130,7 @@ async fn agents_on_separate_machines_serve_services_node_ports_ingress_and_port_
                 let client_running = c
                     .get("pods", "default", "client")
                     .is_some_and(|p| p["status"]["phase"] == "Running");
-                let route = c
-                    .services_sent
-                    .as_ref()?
-                    .iter()
-                    .find(|r| r.name == "my-api-service")?;
-                let endpoints = &route.ports.first()?.endpoints;
+                let endpoints = c.endpoints_sent("my-api-service")?;
                 let relay = endpoints
                     .iter()
                     .find(|b| b.node_name == node_b)?
@@ -164,38 +159,19 @@ async fn agents_on_separate_machines_serve_services_node_ports_ingress_and_port_
     );
     let (ip_a, ip_b) = (pod_ip(&cluster, "api-a"), pod_ip(&cluster, "api-b"));
     assert_pods_stay_on_their_machine([(machine_a, &ip_a), (machine_b, &ip_b)]);
-    let (url_a, url_b) = (
-        format!("http://{ip_a}:3000/"),
-        format!("http://{ip_b}:3000/"),
-    );
     // busybox's own `wget -T` crashes in these images; its `timeout` applet bounds the wait.
-    let wget = ["timeout", "3", "wget", "-q", "-O", "-"];
-    let same_machine = exec(
-        &mut cluster,
-        "client",
-        "client",
-        &[&wget[..], &[&url_a]].concat(),
-    )
-    .await;
-    assert!(
-        same_machine
+    for (ip, pod, same_machine) in [(&ip_a, "api-a", true), (&ip_b, "api-b", false)] {
+        let url = format!("http://{ip}:3000/");
+        let wget = ["timeout", "3", "wget", "-q", "-O", "-", &url];
+        let got = exec(&mut cluster, "client", "client", &wget).await;
+        let answered = got
             .as_ref()
-            .is_ok_and(|body| body.starts_with("Hello from myapp 1.0 on api-a")),
-        "a pod reaches a pod of its own machine by IP: {same_machine:?}"
-    );
-    let other_machine = exec(
-        &mut cluster,
-        "client",
-        "client",
-        &[&wget[..], &[&url_b]].concat(),
-    )
-    .await;
-    assert!(
-        !other_machine
-            .as_ref()
-            .is_ok_and(|body| body.contains("on api-b")),
-        "a pod cannot reach another machine's pod IP: {other_machine:?}"
-    );
+            .is_ok_and(|body| body.contains(&format!("on {pod}")));
+        assert_eq!(
+            answered, same_machine,
+            "a pod reaches another pod by IP only on its own machine ({pod}): {got:?}"
+        );
+    }
 
     // Services by name, answered on both machines.
     for url in [
@@ -256,28 +232,7 @@ async fn agents_on_separate_machines_serve_services_node_ports_ingress_and_port_
 
     // The second machine's agent dies while the first machine's node port is in use.
     let address = format!("{}:{node_port}", machine_a.address);
-    let traffic = tokio::spawn(async move {
-        let mut results = Vec::new();
-        for _ in 0..60 {
-            let started = Instant::now();
-            let body = tokio::time::timeout(Duration::from_secs(10), try_http_get(&address))
-                .await
-                .ok()
-                .flatten();
-            results.push((started, body));
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        results
-    });
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let killed_at = Instant::now();
-    agent_b.kill();
-    let results = traffic.await.unwrap();
-    let after: Vec<&Option<String>> = results
-        .iter()
-        .filter(|(t, _)| *t > killed_at)
-        .map(|(_, b)| b)
-        .collect();
+    let after = gets_across(&address, || agent_b.kill()).await;
     assert!(after.len() > 10, "traffic went on after the kill");
     assert!(
         after.iter().all(|b| b
@@ -290,12 +245,7 @@ async fn agents_on_separate_machines_serve_services_node_ports_ingress_and_port_
             "the killed agent's replica to leave the Services",
             Duration::from_secs(180),
             |c| {
-                let route = c
-                    .services_sent
-                    .as_ref()?
-                    .iter()
-                    .find(|r| r.name == "my-api-service")?;
-                let endpoints = &route.ports.first()?.endpoints;
+                let endpoints = c.endpoints_sent("my-api-service")?;
                 (endpoints.len() == 1 && endpoints[0].node_name == node_a).then_some(())
             },
         )

@@ -1,6 +1,7 @@
 //! Services on a real agent under the whole control plane: a client pod reaches
 //! `my-api-service` by each of its DNS names and gets answers from every replica, a replica
 //! that turns unready stops getting connections, and the node port answers on the machine.
+//! Services whose pods run on several agents' machines are `agent_lan`'s.
 //!
 //! Cluster IPs and cluster DNS need the privileges the network module doc lists; the agent
 //! logs when it runs without them, and then this test cannot pass.
@@ -9,8 +10,7 @@ use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::cluster::Cluster;
 use kubeplay_e2e::agent::docker::{demo_images_or_skip, engine_or_skip, remove_pods};
 use kubeplay_e2e::agent::traffic::{
-    answering, answering_at, client, exec, http_get_host, pinned, pod_uids, try_http_get,
-    READY_CHECK,
+    answering, answering_at, client, exec, http_get_host, pinned, pod_uids, READY_CHECK,
 };
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
 use serde_json::{json, Value};
@@ -239,9 +239,8 @@ async fn a_client_pod_reaches_every_ready_replica_by_each_dns_name_and_the_node_
             "the Services without it to go to the agent",
             Duration::from_secs(30),
             |c| {
-                let routes = c.services_sent.as_ref()?;
-                let svc = routes.iter().find(|r| r.name == "my-api-service")?;
-                (svc.ports[0].endpoints.len() == REPLICAS - 1).then_some(())
+                let endpoints = c.endpoints_sent("my-api-service")?;
+                (endpoints.len() == REPLICAS - 1).then_some(())
             },
         )
         .await
@@ -278,152 +277,6 @@ fn resolved(output: &str) -> Vec<String> {
                 .map(|a| a.trim().to_string())
         })
         .collect()
-}
-
-/// Two agents (separate processes on this machine's Docker) under one control plane: a client
-/// on the first reaches the replica on the second through its relay, both agents' node ports
-/// answer, and when the second agent is killed mid-traffic new connections keep succeeding
-/// (its relay refuses, the proxy takes the next endpoint) until its pod leaves the Endpoints.
-///
-/// Both agents share this machine's network namespace, so their node-port and cluster-IP
-/// listeners share the addresses (`SO_REUSEPORT`) and either may take a connection; what
-/// tells the agents apart is that each reaches the other's pod only through the other's relay.
-#[tokio::test(flavor = "multi_thread")]
-async fn services_span_agents_and_a_killed_agents_endpoints_drop_out() {
-    let test = "services_span_agents_and_a_killed_agents_endpoints_drop_out";
-    let _alone = ONE_CLUSTER_AT_A_TIME.lock().await;
-    let Some(docker) = engine_or_skip(test).await else {
-        return;
-    };
-    if !demo_images_or_skip(&docker, test, &["myapp:1.0"]).await {
-        return;
-    }
-    let (node_a, node_b) = ("e2e-span-a", "e2e-span-b");
-    let binary = agent_binary().unwrap();
-    let agent_a = AgentProcess::start(&binary, &AgentOptions::new(node_a)).unwrap();
-    let mut agent_b = AgentProcess::start(&binary, &AgentOptions::new(node_b)).unwrap();
-    let mut cluster = Cluster::connect(&agent_a.url, &agent_a.token)
-        .await
-        .unwrap();
-    cluster.join(&agent_b.url, &agent_b.token).await.unwrap();
-    cluster
-        .create("pods", pinned("span-a", "span-api", node_a))
-        .unwrap();
-    cluster
-        .create("pods", pinned("span-b", "span-api", node_b))
-        .unwrap();
-    cluster
-        .create("pods", client("client", Some(node_a)))
-        .unwrap();
-    cluster
-        .create("services", json!({
-            "apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "span-api", "namespace": "default"},
-            "spec": {"type": "NodePort", "selector": {"app": "span-api"}, "ports": [{"port": 80, "targetPort": 3000}]},
-        }))
-        .unwrap();
-    let both: BTreeSet<String> = ["span-a".to_string(), "span-b".to_string()].into();
-    cluster
-        .wait_for(
-            "both replicas in the Services the first agent got",
-            START_LIMIT,
-            |c| {
-                let client_running = c
-                    .get("pods", "default", "client")
-                    .is_some_and(|p| p["status"]["phase"] == "Running");
-                let svc = c
-                    .services_sent
-                    .as_ref()?
-                    .iter()
-                    .find(|r| r.name == "span-api")?
-                    .clone();
-                let endpoints = &svc.ports.first()?.endpoints;
-                let relayed = endpoints
-                    .iter()
-                    .any(|b| b.node_name == node_b && b.relay.is_some());
-                (client_running && endpoints.len() == 2 && relayed).then_some(())
-            },
-        )
-        .await
-        .unwrap();
-
-    let seen = answering(&mut cluster, "client", "http://span-api/", 6).await;
-    assert_eq!(
-        seen, both,
-        "the client reaches the replica on the other agent too"
-    );
-    let node_port = cluster.get("services", "default", "span-api").unwrap()["spec"]["ports"][0]
-        ["nodePort"]
-        .as_u64()
-        .unwrap();
-    let address = format!("127.0.0.1:{node_port}");
-    let seen = answering_at(&address, 6).await;
-    assert_eq!(seen, both, "the node port reaches both replicas");
-
-    // Traffic from the machine to the node port while the second agent dies.
-    let traffic = tokio::spawn({
-        let address = address.clone();
-        async move {
-            let mut results = Vec::new();
-            for _ in 0..60 {
-                let started = std::time::Instant::now();
-                let body = tokio::time::timeout(Duration::from_secs(10), try_http_get(&address))
-                    .await
-                    .ok()
-                    .flatten();
-                results.push((started, body));
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            results
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let killed_at = std::time::Instant::now();
-    agent_b.kill();
-    let results = traffic.await.unwrap();
-    let after: Vec<&Option<String>> = results
-        .iter()
-        .filter(|(t, _)| *t > killed_at)
-        .map(|(_, b)| b)
-        .collect();
-    assert!(after.len() > 10, "traffic went on after the kill");
-    assert!(
-        after.iter().all(|b| b
-            .as_deref()
-            .is_some_and(|b| b.starts_with("Hello from myapp 1.0 on span-a"))),
-        "every connection opened after the kill succeeds, on the surviving replica: {after:?}"
-    );
-
-    // The node goes NotReady after the grace period, its pod leaves the Endpoints, and the
-    // surviving agent is told.
-    cluster
-        .wait_for(
-            "the killed agent's replica to leave the Services",
-            Duration::from_secs(180),
-            |c| {
-                let svc = c
-                    .services_sent
-                    .as_ref()?
-                    .iter()
-                    .find(|r| r.name == "span-api")?
-                    .clone();
-                let endpoints = &svc.ports.first()?.endpoints;
-                (endpoints.len() == 1 && endpoints[0].node_name == node_a).then_some(())
-            },
-        )
-        .await
-        .unwrap();
-    let seen = answering(&mut cluster, "client", "http://span-api/", 4).await;
-    assert_eq!(
-        seen,
-        ["span-a".to_string()].into(),
-        "only the surviving replica answers"
-    );
-
-    let uids = pod_uids(&cluster);
-    let refs: Vec<&str> = uids.iter().map(String::as_str).collect();
-    drop(agent_a);
-    remove_pods(&docker, &refs).await;
 }
 
 /// The agent as the ingress controller of class `kubeplay`: HTTP on its ingress port is routed
@@ -483,12 +336,7 @@ async fn the_agent_routes_ingress_http_by_host_and_path() {
             "both Services' pods in the agent's Services",
             START_LIMIT,
             |c| {
-                let routes = c.services_sent.as_ref()?;
-                let ready = |name: &str| {
-                    routes.iter().any(|r| {
-                        r.name == name && r.ports.first().is_some_and(|p| !p.endpoints.is_empty())
-                    })
-                };
+                let ready = |name: &str| c.endpoints_sent(name).is_some_and(|e| !e.is_empty());
                 (ready("my-api-service") && ready("web-service")).then_some(())
             },
         )

@@ -10,7 +10,7 @@ use kubeplay_shared::apiserver::WriteOptions;
 use kubeplay_shared::node_link::{ForwardEvent, LinkConfig, LinkEvent, NodeLink, StreamEvent};
 use kubeplay_shared::node_protocol::forward::{BoundPort, PortPair};
 use kubeplay_shared::node_protocol::report::PodRef;
-use kubeplay_shared::node_protocol::service::ServiceRoute;
+use kubeplay_shared::node_protocol::service::{Backend, ServiceRoute};
 use kubeplay_shared::node_protocol::stream::CloseStream;
 use kubeplay_shared::node_protocol::{
     decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
@@ -222,6 +222,16 @@ impl Cluster {
         self.streams.insert(id, Output::default());
         self.send(vec![msg]).await?;
         Ok(id)
+    }
+
+    /// The ready endpoints of `service`'s first port in the last `syncServices` the agent got.
+    pub fn endpoints_sent(&self, service: &str) -> Option<&[Backend]> {
+        let route = self
+            .services_sent
+            .as_ref()?
+            .iter()
+            .find(|r| r.name == service)?;
+        Some(&route.ports.first()?.endpoints)
     }
 
     /// Asks the agent to listen on `addresses` of its machine and forward each connection to

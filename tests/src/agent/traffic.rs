@@ -87,6 +87,34 @@ pub async fn answering_at(address: &str, times: usize) -> BTreeSet<String> {
     seen
 }
 
+/// `GET /` on `address` every 50 ms for three seconds, with `event` (an agent killed, say) one
+/// second in; the bodies of the requests started after it (`None` for those that failed).
+pub async fn gets_across(address: &str, event: impl FnOnce()) -> Vec<Option<String>> {
+    let address = address.to_string();
+    let traffic = tokio::spawn(async move {
+        let mut results = Vec::new();
+        for _ in 0..60 {
+            let started = std::time::Instant::now();
+            let body = tokio::time::timeout(Duration::from_secs(10), try_http_get(&address))
+                .await
+                .ok()
+                .flatten();
+            results.push((started, body));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        results
+    });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let at = std::time::Instant::now();
+    event();
+    let results = traffic.await.unwrap_or_default();
+    results
+        .into_iter()
+        .filter(|(started, _)| *started > at)
+        .map(|(_, body)| body)
+        .collect()
+}
+
 /// `GET /` on `address` from this machine; the body.
 pub async fn http_get(address: &str) -> String {
     try_http_get(address)
