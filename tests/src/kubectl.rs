@@ -15,7 +15,7 @@ use crate::locate::output_dir;
 use crate::policy::is_ci;
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -401,6 +401,23 @@ impl Streaming {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Waits for kubectl to end by itself: its exit status and every line it printed, or
+    /// `None` when it is still running after `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<(ExitStatus, Vec<String>)> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // The reader thread ends with kubectl's stdout: take all it read.
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(1)) {
+                    self.seen.push(line);
+                }
+                return Some((status, self.seen.clone()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     /// Whether kubectl is still running (a follow must not end by itself).

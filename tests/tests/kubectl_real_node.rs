@@ -307,6 +307,19 @@ fn kubectl_logs_follow_and_previous_read_the_real_containers() {
     real.until(&["logs", "crasher"], "a log of its own", |out| {
         out.starts_with("run at ") && out != previous
     });
+    // A follow ends when its container does, as a kubelet's does.
+    let mut follow = real
+        .cluster()
+        .kubectl_streaming(&["logs", "-f", "crasher"])
+        .expect("kubectl logs -f starts");
+    let (status, lines) = follow
+        .wait_exit(CONVERGE)
+        .expect("logs -f ends when the container exits");
+    assert!(status.success(), "{status}: {lines:?}");
+    assert!(
+        lines.first().is_some_and(|l| l.starts_with("run at ")),
+        "{lines:?}"
+    );
 }
 
 #[test]
