@@ -576,13 +576,13 @@ fn delete_all_of_a_kind_and_the_help_without_arguments() {
     assert_eq!((o.exit_code, o.stderr.as_str()), (127, "bash: ls: command not found\n"));
 }
 
+/// A pod whose container crashes soon after it starts.
+const CRASHY: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: crashy\n  annotations:\n    kubeplay.dev/fault: crash\nspec:\n  containers:\n  - name: api\n    image: myapp:1.0\n";
+
 #[test]
 fn a_crashing_pod_shows_its_previous_logs_and_backoff() {
     let mut t = Term::new();
-    t.files.insert(
-        "crash.yaml".into(),
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: crashy\n  annotations:\n    kubeplay.dev/fault: crash\nspec:\n  containers:\n  - name: api\n    image: myapp:1.0\n".into(),
-    );
+    t.files.insert("crash.yaml".into(), CRASHY.into());
     assert_eq!(t.ok("kubectl apply -f crash.yaml"), "pod/crashy created\n");
     t.wait(90);
     let row = t.ok("kubectl get pod crashy --no-headers");
@@ -593,6 +593,36 @@ fn a_crashing_pod_shows_its_previous_logs_and_backoff() {
     assert!(page.contains("    Last State:     Terminated\n"), "{page}");
     assert!(page.lines().any(|l| l.starts_with("      Exit Code:") && !l.ends_with(" 0")), "{page}");
     assert!(page.lines().any(|l| l.contains("BackOff") && l.contains("Back-off restarting failed container")), "{page}");
+}
+
+#[test]
+fn logs_follow_ends_when_its_container_stops() {
+    let mut t = Term::new();
+    t.files.insert("crash.yaml".into(), CRASHY.into());
+    t.ok("kubectl apply -f crash.yaml");
+    let running = "kubectl get pod crashy -o jsonpath={.status.containerStatuses[0].state.running}";
+    let mut waited = 0;
+    while t.ok(running).is_empty() {
+        assert!(waited < 120, "crashy never ran");
+        t.wait(1);
+        waited += 1;
+    }
+    let mut o = t.run("kubectl logs -f crashy");
+    assert_eq!(o.exit_code, 0, "{}", o.stderr);
+    let mut follow = o.follow.take().expect("a running container's log is followed");
+    let mut polls = 0;
+    let ended = loop {
+        t.wait(1);
+        let polled = t.poll(&mut follow);
+        if polled.finished {
+            break polled;
+        }
+        polls += 1;
+        assert!(polls < 120, "the follow never ended");
+    };
+    assert_eq!(ended.exit_code, 0);
+    let restarts = "kubectl get pod crashy -o jsonpath={.status.containerStatuses[0].restartCount}";
+    assert!(t.ok(restarts).parse::<u32>().is_ok(), "the pod is still there: its container ended the follow");
 }
 
 #[test]

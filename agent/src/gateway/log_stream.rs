@@ -2,26 +2,18 @@
 //! this keeps the response open and sends each new line as the runtime records it, as the
 //! kubelet streams a followed log.
 //!
-//! After the first answer the stream reads the container's log again through the [`Backend`],
-//! always with timestamps and from the time of the last line it knows (`sinceTime`), and sends
-//! what is newer: a cursor in time rather than a line count, so a log at its length cap (old
-//! lines dropping off the front) still yields its new lines, and a page answers only the few
-//! lines since the last read rather than the whole log.
-//!
-//! It looks again whenever the backend's store changes (the embedded control plane says when),
-//! else at a short interval: a page's store cannot be watched from here, and a log line is not
-//! a store write anyway.
-//!
-//! As with a kubelet, the stream follows one instance of the container: it ends, after that
-//! instance's last lines, once the instance is no longer running (it exited, or it was replaced
-//! by a restart: the final read then asks for the `previous` log), so `kubectl logs -f` returns
-//! when the container stops. A container that was not running at the start gets its log and
-//! the end at once. The stream also ends when the pod is gone, the backend cannot answer, the
-//! client goes away or the agent stops.
+//! After the first answer the stream reads the container's log again through the [`Backend`]
+//! from a time cursor, and ends after the followed instance's last lines once it stops running
+//! (both are the core's [`log_follow`], which the terminal's kubectl uses too). It looks again
+//! whenever the backend's store changes (the embedded control plane says when), else at a
+//! short interval: a page's store cannot be watched from here, and a log line is not a store
+//! write anyway. A container that was not running at the start gets its log and the end at
+//! once. The stream also ends when the pod is gone, the backend cannot answer, the client goes
+//! away or the agent stops.
 
 use super::backend::{Answer, Backend};
 use super::watch_stream::chunked;
-use jiff::Timestamp;
+use kubeplay_shared::apiserver::log_follow::{ContainerInstance, FollowEnd, LogCursor};
 use kubeplay_shared::apiserver::{Method, Request};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,121 +50,23 @@ fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
         .map(|p| p.split_once('=').unwrap_or((p, "")))
 }
 
-/// The same container's log, timestamped, from `since` on (inclusive) or whole.
-fn read_request(req: &Request, since: Option<Timestamp>) -> Request {
-    read_instance(req, since, false)
-}
-
-/// As [`read_request`], of the previous instance when `previous`.
-fn read_instance(req: &Request, since: Option<Timestamp>, previous: bool) -> Request {
-    let mut query: Vec<String> = req
-        .query
-        .split('&')
-        .filter(|p| {
-            let key = p.split_once('=').map_or(*p, |(k, _)| k);
-            !p.is_empty() && !FIRST_ANSWER_ONLY.contains(&key)
+/// The same container's next read from `cursor`: of the previous instance when `previous`.
+fn read_request(req: &Request, cursor: &LogCursor, previous: bool) -> Request {
+    let kept: Vec<String> = query_pairs(&req.query)
+        .filter(|(key, _)| !FIRST_ANSWER_ONLY.contains(key))
+        .map(|(key, value)| match value {
+            "" => key.to_string(),
+            value => format!("{key}={value}"),
         })
-        .map(str::to_string)
         .collect();
-    query.push("timestamps=true".into());
-    if let Some(since) = since {
-        query.push(format!("sinceTime={since}"));
-    }
-    if previous {
-        query.push("previous=true".into());
-    }
     let mut read = Request::new(Method::Get, &req.path);
-    read.query = query.join("&");
+    read.query = cursor.read_query(&kept, previous);
     read
 }
 
-/// Where the follow is in the log: the time of the last line known, and how many lines of
-/// that very time are known (several lines may share one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Cursor {
-    last: Option<Timestamp>,
-    known: usize,
-}
-
-impl Cursor {
-    /// The new lines of a timestamped read (which starts at the cursor's time or earlier), with
-    /// their timestamps only if the client asked for them; moves the cursor past them.
-    fn advance(&mut self, read: &str, timestamps: bool) -> String {
-        let (old_last, old_known) = (self.last, self.known);
-        let mut seen_at_old = 0;
-        let mut new = String::new();
-        for line in read.lines() {
-            let Some((time, text)) = line
-                .split_once(' ')
-                .and_then(|(t, text)| Some((t.parse::<Timestamp>().ok()?, text)))
-            else {
-                continue;
-            };
-            if let Some(old) = old_last {
-                if time < old {
-                    continue;
-                }
-                if time == old {
-                    seen_at_old += 1;
-                    if seen_at_old <= old_known {
-                        continue;
-                    }
-                }
-            }
-            if self.last == Some(time) {
-                self.known += 1;
-            } else {
-                self.last = Some(time);
-                self.known = 1;
-            }
-            new.push_str(if timestamps { line } else { text });
-            new.push('\n');
-        }
-        new
-    }
-}
-
-/// One run of a container: what tells a restart from the same process going on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Instance {
-    id: Option<String>,
-    restarts: u64,
-    running: bool,
-}
-
-impl Instance {
-    /// The followed container's current instance in `pod`: the one the request names, else the
-    /// pod's only (or first) container, as the API server defaults it.
-    fn of(pod: &serde_json::Value, req: &Request) -> Option<Instance> {
-        let named = query_pairs(&req.query).find_map(|(k, v)| (k == "container").then_some(v));
-        let name = match named {
-            Some(name) => name.to_string(),
-            None => pod["spec"]["containers"][0]["name"].as_str()?.to_string(),
-        };
-        let statuses = ["containerStatuses", "initContainerStatuses"];
-        let status = statuses
-            .iter()
-            .filter_map(|list| pod["status"][list].as_array())
-            .flatten()
-            .find(|s| s["name"] == name.as_str())?;
-        Some(Instance {
-            id: status["containerID"].as_str().map(str::to_string),
-            restarts: status["restartCount"].as_u64().unwrap_or(0),
-            running: status["state"]["running"].is_object(),
-        })
-    }
-
-    /// How the follow ends, seen from the container's instance `now`: `None` while this one
-    /// runs on, else whether the final read is of the previous instance (it was replaced).
-    fn ended(&self, now: Option<&Instance>) -> Option<bool> {
-        match now {
-            Some(now) if now.id == self.id && now.restarts == self.restarts => {
-                (!now.running).then_some(false)
-            }
-            Some(_) => Some(true),
-            None => Some(false),
-        }
-    }
+/// The container the request names (else the API server's default, the first).
+fn container_of(req: &Request) -> Option<&str> {
+    query_pairs(&req.query).find_map(|(k, v)| (k == "container").then_some(v))
 }
 
 /// The pod the log request is about, as the backend has it now.
@@ -195,15 +89,18 @@ pub async fn follow(
 ) -> Reply {
     let timestamps = query_pairs(&req.query).any(|(k, v)| k == "timestamps" && v == "true");
     let pod = pod_now(backend.as_ref(), req, &stopping).await;
-    let instance = pod.as_ref().and_then(|p| Instance::of(p, req));
-    let mut cursor = Cursor::default();
-    if let Some(now) = read(backend.as_ref(), &read_request(req, None), &stopping).await {
+    let instance = pod
+        .as_ref()
+        .and_then(|p| ContainerInstance::of(p, container_of(req)));
+    let mut cursor = LogCursor::default();
+    let whole = read_request(req, &cursor, false);
+    if let Some(now) = read(backend.as_ref(), &whole, &stopping).await {
         cursor.advance(&now, false);
     }
     let req = req.clone();
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
-        let running = instance.filter(|i| i.running);
+        let running = instance.filter(ContainerInstance::is_running);
         if tx.send(first).await.is_ok() {
             if let Some(instance) = running {
                 let follow = Follow {
@@ -245,14 +142,14 @@ async fn changed(changes: &mut Option<watch::Receiver<u64>>) -> bool {
 struct Follow {
     backend: Arc<dyn Backend>,
     req: Request,
-    instance: Instance,
+    instance: ContainerInstance,
     timestamps: bool,
 }
 
 impl Follow {
     async fn pump(
         self,
-        mut cursor: Cursor,
+        mut cursor: LogCursor,
         tx: mpsc::Sender<Vec<u8>>,
         mut stopping: watch::Receiver<bool>,
     ) {
@@ -273,9 +170,10 @@ impl Follow {
             let Some(pod) = pod_now(backend, &self.req, &stopping).await else {
                 return;
             };
-            let ended = self.instance.ended(Instance::of(&pod, &self.req).as_ref());
-            let previous = ended == Some(true);
-            let request = read_instance(&self.req, cursor.last, previous);
+            let now = ContainerInstance::of(&pod, container_of(&self.req));
+            let ended = self.instance.ended(now.as_ref());
+            let previous = ended == Some(FollowEnd::Replaced);
+            let request = read_request(&self.req, &cursor, previous);
             let Some(lines) = read(backend, &request, &stopping).await else {
                 return;
             };
@@ -293,6 +191,7 @@ impl Follow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiff::Timestamp;
     use crate::exec::{ExecHandle, ExecRefusal, ExecSpec};
     use futures_util::future::BoxFuture;
     use kubeplay_shared::apiserver::query::Query;
@@ -416,13 +315,14 @@ mod tests {
     async fn following(
         log: &Arc<GrowingLog>,
     ) -> (mpsc::Receiver<Vec<u8>>, tokio::task::JoinHandle<()>) {
-        let (_stop, stopping) = watch::channel(false);
+        let (stop, stopping) = watch::channel(false);
         let req = Request::get("/api/v1/namespaces/default/pods/web/log?follow=true");
         let backend: Arc<dyn Backend> = Arc::clone(log) as Arc<dyn Backend>;
         let pod = pod_now(backend.as_ref(), &req, &stopping).await.unwrap();
-        let instance = Instance::of(&pod, &req).unwrap();
-        let mut cursor = Cursor::default();
-        let now = read(backend.as_ref(), &read_request(&req, None), &stopping).await;
+        let instance = ContainerInstance::of(&pod, None).unwrap();
+        let mut cursor = LogCursor::default();
+        let whole = read_request(&req, &cursor, false);
+        let now = read(backend.as_ref(), &whole, &stopping).await;
         cursor.advance(&now.unwrap(), false);
         let (tx, rx) = mpsc::channel(8);
         let follow = Follow {
@@ -432,7 +332,7 @@ mod tests {
             timestamps: false,
         };
         let pump = tokio::spawn(async move {
-            let _stop = _stop;
+            let _running = stop;
             follow.pump(cursor, tx, stopping).await
         });
         (rx, pump)
@@ -491,46 +391,6 @@ mod tests {
     }
 
     #[test]
-    fn an_instance_ends_when_it_stops_running_or_is_replaced() {
-        let running = Instance {
-            id: Some("docker://a".into()),
-            restarts: 0,
-            running: true,
-        };
-        assert_eq!(running.ended(Some(&running)), None);
-        let exited = Instance {
-            running: false,
-            ..running.clone()
-        };
-        assert_eq!(running.ended(Some(&exited)), Some(false));
-        let replaced = Instance {
-            id: Some("docker://b".into()),
-            restarts: 1,
-            running: true,
-        };
-        assert_eq!(
-            running.ended(Some(&replaced)),
-            Some(true),
-            "read the previous log"
-        );
-        assert_eq!(running.ended(None), Some(false));
-    }
-
-    #[test]
-    fn the_cursor_passes_lines_it_knows_and_keeps_timestamps_only_when_asked() {
-        let mut cursor = Cursor::default();
-        let first = "2027-01-15T08:00:00Z a\n2027-01-15T08:00:01.5Z b\n";
-        assert_eq!(cursor.advance(first, false), "a\nb\n");
-        // Read again from b's time: b is known, c shares its time, d is later.
-        let again = "2027-01-15T08:00:01.5Z b\n2027-01-15T08:00:01.5Z c\n2027-01-15T08:00:02Z d\n";
-        assert_eq!(
-            cursor.advance(again, true),
-            "2027-01-15T08:00:01.5Z c\n2027-01-15T08:00:02Z d\n"
-        );
-        assert_eq!(cursor.advance(again, false), "", "nothing twice");
-    }
-
-    #[test]
     fn only_a_followed_log_request_is_streamed() {
         let req = Request::get("/api/v1/namespaces/default/pods/web/log?container=app&follow=true");
         assert!(is_follow(&req));
@@ -547,13 +407,14 @@ mod tests {
         let req = Request::get(
             "/api/v1/namespaces/default/pods/web/log?container=app&follow=true&tailLines=10&timestamps=true",
         );
-        let whole = read_request(&req, None);
+        let mut cursor = LogCursor::default();
+        let whole = read_request(&req, &cursor, false);
         assert_eq!(whole.path, "/api/v1/namespaces/default/pods/web/log");
         assert_eq!(whole.query, "container=app&timestamps=true");
-        let since = "2027-01-15T08:00:01.5Z".parse().unwrap();
+        cursor.advance("2027-01-15T08:00:01.5Z b\n", false);
         assert_eq!(
-            read_request(&req, Some(since)).query,
-            "container=app&timestamps=true&sinceTime=2027-01-15T08:00:01.5Z"
+            read_request(&req, &cursor, true).query,
+            "container=app&timestamps=true&sinceTime=2027-01-15T08:00:01.5Z&previous=true"
         );
     }
 }

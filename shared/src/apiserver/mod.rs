@@ -14,6 +14,7 @@ mod delete;
 mod discovery;
 pub mod error;
 mod handler;
+pub mod log_follow;
 pub mod logs;
 pub mod patch;
 pub mod path;

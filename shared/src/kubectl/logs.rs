@@ -1,7 +1,9 @@
 //! `kubectl logs [-f] [-c container] [--tail N] [--previous] pod|deploy/x|-l selector`:
-//! the pod `log` subresource, and for `-f` the lines that arrive afterwards.
+//! the pod `log` subresource, and for `-f` the lines the same container instance prints
+//! afterwards, until it stops (see [`crate::apiserver::log_follow`]).
 
 use super::client::{encode, Client, CmdError, CmdResult};
+use crate::apiserver::log_follow::{ContainerInstance, FollowEnd, LogCursor};
 use super::command::Cmd;
 use super::outcome::{Follow, FollowKind, Outcome, Polled};
 use super::transport::Transport;
@@ -109,8 +111,18 @@ fn pod_logs(cmd: &mut Cmd, pod: &Value) -> CmdResult<Outcome> {
             out.stdout.push_str(&format!("{prefix}{line}\n"));
         }
         if cmd.p.is_set("follow") {
-            let printed = count_lines(&mut cmd.client, &base, c.as_deref());
-            follows.push(Stream { base, container: c, printed, prefix, timestamps: cmd.p.is_set("timestamps") });
+            let mut stream = Stream {
+                instance: ContainerInstance::of(pod, c.as_deref()).filter(ContainerInstance::is_running),
+                base,
+                container: c,
+                cursor: LogCursor::default(),
+                prefix,
+                timestamps: cmd.p.is_set("timestamps"),
+            };
+            if let Ok(text) = cmd.client.get_text(&stream.read_path(false)) {
+                stream.cursor.advance(&text, false);
+            }
+            follows.push(stream);
         }
     }
     if cmd.p.is_set("follow") {
@@ -150,25 +162,54 @@ pub fn resolve_pod(cmd: &mut Cmd, arg: &str) -> CmdResult<Value> {
     pods.into_iter().next().ok_or_else(|| CmdError::usage("timed out waiting for the condition"))
 }
 
-fn count_lines(client: &mut Client, base: &str, container: Option<&str>) -> usize {
-    let path = match container {
-        Some(c) => format!("{base}?container={}", encode(c)),
-        None => base.to_string(),
-    };
-    client.get_text(&path).map(|t| t.lines().count()).unwrap_or(0)
-}
-
 #[derive(Debug)]
 struct Stream {
+    /// The pod's `log` subresource.
     base: String,
     container: Option<String>,
-    /// Lines of the current instance already printed.
-    printed: usize,
+    cursor: LogCursor,
+    /// The instance followed; `None` once it stopped (or was not running to begin with).
+    instance: Option<ContainerInstance>,
     prefix: String,
     timestamps: bool,
 }
 
-/// `logs -f`: re-reads the log and prints the lines not yet printed.
+impl Stream {
+    /// The next read of this stream's log from its cursor (of the previous instance, when
+    /// `previous`).
+    fn read_path(&self, previous: bool) -> String {
+        let kept: Vec<String> = self.container.iter().map(|c| format!("container={}", encode(c))).collect();
+        format!("{}?{}", self.base, self.cursor.read_query(&kept, previous))
+    }
+
+    /// Prints what the followed instance logged since the last poll; ends the stream once the
+    /// instance stopped.
+    fn poll(&mut self, client: &mut Client, polled: &mut Polled) {
+        let Some(followed) = &self.instance else { return };
+        let pod_path = self.base.strip_suffix("/log").unwrap_or(&self.base);
+        let now = match client.get(pod_path) {
+            Ok(pod) => ContainerInstance::of(&pod, self.container.as_deref()),
+            Err(e) if e.is_not_found() => None,
+            Err(_) => return,
+        };
+        let ended = followed.ended(now.as_ref());
+        match client.get_text(&self.read_path(ended == Some(FollowEnd::Replaced))) {
+            Ok(text) => {
+                for line in self.cursor.advance(&text, self.timestamps).lines() {
+                    polled.stdout.push_str(&format!("{}{line}\n", self.prefix));
+                }
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(_) => return,
+        }
+        if ended.is_some() {
+            self.instance = None;
+        }
+    }
+}
+
+/// `logs -f`: re-reads each followed log from its cursor and prints what is new; done when
+/// every followed container instance has stopped.
 #[derive(Debug)]
 pub struct LogFollow {
     streams: Vec<Stream>,
@@ -179,30 +220,9 @@ impl LogFollow {
         let mut polled = Polled::default();
         let mut client = Client::new(transport);
         for s in &mut self.streams {
-            let mut query = Vec::new();
-            if let Some(c) = &s.container {
-                query.push(format!("container={}", encode(c)));
-            }
-            if s.timestamps {
-                query.push("timestamps=true".into());
-            }
-            let path = if query.is_empty() { s.base.clone() } else { format!("{}?{}", s.base, query.join("&")) };
-            match client.get_text(&path) {
-                Ok(text) => {
-                    let lines: Vec<&str> = text.lines().collect();
-                    // A restarted container starts a new log: print it from its start.
-                    if lines.len() < s.printed {
-                        s.printed = 0;
-                    }
-                    for line in &lines[s.printed..] {
-                        polled.stdout.push_str(&format!("{}{line}\n", s.prefix));
-                    }
-                    s.printed = lines.len();
-                }
-                Err(e) if e.is_not_found() => polled.finished = true,
-                Err(_) => {}
-            }
+            s.poll(&mut client, &mut polled);
         }
+        polled.finished = self.streams.iter().all(|s| s.instance.is_none());
         polled
     }
 }
