@@ -8,6 +8,7 @@
 
 pub mod admission;
 mod handle;
+pub mod stdin;
 
 pub use handle::ExecHandle;
 

@@ -9,6 +9,7 @@
 //! stalls the container at Docker rather than filling the agent's memory.
 
 use super::{status, Gateway};
+use crate::exec::stdin::{self, StdinEnd};
 use crate::exec::{admission, ExecEvent, ExecHandle, ExecInput, ExecSpec};
 use futures_util::StreamExt as _;
 use kubeplay_agent::runtime::exec::ExecControl;
@@ -16,7 +17,6 @@ use kubeplay_agent::runtime::{ExecOutput, PodRuntime, RuntimeError};
 use kubeplay_shared::node_protocol::Channel;
 use serde_json::Value;
 use std::sync::Arc;
-use tokio::io::AsyncWriteExt as _;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 use warp::reply::Response as Reply;
@@ -107,9 +107,13 @@ async fn run(
     };
     let window = Arc::new(Semaphore::new(WINDOW));
     let control = session.control;
-    let mut stdin = session
-        .stdin
-        .map(|writer| StdinPipe::start(writer, !spec.attach));
+    let mut stdin = session.stdin.map(|writer| {
+        let end = match spec.attach {
+            true => StdinEnd::Detach,
+            false => StdinEnd::Shutdown,
+        };
+        StdinPipe::start(writer, end)
+    });
     let mut output = tokio::spawn(relay_output(
         session.output,
         control.clone(),
@@ -204,50 +208,30 @@ async fn send_output(
     true
 }
 
-/// The process's stdin, written in order by a task of its own so a process that does not read
-/// never blocks the client's other input (resizes, consumed output).
+/// The process's stdin as the gateway feeds it: the client's bytes in order, then its end.
 struct StdinPipe {
-    bytes: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    bytes: mpsc::UnboundedSender<Vec<u8>>,
     task: JoinHandle<()>,
 }
 
 impl StdinPipe {
-    /// `shut_down_at_end`: the end of the client's stdin is the end of an exec's. An attached
-    /// container's stdin stays open (it is the container's, shared with later attaches):
-    /// writing just stops, as Docker would otherwise end the whole attachment, output included.
     fn start(
-        mut writer: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
-        shut_down_at_end: bool,
+        writer: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+        end: StdinEnd,
     ) -> StdinPipe {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-        let task = tokio::spawn(async move {
-            while let Some(bytes) = rx.recv().await {
-                if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
-                    return;
-                }
-            }
-            if shut_down_at_end {
-                let _ = writer.shutdown().await;
-            } else {
-                // Held until the session ends and aborts this task.
-                std::future::pending::<()>().await;
-            }
-        });
-        StdinPipe {
-            bytes: Some(tx),
-            task,
-        }
+        let (bytes, task) = stdin::spawn(writer, end, |_| async { true });
+        StdinPipe { bytes, task }
     }
 
     fn write(&self, bytes: Vec<u8>) {
-        if let Some(tx) = &self.bytes {
-            let _ = tx.send(bytes);
+        if !bytes.is_empty() {
+            let _ = self.bytes.send(bytes);
         }
     }
 
     /// The client closed its stdin: what is queued is still written.
     fn end(&mut self) {
-        self.bytes = None;
+        let _ = self.bytes.send(Vec::new());
     }
 }
 
@@ -260,37 +244,6 @@ impl Drop for StdinPipe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt as _;
-
-    #[tokio::test]
-    async fn the_end_of_stdin_closes_an_execs_but_leaves_an_attached_containers_open() {
-        for (shut_down, closes) in [(true, true), (false, false)] {
-            let (writer, mut process) = tokio::io::duplex(64);
-            let mut pipe = StdinPipe::start(Box::pin(writer), shut_down);
-            pipe.write(b"exit\n".to_vec());
-            pipe.end();
-            pipe.write(b"ignored".to_vec());
-            let mut got = vec![0; 5];
-            process.read_exact(&mut got).await.unwrap();
-            assert_eq!(got, b"exit\n");
-            for _ in 0..10 {
-                tokio::task::yield_now().await;
-            }
-            let mut rest = Vec::new();
-            let ended = futures_util::FutureExt::now_or_never(process.read_to_end(&mut rest));
-            assert_eq!(ended.is_some(), closes, "shut down: {shut_down}");
-            assert!(rest.is_empty(), "nothing after the end: {rest:?}");
-            drop(pipe);
-            // Once the session is gone, the attachment goes with it.
-            tokio::time::timeout(
-                std::time::Duration::from_secs(5),
-                process.read_to_end(&mut rest),
-            )
-            .await
-            .expect("the pipe's end reaches the process")
-            .unwrap();
-        }
-    }
 
     #[tokio::test]
     async fn output_waits_for_the_client_to_consume_the_window() {

@@ -2,6 +2,7 @@
 //! flow control: a stream sends only as many bytes as the control plane has granted, so a slow
 //! browser stalls the container's output at Docker instead of filling the agent's memory.
 
+use crate::exec::stdin::StdinEnd;
 use futures_util::StreamExt;
 use kubeplay_agent::network::port_forward;
 use kubeplay_agent::runtime::exec::ExecControl;
@@ -408,55 +409,26 @@ async fn run_attach(
     sender.close(None, None).await;
 }
 
-/// What the end of the client's stdin does to the process's.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum StdinEnd {
-    /// An exec's process sees end-of-file.
-    Shutdown,
-    /// An attached container's stdin stays open (it is the container's, shared with later
-    /// attaches): writing just stops. Docker would end the whole attachment, output included,
-    /// if its stdin were shut down, where Kubernetes goes on streaming the output.
-    Detach,
-}
-
 /// Writes stdin bytes to the process in order and credits them back once written; an empty
 /// chunk is the end of stdin.
 fn spawn_stdin(
     id: StreamId,
-    mut writer: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+    writer: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
     end: StdinEnd,
     out: mpsc::Sender<FromAgent>,
 ) -> Stdin {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let pending = Arc::new(AtomicU32::new(0));
     let written = Arc::clone(&pending);
-    tokio::spawn(async move {
-        while let Some(bytes) = rx.recv().await {
-            if bytes.is_empty() {
-                break;
-            }
-            if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
-                return;
-            }
-            let len = bytes.len() as u32;
-            written.fetch_sub(len, Ordering::SeqCst);
-            if out
-                .send(FromAgent::Credit(Credit {
-                    stream: id,
-                    bytes: len,
-                }))
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-        match end {
-            StdinEnd::Shutdown => {
-                let _ = writer.shutdown().await;
-            }
-            // The writer lives until the stream is gone (the sender is dropped with it).
-            StdinEnd::Detach => while rx.recv().await.is_some() {},
+    let (tx, _task) = crate::exec::stdin::spawn(writer, end, move |len| {
+        let len = len as u32;
+        written.fetch_sub(len, Ordering::SeqCst);
+        let out = out.clone();
+        async move {
+            let credit = Credit {
+                stream: id,
+                bytes: len,
+            };
+            out.send(FromAgent::Credit(credit)).await.is_ok()
         }
     });
     Stdin { tx, pending }
@@ -640,31 +612,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_end_of_stdin_closes_an_execs_but_leaves_an_attached_containers_open() {
-        for (end, closes) in [(StdinEnd::Shutdown, true), (StdinEnd::Detach, false)] {
-            let (writer, mut process) = tokio::io::duplex(64);
-            let (out, mut credits) = mpsc::channel(16);
-            let stdin = spawn_stdin(1, Box::pin(writer), end, out);
-            stdin.tx.send(b"exit\n".to_vec()).unwrap();
-            stdin.tx.send(Vec::new()).unwrap();
-            assert!(matches!(
-                credits.recv().await,
-                Some(FromAgent::Credit(Credit { bytes: 5, .. }))
-            ));
-            let mut got = vec![0; 5];
-            process.read_exact(&mut got).await.unwrap();
-            assert_eq!(got, b"exit\n");
-            // The single-threaded test runtime runs the writer's task whenever this one yields.
-            for _ in 0..10 {
-                tokio::task::yield_now().await;
-            }
-            let mut rest = Vec::new();
-            let ended = futures_util::FutureExt::now_or_never(process.read_to_end(&mut rest));
-            assert_eq!(ended.is_some(), closes, "{closes}");
-            drop(stdin);
-            // Once the stream is gone, the attachment goes with it.
-            assert!(process.read_to_end(&mut got).await.is_ok());
-        }
+    async fn written_stdin_is_credited_back_on_the_link() {
+        let (writer, mut process) = tokio::io::duplex(64);
+        let (out, mut credits) = mpsc::channel(16);
+        let stdin = spawn_stdin(1, Box::pin(writer), StdinEnd::Shutdown, out);
+        stdin.pending.fetch_add(5, Ordering::SeqCst);
+        stdin.tx.send(b"exit\n".to_vec()).unwrap();
+        assert!(matches!(
+            credits.recv().await,
+            Some(FromAgent::Credit(Credit {
+                stream: 1,
+                bytes: 5
+            }))
+        ));
+        assert_eq!(
+            stdin.pending.load(Ordering::SeqCst),
+            0,
+            "nothing outstanding"
+        );
+        let mut got = vec![0; 5];
+        process.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, b"exit\n");
     }
 
     #[tokio::test]
