@@ -50,8 +50,6 @@ pub struct Machine {
 /// Machines made by [`Lan::build`], taken apart on drop.
 pub struct Lan {
     pub machines: Vec<Machine>,
-    /// Firewall rules added, each as `iptables` arguments after `-I`/`-D`.
-    rules: Vec<Vec<String>>,
 }
 
 impl Lan {
@@ -71,10 +69,7 @@ impl Lan {
                 }
             })
             .collect();
-        let mut lan = Lan {
-            machines,
-            rules: Vec::new(),
-        };
+        let mut lan = Lan { machines };
         lan.tear_down();
         for range in SERVICE_RANGES {
             let _ = run(
@@ -84,22 +79,13 @@ impl Lan {
                 ],
             );
         }
-        for (i, m) in lan.machines.clone().iter().enumerate() {
-            let n = first + i as u8;
-            lan.add_machine(m, n)?;
+        for (i, m) in lan.machines.iter().enumerate() {
+            add_machine(m, first + i as u8)?;
         }
-        let links: Vec<(String, String)> = lan
-            .machines
-            .iter()
-            .map(|m| (m.host_link.clone(), m.bridge.clone()))
-            .collect();
-        for (link, bridge) in &links {
-            lan.rule(&["-i", link, "-o", bridge, "-j", "ACCEPT"])?;
-            lan.rule(&["-i", bridge, "-o", link, "-j", "ACCEPT"])?;
-            for (other_link, other_bridge) in links.iter().filter(|(l, _)| l != link) {
-                lan.rule(&["-i", link, "-o", other_link, "-j", "ACCEPT"])?;
-                lan.rule(&["-i", link, "-o", other_bridge, "-j", "DROP"])?;
-            }
+        for spec in lan.firewall() {
+            let mut args = vec!["-I", "DOCKER-USER"];
+            args.extend(spec.iter().map(String::as_str));
+            run("iptables", &args)?;
         }
         Ok(lan)
     }
@@ -128,96 +114,33 @@ impl Lan {
         }
     }
 
-    fn add_machine(&mut self, m: &Machine, n: u8) -> Result<()> {
-        let host_end = format!("10.250.{n}.1");
-        let ns = m.namespace.as_str();
-        run("ip", &["netns", "add", ns])?;
-        run(
-            "ip",
-            &[
-                "link",
-                "add",
-                &m.host_link,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "eth0",
-                "netns",
-                ns,
-            ],
-        )?;
-        run(
-            "ip",
-            &[
-                "addr",
-                "add",
-                &format!("{host_end}/24"),
-                "dev",
-                &m.host_link,
-            ],
-        )?;
-        run("ip", &["link", "set", &m.host_link, "up"])?;
-        let address = format!("{}/24", m.address);
-        run("ip", &["-n", ns, "addr", "add", &address, "dev", "eth0"])?;
-        run("ip", &["-n", ns, "link", "set", "eth0", "up"])?;
-        run("ip", &["-n", ns, "link", "set", "lo", "up"])?;
-        run(
-            "ip",
-            &["-n", ns, "route", "add", "default", "via", &host_end],
-        )?;
-        let bridge_option = format!("com.docker.network.bridge.name={}", m.bridge);
-        run(
-            "docker",
-            &[
-                "network",
-                "create",
-                "--driver",
-                "bridge",
-                "--subnet",
-                &format!("172.29.{n}.0/24"),
-                "-o",
-                &bridge_option,
-                &m.pod_network,
-            ],
-        )?;
-        let table = m.table.to_string();
-        for range in SERVICE_RANGES {
-            let to_machine = m.address.to_string();
-            let route = [
-                "route",
-                "replace",
-                range,
-                "via",
-                &to_machine,
-                "dev",
-                &m.host_link,
-                "table",
-                &table,
-            ];
-            run("ip", &route)?;
+    /// The firewall rules of the LAN, as `iptables` arguments after the chain. They go at the
+    /// top of `DOCKER-USER`, which Docker consults before its own rules.
+    fn firewall(&self) -> Vec<Vec<String>> {
+        let mut rules = Vec::new();
+        let rule = |i: &str, o: &str, verdict: &str| {
+            ["-i", i, "-o", o, "-j", verdict]
+                .map(str::to_string)
+                .to_vec()
+        };
+        for m in &self.machines {
+            rules.push(rule(&m.host_link, &m.bridge, "ACCEPT"));
+            rules.push(rule(&m.bridge, &m.host_link, "ACCEPT"));
+            for other in self.machines.iter().filter(|o| o.host_link != m.host_link) {
+                rules.push(rule(&m.host_link, &other.host_link, "ACCEPT"));
+                rules.push(rule(&m.host_link, &other.bridge, "DROP"));
+            }
         }
-        run("ip", &["rule", "add", "iif", &m.bridge, "lookup", &table])?;
-        Ok(())
-    }
-
-    /// Adds a rule at the top of `DOCKER-USER`, which Docker consults before its own.
-    fn rule(&mut self, spec: &[&str]) -> Result<()> {
-        let mut args = vec!["-I", "DOCKER-USER"];
-        args.extend_from_slice(spec);
-        run("iptables", &args)?;
-        self.rules
-            .push(spec.iter().map(|s| s.to_string()).collect());
-        Ok(())
+        rules
     }
 
     /// Removes everything [`Lan::build`] makes, whether or not it is there.
     fn tear_down(&mut self) {
-        for spec in self.rules.drain(..) {
-            let mut args = vec!["-D".to_string(), "DOCKER-USER".to_string()];
-            args.extend(spec);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let _ = run("iptables", &args);
+        // Each rule as often as it is there: a run that died before its drop leaves its own.
+        for spec in self.firewall() {
+            let mut args = vec!["-D", "DOCKER-USER"];
+            args.extend(spec.iter().map(String::as_str));
+            while run("iptables", &args).is_ok() {}
         }
         for m in &self.machines {
             let table = m.table.to_string();
@@ -228,28 +151,82 @@ impl Lan {
             remove_containers_on(&m.pod_network);
             let _ = run("docker", &["network", "rm", &m.pod_network]);
         }
-        // Leftover rules of a run that died before its drop: the same specs, deleted until gone.
-        let links: Vec<(String, String)> = self
-            .machines
-            .iter()
-            .map(|m| (m.host_link.clone(), m.bridge.clone()))
-            .collect();
-        for (link, bridge) in &links {
-            let mut stale = vec![
-                vec!["-i", link, "-o", bridge, "-j", "ACCEPT"],
-                vec!["-i", bridge, "-o", link, "-j", "ACCEPT"],
-            ];
-            for (other_link, other_bridge) in links.iter().filter(|(l, _)| l != link) {
-                stale.push(vec!["-i", link, "-o", other_link, "-j", "ACCEPT"]);
-                stale.push(vec!["-i", link, "-o", other_bridge, "-j", "DROP"]);
-            }
-            for spec in stale {
-                let mut args = vec!["-D", "DOCKER-USER"];
-                args.extend(spec);
-                while run("iptables", &args).is_ok() {}
-            }
-        }
     }
+}
+
+/// Makes machine `m`, number `n` of the address plan: its namespace and link, its pods'
+/// network, and the route of its bridge's Service traffic to it.
+fn add_machine(m: &Machine, n: u8) -> Result<()> {
+    let host_end = format!("10.250.{n}.1");
+    let ns = m.namespace.as_str();
+    run("ip", &["netns", "add", ns])?;
+    run(
+        "ip",
+        &[
+            "link",
+            "add",
+            &m.host_link,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            ns,
+        ],
+    )?;
+    run(
+        "ip",
+        &[
+            "addr",
+            "add",
+            &format!("{host_end}/24"),
+            "dev",
+            &m.host_link,
+        ],
+    )?;
+    run("ip", &["link", "set", &m.host_link, "up"])?;
+    let address = format!("{}/24", m.address);
+    run("ip", &["-n", ns, "addr", "add", &address, "dev", "eth0"])?;
+    run("ip", &["-n", ns, "link", "set", "eth0", "up"])?;
+    run("ip", &["-n", ns, "link", "set", "lo", "up"])?;
+    run(
+        "ip",
+        &["-n", ns, "route", "add", "default", "via", &host_end],
+    )?;
+    let bridge_option = format!("com.docker.network.bridge.name={}", m.bridge);
+    run(
+        "docker",
+        &[
+            "network",
+            "create",
+            "--driver",
+            "bridge",
+            "--subnet",
+            &format!("172.29.{n}.0/24"),
+            "-o",
+            &bridge_option,
+            &m.pod_network,
+        ],
+    )?;
+    let table = m.table.to_string();
+    for range in SERVICE_RANGES {
+        let to_machine = m.address.to_string();
+        let route = [
+            "route",
+            "replace",
+            range,
+            "via",
+            &to_machine,
+            "dev",
+            &m.host_link,
+            "table",
+            &table,
+        ];
+        run("ip", &route)?;
+    }
+    run("ip", &["rule", "add", "iif", &m.bridge, "lookup", &table])?;
+    Ok(())
 }
 
 impl Drop for Lan {
