@@ -17,9 +17,10 @@
 //! its Docker engine socket. Needs root (namespaces, routes, iptables) and Docker;
 //! [`Lan::build_or_skip`] skips loudly without them and fails under `CI=true`.
 //!
-//! While a LAN exists the host's own local routes for the Service ranges (which an agent
-//! running in the host's namespace adds) are removed, since they would catch the bridges'
-//! traffic before the per-bridge routes: run LAN tests one at a time, apart from host agents.
+//! An agent in the host's own namespace (other tests) makes the Service ranges local to the
+//! host, and the kernel consults the local table first: the bridges' routing rules are
+//! therefore put ahead of it ([`BRIDGE_RULE_PREF`]), the local table's rule moved behind them
+//! while a LAN exists. Run LAN tests one at a time.
 
 use super::{AgentHarnessError, Result};
 use crate::policy::is_ci;
@@ -29,6 +30,11 @@ use std::process::Command;
 /// The ranges a node's agent makes local: Service cluster IPs (and cluster DNS) and the
 /// playground's LoadBalancer IPs.
 const SERVICE_RANGES: [&str; 2] = ["10.96.0.0/12", "172.18.255.192/26"];
+
+/// The priority of the bridges' routing rules, ahead of [`LOCAL_RULE_PREF`].
+const BRIDGE_RULE_PREF: u32 = 100;
+/// Where the local table's rule (normally first, at 0) goes while a LAN exists.
+const LOCAL_RULE_PREF: u32 = 200;
 
 /// One machine of the LAN.
 #[derive(Debug, Clone)]
@@ -71,14 +77,7 @@ impl Lan {
             .collect();
         let mut lan = Lan { machines };
         lan.tear_down();
-        for range in SERVICE_RANGES {
-            let _ = run(
-                "ip",
-                &[
-                    "route", "del", "local", range, "dev", "lo", "table", "local",
-                ],
-            );
-        }
+        local_rule_at(LOCAL_RULE_PREF)?;
         for (i, m) in lan.machines.iter().enumerate() {
             add_machine(m, first + i as u8)?;
         }
@@ -144,89 +143,72 @@ impl Lan {
         }
         for m in &self.machines {
             let table = m.table.to_string();
-            while run("ip", &["rule", "del", "iif", &m.bridge, "lookup", &table]).is_ok() {}
+            let rule = format!("ip rule del iif {} lookup {table}", m.bridge);
+            while sh(&rule).is_ok() {}
             let _ = run("ip", &["route", "flush", "table", &table]);
             let _ = run("ip", &["link", "del", &m.host_link]);
             let _ = run("ip", &["netns", "del", &m.namespace]);
             remove_containers_on(&m.pod_network);
             let _ = run("docker", &["network", "rm", &m.pod_network]);
         }
+        let _ = local_rule_at(0);
     }
 }
 
 /// Makes machine `m`, number `n` of the address plan: its namespace and link, its pods'
 /// network, and the route of its bridge's Service traffic to it.
 fn add_machine(m: &Machine, n: u8) -> Result<()> {
+    let (ns, link, bridge, table) = (&m.namespace, &m.host_link, &m.bridge, m.table);
     let host_end = format!("10.250.{n}.1");
-    let ns = m.namespace.as_str();
-    run("ip", &["netns", "add", ns])?;
-    run(
-        "ip",
-        &[
-            "link",
-            "add",
-            &m.host_link,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            ns,
-        ],
-    )?;
-    run(
-        "ip",
-        &[
-            "addr",
-            "add",
-            &format!("{host_end}/24"),
-            "dev",
-            &m.host_link,
-        ],
-    )?;
-    run("ip", &["link", "set", &m.host_link, "up"])?;
-    let address = format!("{}/24", m.address);
-    run("ip", &["-n", ns, "addr", "add", &address, "dev", "eth0"])?;
-    run("ip", &["-n", ns, "link", "set", "eth0", "up"])?;
-    run("ip", &["-n", ns, "link", "set", "lo", "up"])?;
-    run(
-        "ip",
-        &["-n", ns, "route", "add", "default", "via", &host_end],
-    )?;
-    let bridge_option = format!("com.docker.network.bridge.name={}", m.bridge);
-    run(
-        "docker",
-        &[
-            "network",
-            "create",
-            "--driver",
-            "bridge",
-            "--subnet",
-            &format!("172.29.{n}.0/24"),
-            "-o",
-            &bridge_option,
-            &m.pod_network,
-        ],
-    )?;
-    let table = m.table.to_string();
+    sh(&format!("ip netns add {ns}"))?;
+    sh(&format!(
+        "ip link add {link} type veth peer name eth0 netns {ns}"
+    ))?;
+    sh(&format!("ip addr add {host_end}/24 dev {link}"))?;
+    sh(&format!("ip link set {link} up"))?;
+    sh(&format!("ip -n {ns} addr add {}/24 dev eth0", m.address))?;
+    sh(&format!("ip -n {ns} link set eth0 up"))?;
+    sh(&format!("ip -n {ns} link set lo up"))?;
+    sh(&format!("ip -n {ns} route add default via {host_end}"))?;
+    sh(&format!(
+        "docker network create --driver bridge --subnet 172.29.{n}.0/24 -o com.docker.network.bridge.name={bridge} {}",
+        m.pod_network
+    ))?;
     for range in SERVICE_RANGES {
-        let to_machine = m.address.to_string();
-        let route = [
-            "route",
-            "replace",
-            range,
-            "via",
-            &to_machine,
-            "dev",
-            &m.host_link,
-            "table",
-            &table,
-        ];
-        run("ip", &route)?;
+        sh(&format!(
+            "ip route replace {range} via {} dev {link} table {table}",
+            m.address
+        ))?;
     }
-    run("ip", &["rule", "add", "iif", &m.bridge, "lookup", &table])?;
+    sh(&format!(
+        "ip rule add pref {BRIDGE_RULE_PREF} iif {bridge} lookup {table}"
+    ))
+}
+
+/// Moves the rule that looks up the local table to priority `pref` (0 is the kernel's own).
+fn local_rule_at(pref: u32) -> Result<()> {
+    let rules = Command::new("ip")
+        .args(["rule", "show", "lookup", "local"])
+        .output()
+        .map_err(|e| AgentHarnessError::Start(format!("ip rule: {e}")))?;
+    let rules = String::from_utf8_lossy(&rules.stdout);
+    let prefs: Vec<&str> = rules.lines().filter_map(|l| l.split(':').next()).collect();
+    if !prefs.contains(&pref.to_string().as_str()) {
+        sh(&format!("ip rule add pref {pref} lookup local"))?;
+    }
+    for other in prefs.iter().filter(|p| **p != pref.to_string()) {
+        sh(&format!("ip rule del pref {other} lookup local"))?;
+    }
     Ok(())
+}
+
+/// Runs a command line whose words hold no spaces.
+fn sh(line: &str) -> Result<()> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.split_first() {
+        Some((program, args)) => run(program, args),
+        None => Ok(()),
+    }
 }
 
 impl Drop for Lan {
