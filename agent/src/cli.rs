@@ -57,8 +57,9 @@ pub struct RunArgs {
     /// name and this machine's addresses (repeatable), e.g. a DNS name kubectl reaches it by.
     #[arg(long = "tls-san", value_name = "NAME_OR_IP")]
     pub tls_san: Vec<String>,
-    /// Port (all interfaces) where other agents reach this node's pods for Service traffic;
-    /// 0 picks a free one. Announced to the cluster as the Node label kubeplay.dev/proxy-port.
+    /// Port (all interfaces) where other agents reach this node's pods for Service traffic,
+    /// with the relay key of the control plane driving this agent; 0 picks a free one.
+    /// Announced to the cluster as the Node label kubeplay.dev/proxy-port.
     #[arg(long, default_value_t = 10260)]
     pub proxy_port: u16,
     /// The Docker network (a bridge) this node's pods join, instead of the engine's default

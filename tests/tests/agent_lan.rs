@@ -9,6 +9,7 @@
 //! - the node port answers on both machines' addresses, from both replicas;
 //! - the first machine's ingress controller routes `api.myapp.com` to the replicas of both;
 //! - a port-forward listening on the first machine's address serves parallel connections;
+//! - the second machine's relay serves the cluster's relay key only, not a stranger on the LAN;
 //! - when the second machine's agent is killed mid-traffic, new connections to the first
 //!   machine's node port keep succeeding, and its replica leaves the Services.
 
@@ -21,6 +22,7 @@ use kubeplay_e2e::agent::traffic::{
     pinned, pod_uids,
 };
 use kubeplay_e2e::agent::{AgentOptions, AgentProcess};
+use kubeplay_shared::node_protocol::RelayKey;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -42,6 +44,28 @@ fn pod_ip(cluster: &Cluster, pod: &str) -> String {
         .as_str()
         .unwrap_or_default()
         .to_string()
+}
+
+/// The body of `GET /` on a pod through the relay at `relay`, asked for with `line`; `None`
+/// when the relay closes the connection unanswered.
+async fn get_through_relay(relay: &str, line: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut socket = tokio::net::TcpStream::connect(relay).await.ok()?;
+        socket.write_all(line.as_bytes()).await.ok()?;
+        let answer = socket.read_u8().await.ok()?;
+        assert_eq!(answer, 0, "the relay's one byte when it reached the pod");
+        socket
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .ok()?;
+        let mut text = String::new();
+        socket.read_to_string(&mut text).await.ok()?;
+        text.split("\r\n\r\n").nth(1).map(str::to_string)
+    };
+    tokio::time::timeout(Duration::from_secs(10), attempt)
+        .await
+        .unwrap_or_else(|_| panic!("the relay at {relay} neither answered nor closed"))
 }
 
 /// Each machine reaches its own pod and not the other's.
@@ -172,6 +196,29 @@ async fn agents_on_separate_machines_serve_services_node_ports_ingress_and_port_
             "a pod reaches another pod by IP only on its own machine ({pod}): {got:?}"
         );
     }
+
+    // The second machine's relay, seen from elsewhere on the LAN: nothing without the
+    // cluster's relay key, the pod with it.
+    let to_b = format!("{ip_b}:3000");
+    assert_eq!(
+        get_through_relay(&relay_b, &format!("{to_b}\n")).await,
+        None,
+        "a request without a key is closed unanswered"
+    );
+    let stranger = RelayKey::from_bytes([0x42; 32]);
+    assert_eq!(
+        get_through_relay(&relay_b, &format!("{} {to_b}\n", stranger.to_hex())).await,
+        None,
+        "a key the agent's control plane did not give is refused"
+    );
+    let key = cluster.relay_key.to_hex();
+    let answer = get_through_relay(&relay_b, &format!("{key} {to_b}\n")).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("Hello from myapp 1.0 on api-b")),
+        "the cluster's key reaches the pod: {answer:?}"
+    );
 
     // Services by name, answered on both machines.
     for url in [

@@ -10,7 +10,7 @@
 use super::log_tails::LogTails;
 use crate::exec::{ExecEvent, ExecInput, ExecSpec};
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, Output, StreamEvent};
-use kubeplay_shared::node_protocol::{Channel, FromAgent, StreamId, StreamOpen, ToAgent};
+use kubeplay_shared::node_protocol::{Channel, FromAgent, RelayKey, StreamId, StreamOpen, ToAgent};
 use kubeplay_shared::{ApiServer, Timestamp};
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -36,12 +36,20 @@ struct Connected {
 }
 
 /// The local node's link, while its socket is up.
-#[derive(Default)]
 pub struct LocalNode {
     connected: Option<Connected>,
+    /// The embedded control plane's relay key, sent to the agent at registration.
+    relay_key: RelayKey,
 }
 
 impl LocalNode {
+    pub fn new(relay_key: RelayKey) -> Self {
+        Self {
+            connected: None,
+            relay_key,
+        }
+    }
+
     /// A new socket to the agent: messages for it go to `to_agent`. A previous link ends.
     pub fn connected(
         &mut self,
@@ -51,7 +59,10 @@ impl LocalNode {
     ) {
         self.disconnected(api, now);
         self.connected = Some(Connected {
-            link: NodeLink::new(LinkConfig::default()),
+            link: NodeLink::new(LinkConfig {
+                relay_key: Some(self.relay_key),
+                ..LinkConfig::default()
+            }),
             to_agent,
             tails: LogTails::default(),
             execs: HashMap::new(),

@@ -19,7 +19,7 @@ use crate::exec::{ExecEvent, ExecHandle, ExecInput, ExecRefusal, ExecSpec};
 use exec::{ExecId, SimulatedExecs};
 use kubeplay_shared::apiserver::{Request, Response, WatchId};
 use kubeplay_shared::node_link::registration::is_agent;
-use kubeplay_shared::node_protocol::{FromAgent, ToAgent};
+use kubeplay_shared::node_protocol::{FromAgent, RelayKey, ToAgent};
 use kubeplay_shared::sim::nodes::{add_node, NodeSpec};
 use kubeplay_shared::{ControlPlane, Timestamp};
 use local_node::LocalNode;
@@ -71,11 +71,15 @@ pub struct EmbeddedControlPlane {
     commands: mpsc::Sender<Command>,
     /// The store's revision after the last change: watch and log streams wait on it.
     revision: Arc<watch::Sender<u64>>,
+    /// Drawn at start and given to the local node's agent at registration.
+    relay_key: RelayKey,
 }
 
 impl EmbeddedControlPlane {
     /// A fresh cluster with `nodes` simulated nodes, running on its own thread from now on.
     pub fn start(seed: u64, nodes: &[NodeSpec]) -> Result<Arc<Self>, String> {
+        let relay_key = kubeplay_agent::network::relay::random_key()
+            .map_err(|e| format!("no random relay key: {e}"))?;
         let nodes = nodes.to_vec();
         let revision = Arc::new(watch::channel(0).0);
         let (commands, rx) = mpsc::channel();
@@ -95,13 +99,17 @@ impl EmbeddedControlPlane {
                     }
                 }
                 let _ = started_tx.send(Ok(()));
-                run(cp, &rx, &published);
+                run(cp, &rx, &published, relay_key);
             })
             .map_err(|e| format!("cannot start the control plane's thread: {e}"))?;
         started
             .recv()
             .map_err(|_| "the control plane's thread ended at start".to_string())??;
-        Ok(Arc::new(Self { commands, revision }))
+        Ok(Arc::new(Self {
+            commands,
+            revision,
+            relay_key,
+        }))
     }
 
     async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
@@ -126,6 +134,11 @@ impl EmbeddedControlPlane {
 
     pub fn close_watch(&self, id: WatchId) {
         let _ = self.commands.send(Command::CloseWatch(id));
+    }
+
+    /// The relay key this control plane gives its node, for reaching pods on other agents.
+    pub fn relay_key(&self) -> RelayKey {
+        self.relay_key
     }
 
     /// Changes of the store's revision, for streams waiting on news.
@@ -188,15 +201,22 @@ fn stopped() -> Response {
 }
 
 /// What the control plane's thread keeps besides the core.
-#[derive(Default)]
 struct Hosted {
     local: LocalNode,
     simulated: SimulatedExecs,
 }
 
 /// The control plane's thread: commands as they come, the controllers when they are due.
-fn run(mut cp: ControlPlane, commands: &mpsc::Receiver<Command>, revision: &watch::Sender<u64>) {
-    let mut hosted = Hosted::default();
+fn run(
+    mut cp: ControlPlane,
+    commands: &mpsc::Receiver<Command>,
+    revision: &watch::Sender<u64>,
+    relay_key: RelayKey,
+) {
+    let mut hosted = Hosted {
+        local: LocalNode::new(relay_key),
+        simulated: SimulatedExecs::default(),
+    };
     let mut due = std::time::Instant::now();
     loop {
         let link_due = hosted

@@ -9,7 +9,7 @@ use crate::exec::{admission, ExecHandle, ExecRefusal, ExecSpec};
 use crate::tunnel::{self, PageTunnel};
 use futures_util::future::BoxFuture;
 use kubeplay_shared::apiserver::{Request, Response};
-use kubeplay_shared::node_protocol::{TunnelledRequest, TunnelledResponse};
+use kubeplay_shared::node_protocol::{RelayKey, TunnelledRequest, TunnelledResponse};
 use std::sync::Arc;
 use tokio::sync::watch;
 use warp::reply::Response as Reply;
@@ -87,6 +87,11 @@ pub trait Backend: Send + Sync {
     fn reaches_local_pods(&self) -> bool {
         false
     }
+
+    /// This control plane's relay key: what reaching a pod on another agent's machine takes,
+    /// when this backend's API says the pod runs there. `None` while no such control plane
+    /// is connected, or one that sent no key.
+    fn relay_key(&self) -> Option<RelayKey>;
 }
 
 /// The control plane inside the agent (`run --embedded-control-plane`).
@@ -107,6 +112,10 @@ impl Backend for Embedded {
 
     fn reaches_local_pods(&self) -> bool {
         true
+    }
+
+    fn relay_key(&self) -> Option<RelayKey> {
+        Some(self.0.relay_key())
     }
 
     fn serve(
@@ -134,6 +143,10 @@ impl Backend for Embedded {
 pub struct Tunnel(pub Arc<PageTunnel>);
 
 impl Backend for Tunnel {
+    fn relay_key(&self) -> Option<RelayKey> {
+        self.0.relay_key()
+    }
+
     /// The page's API server checks the pod it serves, read through the tunnel.
     fn check_exec(&self, spec: ExecSpec) -> BoxFuture<'_, Result<(), ExecRefusal>> {
         Box::pin(async move {

@@ -306,6 +306,10 @@ mod tests {
             Box::pin(async { Err(ExecRefusal::bad_request("no execs here".into())) })
         }
 
+        fn relay_key(&self) -> Option<kubeplay_shared::node_protocol::RelayKey> {
+            None
+        }
+
         fn start_exec(&self, _spec: ExecSpec) -> BoxFuture<'_, Result<ExecHandle, ExecRefusal>> {
             Box::pin(async { Err(ExecRefusal::bad_request("no execs here".into())) })
         }

@@ -6,8 +6,9 @@
 //! Where the bytes go: a pod this agent runs is dialled on its IP as the node-protocol
 //! port-forward does ([`kubeplay_agent::network::port_forward`]); a pod on another agent's
 //! machine through that agent's relay, as Service traffic reaches it (pod IPs are not routed
-//! between machines); a pod on a simulated node has no network, and each forwarded connection
-//! says so on its error stream, as a kubelet reports a failed forward.
+//! between machines), presenting the relay key of the control plane that said where the pod
+//! runs; a pod on a simulated node has no network, and each forwarded connection says so on
+//! its error stream, as a kubelet reports a failed forward.
 
 use super::{status, Gateway};
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -17,6 +18,7 @@ use kubeplay_agent::network::{port_forward, proxy};
 use kubeplay_agent::runtime::PodRuntime;
 use kubeplay_agent::spdy::{self, Dialer};
 use kubeplay_shared::node_link::services;
+use kubeplay_shared::node_protocol::RelayKey;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -189,6 +191,7 @@ async fn destination(
             uid,
             ip: object["status"]["podIP"].as_str().unwrap_or("").to_string(),
             relay,
+            key: gateway.backend.relay_key(),
         }));
     }
     Ok(Arc::new(SimulatedPod {
@@ -222,12 +225,13 @@ impl Dialer for LocalPod {
 }
 
 /// A pod on another agent's machine: reached through that agent's relay, which connects only
-/// to its own pods' IPs.
+/// to its own pods' IPs and only for holders of its control plane's relay key.
 struct RemotePod {
     pod: String,
     uid: String,
     ip: String,
     relay: String,
+    key: Option<RelayKey>,
 }
 
 impl Dialer for RemotePod {
@@ -238,13 +242,18 @@ impl Dialer for RemotePod {
                 self.pod, self.uid
             )
         };
-        let target = match self.ip.parse::<std::net::IpAddr>() {
-            Ok(ip) => Target::Relay {
+        let target = match (self.ip.parse::<std::net::IpAddr>(), self.key) {
+            (Ok(ip), Some(key)) => Target::Relay {
                 relay: self.relay.clone(),
                 pod: std::net::SocketAddr::new(ip, port),
+                key,
             },
-            Err(_) => {
+            (Err(_), _) => {
                 let message = failed("the pod has no IP yet".into());
+                return Box::pin(async move { Err(message) });
+            }
+            (Ok(_), None) => {
+                let message = failed("the connected page sent this agent no relay key (it is older than the agent: reload it), and the relay of the pod's agent serves only holders of one".into());
                 return Box::pin(async move { Err(message) });
             }
         };
@@ -400,14 +409,13 @@ mod tests {
 
         let relayed = tokio::spawn(async move {
             let (mut peer, _) = relay.accept().await.unwrap();
-            let mut line = [0u8; 16];
-            peer.read_exact(&mut line).await.unwrap();
+            let mut line = Vec::new();
+            while line.last() != Some(&b'\n') {
+                line.push(peer.read_u8().await.unwrap());
+            }
             peer.write_all(&[0]).await.unwrap();
             peer.write_all(b"from the pod").await.unwrap();
-            String::from_utf8(line.to_vec())
-                .unwrap()
-                .trim_end()
-                .to_string()
+            String::from_utf8(line).unwrap().trim_end().to_string()
         });
         let Ok(dialer) = destination(&gw, "default", "web").await else {
             panic!("the pod has a destination");
@@ -416,10 +424,14 @@ mod tests {
         let mut got = String::new();
         stream.read_to_string(&mut got).await.unwrap();
         assert_eq!(got, "from the pod");
+        let key = gw
+            .backend
+            .relay_key()
+            .expect("the embedded control plane has a key");
         assert_eq!(
             relayed.await.unwrap(),
-            "10.244.1.7:8080",
-            "the relay is asked for the pod's IP and port"
+            format!("{} 10.244.1.7:8080", key.to_hex()),
+            "the relay is asked for the pod's IP and port with the control plane's key"
         );
     }
 

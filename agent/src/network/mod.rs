@@ -50,8 +50,12 @@
 //!   the UI which way a node's Services answer.
 //! - **Relay (cross-agent endpoints).** Each agent listens on `--proxy-port` (default 10260,
 //!   announced as the Node label `kubeplay.dev/proxy-port`); a peer agent opens a TCP
-//!   connection, sends one line `<podIP>:<port>\n` naming a pod *of this node*, and the bytes
-//!   are spliced. The relay refuses addresses that are not its own pods.
+//!   connection, sends one line `<relay key> <podIP>:<port>\n` naming a pod *of this node*,
+//!   and the bytes are spliced. The relay key is the control plane's secret, handed to each
+//!   agent in `registered` over its token-checked link ([`relay`]): the relay refuses a key
+//!   that no live control-plane link of this agent gave it (with no link it serves nobody), and
+//!   addresses that are not its own pods. The proxy and the gateway's port-forward present
+//!   the key of the control plane that told them where the pod runs.
 //!
 //! # Ingress ([`ingress`])
 //! An agent started with `--ingress-port` is the ingress controller for class `kubeplay` on
@@ -71,7 +75,8 @@
 //!
 //! # Ports an agent opens
 //! - the node link (`--listen`, default 127.0.0.1:7443): control planes and the kube API gateway;
-//! - the relay (`--proxy-port`, default 10260, all interfaces): other agents' Service traffic;
+//! - the relay (`--proxy-port`, default 10260, all interfaces): other agents' Service traffic
+//!   and port-forwards, for holders of the relay key of a control plane linked to this agent;
 //! - every NodePort Service's `nodePort` (30000–32767, all interfaces);
 //! - `--ingress-port`, when given (all interfaces): the ingress controller;
 //! - with privilege: `10.96.0.10:53/udp` (cluster DNS), each `clusterIP:port` and each

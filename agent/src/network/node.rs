@@ -1,12 +1,14 @@
 //! The node's network as one value the agent starts once: cluster IPs and DNS when the
-//! machine allows them, the relay, and the proxy that follows each `syncServices`.
+//! machine allows them, the relay (with the relay keys of the live control-plane links), and
+//! the proxy that follows each `syncServices`.
 
 use super::dns;
 use super::host;
 use super::proxy::Proxy;
-use super::relay::{self, IsLocalPod};
+use super::relay::{self, IsLocalPod, KeyHold, Keys};
 use super::table::ServiceTable;
 use kubeplay_shared::node_protocol::service::ServiceRoute;
+use kubeplay_shared::node_protocol::RelayKey;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
@@ -18,6 +20,8 @@ pub struct NodeNetwork {
     table: watch::Sender<Arc<ServiceTable>>,
     cluster_dns: Option<String>,
     relay_port: Option<u16>,
+    /// What the relay accepts: the keys of the live control-plane links.
+    relay_keys: Arc<Keys>,
     cluster_ips: bool,
     external_ips: bool,
     tasks: Vec<JoinHandle<()>>,
@@ -72,6 +76,7 @@ impl NodeNetwork {
             }
         }
         let mut relay_port = None;
+        let relay_keys = Arc::new(Keys::default());
         if let Some(address) = relay {
             // Not shared like the Service listeners: each agent's relay serves its own pods only.
             let bound = match tokio::net::TcpListener::bind(address).await {
@@ -81,7 +86,11 @@ impl NodeNetwork {
             match bound {
                 Ok((port, listener)) => {
                     relay_port = Some(port);
-                    tasks.push(tokio::spawn(relay::serve(listener, is_local_pod)));
+                    tasks.push(tokio::spawn(relay::serve(
+                        listener,
+                        Arc::clone(&relay_keys),
+                        is_local_pod,
+                    )));
                 }
                 Err(e) => tracing::warn!("the relay is off (other agents cannot reach this node's pods through Services): cannot listen on {address}: {e}"),
             }
@@ -105,6 +114,7 @@ impl NodeNetwork {
             table,
             cluster_dns,
             relay_port,
+            relay_keys,
             tasks,
         }
     }
@@ -129,9 +139,21 @@ impl NodeNetwork {
         self.relay_port
     }
 
-    /// Follows the control plane's latest Services and Ingresses.
-    pub fn update(&self, routes: &[ServiceRoute], ingresses: &[serde_json::Value]) {
-        let table = Arc::new(ServiceTable::new(&self.node, routes, ingresses));
+    /// Lets peers that present `key` (a live control plane's) through the relay until the hold
+    /// is dropped, when that control plane's link ends.
+    pub fn hold_relay_key(&self, key: RelayKey) -> KeyHold {
+        self.relay_keys.hold(key)
+    }
+
+    /// Follows the control plane's latest Services and Ingresses; `key` is that control
+    /// plane's relay key, presented to the relays of endpoints on other agents.
+    pub fn update(
+        &self,
+        routes: &[ServiceRoute],
+        ingresses: &[serde_json::Value],
+        key: Option<RelayKey>,
+    ) {
+        let table = Arc::new(ServiceTable::new(&self.node, routes, ingresses, key));
         self.proxy
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -178,10 +178,12 @@ pub async fn dial(target: &Target) -> std::io::Result<TcpStream> {
                 let _ = stream.set_nodelay(true);
                 Ok(stream)
             }
-            Target::Relay { relay, pod } => {
+            Target::Relay { relay, pod, key } => {
                 let mut stream = TcpStream::connect(relay.as_str()).await?;
                 let _ = stream.set_nodelay(true);
-                stream.write_all(format!("{pod}\n").as_bytes()).await?;
+                stream
+                    .write_all(super::relay::request_line(key, *pod).as_bytes())
+                    .await?;
                 let mut answer = [0u8; 1];
                 stream.read_exact(&mut answer).await?;
                 if answer[0] != RELAY_OK {

@@ -1,7 +1,9 @@
 //! The Services as the node uses them: names to addresses for DNS, and for each address the
-//! proxy listens on, the endpoints it may connect to. Built from one `syncServices`; pure.
+//! proxy listens on, the endpoints it may connect to. Built from one `syncServices` and the
+//! relay key of the control plane that sent it; pure.
 
 use kubeplay_shared::node_protocol::service::{Backend, ServiceRoute};
+use kubeplay_shared::node_protocol::RelayKey;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -13,8 +15,13 @@ pub const CLUSTER_DOMAIN: &str = "cluster.local";
 pub enum Target {
     /// A pod on this machine, by its IP.
     Local(SocketAddr),
-    /// A pod on another agent's machine, through that agent's relay.
-    Relay { relay: String, pod: SocketAddr },
+    /// A pod on another agent's machine, through that agent's relay, presenting the relay key
+    /// of the control plane that named the endpoint.
+    Relay {
+        relay: String,
+        pod: SocketAddr,
+        key: RelayKey,
+    },
 }
 
 /// What the proxy listens on.
@@ -61,8 +68,14 @@ pub struct ServiceTable {
 }
 
 impl ServiceTable {
-    /// The table of node `node` for `routes` and `ingresses`.
-    pub fn new(node: &str, routes: &[ServiceRoute], ingresses: &[serde_json::Value]) -> Self {
+    /// The table of node `node` for `routes` and `ingresses`, as sent by a control plane whose
+    /// relay key is `key` (without one, pods on other agents are out of reach).
+    pub fn new(
+        node: &str,
+        routes: &[ServiceRoute],
+        ingresses: &[serde_json::Value],
+        key: Option<RelayKey>,
+    ) -> Self {
         let mut table = Self {
             ingresses: ingresses.to_vec(),
             ..Self::default()
@@ -92,7 +105,7 @@ impl ServiceTable {
                 let targets: Vec<Target> = port
                     .endpoints
                     .iter()
-                    .filter_map(|b| target(node, b))
+                    .filter_map(|b| target(node, b, key))
                     .collect();
                 table
                     .ports
@@ -163,22 +176,28 @@ impl ServiceTable {
 }
 
 /// Where this node connects for `backend`; `None` for a pod on a node without a relay (a
-/// simulated node, or an agent that announces none), which this node cannot reach.
-fn target(node: &str, backend: &Backend) -> Option<Target> {
+/// simulated node, or an agent that announces none), or when the control plane gave no relay
+/// key (its relays would refuse this node), which this node cannot reach.
+fn target(node: &str, backend: &Backend, key: Option<RelayKey>) -> Option<Target> {
     let pod = SocketAddr::from((backend.ip.parse::<Ipv4Addr>().ok()?, backend.port));
     if backend.node_name == node {
         return Some(Target::Local(pod));
     }
-    backend
-        .relay
-        .clone()
-        .map(|relay| Target::Relay { relay, pod })
+    Some(Target::Relay {
+        relay: backend.relay.clone()?,
+        pod,
+        key: key?,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use kubeplay_shared::node_protocol::service::ServicePortRoute;
+
+    fn key() -> RelayKey {
+        RelayKey::from_bytes([4; 32])
+    }
 
     fn backend(ip: &str, node: &str, relay: Option<&str>) -> Backend {
         Backend {
@@ -212,7 +231,7 @@ mod tests {
 
     #[test]
     fn the_fully_qualified_name_answers_the_cluster_ip_and_other_cluster_names_do_not_exist() {
-        let table = ServiceTable::new("pi", &[my_api()], &[]);
+        let table = ServiceTable::new("pi", &[my_api()], &[], Some(key()));
         let ip: Ipv4Addr = "10.96.0.20".parse().unwrap();
         assert_eq!(
             table.lookup("My-Api-Service.default.svc.cluster.local."),
@@ -237,18 +256,25 @@ mod tests {
     #[test]
     fn local_pods_are_dialled_directly_remote_ones_through_their_agent_and_unreachable_ones_left_out(
     ) {
-        let table = ServiceTable::new("pi", &[my_api()], &[]);
+        let table = ServiceTable::new("pi", &[my_api()], &[], Some(key()));
         let local = Target::Local("172.17.0.2:3000".parse().unwrap());
         let remote = Target::Relay {
             relay: "192.168.1.30:10260".into(),
             pod: "172.17.0.2:3000".parse().unwrap(),
+            key: key(),
         };
-        let expected = vec![local, remote];
+        let expected = vec![local.clone(), remote];
         assert_eq!(
             table.listeners()[&Listen::ClusterIp("10.96.0.20:80".parse().unwrap())],
             expected
         );
         assert_eq!(table.listeners()[&Listen::NodePort(30080)], expected);
+        let keyless = ServiceTable::new("pi", &[my_api()], &[], None);
+        assert_eq!(
+            keyless.listeners()[&Listen::NodePort(30080)],
+            [local],
+            "without the control plane's relay key other agents' relays would refuse"
+        );
     }
 
     #[test]
@@ -257,7 +283,7 @@ mod tests {
             "spec": {"rules": [{"host": "api.myapp.com", "http": {"paths": [
                 {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "my-api-service", "port": {"number": 80}}}},
                 {"path": "/gone", "pathType": "Exact", "backend": {"service": {"name": "gone", "port": {"number": 80}}}}]}}]}});
-        let table = ServiceTable::new("pi", &[my_api()], &[ingress]);
+        let table = ServiceTable::new("pi", &[my_api()], &[ingress], Some(key()));
         let route = table.ingress_route("API.myapp.com:8080", "/users?id=1");
         let IngressRoute::Targets(targets) = route else {
             panic!("{route:?} {table:?}")
@@ -279,7 +305,7 @@ mod tests {
         let mut svc = my_api();
         svc.cluster_ip = None;
         svc.service_type = "ClusterIP".into();
-        let table = ServiceTable::new("pi", &[svc], &[]);
+        let table = ServiceTable::new("pi", &[svc], &[], Some(key()));
         let Lookup::Cluster(Some(ips)) = table.lookup("my-api-service.default.svc.cluster.local")
         else {
             panic!()

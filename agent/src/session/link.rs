@@ -179,24 +179,35 @@ async fn run(
     {
         return Ending::PeerClosed;
     }
-    let (heartbeat_seconds, metrics_seconds, features) = match handshake(incoming, |m| match m {
+    let registered = handshake(incoming, |m| match m {
         ToAgent::Registered {
             heartbeat_seconds,
             metrics_seconds,
             features,
+            relay_key,
             ..
-        } => Some(Ok((heartbeat_seconds, metrics_seconds, features))),
+        } => Some(Ok((
+            heartbeat_seconds,
+            metrics_seconds,
+            features,
+            relay_key,
+        ))),
         ToAgent::Refused(r) => Some(Err(r.reason)),
         _ => None,
     })
-    .await
-    {
-        Ok(periods) => periods,
+    .await;
+    let (heartbeat_seconds, metrics_seconds, features, relay_key) = match registered {
+        Ok(registered) => registered,
         Err(ending) => return ending,
     };
     tracing::info!(node = %sessions.facts.name, "registered; heartbeats every {heartbeat_seconds} s");
+    if relay_key.is_none() {
+        tracing::warn!("the control plane sent no relay key (it is older than this agent): other agents cannot reach this node's pods, nor this node theirs");
+    }
     // kubectl's requests reach this page from now until the link ends.
-    let _tunnel = sessions.tunnel.attach(out.clone(), &features);
+    let _tunnel = sessions.tunnel.attach(out.clone(), &features, relay_key);
+    // Peers presenting this control plane's key pass the relay until the link ends.
+    let _relay_key = relay_key.map(|key| sessions.network.hold_relay_key(key));
 
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
     sessions.listen(Some(reports_tx));
@@ -262,7 +273,7 @@ async fn run(
                         streams.open(request, uid).await;
                     }
                     ToAgent::SyncServices { services, ingresses } => {
-                        sessions.network.update(&services, &ingresses)
+                        sessions.network.update(&services, &ingresses, relay_key)
                     }
                     ToAgent::Resize(resize) => streams.resize(resize).await,
                     // Streams this agent opened are kubectl's execs through the page.

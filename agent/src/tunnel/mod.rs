@@ -11,11 +11,11 @@
 
 use kubeplay_shared::node_protocol::api::ApiRequestId;
 use kubeplay_shared::node_protocol::api_exec::FEATURE_KUBE_EXEC;
-use kubeplay_shared::node_protocol::StreamId;
 use kubeplay_shared::node_protocol::{
     ApiRequest, ApiResponse, ApiWatchEvents, FromAgent, TunnelledRequest, TunnelledResponse,
     FEATURE_KUBE_API,
 };
+use kubeplay_shared::node_protocol::{RelayKey, StreamId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -95,6 +95,8 @@ struct Link {
     /// The page lists [`FEATURE_KUBE_EXEC`]: it runs exec and attach streams.
     serves_exec: bool,
     execs: HashMap<StreamId, exec::ExecStream>,
+    /// The page's relay key, for reaching pods on other agents that its API names.
+    relay_key: Option<RelayKey>,
 }
 
 #[derive(Default)]
@@ -148,7 +150,12 @@ impl PageTunnel {
     }
 
     /// A registered link: requests go out on `out` if the page listed the kube API feature.
-    pub fn attach(self: &Arc<Self>, out: mpsc::Sender<FromAgent>, features: &[String]) -> Attached {
+    pub fn attach(
+        self: &Arc<Self>,
+        out: mpsc::Sender<FromAgent>,
+        features: &[String],
+        relay_key: Option<RelayKey>,
+    ) -> Attached {
         let mut inner = self.lock();
         inner.generations += 1;
         let generation = inner.generations;
@@ -163,11 +170,17 @@ impl PageTunnel {
             watches: HashMap::new(),
             serves_exec: features.iter().any(|f| f == FEATURE_KUBE_EXEC),
             execs: HashMap::new(),
+            relay_key,
         });
         Attached {
             tunnel: Arc::clone(self),
             generation,
         }
+    }
+
+    /// The connected page's relay key, if a page is connected and sent one.
+    pub fn relay_key(&self) -> Option<RelayKey> {
+        self.lock().link.as_ref()?.relay_key
     }
 
     /// Sends `request` to the page and waits for its answer.

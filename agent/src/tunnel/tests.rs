@@ -34,7 +34,7 @@ async fn without_a_page_or_with_an_old_one_requests_are_refused_saying_which() {
     let err = tunnel.request(get("/api", "")).await.err().unwrap();
     assert_eq!((err.code(), err.clone()), (503, Unavailable::NoPage));
     let (out, _rx) = mpsc::channel(8);
-    let attached = tunnel.attach(out, &["services".to_string()]);
+    let attached = tunnel.attach(out, &["services".to_string()], None);
     let err = tunnel.request(get("/api", "")).await.err().unwrap();
     assert_eq!(err, Unavailable::OldPage);
     assert_eq!(
@@ -49,10 +49,23 @@ async fn without_a_page_or_with_an_old_one_requests_are_refused_saying_which() {
 }
 
 #[tokio::test]
+async fn the_relay_key_is_the_connected_pages_while_it_is_connected() {
+    use kubeplay_shared::node_protocol::RelayKey;
+    let tunnel = PageTunnel::new(Duration::from_secs(30));
+    assert_eq!(tunnel.relay_key(), None);
+    let key = RelayKey::from_bytes([3; 32]);
+    let (out, _rx) = mpsc::channel(8);
+    let attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()], Some(key));
+    assert_eq!(tunnel.relay_key(), Some(key));
+    drop(attached);
+    assert_eq!(tunnel.relay_key(), None, "the page left");
+}
+
+#[tokio::test]
 async fn a_request_gets_the_pages_answer() {
     let tunnel = PageTunnel::new(Duration::from_secs(30));
     let (out, mut page) = mpsc::channel(8);
-    let _attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()]);
+    let _attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()], None);
     let waiting = tokio::spawn({
         let tunnel = Arc::clone(&tunnel);
         async move { tunnel.request(get("/api/v1/nodes", "")).await }
@@ -73,14 +86,14 @@ async fn a_request_gets_the_pages_answer() {
 async fn a_page_that_leaves_or_never_answers_fails_the_request() {
     let tunnel = PageTunnel::new(Duration::from_millis(50));
     let (out, mut page) = mpsc::channel(8);
-    let attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()]);
+    let attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()], None);
     let err = tunnel.request(get("/api", "")).await.err().unwrap();
     assert_eq!((err.code(), err.reason()), (504, "Timeout"));
     next_request(&mut page).await;
 
     let tunnel = PageTunnel::new(Duration::from_secs(30));
     let (out, mut page) = mpsc::channel(8);
-    let attached_again = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()]);
+    let attached_again = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()], None);
     drop(attached);
     let waiting = tokio::spawn({
         let tunnel = Arc::clone(&tunnel);
@@ -95,7 +108,7 @@ async fn a_page_that_leaves_or_never_answers_fails_the_request() {
 async fn a_watch_streams_events_until_kubectl_leaves_which_closes_it_in_the_page() {
     let tunnel = PageTunnel::new(Duration::from_secs(30));
     let (out, mut page) = mpsc::channel(8);
-    let _attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()]);
+    let _attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()], None);
     let waiting = tokio::spawn({
         let tunnel = Arc::clone(&tunnel);
         async move { tunnel.request(get("/api/v1/pods", "watch=true")).await }

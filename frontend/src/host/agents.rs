@@ -22,8 +22,8 @@ use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, StreamEvent};
 use kubeplay_shared::node_protocol::api::ApiRequestId;
 use kubeplay_shared::node_protocol::forward::ForwardId;
 use kubeplay_shared::node_protocol::{
-    decode, encode, ApiRequest, ApiResponse, ApiWatchEvents, Channel, Frame, FromAgent, StreamId,
-    StreamOpen, ToAgent, TunnelledResponse,
+    decode, encode, ApiRequest, ApiResponse, ApiWatchEvents, Channel, Frame, FromAgent, RelayKey,
+    StreamId, StreamOpen, ToAgent, TunnelledResponse,
 };
 use kubeplay_shared::{ApiServer, Timestamp};
 use serde_json::Value;
@@ -195,10 +195,14 @@ pub struct Agents {
     orphan_watches: Vec<WatchId>,
     /// kubectl's execs that agents opened here.
     kube: kube_exec::KubeExecs,
+    /// This page's relay key, which every agent it registers gets, so their relays serve
+    /// each other (drawn by the host at start; without one, Services stay on each machine).
+    relay_key: Option<RelayKey>,
 }
 
-/// The link's timings at `speed`: the agent's periods are real seconds, the silence cluster time.
-fn link_config(speed: Speed) -> LinkConfig {
+/// The link's timings at `speed` (the agent's periods are real seconds, the silence cluster
+/// time) and the page's relay key.
+fn link_config(speed: Speed, relay_key: Option<RelayKey>) -> LinkConfig {
     let factor = speed.factor().max(1.0);
     let real = |cluster: u32| ((f64::from(cluster) / factor).ceil() as u32).clamp(1, cluster);
     let heartbeat = real(HEARTBEAT_CLUSTER_SECONDS);
@@ -208,6 +212,7 @@ fn link_config(speed: Speed) -> LinkConfig {
         silence: silence(heartbeat, speed),
         serves_api: true,
         serves_exec: true,
+        relay_key,
         ..LinkConfig::default()
     }
 }
@@ -224,10 +229,11 @@ fn backoff(failures: u32) -> SignedDuration {
 }
 
 impl Agents {
-    /// The agents a saved page had, connecting again at once.
-    pub fn restore(saved: &[SavedAgent], speed: Speed) -> Self {
+    /// The agents a saved page had, connecting again at once, registered with `relay_key`.
+    pub fn restore(saved: &[SavedAgent], speed: Speed, relay_key: Option<RelayKey>) -> Self {
         let mut agents = Self {
             speed,
+            relay_key,
             ..Self::default()
         };
         for s in saved {
@@ -267,7 +273,7 @@ impl Agents {
         agent.socket = Some(socket);
         agent.opened = false;
         agent.retry_at = None;
-        agent.link = Some(NodeLink::new(link_config(self.speed)));
+        agent.link = Some(NodeLink::new(link_config(self.speed, self.relay_key)));
         agent.phase = AgentPhase::Connecting;
         self.commands.push(SocketCommand::Open {
             socket,
@@ -364,6 +370,15 @@ impl Agents {
         self.changed = true;
     }
 
+    /// The relay key links opened from now on register their agents with.
+    pub fn set_relay_key(&mut self, key: RelayKey) {
+        self.relay_key = Some(key);
+    }
+
+    pub fn relay_key(&self) -> Option<RelayKey> {
+        self.relay_key
+    }
+
     /// The page's origin (`http://127.0.0.1:8080`), named when a connection is refused.
     pub fn set_origin(&mut self, origin: String) {
         self.origin = Some(origin);
@@ -371,7 +386,7 @@ impl Agents {
 
     pub fn set_speed(&mut self, speed: Speed) {
         self.speed = speed;
-        let config = link_config(speed);
+        let config = link_config(speed, self.relay_key);
         for link in self.agents.iter_mut().filter_map(|a| a.link.as_mut()) {
             link.set_silence(
                 config

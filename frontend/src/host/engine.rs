@@ -10,7 +10,7 @@ use crate::view::{ClusterView, ViewBuilder};
 use kubeplay_shared::control_plane::{Snapshot, SnapshotError};
 use kubeplay_shared::lessons;
 use kubeplay_shared::manifest;
-use kubeplay_shared::node_protocol::Frame;
+use kubeplay_shared::node_protocol::{Frame, RelayKey};
 use kubeplay_shared::sim::nodes::{add_node, NodeSpec};
 use kubeplay_shared::{ControlPlane, Timestamp};
 
@@ -80,13 +80,19 @@ impl Engine {
             viewed: None,
             view_stale: true,
             terminals: Terminals::default(),
-            agents: Agents::restore(&[], speed),
+            agents: Agents::restore(&[], speed, None),
         })
     }
 
     /// Reconnects to the agents a saved page drove (their pods are re-adopted, not restarted).
     pub fn restore_agents(&mut self, saved: &[SavedAgent]) {
-        self.agents = Agents::restore(saved, self.speed);
+        self.agents = Agents::restore(saved, self.speed, self.agents.relay_key());
+    }
+
+    /// The relay key this page's agents present to each other's relays: the host draws it
+    /// once per page load, before any agent connects (see `relay_key` in the node protocol).
+    pub fn set_relay_key(&mut self, key: RelayKey) {
+        self.agents.set_relay_key(key);
     }
 
     /// The page's origin, which agents must allow; refusals name it.

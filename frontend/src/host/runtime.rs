@@ -2,7 +2,8 @@
 //! asks, posts views at most every [`VIEW_MS`] and saves the cluster every [`SAVE_MS`] (when
 //! it changed) to IndexedDB, from where the next page load restores it. It also owns the
 //! WebSockets to the agents the engine drives, and keeps their list (URL and token) in the
-//! same IndexedDB, which only this origin can read, so a reload reconnects.
+//! same IndexedDB, which only this origin can read, so a reload reconnects. It draws the
+//! page's relay key at start, which the engine hands every agent it registers.
 
 use super::agent_socket::{AgentSocket, SocketEvent};
 use super::agents::{SocketCommand, SocketId};
@@ -11,6 +12,8 @@ use super::storage::Storage;
 use crate::clock;
 use crate::protocol::{self, Call, FromWorker, Reply, SavedAgent, Speed, ToWorker};
 use gloo_timers::callback::{Interval, Timeout};
+use kubeplay_shared::node_protocol::relay_key::RELAY_KEY_BYTES;
+use kubeplay_shared::node_protocol::RelayKey;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -77,6 +80,13 @@ pub fn start(seed: u64) {
         let was_restored = restored.is_some();
         let mut engine = restored.unwrap_or_else(|| Engine::new(seed, now));
         let agents: Vec<SavedAgent> = saved_agents.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+        // Before any agent connects: every one this page registers gets the same key.
+        match random_relay_key() {
+            Ok(key) => engine.set_relay_key(key),
+            Err(err) => web_sys::console::warn_1(
+                &format!("kubeplay worker: no random relay key ({err}): Services reach only pods on the agent's own machine").into(),
+            ),
+        }
         engine.restore_agents(&agents);
         if let Some(origin) = js_sys::Reflect::get(&js_sys::global(), &"origin".into()).ok().and_then(|o| o.as_string()) {
             engine.set_page_origin(origin);
@@ -110,6 +120,14 @@ pub fn start(seed: u64) {
         let saves = Rc::clone(&host);
         Interval::new(SAVE_MS, move || saves.save()).forget();
     });
+}
+
+/// This page's relay key (see `relay_key` in the node protocol), from the browser's
+/// `crypto.getRandomValues`, new on every load: the agents get it again as they reconnect.
+fn random_relay_key() -> Result<RelayKey, getrandom::Error> {
+    let mut bytes = [0u8; RELAY_KEY_BYTES];
+    getrandom::fill(&mut bytes)?;
+    Ok(RelayKey::from_bytes(bytes))
 }
 
 impl Host {

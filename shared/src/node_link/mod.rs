@@ -26,7 +26,7 @@ use crate::node_protocol::stream::{Channel, StreamId, StreamOpen};
 use crate::node_protocol::api::{ApiRequest, ApiRequestId};
 use crate::node_protocol::api_exec::{ExecRefused, ExecStarted};
 use crate::node_protocol::{
-    negotiate, DesiredPod, FromAgent, Refused, ToAgent, FEATURE_ATTACH, FEATURE_KUBE_API, FEATURE_KUBE_EXEC, FEATURE_SERVICES, SUPPORTED_VERSIONS,
+    negotiate, DesiredPod, FromAgent, RelayKey, Refused, ToAgent, FEATURE_ATTACH, FEATURE_KUBE_API, FEATURE_KUBE_EXEC, FEATURE_SERVICES, SUPPORTED_VERSIONS,
 };
 use desired::Unresolvable;
 use jiff::{SignedDuration, Timestamp};
@@ -57,6 +57,9 @@ pub struct LinkConfig {
     /// answers them with [`NodeLink::exec_started`] or [`NodeLink::exec_refused`]:
     /// registration tells the agent so with [`FEATURE_KUBE_EXEC`].
     pub serves_exec: bool,
+    /// The control plane's relay key, sent in `registered` to every agent it registers (see
+    /// [`crate::node_protocol::relay_key`]); the host draws it once for all its links.
+    pub relay_key: Option<RelayKey>,
 }
 
 impl Default for LinkConfig {
@@ -69,6 +72,7 @@ impl Default for LinkConfig {
             silence: SignedDuration::from_secs(40),
             serves_api: false,
             serves_exec: false,
+            relay_key: None,
         }
     }
 }
@@ -246,6 +250,7 @@ impl NodeLink {
                     .filter(|(served, _)| *served)
                     .map(|(_, feature)| feature.to_string())
                     .collect(),
+                relay_key: self.config.relay_key,
             }],
             events: vec![LinkEvent::Registered { node: name }],
         };

@@ -190,6 +190,20 @@ fn services_go_only_to_agents_that_take_them_and_only_when_they_change() {
 }
 
 #[test]
+fn registration_hands_every_agent_the_control_planes_relay_key() {
+    let mut api = ApiServer::new(1, t(0));
+    let key = crate::node_protocol::RelayKey::from_bytes([7; 32]);
+    for node in ["pi", "laptop"] {
+        let mut link = NodeLink::new(LinkConfig { relay_key: Some(key), ..LinkConfig::default() });
+        link.on_message(hello(vec![1]), &mut api, t(0));
+        let out = link.on_message(registration(node), &mut api, t(0));
+        assert!(matches!(&out.to_agent[0], ToAgent::Registered { relay_key: Some(k), .. } if *k == key), "{out:?}");
+    }
+    let (_, out) = linked(&mut api, "old");
+    assert!(matches!(&out.to_agent[0], ToAgent::Registered { relay_key: None, .. }), "a host without a key sends none");
+}
+
+#[test]
 fn api_requests_reach_the_host_only_when_registration_offered_them() {
     let mut api = ApiServer::new(1, t(0));
     let request = FromAgent::ApiRequest(crate::node_protocol::ApiRequest {

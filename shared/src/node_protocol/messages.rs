@@ -29,7 +29,7 @@ pub enum ToAgent {
     /// the agent shows the reason and closes.
     Refused(Refused),
     /// The Node object exists and is this agent's: how often to send heartbeats and metrics,
-    /// and the node's `spec.podCIDR`, which the agent gives its pods' IPs from.
+    /// the node's `spec.podCIDR`, which the agent gives its pods' IPs from, and the relay key.
     #[serde(rename_all = "camelCase")]
     Registered {
         node_name: String,
@@ -41,6 +41,13 @@ pub enum ToAgent {
         /// the agent sends them only to one that takes them.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         features: Vec<String>,
+        /// This control plane's relay key ([`super::relay_key`]), the same for all its agents:
+        /// the agent's relay serves peers that present it while this link lives, and the agent
+        /// presents it to the relays of the endpoints this control plane sends. Without one
+        /// (an older control plane) the agent's relay serves nobody for it and its Services
+        /// reach only this node's pods.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        relay_key: Option<super::relay_key::RelayKey>,
     },
     /// Every pod this node should run, in full: level-triggered and idempotent. Pods the agent
     /// runs that are not listed are stopped and removed; a listed pod with

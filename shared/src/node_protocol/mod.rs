@@ -16,7 +16,8 @@
 //!    version) or `refused` (a reason) and close. The shapes of these three never change.
 //! 2. Agent: `register` (node name, capacity, nodeInfo, addresses, labels). Control plane
 //!    creates or updates the Node, answers `registered` (heartbeat and metrics periods, the
-//!    node's podCIDR), and from then on renews the node's Lease while the link is up.
+//!    node's podCIDR, the cluster's relay key), and from then on renews the node's Lease while
+//!    the link is up.
 //! 3. Control plane: `syncPods`, the full desired set of the node, whenever it changes
 //!    (level-triggered: the agent converges on the latest one and may ignore older ones). A
 //!    pod whose ConfigMap, Secret or claim is missing is held back and reported the kubelet's
@@ -24,7 +25,8 @@
 //!    Control plane, to agents that register with the `services` feature: `syncServices`, every
 //!    Service with its ready endpoints (and the relay of the agent each endpoint runs on) and
 //!    the Ingresses of class `kubeplay`, in full whenever they change, for the agent's DNS,
-//!    Service proxy and ingress controller ([`service`]).
+//!    Service proxy and ingress controller ([`service`]). Agents reach each other's relays
+//!    with the relay key of the control plane that registered them ([`relay_key`]).
 //! 4. Agent: `nodeStatus` heartbeats, `podStatus` on change, `event`, `probeResult`, `metrics`,
 //!    and `podRemoved` once a pod's containers are gone (the control plane then deletes a
 //!    terminating pod for good).
@@ -83,6 +85,7 @@ pub mod forward;
 pub mod messages;
 pub mod node;
 pub mod pod;
+pub mod relay_key;
 pub mod report;
 pub mod service;
 pub mod stream;
@@ -96,6 +99,7 @@ pub use api_exec::FEATURE_KUBE_EXEC;
 pub use forward::FEATURE_PORT_FORWARD;
 pub use messages::{FromAgent, ToAgent, FEATURE_ATTACH, FEATURE_SERVICES};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
+pub use relay_key::RelayKey;
 pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
 pub use version::{negotiate, Hello, Refused, Welcome, PROTOCOL_VERSION, SUPPORTED_VERSIONS};
 pub use wire::{decode, encode, DecodeError, EncodeError, Frame};

@@ -47,7 +47,8 @@ pub struct Backend {
     #[serde(default)]
     pub node_name: String,
     /// For a pod on another agent's machine: that agent's relay (`host:port`), which connects
-    /// to the pod on its side, since pod IPs are not routed between machines.
+    /// to the pod on its side, since pod IPs are not routed between machines, for holders of
+    /// this control plane's relay key ([`super::relay_key`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<String>,
 }

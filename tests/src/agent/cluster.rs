@@ -1,7 +1,8 @@
 //! A whole Kubeplay control plane for an agent test: the real `ControlPlane` (API server,
 //! scheduler, controllers) and the real `NodeLink`, hosted by a small loop over the WebSocket
 //! as the browser tab hosts them, so a test can create objects and watch the agent run them.
-//! More agents can [`Cluster::join`] as further nodes, each with its own link.
+//! More agents can [`Cluster::join`] as further nodes, each with its own link; all links carry
+//! the cluster's one relay key, drawn at connect as the page draws its own.
 
 use super::{AgentHarnessError, Result};
 use futures_util::{SinkExt, StreamExt};
@@ -13,7 +14,7 @@ use kubeplay_shared::node_protocol::report::PodRef;
 use kubeplay_shared::node_protocol::service::{Backend, ServiceRoute};
 use kubeplay_shared::node_protocol::stream::CloseStream;
 use kubeplay_shared::node_protocol::{
-    decode, encode, Channel, Frame, FromAgent, StreamId, StreamOpen, ToAgent,
+    decode, encode, Channel, Frame, FromAgent, RelayKey, StreamId, StreamOpen, ToAgent,
 };
 use kubeplay_shared::{ControlPlane, Timestamp};
 use serde_json::Value;
@@ -57,6 +58,8 @@ pub struct Cluster {
     pub services_sent: Option<Vec<ServiceRoute>>,
     /// What the agent said of the port-forwards asked of it, in order.
     pub forwards: Vec<ForwardEvent>,
+    /// What every agent of this cluster presents to the others' relays.
+    pub relay_key: RelayKey,
 }
 
 impl Cluster {
@@ -65,18 +68,25 @@ impl Cluster {
         Self::connect_with(url, token, LinkConfig::default()).await
     }
 
-    /// As [`Cluster::connect`], with the link's timings (e.g. metrics every second).
+    /// As [`Cluster::connect`], with the link's timings (e.g. metrics every second); the
+    /// relay key is the cluster's own whatever `config` says.
     pub async fn connect_with(url: &str, token: &str, config: LinkConfig) -> Result<Cluster> {
+        let relay_key = kubeplay_agent::network::relay::random_key()
+            .map_err(|e| AgentHarnessError::Link(format!("no random relay key: {e}")))?;
         let socket = connect_socket(url, token).await?;
         let mut cluster = Cluster {
             cp: ControlPlane::new(7, Timestamp::now()),
-            link: NodeLink::new(config),
+            link: NodeLink::new(LinkConfig {
+                relay_key: Some(relay_key),
+                ..config
+            }),
             socket,
             peers: Vec::new(),
             streams: HashMap::new(),
             refused: None,
             services_sent: None,
             forwards: Vec::new(),
+            relay_key,
         };
         cluster
             .wait_for("the node to register", Duration::from_secs(30), |c| {
@@ -91,7 +101,10 @@ impl Cluster {
     pub async fn join(&mut self, url: &str, token: &str) -> Result<usize> {
         let socket = connect_socket(url, token).await?;
         self.peers.push(Peer {
-            link: NodeLink::new(LinkConfig::default()),
+            link: NodeLink::new(LinkConfig {
+                relay_key: Some(self.relay_key),
+                ..LinkConfig::default()
+            }),
             socket,
             ended: None,
         });

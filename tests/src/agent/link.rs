@@ -134,6 +134,8 @@ impl Link {
             metrics_seconds: 60,
             pod_cidr: "10.244.9.0/24".to_string(),
             features: Vec::new(),
+            // One agent alone: no peer relays to reach, none to admit.
+            relay_key: None,
         };
         write(&mut socket, &registered).await?;
         Ok(Link {

@@ -26,6 +26,7 @@ fn with_page() -> (
     let attached = tunnel.attach(
         out,
         &[FEATURE_KUBE_API.to_string(), FEATURE_KUBE_EXEC.to_string()],
+        None,
     );
     (tunnel, attached, page)
 }
@@ -62,7 +63,7 @@ async fn without_a_page_that_serves_exec_kubectl_is_told_why() {
     let refusal = tunnel.exec(&spec("p", false)).await.err().unwrap();
     assert_eq!((refusal.code, refusal.reason), (503, "ServiceUnavailable"));
     let (out, _page) = mpsc::channel(8);
-    let _attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()]);
+    let _attached = tunnel.attach(out, &[FEATURE_KUBE_API.to_string()], None);
     let refusal = tunnel.exec(&spec("p", false)).await.err().unwrap();
     assert_eq!(
         refusal.message,

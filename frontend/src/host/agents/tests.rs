@@ -186,6 +186,44 @@ fn urls_and_tokens_that_cannot_work_are_refused_with_a_reason() {
 }
 
 #[test]
+fn every_agent_the_page_registers_gets_the_pages_one_relay_key() {
+    let key = RelayKey::from_bytes([9; 32]);
+    let mut engine = Engine::new(1, t0());
+    engine.set_relay_key(key);
+    // A reload reconnects the saved agents with the key drawn before.
+    engine.restore_agents(&[SavedAgent {
+        url: URL.into(),
+        token: TOKEN.into(),
+    }]);
+    let other = "ws://10.0.0.6:7443/v1/connect";
+    let call = Call::ConnectAgent {
+        url: other.into(),
+        token: TOKEN.into(),
+    };
+    assert_eq!(engine.handle(call, t0()), Reply::Ok);
+    let (opened, ..) = io(&mut engine);
+    assert_eq!(opened.len(), 2, "{opened:?}");
+    for ((socket, ..), name) in opened.iter().zip(["pi", "laptop"]) {
+        engine.agent_opened(*socket);
+        engine.agent_frame(*socket, &hello(), t0());
+        engine.agent_frame(*socket, &register(name), t0());
+    }
+    let (_, sent, ..) = io(&mut engine);
+    let keys: Vec<(SocketId, Option<RelayKey>)> = sent
+        .iter()
+        .filter_map(|(socket, m)| match m {
+            ToAgent::Registered { relay_key, .. } => Some((*socket, *relay_key)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [(opened[0].0, Some(key)), (opened[1].0, Some(key))],
+        "{sent:?}"
+    );
+}
+
+#[test]
 fn a_connected_agent_registers_a_real_node_and_gets_its_pods() {
     let (mut engine, socket) = connected("laptop");
     let (_, sent, _, _, statuses) = io(&mut engine);
@@ -522,7 +560,7 @@ fn port_forward_to_a_pod_on_an_agent_listens_there_until_ctrl_c() {
 
 #[test]
 fn a_faster_cluster_tolerates_the_agents_real_heartbeat() {
-    let fast = link_config(Speed(20));
+    let fast = link_config(Speed(20), None);
     assert_eq!(fast.heartbeat_seconds, 1);
     assert!(
         fast.silence >= SignedDuration::from_secs(4 * 20),
@@ -530,7 +568,7 @@ fn a_faster_cluster_tolerates_the_agents_real_heartbeat() {
         fast.silence
     );
     assert_eq!(
-        link_config(Speed::NORMAL),
+        link_config(Speed::NORMAL, None),
         LinkConfig {
             heartbeat_seconds: 10,
             metrics_seconds: 15,

@@ -27,7 +27,14 @@ fn every_to_agent() -> Vec<ToAgent> {
     vec![
         ToAgent::Welcome(Welcome { protocol_version: PROTOCOL_VERSION }),
         ToAgent::Refused(Refused { reason: "node name \"a\" is taken".into(), supported_versions: vec![1] }),
-        ToAgent::Registered { node_name: "pi".into(), heartbeat_seconds: 10, metrics_seconds: 15, pod_cidr: "10.244.1.0/24".into(), features: vec!["kubeApi".into()] },
+        ToAgent::Registered {
+            node_name: "pi".into(),
+            heartbeat_seconds: 10,
+            metrics_seconds: 15,
+            pod_cidr: "10.244.1.0/24".into(),
+            features: vec!["kubeApi".into()],
+            relay_key: Some(crate::node_protocol::RelayKey::from_bytes([0x1f; 32])),
+        },
         ToAgent::SyncPods { pods: vec![desired()] },
         ToAgent::SyncServices {
             services: vec![crate::node_protocol::service::ServiceRoute {
@@ -187,6 +194,17 @@ fn json_uses_a_camel_case_type_tag_and_kubernetes_field_names() {
     let Frame::Text(text) = encode(&every_from_agent()[7]).unwrap() else { panic!() };
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["pods"][0]["containers"][0], json!({"name": "web", "cpuNanocores": 1_000_000, "memoryBytes": 4 << 20}));
+}
+
+#[test]
+fn registered_carries_the_relay_key_as_hex_and_an_older_control_planes_has_none() {
+    let Frame::Text(text) = encode(&every_to_agent()[2]).unwrap() else { panic!() };
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["type"], "registered");
+    assert_eq!(v["relayKey"], "1f".repeat(32));
+    let old = r#"{"type":"registered","nodeName":"pi","heartbeatSeconds":10,"metricsSeconds":15,"podCIDR":"10.244.1.0/24"}"#;
+    let msg: ToAgent = decode(&Frame::Text(old.into())).unwrap();
+    assert!(matches!(msg, ToAgent::Registered { relay_key: None, .. }), "{msg:?}");
 }
 
 #[test]
