@@ -36,7 +36,8 @@ pub async fn connect_socket(url: &str, token: &str) -> Result<Socket> {
     let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
     request.headers_mut().insert("authorization", bearer);
-    let (socket, _) = tokio_tungstenite::connect_async(request)
+    // Without Nagle's algorithm, as browsers open their sockets: a credit goes out at once.
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
     Ok(socket)
