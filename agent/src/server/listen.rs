@@ -76,6 +76,9 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
+    // A node link carries keystrokes, credits and the small tail of each burst of stream data:
+    // none of them should wait for the peer's ACK as Nagle's algorithm would make them.
+    let _ = stream.set_nodelay(true);
     let transport = match tokio::time::timeout(OPENING_LIMIT, sniff(&stream)).await {
         Err(_) => return Err("sent nothing".into()),
         Ok(Err(e)) => return Err(e.to_string()),

@@ -282,8 +282,10 @@ mod tests {
     fn consuming_grants_credit_and_credit_releases_queued_stdin() {
         let mut s = Streams::default();
         let (id, _) = s.open(logs());
-        s.on_data(StreamData { stream: id, channel: Channel::Stdout, data: vec![1; 100] }).unwrap();
-        assert_eq!(s.consumed(id, 100), vec![ToAgent::Credit(Credit { stream: id, bytes: 100 })]);
+        let quarter = INITIAL_WINDOW as usize / 4;
+        s.on_data(StreamData { stream: id, channel: Channel::Stdout, data: vec![1; quarter] }).unwrap();
+        assert_eq!(s.consumed(id, 100), vec![], "credit goes a quarter window at a time");
+        assert_eq!(s.consumed(id, quarter - 100), vec![ToAgent::Credit(Credit { stream: id, bytes: quarter as u32 })]);
         let big = vec![0; INITIAL_WINDOW as usize + 10];
         let (taken, frames) = s.send(id, Channel::Stdin, &big).unwrap();
         assert_eq!(taken, SEND_CAPACITY);

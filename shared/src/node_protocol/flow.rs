@@ -166,8 +166,10 @@ impl Receiver {
         Ok(())
     }
 
-    /// The consumer took `len` bytes; returns the credit to send, batched so that a trickle of
-    /// small reads does not become a flood of credit messages.
+    /// The consumer took `len` bytes; returns the credit to send once a quarter of the window
+    /// is owed, so that a fast consumer sends one credit per quarter window rather than one per
+    /// chunk. The sender never stalls on what is held back: with everything consumed it still
+    /// has three quarters of the window, more than a chunk.
     pub fn consume(&mut self, len: usize) -> Option<u32> {
         let len = len.min(self.buffered);
         self.buffered -= len;
@@ -175,15 +177,26 @@ impl Receiver {
             return None;
         }
         self.pending = self.pending.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
-        let threshold = (self.window / 4).clamp(1, MAX_CHUNK as u32);
-        // Grant at once when everything is consumed, so a small final chunk never stalls.
-        if self.pending >= threshold || (self.buffered == 0 && self.pending > 0) {
+        if self.pending >= (self.window / 4).max(1) {
             let grant = std::mem::take(&mut self.pending);
             self.allowed += u64::from(grant);
             Some(grant)
         } else {
             None
         }
+    }
+
+    /// Grows the window to `window` bytes (never shrinks it); returns the credit that tells the
+    /// sender, which knows only the window it started with. Used right after opening a bulk
+    /// stream.
+    pub fn widen(&mut self, window: u32) -> Option<u32> {
+        if self.closed || window <= self.window {
+            return None;
+        }
+        let more = window - self.window;
+        self.window = window;
+        self.allowed += u64::from(more);
+        Some(more)
     }
 
     pub fn close(&mut self) {
@@ -283,13 +296,47 @@ mod tests {
     }
 
     #[test]
-    fn credit_is_batched_but_a_drained_receiver_always_grants() {
+    fn credit_is_batched_per_quarter_window() {
         let mut r = Receiver::new(400);
         r.receive(300).unwrap();
         assert_eq!(r.consume(10), None, "10 is below a quarter window");
         assert_eq!(r.consume(100), Some(110));
-        assert_eq!(r.consume(190), Some(190), "everything consumed");
-        r.receive(400).unwrap();
+        assert_eq!(r.consume(150), Some(150));
+        assert_eq!(r.consume(40), None, "everything consumed, 40 held back: the sender has 360");
+        r.receive(360).unwrap();
+        assert_eq!(r.receive(1), Err(FlowError::Overrun { received: 1, allowed: 0 }));
+    }
+
+    #[test]
+    fn a_fast_consumer_leaves_the_sender_credit_for_a_whole_chunk() {
+        let window = 8 * MAX_CHUNK as u32;
+        let (mut s, mut r) = (Sender::new(window, usize::MAX), Receiver::new(window));
+        for _ in 0..100 {
+            s.push(Channel::Stdout, &[0; 50_000]).unwrap();
+        }
+        while s.queued() > 0 {
+            // Everything the credit allows is in flight; then the consumer takes it all.
+            let burst: Vec<usize> = std::iter::from_fn(|| s.next_chunk().map(|(_, d)| d.len())).collect();
+            assert!(!burst.is_empty(), "the sender stalled with {} bytes of credit", s.credit());
+            for len in burst {
+                r.receive(len).unwrap();
+                if let Some(c) = r.consume(len) {
+                    s.grant(c);
+                }
+            }
+            assert!(s.credit() >= MAX_CHUNK as u64, "credit {}", s.credit());
+        }
+    }
+
+    #[test]
+    fn widening_grants_the_difference_once() {
+        let mut r = Receiver::new(100);
+        assert_eq!(r.widen(1000), Some(900));
+        assert_eq!(r.widen(1000), None);
+        assert_eq!(r.widen(10), None, "a window never shrinks");
+        r.receive(1000).unwrap();
+        assert_eq!(r.consume(249), None);
+        assert_eq!(r.consume(1), Some(250), "a quarter of the wide window");
     }
 
     proptest! {

@@ -48,7 +48,8 @@
 //! tunnelled kube API request (`http`, opened by the agent's gateway, even ids). Each direction
 //! of a stream has a credit window ([`flow`]): a sender may have at most the granted bytes in
 //! flight, starting at [`INITIAL_WINDOW`]; the receiver sends `credit` as its consumer takes
-//! data. A slow consumer (a browser tab in the background) thus stalls the producer instead of
+//! data (a quarter window at a time), and may widen a window with credit before any data, as
+//! a control plane does to [`PORT_FORWARD_WINDOW`] for port-forward. A slow consumer (a browser tab in the background) thus stalls the producer instead of
 //! growing a buffer anywhere. `closeStream` ends a stream from either side, with an exit code
 //! or an error.
 //!
@@ -100,6 +101,6 @@ pub use forward::FEATURE_PORT_FORWARD;
 pub use messages::{FromAgent, ToAgent, FEATURE_ATTACH, FEATURE_SERVICES};
 pub use pod::{DesiredPod, EnvVar, FileContent, ResolvedVolume};
 pub use relay_key::RelayKey;
-pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK};
+pub use stream::{Channel, StreamData, StreamId, StreamOpen, INITIAL_WINDOW, MAX_CHUNK, PORT_FORWARD_WINDOW};
 pub use version::{negotiate, Hello, Refused, Welcome, PROTOCOL_VERSION, SUPPORTED_VERSIONS};
 pub use wire::{decode, encode, DecodeError, EncodeError, Frame};

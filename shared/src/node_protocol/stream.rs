@@ -19,6 +19,12 @@ pub const MAX_CHUNK: usize = 32 * 1024;
 /// Bytes each side may send on a new stream, per direction, before the first `Credit`.
 pub const INITIAL_WINDOW: u32 = 256 * 1024;
 
+/// The window a control plane gives the pod's side of a port-forward stream, by a `Credit`
+/// right after `OpenStream`: bulk TCP needs more in flight than a terminal does, or the agent
+/// idles for a credit round trip every [`INITIAL_WINDOW`] bytes. Plain credit, so any agent
+/// understands it.
+pub const PORT_FORWARD_WINDOW: u32 = 4 * 1024 * 1024;
+
 /// What a stream carries; sent once in `OpenStream`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]

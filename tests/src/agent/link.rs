@@ -2,17 +2,20 @@
 //! hello and registration, sends SyncPods and stream requests, and keeps what the agent
 //! reports (pod statuses, events, stream output) for the test to wait on.
 //!
-//! It consumes stream data as it arrives and grants the credit back, as a fast browser would.
+//! It consumes stream data as it arrives and grants the credit back, as a fast browser would:
+//! with the shared [`Receiver`]'s batching, and a port-forward stream's window widened to
+//! [`PORT_FORWARD_WINDOW`] right after it opens.
 
 use super::{AgentHarnessError, Result};
 use futures_util::{SinkExt, StreamExt};
+use kubeplay_shared::node_protocol::flow::Receiver;
 use kubeplay_shared::node_protocol::node::NodeRegistration;
 use kubeplay_shared::node_protocol::report::{EventReport, PodRef};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream};
 use kubeplay_shared::node_protocol::wire::{data_view, DataView};
 use kubeplay_shared::node_protocol::{
     decode, encode, negotiate, Channel, DesiredPod, Frame, FromAgent, StreamData, StreamId,
-    StreamOpen, ToAgent, SUPPORTED_VERSIONS,
+    StreamOpen, ToAgent, INITIAL_WINDOW, PORT_FORWARD_WINDOW, SUPPORTED_VERSIONS,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -33,7 +36,8 @@ pub async fn connect_socket(url: &str, token: &str) -> Result<Socket> {
     let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|e| AgentHarnessError::Link(e.to_string()))?;
     request.headers_mut().insert("authorization", bearer);
-    let (socket, _) = tokio_tungstenite::connect_async(request)
+    // Without Nagle's algorithm, as browsers open their sockets: a credit goes out at once.
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .map_err(|e| AgentHarnessError::Link(format!("connecting to {url}: {e}")))?;
     Ok(socket)
@@ -72,6 +76,9 @@ pub struct Link {
     streams: HashMap<StreamId, StreamOutput>,
     /// Bytes the agent still lets this side send per stream (its credit for stdin).
     send_windows: HashMap<StreamId, u64>,
+    /// The receiving side of each stream while credit is automatic: what the agent may send,
+    /// and when to grant more.
+    receivers: HashMap<StreamId, Receiver>,
     next_stream: StreamId,
     /// Grant credit for stream data as it arrives (a fast consumer); off, the test grants it.
     pub auto_credit: bool,
@@ -149,6 +156,7 @@ impl Link {
             closed: None,
             streams: HashMap::new(),
             send_windows: HashMap::new(),
+            receivers: HashMap::new(),
             next_stream: 1,
             auto_credit: true,
             keep_output: true,
@@ -163,17 +171,26 @@ impl Link {
         self.send(&ToAgent::SyncPods { pods }).await
     }
 
-    /// Opens a control-plane stream (odd ids) and returns its id.
+    /// Opens a control-plane stream (odd ids) and returns its id; with automatic credit, a
+    /// port-forward's window is widened at once, as a control plane does.
     pub async fn open(&mut self, open: StreamOpen) -> Result<StreamId> {
         let stream = self.next_stream;
         self.next_stream += 2;
         self.streams.insert(stream, StreamOutput::default());
-        self.send_windows.insert(
-            stream,
-            u64::from(kubeplay_shared::node_protocol::INITIAL_WINDOW),
-        );
+        self.send_windows.insert(stream, u64::from(INITIAL_WINDOW));
+        let port_forward = matches!(open, StreamOpen::PortForward { .. });
         self.send(&ToAgent::OpenStream(OpenStream { stream, open }))
             .await?;
+        if self.auto_credit {
+            let mut receiver = Receiver::new(INITIAL_WINDOW);
+            let wider = port_forward
+                .then(|| receiver.widen(PORT_FORWARD_WINDOW))
+                .flatten();
+            self.receivers.insert(stream, receiver);
+            if let Some(bytes) = wider {
+                self.grant(stream, bytes).await?;
+            }
+        }
         Ok(stream)
     }
 
@@ -287,23 +304,35 @@ impl Link {
         .await
     }
 
-    /// Records stream bytes and, as a fast consumer, grants their credit back at once.
+    /// Records stream bytes and, as a fast consumer, takes them at once: credit goes back as
+    /// the receiver batches it. Bytes beyond the window are the agent's protocol error.
     async fn on_data(&mut self, data: DataView<'_>) -> Result<()> {
-        let len = data.payload.len() as u32;
+        let len = data.payload.len();
         let out = self.streams.entry(data.stream).or_default();
         if len == 0 {
             out.ended = true;
         }
-        out.received += u64::from(len);
+        out.received += len as u64;
         match data.channel {
             _ if !self.keep_output => {}
             Channel::Stderr => out.stderr.extend_from_slice(data.payload),
             _ => out.stdout.extend_from_slice(data.payload),
         }
-        if self.auto_credit && len > 0 {
-            self.grant(data.stream, len).await?;
+        if !self.auto_credit || len == 0 {
+            return Ok(());
         }
-        Ok(())
+        // A stream opened while the test granted credit itself: this side cannot know its
+        // window, so each chunk's credit goes back whole.
+        let Some(receiver) = self.receivers.get_mut(&data.stream) else {
+            return self.grant(data.stream, len as u32).await;
+        };
+        receiver
+            .receive(len)
+            .map_err(|e| AgentHarnessError::Link(format!("stream {}: {e}", data.stream)))?;
+        match receiver.consume(len) {
+            Some(bytes) => self.grant(data.stream, bytes).await,
+            None => Ok(()),
+        }
     }
 
     /// Handles at most one message, waiting up to `limit` for it.
@@ -357,6 +386,7 @@ impl Link {
             }
             FromAgent::CloseStream(close) => {
                 let id = close.stream;
+                self.receivers.remove(&id);
                 self.streams.entry(id).or_default().closed = Some(close);
             }
             _ => {}
