@@ -138,7 +138,11 @@ const BENCH_NODE_PORT: u16 = 31_999;
 
 /// `portforward_mb_s` beside `direct_tcp_mb_s`: the same `GET /bytes` from myapp, through a
 /// port-forward stream over the node link and straight to the pod's IP from this machine,
-/// alternating, median of [`TRANSFER_RUNS`] each. Then `service_rps` beside `direct_pod_rps`:
+/// alternating, median of [`TRANSFER_RUNS`] each. `relayed_tcp_mb_s` is the same transfer
+/// through a bare TCP relay on this machine (a thread of its own copying between two sockets):
+/// any path through a process in the middle makes the bytes cross the kernel twice, so that is
+/// the ceiling a port-forward can approach, and port-forward ÷ relayed is the cost of the node
+/// link itself. Then `service_rps` beside `direct_pod_rps`:
 /// `GET /` with [`RPS_CONCURRENCY`] clients, through the agent's Service proxy (the node port
 /// of a Service whose one endpoint is that pod) and straight to the pod, alternating, median
 /// of [`RPS_RUNS`] each. `None` (with a notice) without myapp's image.
@@ -164,11 +168,14 @@ async fn network_figures(link: &mut Link, docker: &Docker) -> Result<Option<Figu
         .map_err(|e| e.to_string())?;
     let ip = status["podIP"].as_str().unwrap_or_default().to_string();
     let request = format!("GET /bytes?n={TRANSFER_BYTES} HTTP/1.1\r\n\r\n");
-    let (mut direct, mut forwarded) = (Vec::new(), Vec::new());
+    let (mut direct, mut forwarded, mut relayed) = (Vec::new(), Vec::new(), Vec::new());
+    let pod_port = format!("{ip}:3000");
+    let relay = bare_relay(pod_port.clone())?;
     link.keep_output = false;
     for _ in 0..TRANSFER_RUNS {
-        direct.push(direct_transfer(&ip, &request).await?);
+        direct.push(tcp_transfer(&pod_port, &request).await?);
         forwarded.push(forwarded_transfer(link, &request).await?);
+        relayed.push(tcp_transfer(&relay, &request).await?);
     }
     link.keep_output = true;
 
@@ -215,6 +222,7 @@ async fn network_figures(link: &mut Link, docker: &Docker) -> Result<Option<Figu
     Ok(Some(vec![
         ("portforward_mb_s", mb_s(forwarded)),
         ("direct_tcp_mb_s", mb_s(direct)),
+        ("relayed_tcp_mb_s", mb_s(relayed)),
         ("service_rps", mb_s(service_rps)),
         ("direct_pod_rps", mb_s(direct_rps)),
     ]))
@@ -289,13 +297,13 @@ async fn requests_per_second(address: SocketAddr) -> Result<f64, String> {
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
-/// MB/s of one transfer read straight from the pod's IP.
-async fn direct_transfer(ip: &str, request: &str) -> Result<f64, String> {
+/// MB/s of one transfer read from `address` (the pod itself, or a relay to it).
+async fn tcp_transfer(address: &str, request: &str) -> Result<f64, String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let started = Instant::now();
-    let mut socket = tokio::net::TcpStream::connect((ip, 3000))
+    let mut socket = tokio::net::TcpStream::connect(address)
         .await
-        .map_err(|e| format!("connecting to {ip}:3000: {e}"))?;
+        .map_err(|e| format!("connecting to {address}: {e}"))?;
     socket
         .write_all(request.as_bytes())
         .await
@@ -309,6 +317,46 @@ async fn direct_transfer(ip: &str, request: &str) -> Result<f64, String> {
         }
     }
     finish_transfer(total, started)
+}
+
+/// The bare relay's buffer each way, as large as this bench's own reads.
+const RELAY_BUFFER: usize = 256 * 1024;
+
+/// A TCP relay to `target` on loopback, served by a thread of its own (as the agent is a
+/// process of its own) until the bench exits; its address.
+fn bare_relay(target: String) -> Result<String, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| e.to_string())?
+        .to_string();
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                return;
+            };
+            while let Ok((mut client, _)) = listener.accept().await {
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut pod) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional_with_sizes(
+                            &mut client,
+                            &mut pod,
+                            RELAY_BUFFER,
+                            RELAY_BUFFER,
+                        )
+                        .await;
+                    }
+                });
+            }
+        })
+    });
+    Ok(address)
 }
 
 /// MB/s of one transfer through a port-forward stream over the node link.
