@@ -79,9 +79,11 @@ fn parse_figures(text: &str) -> Result<Vec<(String, f64)>> {
         .collect()
 }
 
-/// Browser figure over native figure, named `ratio`; only meaningful when both exist. For the
-/// store a rate (the share of native speed kept), for convergence seconds (how many times longer).
-const RATIOS: [(&str, &str, &str); 2] = [
+/// A figure over its peer measured in the same run, named `ratio`; only meaningful when both
+/// exist. Browser over native: for the store a rate (the share of native speed kept), for
+/// convergence seconds (how many times longer). The agent's network paths over the direct
+/// path (the share of its speed kept), and port-forward over a bare relay.
+const RATIOS: [(&str, &str, &str); 5] = [
     (
         "store_creates_wasm_vs_native",
         "store_creates_per_s_wasm",
@@ -92,14 +94,25 @@ const RATIOS: [(&str, &str, &str); 2] = [
         "converge_10k_pods_1k_nodes_s_wasm",
         "converge_10k_pods_1k_nodes_s_native",
     ),
+    (
+        "portforward_vs_direct",
+        "portforward_mb_s",
+        "direct_tcp_mb_s",
+    ),
+    (
+        "portforward_vs_relayed",
+        "portforward_mb_s",
+        "relayed_tcp_mb_s",
+    ),
+    ("service_vs_direct", "service_rps", "direct_pod_rps"),
 ];
 
 fn add_ratio(figures: &mut Vec<(String, f64)>) {
-    for (ratio, wasm, native) in RATIOS {
+    for (ratio, figure, peer) in RATIOS {
         let get = |name: &str| figures.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
-        if let (Some(wasm), Some(native)) = (get(wasm), get(native)) {
-            if native > 0.0 {
-                figures.push((ratio.into(), wasm / native));
+        if let (Some(figure), Some(peer)) = (get(figure), get(peer)) {
+            if peer > 0.0 {
+                figures.push((ratio.into(), figure / peer));
             }
         }
     }
@@ -153,6 +166,26 @@ mod tests {
         assert_eq!(
             figures.last(),
             Some(&("store_creates_wasm_vs_native".to_string(), 0.25))
+        );
+    }
+
+    #[test]
+    fn network_ratios_are_the_agents_path_over_its_peer() {
+        let mut figures = vec![
+            ("portforward_mb_s".into(), 600.0),
+            ("direct_tcp_mb_s".into(), 1200.0),
+            ("relayed_tcp_mb_s".into(), 800.0),
+            ("service_rps".into(), 3000.0),
+            ("direct_pod_rps".into(), 4000.0),
+        ];
+        add_ratio(&mut figures);
+        assert_eq!(
+            figures[5..],
+            [
+                ("portforward_vs_direct".to_string(), 0.5),
+                ("portforward_vs_relayed".to_string(), 0.75),
+                ("service_vs_direct".to_string(), 0.75),
+            ]
         );
     }
 
