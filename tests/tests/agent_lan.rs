@@ -9,13 +9,16 @@
 //! - the node port answers on both machines' addresses, from both replicas;
 //! - the first machine's ingress controller routes `api.myapp.com` to the replicas of both;
 //! - a port-forward listening on the first machine's address serves parallel connections;
+//! - when the second machine's replica turns unready, the first machine's pods stop getting it;
 //! - the second machine's relay serves the cluster's relay key only, not a stranger on the LAN;
 //! - when the second machine's agent is killed mid-traffic, new connections to the first
 //!   machine's node port keep succeeding, and its replica leaves the Services.
 
 use kubeplay_e2e::agent::binary::agent_binary;
 use kubeplay_e2e::agent::cluster::Cluster;
-use kubeplay_e2e::agent::docker::{demo_images_or_skip, engine_or_skip, remove_pods};
+use kubeplay_e2e::agent::docker::{
+    demo_images_or_skip, engine_or_skip, pod_containers, remove_pods,
+};
 use kubeplay_e2e::agent::lan::{machine_connects, Lan, Machine};
 use kubeplay_e2e::agent::traffic::{
     answered_by, answering, answering_at, client, exec, gets_across, http_get, http_get_host,
@@ -276,6 +279,43 @@ async fn agents_on_separate_machines_serve_services_node_ports_ingress_and_port_
             .all(|b| b.starts_with("Hello from myapp 1.0 on api-a")),
         "{bodies:?}"
     );
+
+    // The second machine's replica turns unready: once its Endpoints say so, the first
+    // machine's pods stop getting it; ready again, it is back.
+    let uid_b = cluster.get("pods", "default", "api-b").unwrap()["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let app_b = pod_containers(&docker, &uid_b)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.container == "app" && c.running)
+        .expect("api-b's app container");
+    for (step, endpoints, answering_pods) in [
+        ("touch", 1, vec!["api-a"]),
+        ("rm", 2, vec!["api-a", "api-b"]),
+    ] {
+        let marked = std::process::Command::new("docker")
+            .args(["exec", &app_b.id, step, "/tmp/unready"])
+            .status()
+            .unwrap();
+        assert!(marked.success(), "docker exec {step}");
+        cluster
+            .wait_for(
+                "the first agent's Services to follow api-b's readiness",
+                START_LIMIT,
+                |c| (c.endpoints_sent("my-api-service")?.len() == endpoints).then_some(()),
+            )
+            .await
+            .unwrap();
+        let expected: BTreeSet<String> = answering_pods.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            answering(&mut cluster, "client", "http://my-api-service/", 6).await,
+            expected,
+            "after `{step} /tmp/unready` in api-b"
+        );
+    }
 
     // The second machine's agent dies while the first machine's node port is in use.
     let address = format!("{}:{node_port}", machine_a.address);
