@@ -39,16 +39,6 @@ pub struct SimulatedExecs {
     events: HashMap<u64, mpsc::UnboundedSender<ExecEvent>>,
 }
 
-impl From<exec::ExecEvent> for ExecEvent {
-    fn from(event: exec::ExecEvent) -> Self {
-        match event {
-            exec::ExecEvent::Output(channel, bytes) => Self::Output(channel, bytes),
-            exec::ExecEvent::Exited(code) => Self::Exited(code),
-            exec::ExecEvent::Failed(text) => Self::Failed(text),
-        }
-    }
-}
-
 impl SimulatedExecs {
     /// Starts `spec` in a simulated container; the events go to `events`.
     pub fn start(
@@ -61,11 +51,9 @@ impl SimulatedExecs {
         let id = self.next;
         self.next += 1;
         let now = cp.clock().cluster_time(Timestamp::now());
-        let out = self
-            .processes
-            .start(cp, id, spec, container, now);
+        let out = self.processes.start(cp, id, spec, container, now);
         for event in out {
-            let _ = events.send(event.into());
+            let _ = events.send(event);
         }
         if self.processes.is_running(id) {
             self.events.insert(id, events);
@@ -85,7 +73,7 @@ impl SimulatedExecs {
         let out = self.processes.input(cp, id, input, now);
         if let Some(events) = self.events.get(&id) {
             for event in out {
-                let _ = events.send(event.into());
+                let _ = events.send(event);
             }
         }
         if !self.processes.is_running(id) {

@@ -10,7 +10,7 @@
 use super::log_tails::LogTails;
 use crate::exec::{ExecEvent, ExecInput, ExecSpec};
 use kubeplay_shared::node_link::{LinkConfig, LinkEvent, NodeLink, Output, StreamEvent};
-use kubeplay_shared::node_protocol::{Channel, FromAgent, RelayKey, StreamId, StreamOpen, ToAgent};
+use kubeplay_shared::node_protocol::{Channel, FromAgent, RelayKey, StreamId, ToAgent};
 use kubeplay_shared::{ApiServer, Timestamp};
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -139,26 +139,7 @@ impl LocalNode {
             .connected
             .as_mut()
             .ok_or("the local node's agent is not connected")?;
-        let open = if spec.attach {
-            StreamOpen::Attach {
-                namespace: spec.namespace.clone(),
-                pod: spec.pod.clone(),
-                container: container.to_string(),
-                stdin: spec.stdin,
-                stdout: true,
-                stderr: true,
-                tty: spec.tty,
-            }
-        } else {
-            StreamOpen::Exec {
-                namespace: spec.namespace.clone(),
-                pod: spec.pod.clone(),
-                container: container.to_string(),
-                command: spec.command.clone(),
-                stdin: spec.stdin,
-                tty: spec.tty,
-            }
-        };
+        let open = spec.stream(container);
         let (stream, msg) = c.link.open_stream(open).map_err(|e| e.to_string())?;
         c.execs.insert(
             stream,

@@ -12,21 +12,15 @@ pub mod stdin;
 
 pub use handle::ExecHandle;
 
-use kubeplay_shared::node_protocol::Channel;
 use kubeplay_shared::sim::exec;
 
 /// What a `pods/{name}/exec` (or `attach`) request asks for: the core's own type, which the
 /// shared admission checks read.
 pub use exec::ExecRequest as ExecSpec;
 
-/// What the process did, in order; the last one is `Exited` or `Failed`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExecEvent {
-    Output(Channel, Vec<u8>),
-    Exited(i32),
-    /// It could not run or was cut off; the text is what kubectl prints after `error: `.
-    Failed(String),
-}
+/// What the process did, in order: the core's own type, so simulated processes' events pass
+/// through unchanged.
+pub use exec::ExecEvent;
 
 /// What the client sends the process.
 #[derive(Debug, Clone, PartialEq, Eq)]

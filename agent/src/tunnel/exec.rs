@@ -13,9 +13,7 @@ use crate::exec::{static_reason, ExecEvent, ExecInput, ExecRefusal, ExecSpec};
 use kubeplay_shared::node_protocol::api_exec::ExecRefused;
 use kubeplay_shared::node_protocol::flow::{Receiver, Sender};
 use kubeplay_shared::node_protocol::stream::{CloseStream, Credit, OpenStream};
-use kubeplay_shared::node_protocol::{
-    Channel, FromAgent, StreamData, StreamId, StreamOpen, INITIAL_WINDOW,
-};
+use kubeplay_shared::node_protocol::{Channel, FromAgent, StreamData, StreamId, INITIAL_WINDOW};
 use std::sync::{Arc, Weak};
 use tokio::sync::{mpsc, oneshot};
 
@@ -92,32 +90,6 @@ fn unavailable(why: &Unavailable) -> ExecRefusal {
     }
 }
 
-/// The stream that asks the page for `spec`.
-fn open(spec: &ExecSpec) -> StreamOpen {
-    let (namespace, pod) = (spec.namespace.clone(), spec.pod.clone());
-    let container = spec.container.clone().unwrap_or_default();
-    if spec.attach {
-        StreamOpen::Attach {
-            namespace,
-            pod,
-            container,
-            stdin: spec.stdin,
-            stdout: true,
-            stderr: true,
-            tty: spec.tty,
-        }
-    } else {
-        StreamOpen::Exec {
-            namespace,
-            pod,
-            container,
-            command: spec.command.clone(),
-            stdin: spec.stdin,
-            tty: spec.tty,
-        }
-    }
-}
-
 impl PageTunnel {
     /// Starts `spec` in the connected page's control plane: the API server's refusal, or the
     /// running process.
@@ -150,7 +122,7 @@ impl PageTunnel {
         };
         let _ = outbox.send(FromAgent::OpenStream(OpenStream {
             stream,
-            open: open(spec),
+            open: spec.stream(spec.container.as_deref().unwrap_or_default()),
         }));
         // In order, and never blocking the link's loop that feeds the tunnel.
         tokio::spawn(async move {

@@ -8,7 +8,7 @@
 
 use super::shell::{self, Cluster, ExecError, ShellSession};
 use crate::api::{meta, resources};
-use crate::node_protocol::Channel;
+use crate::node_protocol::{Channel, StreamOpen};
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -26,6 +26,35 @@ pub struct ExecRequest {
     pub tty: bool,
     /// `attach` to the container's main process rather than running a command.
     pub attach: bool,
+}
+
+impl ExecRequest {
+    /// The request an agent's exec or attach stream names (an empty container is the pod's
+    /// default); `None` for any other stream.
+    pub fn of_stream(open: &StreamOpen) -> Option<ExecRequest> {
+        let named = |c: &str| (!c.is_empty()).then(|| c.to_string());
+        let (namespace, pod, container, command, stdin, tty, attach) = match open {
+            StreamOpen::Exec { namespace, pod, container, command, stdin, tty } => {
+                (namespace, pod, container, command.clone(), *stdin, *tty, false)
+            }
+            StreamOpen::Attach { namespace, pod, container, stdin, tty, .. } => {
+                (namespace, pod, container, Vec::new(), *stdin, *tty, true)
+            }
+            _ => return None,
+        };
+        Some(ExecRequest { namespace: namespace.clone(), pod: pod.clone(), container: named(container), command, stdin, tty, attach })
+    }
+
+    /// The stream that runs this request in `container` on an agent (an empty one: the pod's
+    /// default, chosen by whoever answers the stream).
+    pub fn stream(&self, container: &str) -> StreamOpen {
+        let (namespace, pod, container) = (self.namespace.clone(), self.pod.clone(), container.to_string());
+        if self.attach {
+            StreamOpen::Attach { namespace, pod, container, stdin: self.stdin, stdout: true, stderr: true, tty: self.tty }
+        } else {
+            StreamOpen::Exec { namespace, pod, container, command: self.command.clone(), stdin: self.stdin, tty: self.tty }
+        }
+    }
 }
 
 /// An exec refused before it starts, as the API server answers it (a `Status`).
@@ -403,6 +432,17 @@ spec:
             tty: false,
             attach: false,
         }
+    }
+
+    #[test]
+    fn a_request_and_its_agent_stream_carry_the_same_exec_or_attach() {
+        let exec = request("web", None, &["env"]);
+        assert_eq!(ExecRequest::of_stream(&exec.stream("")), Some(exec.clone()), "no container: the default");
+        let attach = ExecRequest { attach: true, stdin: true, tty: true, command: Vec::new(), ..request("web", Some("app"), &[]) };
+        let open = attach.stream("app");
+        assert!(matches!(open, StreamOpen::Attach { stdout: true, stderr: true, .. }));
+        assert_eq!(ExecRequest::of_stream(&open), Some(attach));
+        assert_eq!(ExecRequest::of_stream(&StreamOpen::PortForward { namespace: "default".into(), pod: "web".into(), port: 80 }), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use super::*;
 use kubeplay_shared::node_protocol::api_exec::{ExecStarted, FEATURE_KUBE_EXEC};
-use kubeplay_shared::node_protocol::FEATURE_KUBE_API;
+use kubeplay_shared::node_protocol::{StreamOpen, FEATURE_KUBE_API};
 use std::time::Duration;
 
 fn spec(pod: &str, stdin: bool) -> ExecSpec {

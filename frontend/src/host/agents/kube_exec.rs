@@ -15,7 +15,7 @@ use kubeplay_shared::api::resources;
 use kubeplay_shared::node_link::registration::is_agent;
 use kubeplay_shared::node_link::StreamEvent;
 use kubeplay_shared::node_protocol::stream::CloseStream;
-use kubeplay_shared::node_protocol::{Channel, StreamData, StreamId, StreamOpen};
+use kubeplay_shared::node_protocol::{Channel, StreamData, StreamId};
 use kubeplay_shared::sim::exec::{
     resolve, ExecEvent, ExecRequest, Refusal, SimInput, SimulatedExecs,
 };
@@ -80,75 +80,6 @@ impl KubeExecs {
     }
 }
 
-/// The request an `openStream` from an agent names.
-fn request(open: &StreamOpen) -> Option<ExecRequest> {
-    let container = |c: &str| (!c.is_empty()).then(|| c.to_string());
-    match open {
-        StreamOpen::Exec {
-            namespace,
-            pod,
-            container: c,
-            command,
-            stdin,
-            tty,
-        } => Some(ExecRequest {
-            namespace: namespace.clone(),
-            pod: pod.clone(),
-            container: container(c),
-            command: command.clone(),
-            stdin: *stdin,
-            tty: *tty,
-            attach: false,
-        }),
-        StreamOpen::Attach {
-            namespace,
-            pod,
-            container: c,
-            stdin,
-            tty,
-            ..
-        } => Some(ExecRequest {
-            namespace: namespace.clone(),
-            pod: pod.clone(),
-            container: container(c),
-            command: Vec::new(),
-            stdin: *stdin,
-            tty: *tty,
-            attach: true,
-        }),
-        _ => None,
-    }
-}
-
-/// The stream that runs `request` in `container` on the agent of the pod's node.
-fn node_stream(request: &ExecRequest, container: &str) -> StreamOpen {
-    let (namespace, pod, container) = (
-        request.namespace.clone(),
-        request.pod.clone(),
-        container.to_string(),
-    );
-    if request.attach {
-        StreamOpen::Attach {
-            namespace,
-            pod,
-            container,
-            stdin: request.stdin,
-            stdout: true,
-            stderr: true,
-            tty: request.tty,
-        }
-    } else {
-        StreamOpen::Exec {
-            namespace,
-            pod,
-            container,
-            command: request.command.clone(),
-            stdin: request.stdin,
-            tty: request.tty,
-        }
-    }
-}
-
 /// kubectl's terminal size as the agent passes it on (`{"Width":80,"Height":24}`).
 fn size(data: &[u8]) -> Option<(u16, u16)> {
     let size: Value = serde_json::from_slice(data).ok()?;
@@ -169,7 +100,7 @@ impl Agents {
         };
         match event {
             StreamEvent::Opened { stream, open } => {
-                let Some(request) = request(open) else {
+                let Some(request) = ExecRequest::of_stream(open) else {
                     return false;
                 };
                 let end = (socket, *stream);
@@ -514,7 +445,7 @@ impl Agents {
                 let opened = self.agents[at]
                     .link
                     .as_mut()
-                    .map(|l| l.open_stream(node_stream(request, &target.container)));
+                    .map(|l| l.open_stream(request.stream(&target.container)));
                 match opened {
                     Some(Ok((stream, msg))) => {
                         self.send(at, vec![msg]);
