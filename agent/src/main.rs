@@ -53,7 +53,10 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the agent waits on sockets and Docker and computes little (an embedded control
+    // plane has a thread of its own). A second worker only added cross-thread wake-ups: a
+    // port-forward took 15% more CPU per byte with two (`cargo xtask bench --network-only`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -2,6 +2,7 @@
 //! and connections run in one task, so stopping it (Ctrl+C in the page), its pod leaving the
 //! node, or the link ending (dropping [`Forwards`]) closes every socket it opened.
 
+use super::outbox::Outbox;
 use kubeplay_agent::network::{forward_listener, port_forward};
 use kubeplay_agent::runtime::PodRuntime;
 use kubeplay_shared::node_protocol::forward::{
@@ -31,7 +32,7 @@ impl Drop for Forward {
 /// The forwards of one link.
 pub struct Forwards {
     runtime: Arc<PodRuntime>,
-    out: mpsc::Sender<FromAgent>,
+    out: Outbox,
     node: String,
     /// Non-loopback addresses the operator allowed (`--allow-port-forward-address`).
     allowed: Arc<Vec<IpAddr>>,
@@ -41,7 +42,7 @@ pub struct Forwards {
 impl Forwards {
     pub fn new(
         runtime: Arc<PodRuntime>,
-        out: mpsc::Sender<FromAgent>,
+        out: Outbox,
         node: String,
         allowed: Arc<Vec<IpAddr>>,
     ) -> Self {
@@ -148,7 +149,7 @@ async fn serve(
     listeners: Vec<forward_listener::Listener>,
     runtime: Arc<PodRuntime>,
     uid: String,
-    out: mpsc::Sender<FromAgent>,
+    out: Outbox,
 ) {
     let mut accepting = JoinSet::new();
     let (conn_tx, mut conn_rx) = mpsc::channel(16);

@@ -4,6 +4,7 @@
 
 use super::forwards::Forwards;
 use super::metrics::MachineUsage;
+use super::outbox::{Outbox, Outgoing};
 use super::slot::Turn;
 use super::streams::Streams;
 use super::Sessions;
@@ -30,7 +31,7 @@ use warp::ws::{Message, WebSocket};
 /// How long the control plane may take to answer `hello` and `register`.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages waiting for the socket; stream data beyond this waits in its task, not in memory.
-const OUTGOING_QUEUE: usize = 64;
+pub(super) const OUTGOING_QUEUE: usize = 64;
 /// Close code for "a newer connection took over" (application range).
 const CLOSE_REPLACED: u16 = 4001;
 const CLOSE_NORMAL: u16 = 1000;
@@ -55,19 +56,32 @@ type Incoming = futures_util::stream::SplitStream<WebSocket>;
 
 pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &str, turn: Turn) {
     let (mut sink, mut incoming) = socket.split();
-    let (out, mut out_rx) = mpsc::channel::<FromAgent>(OUTGOING_QUEUE);
+    let (out, mut out_rx) = Outbox::channel(OUTGOING_QUEUE);
+    // kubectl's requests through the page tunnel queue apart from the link's own messages.
+    let (tunnel_out, mut tunnel_rx) = mpsc::channel::<FromAgent>(OUTGOING_QUEUE);
     let (close_tx, close_rx) = tokio::sync::oneshot::channel::<(u16, String)>();
     let writer = tokio::spawn(async move {
-        while let Some(msg) = out_rx.recv().await {
-            if !feed(&mut sink, &msg).await {
+        loop {
+            let first = tokio::select! {
+                Some(next) = out_rx.recv() => next,
+                Some(msg) = tunnel_rx.recv() => Outgoing::Message(msg),
+                else => break,
+            };
+            if !feed(&mut sink, first).await {
                 return;
             }
             // What queued meanwhile goes out in the same write: one syscall for a burst of
             // stream chunks and credits instead of one each (at most a queue's worth, so a
             // steady stream never holds back the flush).
             for _ in 0..OUTGOING_QUEUE {
-                let Ok(msg) = out_rx.try_recv() else { break };
-                if !feed(&mut sink, &msg).await {
+                let next = match out_rx.try_recv() {
+                    Ok(next) => next,
+                    Err(_) => match tunnel_rx.try_recv() {
+                        Ok(msg) => Outgoing::Message(msg),
+                        Err(_) => break,
+                    },
+                };
+                if !feed(&mut sink, next).await {
                     return;
                 }
             }
@@ -80,7 +94,7 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
         }
         let _ = sink.close().await;
     });
-    let ending = run(sessions, &mut incoming, out, turn).await;
+    let ending = run(sessions, &mut incoming, out, tunnel_out, turn).await;
     sessions.listen(None);
     let close = match &ending {
         Ending::PeerClosed => None,
@@ -110,18 +124,21 @@ pub(super) async fn drive(sessions: &Arc<Sessions>, socket: WebSocket, peer: &st
     }
 }
 
-/// Queues `msg` on the socket without flushing; false once the socket is gone.
+/// Queues `next` on the socket without flushing; false once the socket is gone.
 async fn feed(
     sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    msg: &FromAgent,
+    next: Outgoing,
 ) -> bool {
-    let message = match encode(msg) {
-        Ok(Frame::Text(text)) => Message::text(text),
-        Ok(Frame::Binary(bytes)) => Message::binary(bytes),
-        Err(e) => {
-            tracing::error!("dropping a message that cannot be encoded: {e}");
-            return true;
-        }
+    let message = match next {
+        Outgoing::Frame(frame) => Message::binary(frame),
+        Outgoing::Message(msg) => match encode(&msg) {
+            Ok(Frame::Text(text)) => Message::text(text),
+            Ok(Frame::Binary(bytes)) => Message::binary(bytes),
+            Err(e) => {
+                tracing::error!("dropping a message that cannot be encoded: {e}");
+                return true;
+            }
+        },
     };
     sink.feed(message).await.is_ok()
 }
@@ -129,7 +146,8 @@ async fn feed(
 async fn run(
     sessions: &Arc<Sessions>,
     incoming: &mut Incoming,
-    out: mpsc::Sender<FromAgent>,
+    out: Outbox,
+    tunnel_out: mpsc::Sender<FromAgent>,
     mut turn: Turn,
 ) -> Ending {
     let hello = Hello {
@@ -205,7 +223,7 @@ async fn run(
         tracing::warn!("the control plane sent no relay key (it is older than this agent): other agents cannot reach this node's pods, nor this node theirs");
     }
     // kubectl's requests reach this page from now until the link ends.
-    let _tunnel = sessions.tunnel.attach(out.clone(), &features, relay_key);
+    let _tunnel = sessions.tunnel.attach(tunnel_out, &features, relay_key);
     // Peers presenting this control plane's key pass the relay until the link ends.
     let _relay_key = relay_key.map(|key| sessions.network.hold_relay_key(key));
 
@@ -490,7 +508,7 @@ fn from_report(report: Report) -> FromAgent {
 
 async fn send_metrics(
     runtime: Arc<runtime::PodRuntime>,
-    out: mpsc::Sender<FromAgent>,
+    out: Outbox,
     node: kubeplay_shared::node_protocol::report::Usage,
     window_seconds: u32,
 ) {

@@ -7,8 +7,10 @@
 //! A second connection replaces the first (see [`slot`]).
 
 mod forwards;
+mod frame_pool;
 mod link;
 mod metrics;
+mod outbox;
 pub mod slot;
 mod streams;
 

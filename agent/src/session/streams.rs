@@ -2,6 +2,8 @@
 //! flow control: a stream sends only as many bytes as the control plane has granted, so a slow
 //! browser stalls the container's output at Docker instead of filling the agent's memory.
 
+use super::frame_pool::{FrameBuf, FramePool};
+use super::outbox::Outbox;
 use crate::exec::stdin::StdinEnd;
 use futures_util::StreamExt;
 use kubeplay_agent::network::port_forward;
@@ -14,9 +16,16 @@ use kubeplay_shared::node_protocol::{
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
+
+/// Frame buffers a link keeps for reuse: as many as can be in flight at once, a full outbox
+/// and one read (2.3 MiB at most, once a port-forward has needed them).
+const POOLED_FRAMES: usize = super::link::OUTGOING_QUEUE + FRAMES_PER_READ;
+/// Frames one read from a pod's socket fills (256 KiB): one system call for as much as a bare
+/// TCP relay reads at once, instead of one per frame.
+const FRAMES_PER_READ: usize = 8;
 
 /// Why a control plane's `Http` stream is refused: only the agent's gateway opens those.
 const HTTP_FROM_AGENTS_ONLY: &str = "HTTP streams are opened by agents, not by the control plane";
@@ -24,7 +33,8 @@ const HTTP_FROM_AGENTS_ONLY: &str = "HTTP streams are opened by agents, not by t
 /// The streams open on one link; dropping it ends them all.
 pub struct Streams {
     runtime: Arc<PodRuntime>,
-    out: mpsc::Sender<FromAgent>,
+    out: Outbox,
+    frames: FramePool,
     open: HashMap<StreamId, Stream>,
 }
 
@@ -45,10 +55,11 @@ struct Stdin {
 }
 
 impl Streams {
-    pub fn new(runtime: Arc<PodRuntime>, out: mpsc::Sender<FromAgent>) -> Self {
+    pub fn new(runtime: Arc<PodRuntime>, out: Outbox) -> Self {
         Self {
             runtime,
             out,
+            frames: FramePool::new(POOLED_FRAMES),
             open: HashMap::new(),
         }
     }
@@ -67,6 +78,7 @@ impl Streams {
             id,
             window: Arc::clone(&window),
             out: self.out.clone(),
+            frames: self.frames.clone(),
         };
         let Some(uid) = uid else {
             let why = match request.open.pod() {
@@ -282,7 +294,8 @@ impl Drop for Streams {
 struct Sender {
     id: StreamId,
     window: Arc<Semaphore>,
-    out: mpsc::Sender<FromAgent>,
+    out: Outbox,
+    frames: FramePool,
 }
 
 impl Sender {
@@ -305,34 +318,24 @@ impl Sender {
             }
             let (chunk, tail) = rest.split_at(1 + extra);
             rest = tail;
-            let data = StreamData {
-                stream: self.id,
-                channel,
-                data: chunk.to_vec(),
-            };
-            if self.out.send(FromAgent::Data(data)).await.is_err() {
+            let frame = self.frames.frame(self.id, channel, chunk);
+            if self.out.send_frame(frame).await.is_err() {
                 return false;
             }
         }
         true
     }
 
-    /// Sends one chunk of at most [`MAX_CHUNK`] bytes whole, once the window has room for all
-    /// of it (the window is larger than a chunk, so it always will). False when the link is gone.
-    async fn send_chunk(&self, channel: Channel, data: Vec<u8>) -> bool {
-        if data.len() > MAX_CHUNK {
-            return self.send(channel, &data).await;
-        }
-        let Ok(permits) = self.window.acquire_many(data.len() as u32).await else {
+    /// Sends the first `len` bytes of a payload read in place, whole, once the window has room
+    /// for all of it (the window is larger than a frame, so it always will). False when the
+    /// link is gone.
+    async fn send_read(&self, channel: Channel, read: FrameBuf, len: usize) -> bool {
+        let Ok(permits) = self.window.acquire_many(len as u32).await else {
             return false;
         };
         permits.forget();
-        let data = StreamData {
-            stream: self.id,
-            channel,
-            data,
-        };
-        self.out.send(FromAgent::Data(data)).await.is_ok()
+        let frame = read.into_frame(self.id, channel, len);
+        self.out.send_frame(frame).await.is_ok()
     }
 
     /// Ends this direction of the stream: an empty data frame, which needs no credit.
@@ -415,7 +418,7 @@ fn spawn_stdin(
     id: StreamId,
     writer: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
     end: StdinEnd,
-    out: mpsc::Sender<FromAgent>,
+    out: Outbox,
 ) -> Stdin {
     let pending = Arc::new(AtomicU32::new(0));
     let written = Arc::clone(&pending);
@@ -479,7 +482,7 @@ async fn run_port_forward(
             return;
         }
     };
-    let (mut from_pod, to_pod) = connection.into_split();
+    let (from_pod, to_pod) = connection.into_split();
     let mut writer = AbortOnDrop(tokio::spawn(write_upstream(
         sender.id,
         to_pod,
@@ -488,17 +491,22 @@ async fn run_port_forward(
         sender.out.clone(),
     )));
     let mut upstream_end: Option<Result<(), String>> = None;
-    // Each read fills a fresh chunk that goes out as it is, without another copy.
-    let mut buf = Vec::with_capacity(MAX_CHUNK);
+    // Each read lands in the payloads of pooled frames, which go out as they are.
+    let mut reads: Vec<FrameBuf> = Vec::with_capacity(FRAMES_PER_READ);
     loop {
         tokio::select! {
-            read = from_pod.read_buf(&mut buf) => match read {
+            read = read_into(&from_pod, &sender.frames, &mut reads) => match read {
                 Ok(0) => break,
-                Ok(_) => {
-                    let chunk = std::mem::replace(&mut buf, Vec::with_capacity(MAX_CHUNK));
-                    if !sender.send_chunk(Channel::Stdout, chunk).await {
-                        return;
+                Ok(mut n) => {
+                    for frame in reads.drain(..n.div_ceil(MAX_CHUNK)) {
+                        let len = n.min(MAX_CHUNK);
+                        n -= len;
+                        if !sender.send_read(Channel::Stdout, frame, len).await {
+                            return;
+                        }
                     }
+                    // The frames this read did not fill go back: an idle connection holds none.
+                    reads.clear();
                 }
                 Err(e) => {
                     sender.close(None, Some(format!("error reading from pod port {port}: {e}"))).await;
@@ -525,6 +533,28 @@ async fn run_port_forward(
     sender.close(None, end.err()).await;
 }
 
+/// One read from the pod into the payloads of frames from `pool`, in order, appended to
+/// `frames` once the socket has data: a vectored read, so a full socket buffer takes one system
+/// call however many frames it fills. The number of bytes read.
+async fn read_into(
+    from_pod: &tokio::net::tcp::OwnedReadHalf,
+    pool: &FramePool,
+    frames: &mut Vec<FrameBuf>,
+) -> std::io::Result<usize> {
+    loop {
+        from_pod.readable().await?;
+        frames.extend((frames.len()..FRAMES_PER_READ).map(|_| pool.take()));
+        let mut payloads: Vec<std::io::IoSliceMut<'_>> = frames
+            .iter_mut()
+            .map(|f| std::io::IoSliceMut::new(f.payload_mut()))
+            .collect();
+        match from_pod.try_read_vectored(&mut payloads) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            read => return read,
+        }
+    }
+}
+
 /// Writes the control plane's bytes to the pod and credits them back once written; an empty
 /// chunk half-closes the connection.
 async fn write_upstream(
@@ -532,7 +562,7 @@ async fn write_upstream(
     mut to_pod: tokio::net::tcp::OwnedWriteHalf,
     mut upstream: mpsc::UnboundedReceiver<Vec<u8>>,
     pending: Arc<AtomicU32>,
-    out: mpsc::Sender<FromAgent>,
+    out: Outbox,
 ) -> Result<(), String> {
     while let Some(bytes) = upstream.recv().await {
         if bytes.is_empty() {
@@ -562,22 +592,30 @@ async fn write_upstream(
 mod tests {
     use super::*;
 
-    fn sender(window: usize) -> (Sender, mpsc::Receiver<FromAgent>) {
-        let (out, rx) = mpsc::channel(16);
+    use super::super::outbox::Outgoing;
+    use kubeplay_shared::node_protocol::wire::data_view;
+    use tokio::io::AsyncReadExt;
+
+    fn sender(window: usize) -> (Sender, mpsc::Receiver<Outgoing>) {
+        let (out, rx) = Outbox::channel(16);
         (
             Sender {
                 id: 1,
                 window: Arc::new(Semaphore::new(window)),
                 out,
+                frames: FramePool::new(4),
             },
             rx,
         )
     }
 
-    fn sent(rx: &mut mpsc::Receiver<FromAgent>) -> Vec<usize> {
+    /// The payload sizes of the data frames queued so far.
+    fn sent(rx: &mut mpsc::Receiver<Outgoing>) -> Vec<usize> {
         let mut sizes = Vec::new();
-        while let Ok(FromAgent::Data(d)) = rx.try_recv() {
-            sizes.push(d.data.len());
+        while let Ok(Outgoing::Frame(frame)) = rx.try_recv() {
+            let view = data_view(&frame).expect("a well-formed frame");
+            assert_eq!((view.stream, view.channel), (1, Channel::Stdout));
+            sizes.push(view.payload.len());
         }
         sizes
     }
@@ -614,16 +652,16 @@ mod tests {
     #[tokio::test]
     async fn written_stdin_is_credited_back_on_the_link() {
         let (writer, mut process) = tokio::io::duplex(64);
-        let (out, mut credits) = mpsc::channel(16);
+        let (out, mut credits) = Outbox::channel(16);
         let stdin = spawn_stdin(1, Box::pin(writer), StdinEnd::Shutdown, out);
         stdin.pending.fetch_add(5, Ordering::SeqCst);
         stdin.tx.send(b"exit\n".to_vec()).unwrap();
         assert!(matches!(
             credits.recv().await,
-            Some(FromAgent::Credit(Credit {
+            Some(Outgoing::Message(FromAgent::Credit(Credit {
                 stream: 1,
                 bytes: 5
-            }))
+            })))
         ));
         assert_eq!(
             stdin.pending.load(Ordering::SeqCst),
@@ -642,5 +680,43 @@ mod tests {
         let task = tokio::spawn(async move { sender.send(Channel::Stdout, &data).await });
         assert!(task.await.unwrap());
         assert_eq!(sent(&mut rx), [MAX_CHUNK, MAX_CHUNK, 5]);
+    }
+
+    /// What a pod wrote lands in frame payloads in order, many frames to one read, and the
+    /// end of the connection reads as zero.
+    #[tokio::test]
+    async fn a_pod_socket_is_read_into_frames_in_order() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let written: Vec<u8> = (0..3 * MAX_CHUNK + 17).map(|i| (i % 251) as u8).collect();
+        let pod = {
+            let written = written.clone();
+            tokio::spawn(async move {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                socket.write_all(&written).await.unwrap();
+            })
+        };
+        let (from_pod, _to_pod) = tokio::net::TcpStream::connect(address)
+            .await
+            .unwrap()
+            .into_split();
+        pod.await.unwrap();
+        let pool = FramePool::new(FRAMES_PER_READ);
+        let mut reads = Vec::new();
+        let mut received = Vec::new();
+        loop {
+            let mut n = read_into(&from_pod, &pool, &mut reads).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            for frame in reads.drain(..n.div_ceil(MAX_CHUNK)) {
+                let len = n.min(MAX_CHUNK);
+                n -= len;
+                let frame = frame.into_frame(3, Channel::Stdout, len);
+                received.extend_from_slice(data_view(&frame).unwrap().payload);
+            }
+            reads.clear();
+        }
+        assert_eq!(received, written);
     }
 }

@@ -90,10 +90,16 @@ pub fn encode_data(d: &StreamData) -> Result<Vec<u8>, EncodeError> {
         return Err(EncodeError::ChunkTooLarge(d.data.len()));
     }
     let mut out = Vec::with_capacity(DATA_HEADER_LEN + d.data.len());
-    out.extend_from_slice(&d.stream.to_be_bytes());
-    out.push(d.channel as u8);
+    out.extend_from_slice(&data_header(d.stream, d.channel));
     out.extend_from_slice(&d.data);
     Ok(out)
+}
+
+/// The header of a binary frame, for a sender that lays the payload out behind it itself
+/// (reading straight into the frame instead of copying into it).
+pub fn data_header(stream: StreamId, channel: Channel) -> [u8; DATA_HEADER_LEN] {
+    let id = stream.to_be_bytes();
+    [id[0], id[1], id[2], id[3], channel as u8]
 }
 
 pub fn decode_data(bytes: &[u8]) -> Result<StreamData, DecodeError> {

@@ -127,7 +127,7 @@ pub async fn measure_network() -> Result<Figures, String> {
 
 /// Bytes each throughput run moves.
 const TRANSFER_BYTES: u64 = 64 * 1024 * 1024;
-const TRANSFER_RUNS: usize = 3;
+const TRANSFER_RUNS: usize = 7;
 
 /// Requests in flight at once while measuring requests per second.
 const RPS_CONCURRENCY: usize = 8;
