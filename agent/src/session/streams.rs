@@ -492,21 +492,16 @@ async fn run_port_forward(
     )));
     let mut upstream_end: Option<Result<(), String>> = None;
     // Each read lands in the payloads of pooled frames, which go out as they are.
-    let mut reads: Vec<FrameBuf> = Vec::with_capacity(FRAMES_PER_READ);
     loop {
         tokio::select! {
-            read = read_into(&from_pod, &sender.frames, &mut reads) => match read {
-                Ok(0) => break,
-                Ok(mut n) => {
-                    for frame in reads.drain(..n.div_ceil(MAX_CHUNK)) {
-                        let len = n.min(MAX_CHUNK);
-                        n -= len;
+            read = read_frames(&from_pod, &sender.frames) => match read {
+                Ok(filled) if filled.is_empty() => break,
+                Ok(filled) => {
+                    for (frame, len) in filled {
                         if !sender.send_read(Channel::Stdout, frame, len).await {
                             return;
                         }
                     }
-                    // The frames this read did not fill go back: an idle connection holds none.
-                    reads.clear();
                 }
                 Err(e) => {
                     sender.close(None, Some(format!("error reading from pod port {port}: {e}"))).await;
@@ -533,14 +528,15 @@ async fn run_port_forward(
     sender.close(None, end.err()).await;
 }
 
-/// One read from the pod into the payloads of frames from `pool`, in order, appended to
-/// `frames` once the socket has data: a vectored read, so a full socket buffer takes one system
-/// call however many frames it fills. The number of bytes read.
-async fn read_into(
+/// One read from the pod into the payloads of frames from `pool`, once the socket has data: a
+/// vectored read, so a full socket buffer takes one system call however many frames it fills.
+/// The filled frames in order with their payload lengths, none at the end of the connection;
+/// the frames left empty go back to the pool, so an idle connection holds none.
+async fn read_frames(
     from_pod: &tokio::net::tcp::OwnedReadHalf,
     pool: &FramePool,
-    frames: &mut Vec<FrameBuf>,
-) -> std::io::Result<usize> {
+) -> std::io::Result<Vec<(FrameBuf, usize)>> {
+    let mut frames: Vec<FrameBuf> = Vec::with_capacity(FRAMES_PER_READ);
     loop {
         from_pod.readable().await?;
         frames.extend((frames.len()..FRAMES_PER_READ).map(|_| pool.take()));
@@ -548,10 +544,18 @@ async fn read_into(
             .iter_mut()
             .map(|f| std::io::IoSliceMut::new(f.payload_mut()))
             .collect();
-        match from_pod.try_read_vectored(&mut payloads) {
+        let mut n = match from_pod.try_read_vectored(&mut payloads) {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            read => return read,
-        }
+            read => read?,
+        };
+        return Ok(frames
+            .into_iter()
+            .map_while(|frame| {
+                let len = n.min(MAX_CHUNK);
+                n -= len;
+                (len > 0).then_some((frame, len))
+            })
+            .collect());
     }
 }
 
@@ -683,7 +687,7 @@ mod tests {
     }
 
     /// What a pod wrote lands in frame payloads in order, many frames to one read, and the
-    /// end of the connection reads as zero.
+    /// end of the connection reads as no frames.
     #[tokio::test]
     async fn a_pod_socket_is_read_into_frames_in_order() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -702,20 +706,16 @@ mod tests {
             .into_split();
         pod.await.unwrap();
         let pool = FramePool::new(FRAMES_PER_READ);
-        let mut reads = Vec::new();
         let mut received = Vec::new();
         loop {
-            let mut n = read_into(&from_pod, &pool, &mut reads).await.unwrap();
-            if n == 0 {
+            let filled = read_frames(&from_pod, &pool).await.unwrap();
+            if filled.is_empty() {
                 break;
             }
-            for frame in reads.drain(..n.div_ceil(MAX_CHUNK)) {
-                let len = n.min(MAX_CHUNK);
-                n -= len;
+            for (frame, len) in filled {
                 let frame = frame.into_frame(3, Channel::Stdout, len);
                 received.extend_from_slice(data_view(&frame).unwrap().payload);
             }
-            reads.clear();
         }
         assert_eq!(received, written);
     }
