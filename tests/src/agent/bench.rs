@@ -127,7 +127,10 @@ pub async fn measure_network() -> Result<Figures, String> {
 
 /// Bytes each throughput run moves.
 const TRANSFER_BYTES: u64 = 64 * 1024 * 1024;
-const TRANSFER_RUNS: usize = 7;
+/// A run takes some 40 ms, and on a shared 2-core VM single runs swing by ±10%: with 7 runs the
+/// port-forward ÷ direct ratio wandered 0.62–0.88 from one bench to the next, with 41 (about
+/// 5 s for all three paths) 0.78–0.86.
+const TRANSFER_RUNS: usize = 41;
 
 /// Requests in flight at once while measuring requests per second.
 const RPS_CONCURRENCY: usize = 8;
