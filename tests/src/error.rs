@@ -22,11 +22,13 @@ pub enum HarnessError {
     },
     #[error("chromedriver did not become ready on port {0}")]
     DriverNotReady(u16),
-    #[error("timed out after {seconds}s waiting for {what}; page text: {page_text:?}")]
+    #[error("timed out after {seconds}s waiting for {what}; page text: {page_text:?}; browser console: {console:?}")]
     Timeout {
         what: String,
         seconds: u64,
         page_text: String,
+        /// The page's last console messages: why a page that never drew anything failed.
+        console: Vec<String>,
     },
     #[error("unexpected answer: {0}")]
     Unexpected(String),

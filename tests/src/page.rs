@@ -12,6 +12,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// How many of the page's last console messages a timeout reports.
+const CONSOLE_LINES: usize = 20;
+
 pub struct Page {
     session: Session,
     _driver: ChromeDriver,
@@ -64,13 +67,22 @@ impl Page {
                 return Ok(value);
             }
             if start.elapsed() > limit {
-                return Err(HarnessError::Timeout {
-                    what: what.to_string(),
-                    seconds: limit.as_secs(),
-                    page_text: self.text().unwrap_or_default(),
-                });
+                return Err(self.timed_out(what, limit));
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The error for waiting `limit` in vain for `what`, with what the page shows and the last
+    /// of what it logged.
+    pub fn timed_out(&self, what: &str, limit: Duration) -> HarnessError {
+        let mut console = self.session.console().unwrap_or_default();
+        console.drain(..console.len().saturating_sub(CONSOLE_LINES));
+        HarnessError::Timeout {
+            what: what.to_string(),
+            seconds: limit.as_secs(),
+            page_text: self.text().unwrap_or_default(),
+            console,
         }
     }
 

@@ -136,11 +136,10 @@ pub fn ui_rollout_tasks(dist: &Path) -> Result<RolloutTasks> {
         }
         if start.elapsed() > ROLLOUT_LIMIT {
             page.screenshot()?;
-            return Err(HarnessError::Timeout {
-                what: format!("{ROLLOUT_PODS} pods Running on the map (saw {running})"),
-                seconds: ROLLOUT_LIMIT.as_secs(),
-                page_text: String::new(),
-            });
+            return Err(page.timed_out(
+                &format!("{ROLLOUT_PODS} pods Running on the map (saw {running})"),
+                ROLLOUT_LIMIT,
+            ));
         }
         std::thread::sleep(Duration::from_millis(250));
     }

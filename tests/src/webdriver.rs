@@ -25,6 +25,8 @@ impl Session {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--window-size=1366,768", "--no-first-run", "--disable-extensions"],
             },
+            // Keeps the page's console (a wasm panic lands there) for failure messages.
+            "goog:loggingPrefs": {"browser": "ALL"},
         }}});
         let value = command(driver, "POST", "/session", Some(&capabilities))?;
         let id = value
@@ -116,6 +118,13 @@ impl Session {
             .map_err(|e| HarnessError::Unexpected(format!("screenshot is not base64: {e}")))
     }
 
+    /// The page's console messages since the last call, `LEVEL message` each (chromedriver's
+    /// log endpoint; WebDriver itself has none).
+    pub fn console(&self) -> Result<Vec<String>> {
+        let entries = self.call("POST", "se/log", Some(&json!({"type": "browser"})))?;
+        Ok(console_lines(&entries))
+    }
+
     fn call(&self, method: &str, endpoint: &str, body: Option<&Value>) -> Result<Value> {
         command(
             self.driver,
@@ -138,6 +147,18 @@ impl Drop for Session {
 }
 
 /// Sends one WebDriver command and unwraps its `value`, turning W3C errors into [`HarnessError`].
+fn console_lines(entries: &Value) -> Vec<String> {
+    entries
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let level = e["level"].as_str().unwrap_or("?");
+            format!("{level} {}", e["message"].as_str().unwrap_or_default())
+        })
+        .collect()
+}
+
 pub fn command(
     driver: SocketAddr,
     method: &str,
@@ -190,5 +211,21 @@ mod tests {
             err.to_string(),
             "WebDriver POST /session/x/url: no such window: target closed"
         );
+    }
+
+    #[test]
+    fn console_entries_become_level_and_message_lines() {
+        let entries = json!([
+            {"level": "SEVERE", "message": "http://127.0.0.1:1/kubeplay.js 1:2 panicked at frontend/src/app.rs", "timestamp": 1},
+            {"level": "INFO", "message": "ready", "timestamp": 2},
+        ]);
+        assert_eq!(
+            console_lines(&entries),
+            [
+                "SEVERE http://127.0.0.1:1/kubeplay.js 1:2 panicked at frontend/src/app.rs",
+                "INFO ready"
+            ]
+        );
+        assert!(console_lines(&json!(null)).is_empty());
     }
 }
