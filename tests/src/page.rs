@@ -73,10 +73,15 @@ impl Page {
         }
     }
 
+    /// The page's console messages since the last look, `LEVEL message` each.
+    pub fn console(&self) -> Result<Vec<String>> {
+        self.session.console()
+    }
+
     /// The error for waiting `limit` in vain for `what`, with what the page shows and the last
     /// of what it logged.
     pub fn timed_out(&self, what: &str, limit: Duration) -> HarnessError {
-        let mut console = self.session.console().unwrap_or_default();
+        let mut console = self.console().unwrap_or_default();
         console.drain(..console.len().saturating_sub(CONSOLE_LINES));
         HarnessError::Timeout {
             what: what.to_string(),

@@ -2,6 +2,7 @@
 //! shows what the API lists.
 //! Without a browser these skip loudly; under CI=true they fail instead.
 
+use kubeplay_e2e::playground::Playground;
 use kubeplay_e2e::policy::page_or_skip;
 use kubeplay_e2e::Page;
 use std::time::Duration;
@@ -51,6 +52,19 @@ fn page_renders_the_shell() {
             "nodes"
         ])
     );
+}
+
+/// What a user opening the developer tools sees first: a page that loads cleanly logs no error
+/// (a wasm panic, a failed fetch, a missing icon would all show here).
+#[test]
+fn a_fresh_page_logs_no_errors() {
+    let Some(page) = page_or_skip("a_fresh_page_logs_no_errors") else {
+        return;
+    };
+    Playground::open(&page).unwrap();
+    let console = page.console().unwrap();
+    let errors: Vec<&String> = console.iter().filter(|l| l.starts_with("SEVERE")).collect();
+    assert!(errors.is_empty(), "errors in the console: {errors:#?}");
 }
 
 #[test]
