@@ -146,7 +146,7 @@ impl Drop for Session {
     }
 }
 
-/// Sends one WebDriver command and unwraps its `value`, turning W3C errors into [`HarnessError`].
+/// chromedriver's log entries as `LEVEL message` lines.
 fn console_lines(entries: &Value) -> Vec<String> {
     entries
         .as_array()
@@ -159,6 +159,7 @@ fn console_lines(entries: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Sends one WebDriver command and unwraps its `value`, turning W3C errors into [`HarnessError`].
 pub fn command(
     driver: SocketAddr,
     method: &str,
