@@ -75,7 +75,7 @@ impl Cluster {
             .map_err(|e| AgentHarnessError::Link(format!("no random relay key: {e}")))?;
         let socket = connect_socket(url, token).await?;
         let mut cluster = Cluster {
-            cp: ControlPlane::new(7, Timestamp::now()),
+            cp: ControlPlane::new(cluster_seed(), Timestamp::now()),
             link: NodeLink::new(LinkConfig {
                 relay_key: Some(relay_key),
                 ..config
@@ -411,6 +411,16 @@ impl Cluster {
         }
         send_to(&mut self.socket, messages).await
     }
+}
+
+/// A seed of its own for each cluster, as a real API server's UIDs are random: tests that run
+/// side by side on one Docker engine must not get the same pod UIDs, or a look for one pod's
+/// containers finds another test's.
+fn cluster_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 async fn connect_socket(url: &str, token: &str) -> Result<Socket> {
